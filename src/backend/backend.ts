@@ -1,0 +1,162 @@
+// The PermissionBackend port: what the gateway needs from "AWS", in the
+// gateway's own types. Adapters (backend/fake, backend/aws) implement it and
+// never import each other; no SDK type crosses this boundary.
+
+/** A Lambda function as the caller named it, already validated and parsed. */
+export interface LambdaFunctionRef {
+  /**
+   * The function as the caller named it, without any ":qualifier" suffix: a
+   * name, a partial ARN ("123456789012:my-fn", "123456789012:function:my-fn")
+   * or a full ARN. This is what an adapter sends as FunctionName.
+   */
+  readonly functionName: string;
+  /** The bare function name (at most 64 characters). */
+  readonly name: string;
+  /** The account ID when the caller gave one (partial or full ARN). */
+  readonly account?: string | undefined;
+  /** The Region when the caller gave a full ARN. */
+  readonly region?: string | undefined;
+  /** The partition ("aws", "aws-cn", "aws-us-gov") when given in an ARN. */
+  readonly partition?: string | undefined;
+}
+
+/** A RAM permission ARN, already validated and parsed. */
+export interface RamPermissionRef {
+  /** The ARN exactly as given. */
+  readonly arn: string;
+  readonly partition: string;
+  /** Empty for AWS managed permissions. */
+  readonly region: string;
+  /** "aws" for AWS managed permissions, else a 12-digit account ID. */
+  readonly account: string;
+  /** The name after "permission/". */
+  readonly name: string;
+  readonly awsManaged: boolean;
+}
+
+/** Deadline and cancellation of the caller, to be honoured by every adapter. */
+export interface CallOptions {
+  /** Aborted when the caller cancels or its deadline passes. */
+  readonly signal: AbortSignal;
+  /** The caller's deadline as epoch milliseconds, when it set one. */
+  readonly deadline?: number | undefined;
+}
+
+export interface RemoveLambdaPermissionInput {
+  readonly function: LambdaFunctionRef;
+  readonly statementId: string;
+  /** Effective version or alias (merged from the name suffix and the field). */
+  readonly qualifier?: string | undefined;
+  readonly revisionId?: string | undefined;
+}
+
+export type FunctionUrlAuthType = "NONE" | "AWS_IAM";
+
+export interface AddLambdaPermissionInput {
+  readonly function: LambdaFunctionRef;
+  readonly statementId: string;
+  readonly action: string;
+  readonly principal: string;
+  readonly sourceArn?: string | undefined;
+  readonly sourceAccount?: string | undefined;
+  readonly eventSourceToken?: string | undefined;
+  readonly qualifier?: string | undefined;
+  readonly revisionId?: string | undefined;
+  readonly principalOrgId?: string | undefined;
+  readonly functionUrlAuthType?: FunctionUrlAuthType | undefined;
+}
+
+export interface AddLambdaPermissionOutput {
+  /** The new statement as JSON text, as Lambda returns it. */
+  readonly statement: string;
+}
+
+export interface GetLambdaPolicyInput {
+  readonly function: LambdaFunctionRef;
+  readonly qualifier?: string | undefined;
+}
+
+export interface GetLambdaPolicyOutput {
+  /** The policy document as JSON text. */
+  readonly policy: string;
+  readonly revisionId: string;
+}
+
+export type RamPermissionStatus = "ATTACHABLE" | "UNATTACHABLE" | "DELETING" | "DELETED";
+export type RamPermissionType = "AWS_MANAGED" | "CUSTOMER_MANAGED";
+
+/** One version of a RAM managed permission. */
+export interface RamPermission {
+  readonly arn: string;
+  readonly name: string;
+  readonly version: number;
+  readonly defaultVersion: boolean;
+  readonly resourceType: string;
+  readonly status: RamPermissionStatus;
+  readonly permissionType: RamPermissionType;
+  /** JSON text. */
+  readonly policyTemplate: string;
+  readonly creationTime: Date;
+  readonly lastUpdatedTime: Date;
+}
+
+export interface DeleteRamPermissionInput {
+  readonly permission: RamPermissionRef;
+  /** Always present: the gateway generates one when the caller did not. */
+  readonly clientToken: string;
+}
+
+export interface DeleteRamPermissionOutput {
+  readonly returnValue: boolean;
+  readonly clientToken: string;
+  readonly permissionStatus: RamPermissionStatus;
+}
+
+export interface CreateRamPermissionInput {
+  readonly name: string;
+  readonly resourceType: string;
+  readonly policyTemplate: string;
+  readonly clientToken: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface CreateRamPermissionOutput {
+  readonly permission: RamPermission;
+  readonly clientToken: string;
+}
+
+export interface GetRamPermissionInput {
+  readonly permission: RamPermissionRef;
+  readonly permissionVersion?: number | undefined;
+}
+
+export interface ListRamPermissionsInput {
+  readonly resourceType?: string | undefined;
+  readonly permissionType?: RamPermissionType | undefined;
+  /** 1..500. */
+  readonly maxResults: number;
+  readonly nextToken?: string | undefined;
+}
+
+export interface ListRamPermissionsOutput {
+  readonly permissions: readonly RamPermission[];
+  readonly nextToken?: string | undefined;
+}
+
+/**
+ * The backend port. Every method either resolves or rejects with one of the
+ * errors of backend/errors.ts (AwsApiError for anything AWS answered,
+ * UpstreamNetworkError, UpstreamTimeoutError, UpstreamCredentialsError);
+ * anything else is treated as a bug and becomes INTERNAL.
+ */
+export interface PermissionBackend {
+  removeLambdaPermission(input: RemoveLambdaPermissionInput, options: CallOptions): Promise<void>;
+  addLambdaPermission(input: AddLambdaPermissionInput, options: CallOptions): Promise<AddLambdaPermissionOutput>;
+  getLambdaPolicy(input: GetLambdaPolicyInput, options: CallOptions): Promise<GetLambdaPolicyOutput>;
+  deleteRamPermission(input: DeleteRamPermissionInput, options: CallOptions): Promise<DeleteRamPermissionOutput>;
+  createRamPermission(input: CreateRamPermissionInput, options: CallOptions): Promise<CreateRamPermissionOutput>;
+  getRamPermission(input: GetRamPermissionInput, options: CallOptions): Promise<RamPermission>;
+  listRamPermissions(input: ListRamPermissionsInput, options: CallOptions): Promise<ListRamPermissionsOutput>;
+  /** Releases sockets and timers. */
+  close(): Promise<void>;
+}
