@@ -1,0 +1,65 @@
+// Small helpers shared by the fake backend's tests.
+import assert from "node:assert/strict";
+import type { CallOptions, LambdaFunctionRef, RamPermissionRef } from "../../../src/backend/backend.js";
+import { isAwsApiError } from "../../../src/backend/errors.js";
+import type { AwsApiError, AwsService, MissingResource } from "../../../src/backend/errors.js";
+import type { Clock } from "../../../src/clock.js";
+
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function callOptions(): CallOptions {
+  return { signal: new AbortController().signal };
+}
+
+export function fn(name: string, extra: Partial<LambdaFunctionRef> = {}): LambdaFunctionRef {
+  return { functionName: extra.functionName ?? name, name, ...extra };
+}
+
+/** A RAM permission ARN parsed the way src/arn.ts would. */
+export function permissionRef(arn: string): RamPermissionRef {
+  const match = /^arn:([^:]+):ram:([^:]*):([^:]+):permission\/(.+)$/.exec(arn);
+  return {
+    arn,
+    partition: match?.[1] ?? "aws",
+    region: match?.[2] ?? "",
+    account: match?.[3] ?? "",
+    name: match?.[4] ?? "",
+    awsManaged: match?.[3] === "aws",
+  };
+}
+
+export function manualClock(start = Date.parse("2025-03-01T12:00:00Z")): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms) {
+      now += ms;
+    },
+  };
+}
+
+export interface ExpectedAwsError {
+  readonly service: AwsService;
+  readonly code: string;
+  readonly httpStatus: number;
+  readonly missing?: MissingResource | undefined;
+  readonly message?: string | RegExp | undefined;
+}
+
+/** Asserts the promise rejects with exactly this AWS error, as AWS would send it. */
+export async function rejectsWithAws(promise: Promise<unknown>, expected: ExpectedAwsError): Promise<AwsApiError> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    return true;
+  });
+  assert.ok(isAwsApiError(caught), `expected an AwsApiError, got ${String(caught)}`);
+  assert.equal(caught.service, expected.service);
+  assert.equal(caught.code, expected.code);
+  assert.equal(caught.httpStatus, expected.httpStatus);
+  assert.match(caught.requestId ?? "", uuidPattern);
+  if (expected.missing !== undefined) assert.equal(caught.missing, expected.missing);
+  if (typeof expected.message === "string") assert.equal(caught.message, expected.message);
+  if (expected.message instanceof RegExp) assert.match(caught.message, expected.message);
+  return caught;
+}
