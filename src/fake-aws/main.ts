@@ -1,0 +1,99 @@
+// `npm run fake-aws`: config -> fake backend -> listen; signals. The only
+// reader of process.env for the fake AWS endpoint.
+import { pathToFileURL } from "node:url";
+import { createFakeBackend, loadFakeSeedFile } from "../backend/fake/fake-backend.js";
+import { systemClock } from "../clock.js";
+import { ConfigError } from "../config-values.js";
+import { createJsonLogger } from "../logger.js";
+import { fakeAwsHelpText, loadFakeAwsConfig, sdkEnvironment, type FakeAwsConfig } from "./config.js";
+import { startFakeAwsServer } from "./server.js";
+
+export interface FakeAwsMainIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Resolves when the process is asked to stop. */
+  readonly stopSignal: () => Promise<string>;
+}
+
+const processIo: FakeAwsMainIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stopSignal: () =>
+    new Promise((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    }),
+};
+
+/** Runs the endpoint until a stop signal; resolves to the exit code (2: bad configuration). */
+export async function runFakeAws(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: FakeAwsMainIo = processIo,
+): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.stdout(fakeAwsHelpText());
+    return 0;
+  }
+  let config: FakeAwsConfig;
+  try {
+    config = loadFakeAwsConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`fake-aws: ${error.message}\nRun with --help to list the configuration.\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  let seed;
+  try {
+    seed = config.seedPath === undefined ? undefined : await loadFakeSeedFile(config.seedPath);
+  } catch (error) {
+    io.stderr(`fake-aws: FAKE_SEED=${JSON.stringify(config.seedPath)} cannot be used: ${describe(error)}\n`);
+    return 2;
+  }
+  const logger = createJsonLogger(config.logLevel, (line) => io.stderr(line + "\n"));
+  const backend = createFakeBackend({ ...(seed === undefined ? {} : { seed }), clock: systemClock });
+  const stopped = io.stopSignal();
+
+  let server;
+  try {
+    server = await startFakeAwsServer({ backend, host: config.host, port: config.port, logger });
+  } catch (error) {
+    await backend.close();
+    io.stderr(`fake-aws: cannot listen on ${config.host}:${config.port}: ${describe(error)}\n`);
+    return 1;
+  }
+  const environment = sdkEnvironment(server.url);
+  logger.info("fake AWS endpoint listening", { url: server.url, seed: config.seedPath ?? "demo seed" });
+  io.stdout(
+    [
+      `fake-aws listening on ${server.url}`,
+      "Point an AWS SDK or the AWS CLI at it with:",
+      ...Object.entries(environment).map(([name, value]) => `  export ${name}=${value}`),
+      "",
+    ].join("\n"),
+  );
+
+  const signal = await stopped;
+  logger.info("shutting down", { signal });
+  await server.close();
+  await backend.close();
+  return 0;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isEntryPoint) {
+  runFakeAws(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`fake-aws: fatal: ${describe(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
