@@ -608,7 +608,9 @@ export type RamPermission = Message<"permission.v1.RamPermission"> & {
   permissionType: PermissionType;
 
   /**
-   * The policy template of this version, as JSON text.
+   * The policy template of this version, as JSON text. Empty in
+   * ListRamPermissions, whose summaries carry none (as RAM's do): call
+   * GetRamPermission for it.
    *
    * @generated from field: string policy_template = 8;
    */

@@ -28,7 +28,7 @@ const lambdaErrors = {
   ResourceNotFoundException: {
     httpStatus: 404,
     message: "The resource you requested does not exist.",
-    missing: "function",
+    missing: "policy",
   },
   ResourceConflictException: { httpStatus: 409, message: "The resource already exists, or another operation is in progress." },
   PreconditionFailedException: {

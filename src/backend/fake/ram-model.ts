@@ -332,7 +332,8 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
         if (page.length === input.maxResults) {
           return { permissions: page, nextToken: encodePageToken(last?.seq ?? afterSeq, filters) };
         }
-        page.push(toRamPermission(permission, permission.defaultVersion));
+        // RAM lists summaries: no policy template (GetPermission has it).
+        page.push({ ...toRamPermission(permission, permission.defaultVersion), policyTemplate: "" });
         last = permission;
       }
       return { permissions: page };

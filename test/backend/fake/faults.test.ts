@@ -80,9 +80,11 @@ describe("fake faults: error rate", () => {
     });
   }
 
-  it("marks injected not-found errors as a missing function or permission", async () => {
+  // Lambda's generic not-found message is its "no policy" answer, and the AWS
+  // adapter reads it so; the injected error must mean the same thing.
+  it("marks injected not-found errors as a missing policy or permission", async () => {
     const lambda = createFakeBackend({ faults: { errorRate: 1, errorCode: "ResourceNotFoundException" } });
-    await rejectsWithAws(calls.GetPolicy(lambda), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "function" });
+    await rejectsWithAws(calls.GetPolicy(lambda), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "policy" });
     const ram = createFakeBackend({ faults: { errorRate: 1, errorCode: "UnknownResourceException" } });
     await rejectsWithAws(calls.GetPermission(ram), { service: "ram", code: "UnknownResourceException", httpStatus: 400, missing: "permission" });
   });
