@@ -1,0 +1,256 @@
+// The PermissionBackend adapter on the AWS SDK for JavaScript v3. Loaded only
+// when BACKEND=aws (main.ts imports it dynamically) so start-up with the fake
+// never pays for the SDK. SDK types stay in this folder: inputs are mapped
+// from the port's types here and outputs and errors back to them.
+import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambda";
+import {
+  CreatePermissionCommand,
+  DeletePermissionCommand,
+  GetPermissionCommand,
+  ListPermissionsCommand,
+} from "@aws-sdk/client-ram";
+import type {
+  AddLambdaPermissionInput,
+  AddLambdaPermissionOutput,
+  CallOptions,
+  CreateRamPermissionInput,
+  CreateRamPermissionOutput,
+  DeleteRamPermissionInput,
+  DeleteRamPermissionOutput,
+  GetLambdaPolicyInput,
+  GetLambdaPolicyOutput,
+  GetRamPermissionInput,
+  ListRamPermissionsInput,
+  ListRamPermissionsOutput,
+  PermissionBackend,
+  RamPermission,
+  RemoveLambdaPermissionInput,
+} from "../backend.js";
+import type { MiddlewareStack } from "@smithy/types";
+import type { AwsService } from "../errors.js";
+import { systemClock, type Clock } from "../../clock.js";
+import type { Logger } from "../../logger.js";
+import { toRamPermission, toStatus, UnexpectedAwsResponseError } from "./ram-output.js";
+import { createSdkClientFactory, type AwsClientFactory, type AwsClientPair, type AwsCredentials } from "./sdk-clients.js";
+import { callerAbortError, translateSdkError } from "./translate-error.js";
+import { stopRetriesPastDeadline } from "./deadline-guard.js";
+
+export type { AwsClientFactory, AwsClientPair, AwsCredentials } from "./sdk-clients.js";
+export { createSdkClientFactory } from "./sdk-clients.js";
+
+export interface AwsBackendOptions {
+  /** Region of calls whose ARN names none. */
+  readonly defaultRegion: string;
+  /** Attempts per call including the first (SDK standard retry strategy). */
+  readonly maxAttempts: number;
+  /** Limit of one HTTP attempt; the caller's deadline caps the whole call. */
+  readonly requestTimeoutMs: number;
+  /** Limit of opening one connection; defaults to the request timeout. */
+  readonly connectTimeoutMs?: number | undefined;
+  readonly logger: Logger;
+  /** Replaces the SDK client construction (tests: other endpoints, recorded Regions). */
+  readonly clientFactory?: AwsClientFactory | undefined;
+  /** Tests only; production uses the SDK's default credential chain. */
+  readonly credentials?: AwsCredentials | undefined;
+  /** Decides whether an abort was the caller's deadline. Default: the system clock. */
+  readonly clock?: Clock | undefined;
+}
+
+/** An SDK command as far as the deadline guard needs it. */
+interface GuardableCommand<I extends object, O extends object> {
+  readonly middlewareStack: Pick<MiddlewareStack<I, O>, "addRelativeTo">;
+}
+
+/** What each call needs besides its input: where it goes and how to read its failure. */
+interface Route {
+  readonly service: AwsService;
+  readonly region: string;
+  readonly permissionVersion?: number | undefined;
+}
+
+export function createAwsBackend(options: AwsBackendOptions): PermissionBackend {
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock.now();
+  const clientFactory =
+    options.clientFactory ??
+    createSdkClientFactory({
+      maxAttempts: options.maxAttempts,
+      requestTimeoutMs: options.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? options.requestTimeoutMs,
+      credentials: options.credentials,
+    });
+  const clientsByRegion = new Map<string, AwsClientPair>();
+  let closed = false;
+
+  function clientsFor(region: string): AwsClientPair {
+    let clients = clientsByRegion.get(region);
+    if (clients === undefined) {
+      clients = clientFactory(region);
+      clientsByRegion.set(region, clients);
+      options.logger.debug("aws clients created", { region });
+    }
+    return clients;
+  }
+
+  /**
+   * Runs one SDK call under the caller's signal. The SDK gets the signal
+   * too (it stops retrying and drops the socket); racing it here as well
+   * makes the caller's answer independent of how promptly the SDK notices.
+   */
+  async function send<T, I extends object, O extends object>(
+    route: Route,
+    call: CallOptions,
+    command: GuardableCommand<I, O>,
+    run: (clients: AwsClientPair, http: { abortSignal: AbortSignal }) => Promise<T>,
+  ): Promise<T> {
+    if (closed) throw new Error("the AWS backend is closed");
+    if (call.signal.aborted) throw callerAbortError(route.service, call, now());
+    const clients = clientsFor(route.region);
+    stopRetriesPastDeadline(command.middlewareStack, call.deadline, now);
+    try {
+      return await untilAborted(run(clients, { abortSignal: call.signal }), call.signal);
+    } catch (error) {
+      throw translateSdkError(error, { service: route.service, call, permissionVersion: route.permissionVersion, now });
+    }
+  }
+
+  const lambdaRoute = (region: string | undefined): Route => ({
+    service: "lambda",
+    region: region ?? options.defaultRegion,
+  });
+  const ramRoute = (region: string | undefined, permissionVersion?: number): Route => ({
+    service: "ram",
+    // AWS managed permission ARNs have an empty Region field.
+    region: region === undefined || region === "" ? options.defaultRegion : region,
+    permissionVersion,
+  });
+
+  return {
+    async removeLambdaPermission(input: RemoveLambdaPermissionInput, call: CallOptions): Promise<void> {
+      const command = new RemovePermissionCommand({
+        FunctionName: input.function.functionName,
+        StatementId: input.statementId,
+        Qualifier: input.qualifier,
+        RevisionId: input.revisionId,
+      });
+      await send(lambdaRoute(input.function.region), call, command, (clients, http) => clients.lambda.send(command, http));
+    },
+
+    async addLambdaPermission(input: AddLambdaPermissionInput, call: CallOptions): Promise<AddLambdaPermissionOutput> {
+      const command = new AddPermissionCommand({
+        FunctionName: input.function.functionName,
+        StatementId: input.statementId,
+        Action: input.action,
+        Principal: input.principal,
+        SourceArn: input.sourceArn,
+        SourceAccount: input.sourceAccount,
+        EventSourceToken: input.eventSourceToken,
+        Qualifier: input.qualifier,
+        RevisionId: input.revisionId,
+        PrincipalOrgID: input.principalOrgId,
+        FunctionUrlAuthType: input.functionUrlAuthType,
+      });
+      const output = await send(lambdaRoute(input.function.region), call, command, (clients, http) =>
+        clients.lambda.send(command, http),
+      );
+      if (output.Statement === undefined) throw new UnexpectedAwsResponseError("Lambda AddPermission returned no Statement");
+      return { statement: output.Statement };
+    },
+
+    async getLambdaPolicy(input: GetLambdaPolicyInput, call: CallOptions): Promise<GetLambdaPolicyOutput> {
+      const command = new GetPolicyCommand({ FunctionName: input.function.functionName, Qualifier: input.qualifier });
+      const output = await send(lambdaRoute(input.function.region), call, command, (clients, http) =>
+        clients.lambda.send(command, http),
+      );
+      if (output.Policy === undefined) throw new UnexpectedAwsResponseError("Lambda GetPolicy returned no Policy");
+      return { policy: output.Policy, revisionId: output.RevisionId ?? "" };
+    },
+
+    async deleteRamPermission(input: DeleteRamPermissionInput, call: CallOptions): Promise<DeleteRamPermissionOutput> {
+      // The token is always given: the SDK invents one only when it is absent, and
+      // serialises the request once, so every retry carries this same token.
+      const command = new DeletePermissionCommand({ permissionArn: input.permission.arn, clientToken: input.clientToken });
+      const output = await send(ramRoute(input.permission.region), call, command, (clients, http) =>
+        clients.ram.send(command, http),
+      );
+      return {
+        returnValue: output.returnValue ?? false,
+        clientToken: output.clientToken ?? input.clientToken,
+        permissionStatus: toStatus(output.permissionStatus),
+      };
+    },
+
+    async createRamPermission(input: CreateRamPermissionInput, call: CallOptions): Promise<CreateRamPermissionOutput> {
+      const tags = Object.entries(input.tags).map(([key, value]) => ({ key, value }));
+      const command = new CreatePermissionCommand({
+        name: input.name,
+        resourceType: input.resourceType,
+        policyTemplate: input.policyTemplate,
+        clientToken: input.clientToken,
+        ...(tags.length === 0 ? {} : { tags }),
+      });
+      const output = await send(ramRoute(undefined), call, command, (clients, http) => clients.ram.send(command, http));
+      if (output.permission === undefined) {
+        throw new UnexpectedAwsResponseError("RAM CreatePermission returned no permission");
+      }
+      // RAM returns a summary without the policy text: it is the template just sent.
+      return {
+        permission: toRamPermission(output.permission, input.policyTemplate),
+        clientToken: output.clientToken ?? input.clientToken,
+      };
+    },
+
+    async getRamPermission(input: GetRamPermissionInput, call: CallOptions): Promise<RamPermission> {
+      const command = new GetPermissionCommand({
+        permissionArn: input.permission.arn,
+        permissionVersion: input.permissionVersion,
+      });
+      const route = ramRoute(input.permission.region, input.permissionVersion);
+      const output = await send(route, call, command, (clients, http) => clients.ram.send(command, http));
+      if (output.permission === undefined) throw new UnexpectedAwsResponseError("RAM GetPermission returned no permission");
+      return toRamPermission(output.permission, output.permission.permission ?? "");
+    },
+
+    async listRamPermissions(input: ListRamPermissionsInput, call: CallOptions): Promise<ListRamPermissionsOutput> {
+      const command = new ListPermissionsCommand({
+        resourceType: input.resourceType,
+        permissionType: input.permissionType ?? "ALL",
+        maxResults: input.maxResults,
+        nextToken: input.nextToken,
+      });
+      const output = await send(ramRoute(undefined), call, command, (clients, http) => clients.ram.send(command, http));
+      // ListPermissions returns summaries: RAM sends no policy text there.
+      const permissions = (output.permissions ?? []).map((summary) => toRamPermission(summary, ""));
+      return output.nextToken === undefined || output.nextToken === ""
+        ? { permissions }
+        : { permissions, nextToken: output.nextToken };
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      for (const clients of clientsByRegion.values()) clients.destroy?.();
+      clientsByRegion.clear();
+    },
+  };
+}
+
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts. The losing
+ * promise's rejection is observed so it never surfaces as unhandled.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(Object.assign(new Error("aborted by the caller"), { name: "AbortError" }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

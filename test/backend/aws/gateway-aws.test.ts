@@ -1,0 +1,369 @@
+// Every RPC through the whole chain with BACKEND=aws: a Connect client ->
+// the gateway on 127.0.0.1 -> the AWS backend -> the real AWS SDK -> the
+// fake AWS endpoint over HTTP. Success paths, then every AWS error of both
+// APIs checked for gRPC code, ErrorInfo reason, domain and metadata (AWS's
+// request ID exactly as the endpoint sent it), then retries, deadlines, a
+// refused connection and missing credentials as the caller sees them.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
+import type { PermissionBackend } from "../../../src/backend/backend.js";
+import { silentLogger } from "../../../src/logger.js";
+import { createGatewayClient, type CallFailure, type CallResult, type GatewayClient, type MethodName } from "../../support/clients.js";
+import { startTestGateway, type TestGateway } from "../../support/gateway.js";
+import { DEMO_PERMISSION, UUID_RE, fixedClock, startAwsStack, testCredentials, type AwsStack } from "./aws-test-stack.js";
+
+const subnetTemplate = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
+
+interface Chain {
+  readonly stack: AwsStack;
+  readonly gateway: TestGateway<PermissionBackend>;
+  readonly client: GatewayClient;
+  close(): Promise<void>;
+}
+
+async function startChain(options: Parameters<typeof startAwsStack>[0] = {}): Promise<Chain> {
+  const stack = await startAwsStack(options);
+  const gateway = await startTestGateway<PermissionBackend>({ backend: stack.backend });
+  const client = createGatewayClient("connect-json", gateway.url);
+  return {
+    stack,
+    gateway,
+    client,
+    async close() {
+      client.close();
+      await gateway.close();
+      await stack.close();
+    },
+  };
+}
+
+function failureOf(result: CallResult): CallFailure {
+  assert.ok(!result.ok, `expected a failure, got ${JSON.stringify(result.ok ? result.response : null)}`);
+  return result.error;
+}
+
+function responseOf(result: CallResult): Record<string, JsonValue> {
+  assert.ok(result.ok, `expected success, got ${JSON.stringify(result.ok ? null : result.error)}`);
+  return result.response as Record<string, JsonValue>;
+}
+
+describe("every RPC succeeds through the AWS backend", () => {
+  let chain: Chain;
+  before(async () => {
+    chain = await startChain({ clock: fixedClock });
+  });
+  after(() => chain.close());
+
+  test("AddLambdaPermission, GetLambdaPolicy, RemoveLambdaPermission", async () => {
+    const added = responseOf(
+      await chain.client.call("addLambdaPermission", {
+        functionName: "arn:aws:lambda:us-east-1:123456789012:function:demo:live",
+        statementId: "gw-s3",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+        sourceArn: "arn:aws:s3:::demo-bucket",
+        functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_AWS_IAM",
+      }),
+    );
+    const statement = JSON.parse(String(added["statement"])) as { Sid: string; Resource: string };
+    assert.equal(statement.Sid, "gw-s3");
+    assert.equal(statement.Resource, "arn:aws:lambda:us-east-1:123456789012:function:demo:live");
+    const policy = responseOf(await chain.client.call("getLambdaPolicy", { functionName: "demo", qualifier: "live" }));
+    assert.match(String(policy["revisionId"]), UUID_RE);
+    assert.match(String(policy["policy"]), /"Sid":"gw-s3"/);
+    responseOf(
+      await chain.client.call("removeLambdaPermission", {
+        functionName: "demo:live",
+        statementId: "gw-s3",
+        revisionId: policy["revisionId"] ?? "",
+      }),
+    );
+    // AIP-135: a statement already gone is success when the caller allows it.
+    responseOf(await chain.client.call("removeLambdaPermission", { functionName: "demo:live", statementId: "gw-s3", allowMissing: true }));
+    const gone = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "demo:live", statementId: "gw-s3" }));
+    assert.equal(gone.code, Code.NotFound);
+    // A missing function is never "already gone".
+    const noFunction = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "nope", statementId: "x", allowMissing: true }));
+    assert.equal(noFunction.code, Code.NotFound);
+    assert.equal(noFunction.reason, "RESOURCE_NOT_FOUND");
+  });
+
+  test("CreateRamPermission, GetRamPermission, ListRamPermissions, DeleteRamPermission", async () => {
+    const created = responseOf(
+      await chain.client.call("createRamPermission", {
+        name: "gw-created",
+        resourceType: "ec2:Subnet",
+        policyTemplate: subnetTemplate,
+        clientToken: "gw-token-1",
+        tags: { team: "platform" },
+      }),
+    );
+    assert.equal(created["clientToken"], "gw-token-1");
+    assert.deepEqual(created["permission"], {
+      arn: "arn:aws:ram:us-east-1:123456789012:permission/gw-created",
+      name: "gw-created",
+      version: 1,
+      defaultVersion: true,
+      resourceType: "ec2:Subnet",
+      status: "PERMISSION_STATUS_ATTACHABLE",
+      permissionType: "PERMISSION_TYPE_CUSTOMER_MANAGED",
+      policyTemplate: subnetTemplate,
+      creationTime: "2025-03-01T12:00:00Z",
+      lastUpdatedTime: "2025-03-01T12:00:00Z",
+    });
+    const got = responseOf(await chain.client.call("getRamPermission", { permissionArn: DEMO_PERMISSION }));
+    assert.equal((got["permission"] as Record<string, JsonValue>)["name"], "demo-permission");
+    const listed = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2 }));
+    assert.equal((listed["permissions"] as JsonValue[]).length, 2);
+    assert.ok(String(listed["nextPageToken"]).length > 0);
+    const next = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2, pageToken: listed["nextPageToken"] ?? "" }));
+    assert.ok((next["permissions"] as JsonValue[]).length > 0);
+    const deleted = responseOf(await chain.client.call("deleteRamPermission", { permissionArn: DEMO_PERMISSION }));
+    assert.equal(deleted["returnValue"], true);
+    assert.equal(deleted["permissionStatus"], "PERMISSION_STATUS_DELETED");
+    // The token the gateway generated is the one RAM saw.
+    const sentToken = chain.stack.proxy.exchanges.filter((e) => e.path === "/deletepermission").at(-1)?.query.get("clientToken");
+    assert.equal(deleted["clientToken"], sentToken);
+  });
+});
+
+describe("every AWS error reaches the caller with its code, reason and metadata", () => {
+  let chain: Chain;
+  let sequence = 0;
+  before(async () => {
+    chain = await startChain({ maxAttempts: 1 });
+  });
+  after(() => chain.close());
+
+  const requests: Record<MethodName, { operation: string; request: () => JsonValue; service: "lambda" | "ram" }> = {
+    addLambdaPermission: {
+      operation: "AddPermission",
+      service: "lambda",
+      request: () => ({ functionName: "demo", statementId: `gw-${++sequence}`, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" }),
+    },
+    removeLambdaPermission: { operation: "RemovePermission", service: "lambda", request: () => ({ functionName: "demo", statementId: "any" }) },
+    getLambdaPolicy: { operation: "GetPolicy", service: "lambda", request: () => ({ functionName: "demo" }) },
+    createRamPermission: {
+      operation: "CreatePermission",
+      service: "ram",
+      request: () => ({ name: `gw-${++sequence}`, resourceType: "ec2:Subnet", policyTemplate: subnetTemplate }),
+    },
+    deleteRamPermission: { operation: "DeletePermission", service: "ram", request: () => ({ permissionArn: DEMO_PERMISSION }) },
+    getRamPermission: { operation: "GetPermission", service: "ram", request: () => ({ permissionArn: DEMO_PERMISSION }) },
+    listRamPermissions: { operation: "ListPermissions", service: "ram", request: () => ({ pageSize: 10 }) },
+  };
+
+  /** DESIGN.md section 5, per AWS error name: gRPC code and ErrorInfo reason. */
+  const expected: Record<string, [Code, string]> = {
+    InvalidParameterValueException: [Code.InvalidArgument, "INVALID_PARAMETER_VALUE"],
+    PolicyLengthExceededException: [Code.ResourceExhausted, "POLICY_LENGTH_EXCEEDED"],
+    PreconditionFailedException: [Code.FailedPrecondition, "PRECONDITION_FAILED"],
+    PublicPolicyException: [Code.FailedPrecondition, "PUBLIC_POLICY"],
+    ResourceConflictException: [Code.AlreadyExists, "RESOURCE_CONFLICT"],
+    ResourceNotFoundException: [Code.NotFound, "RESOURCE_NOT_FOUND"],
+    ServiceException: [Code.Unavailable, "SERVICE"],
+    TooManyRequestsException: [Code.ResourceExhausted, "TOO_MANY_REQUESTS"],
+    IdempotentParameterMismatchException: [Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH"],
+    InvalidClientTokenException: [Code.InvalidArgument, "INVALID_CLIENT_TOKEN"],
+    InvalidParameterException: [Code.InvalidArgument, "INVALID_PARAMETER"],
+    InvalidPolicyException: [Code.InvalidArgument, "INVALID_POLICY"],
+    MalformedPolicyTemplateException: [Code.InvalidArgument, "MALFORMED_POLICY_TEMPLATE"],
+    OperationNotPermittedException: [Code.FailedPrecondition, "OPERATION_NOT_PERMITTED"],
+    PermissionAlreadyExistsException: [Code.AlreadyExists, "PERMISSION_ALREADY_EXISTS"],
+    PermissionLimitExceededException: [Code.ResourceExhausted, "PERMISSION_LIMIT_EXCEEDED"],
+    ServerInternalException: [Code.Unavailable, "SERVER_INTERNAL"],
+    ServiceUnavailableException: [Code.Unavailable, "SERVICE_UNAVAILABLE"],
+    ThrottlingException: [Code.ResourceExhausted, "THROTTLING"],
+    MalformedArnException: [Code.InvalidArgument, "MALFORMED_ARN"],
+    UnknownResourceException: [Code.NotFound, "UNKNOWN_RESOURCE"],
+    InvalidNextTokenException: [Code.InvalidArgument, "INVALID_NEXT_TOKEN"],
+  };
+
+  const errorsOf: Record<MethodName, string[]> = {
+    addLambdaPermission: [
+      "InvalidParameterValueException",
+      "PolicyLengthExceededException",
+      "PreconditionFailedException",
+      "PublicPolicyException",
+      "ResourceConflictException",
+      "ResourceNotFoundException",
+      "ServiceException",
+      "TooManyRequestsException",
+    ],
+    removeLambdaPermission: [
+      "InvalidParameterValueException",
+      "PreconditionFailedException",
+      "PublicPolicyException",
+      "ResourceNotFoundException",
+      "ServiceException",
+      "TooManyRequestsException",
+    ],
+    getLambdaPolicy: ["InvalidParameterValueException", "ResourceNotFoundException", "ServiceException", "TooManyRequestsException"],
+    createRamPermission: [
+      "IdempotentParameterMismatchException",
+      "InvalidClientTokenException",
+      "InvalidParameterException",
+      "InvalidPolicyException",
+      "MalformedPolicyTemplateException",
+      "OperationNotPermittedException",
+      "PermissionAlreadyExistsException",
+      "PermissionLimitExceededException",
+      "ServerInternalException",
+      "ServiceUnavailableException",
+      "ThrottlingException",
+    ],
+    deleteRamPermission: [
+      "IdempotentParameterMismatchException",
+      "InvalidClientTokenException",
+      "MalformedArnException",
+      "OperationNotPermittedException",
+      "ServerInternalException",
+      "ServiceUnavailableException",
+      "UnknownResourceException",
+      "ThrottlingException",
+    ],
+    getRamPermission: [
+      "InvalidParameterException",
+      "MalformedArnException",
+      "OperationNotPermittedException",
+      "ServerInternalException",
+      "ServiceUnavailableException",
+      "UnknownResourceException",
+      "ThrottlingException",
+    ],
+    listRamPermissions: [
+      "InvalidNextTokenException",
+      "InvalidParameterException",
+      "OperationNotPermittedException",
+      "ServerInternalException",
+      "ServiceUnavailableException",
+      "ThrottlingException",
+    ],
+  };
+
+  const retryDetail = new Set(["TooManyRequestsException", "ThrottlingException", "ServiceException", "ServerInternalException", "ServiceUnavailableException"]);
+
+  for (const [method, spec] of Object.entries(requests) as [MethodName, (typeof requests)[MethodName]][]) {
+    for (const code of errorsOf[method]) {
+      test(`${method}: ${code}`, async () => {
+        chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: code, times: 1 });
+        const failure = failureOf(await chain.client.call(method, spec.request()));
+        const exchange = chain.stack.proxy.exchanges.at(-1);
+        const [grpcCode, reason] = expected[code] ?? [Code.Unknown, "?"];
+        assert.equal(failure.code, grpcCode);
+        assert.equal(failure.reason, reason);
+        assert.equal(failure.domain, `${spec.service}.amazonaws.com`);
+        assert.equal(failure.errorInfoCount, 1);
+        assert.deepEqual(failure.metadata, {
+          awsErrorCode: code,
+          awsRequestId: exchange?.requestId,
+          httpStatus: String(exchange?.status),
+        });
+        assert.match(failure.metadata["awsRequestId"] ?? "", UUID_RE);
+        if (retryDetail.has(code)) assert.ok(failure.detailTypes.includes("google.rpc.RetryInfo"), failure.detailTypes.join());
+      });
+    }
+
+    test(`${method}: AccessDeniedException is the gateway's identity being refused`, async () => {
+      chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: "AccessDeniedException", times: 1 });
+      const failure = failureOf(await chain.client.call(method, spec.request()));
+      const exchange = chain.stack.proxy.exchanges.at(-1);
+      assert.equal(failure.code, Code.PermissionDenied);
+      assert.equal(failure.reason, "UPSTREAM_ACCESS_DENIED");
+      assert.equal(failure.domain, "permission-gateway");
+      assert.deepEqual(failure.metadata, { awsErrorCode: "AccessDeniedException", awsRequestId: exchange?.requestId, httpStatus: "403" });
+    });
+
+    for (const code of ["ExpiredTokenException", "UnrecognizedClientException", "InvalidSignatureException"]) {
+      test(`${method}: ${code} is INTERNAL UPSTREAM_CREDENTIALS`, async () => {
+        chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: code, times: 1 });
+        const failure = failureOf(await chain.client.call(method, spec.request()));
+        assert.equal(failure.code, Code.Internal);
+        assert.equal(failure.reason, "UPSTREAM_CREDENTIALS");
+        assert.equal(failure.domain, "permission-gateway");
+      });
+    }
+  }
+});
+
+describe("retries, deadlines, connections and credentials as the caller sees them", () => {
+  test("a throttled call is retried by the SDK and the caller sees only the success", async () => {
+    const chain = await startChain();
+    try {
+      chain.stack.endpoint.injectFault({ operation: "GetPermission", errorCode: "ThrottlingException", times: 1 });
+      const result = responseOf(await chain.client.call("getRamPermission", { permissionArn: DEMO_PERMISSION }, { timeoutMs: 10_000 }));
+      assert.equal((result["permission"] as Record<string, JsonValue>)["name"], "demo-permission");
+      assert.equal(chain.stack.endpoint.callCount("GetPermission"), 2);
+    } finally {
+      await chain.close();
+    }
+  });
+
+  test("a deadline shorter than AWS's latency is DEADLINE_EXCEEDED, promptly, with no further attempts", async () => {
+    const chain = await startChain();
+    try {
+      chain.stack.endpoint.injectFault({ operation: "GetPolicy", latencyMs: 1500 });
+      const started = Date.now();
+      const failure = failureOf(await chain.client.call("getLambdaPolicy", { functionName: "demo" }, { timeoutMs: 300 }));
+      assert.equal(failure.code, Code.DeadlineExceeded);
+      assert.ok(Date.now() - started < 1200, "answered before the endpoint's latency");
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      assert.equal(chain.stack.endpoint.callCount("GetPolicy"), 1);
+    } finally {
+      await chain.close();
+    }
+  });
+
+  test("missing credentials are INTERNAL UPSTREAM_CREDENTIALS and nothing reaches AWS", async () => {
+    const chain = await startChain({
+      credentials: async () => {
+        throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+      },
+    });
+    try {
+      const failure = failureOf(await chain.client.call("deleteRamPermission", { permissionArn: DEMO_PERMISSION }));
+      assert.equal(failure.code, Code.Internal);
+      assert.equal(failure.reason, "UPSTREAM_CREDENTIALS");
+      assert.doesNotMatch(failure.message, /Could not load credentials/);
+      assert.equal(chain.stack.endpoint.callCount(), 0);
+    } finally {
+      await chain.close();
+    }
+  });
+
+  test("a refused connection is UNAVAILABLE with RetryInfo", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const backend = createAwsBackend({
+      defaultRegion: "us-east-1",
+      maxAttempts: 2,
+      requestTimeoutMs: 2000,
+      logger: silentLogger,
+      clientFactory: createSdkClientFactory({
+        maxAttempts: 2,
+        requestTimeoutMs: 2000,
+        connectTimeoutMs: 1000,
+        credentials: testCredentials,
+        endpoint: `http://127.0.0.1:${port}`,
+      }),
+    });
+    const gateway = await startTestGateway<PermissionBackend>({ backend });
+    const client = createGatewayClient("connect-json", gateway.url);
+    try {
+      const failure = failureOf(await client.call("listRamPermissions", { pageSize: 5 }));
+      assert.equal(failure.code, Code.Unavailable);
+      assert.equal(failure.reason, "UPSTREAM_UNAVAILABLE");
+      assert.ok(failure.detailTypes.includes("google.rpc.RetryInfo"));
+    } finally {
+      client.close();
+      await gateway.close();
+    }
+  });
+});
