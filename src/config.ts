@@ -1,0 +1,83 @@
+// Environment -> typed Config. Pure: main.ts passes process.env in. Every
+// bad value stops start-up with a ConfigError naming the variable and what
+// it accepts; each adapter owns the parser of its own section.
+import type { AwsConfig } from "./backend/aws/config.js";
+import { parseAwsConfig, AWS_ENV_HELP } from "./backend/aws/config.js";
+import {
+  readEnum,
+  readInteger,
+  readNumber,
+  readString,
+  type Env,
+} from "./config-values.js";
+import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
+import { LOG_LEVELS, type LogLevel } from "./logger.js";
+
+export interface FakeBackendConfig {
+  /** Path of a seed JSON file; undefined means the built-in demo seed. */
+  readonly seedPath: string | undefined;
+  readonly latencyMs: number;
+  readonly errorRate: number;
+  readonly errorCode: string | undefined;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly backend: "fake" | "aws";
+  readonly fake: FakeBackendConfig;
+  readonly aws: AwsConfig;
+  readonly idempotency: IdempotencyConfig;
+  readonly logLevel: LogLevel;
+}
+
+export interface EnvHelp {
+  readonly name: string;
+  readonly accepted: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
+  { name: "HOST", accepted: "an IP address or host name", default: "127.0.0.1", description: "Interface to listen on." },
+  { name: "PORT", accepted: "0..65535", default: "8080", description: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c)." },
+  { name: "BACKEND", accepted: "fake | aws", default: "fake", description: "The in-memory fake of AWS, or real AWS through the SDK." },
+  { name: "LOG_LEVEL", accepted: LOG_LEVELS.join(" | "), default: "info", description: "JSON log lines on stderr at this level and above." },
+  { name: "FAKE_SEED", accepted: "path of a seed JSON file", default: "built-in demo seed", description: "Initial state of the fake backend (docs/fake-seed.md)." },
+  { name: "FAKE_LATENCY_MS", accepted: "0..60000", default: "0", description: "Fake backend: latency added to every call." },
+  { name: "FAKE_ERROR_RATE", accepted: "0..1", default: "0", description: "Fake backend: share of calls that fail with FAKE_ERROR_CODE." },
+  { name: "FAKE_ERROR_CODE", accepted: "an AWS error name, e.g. ThrottlingException", default: "the service's throttling error", description: "Fake backend: the error injected at FAKE_ERROR_RATE." },
+];
+
+export const ENV_HELP: readonly EnvHelp[] = [...GATEWAY_ENV_HELP, ...IDEMPOTENCY_ENV_HELP, ...AWS_ENV_HELP];
+
+export function loadConfig(env: Env): Config {
+  return {
+    host: readString(env, "HOST") ?? "127.0.0.1",
+    port: readInteger(env, "PORT", 0, 65535, 8080),
+    backend: readEnum(env, "BACKEND", ["fake", "aws"], "fake"),
+    fake: {
+      seedPath: readString(env, "FAKE_SEED"),
+      latencyMs: readInteger(env, "FAKE_LATENCY_MS", 0, 60_000, 0),
+      errorRate: readNumber(env, "FAKE_ERROR_RATE", 0, 1, 0),
+      errorCode: readString(env, "FAKE_ERROR_CODE"),
+    },
+    aws: parseAwsConfig(env),
+    idempotency: parseIdempotencyConfig(env),
+    logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+  };
+}
+
+/** The `--help` text: every variable, what it accepts and its default. */
+export function helpText(): string {
+  const rows = ENV_HELP.map((h) => `  ${h.name.padEnd(28)} ${h.description}\n  ${"".padEnd(28)} accepts: ${h.accepted}; default: ${h.default}`);
+  return [
+    "permission-gateway: Connect/gRPC/gRPC-Web gateway for AWS Lambda and RAM permission APIs.",
+    "",
+    "Usage: npm start [-- --help]",
+    "",
+    "Configuration (environment variables):",
+    ...rows,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,83 @@
+// Start-up as an operator sees it: the real process, spawned with an
+// environment. A bad value stops it with a message naming the variable; a
+// good one serves the demo seed and stops cleanly on SIGTERM.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+function startGatewayProcess(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    cwd: root,
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    exited: once(child, "exit").then(([code]) => code as number | null),
+  };
+}
+
+const badValues: [string, string, RegExp][] = [
+  ["PORT", "abc", /PORT="abc" is not valid: expected an integer from 0 to 65535/],
+  ["PORT", "70000", /PORT="70000"/],
+  ["BACKEND", "gcp", /BACKEND="gcp" is not valid: expected one of fake, aws/],
+  ["LOG_LEVEL", "loud", /LOG_LEVEL="loud"/],
+  ["IDEMPOTENCY_STORE", "disk", /IDEMPOTENCY_STORE="disk"/],
+  ["FAKE_ERROR_RATE", "2", /FAKE_ERROR_RATE="2"/],
+];
+
+for (const [name, value, message] of badValues) {
+  test(`start-up refuses ${name}=${value} with a clear message`, async () => {
+    const gateway = startGatewayProcess({ [name]: value, PORT: name === "PORT" ? value : "0" });
+    const code = await gateway.exited;
+    assert.equal(code, 2);
+    assert.match(gateway.output().stderr, message);
+  });
+}
+
+test("start-up refuses a seed file that does not exist, naming it", async () => {
+  const gateway = startGatewayProcess({ PORT: "0", FAKE_SEED: "/nonexistent/seed.json" });
+  assert.equal(await gateway.exited, 2);
+  assert.match(gateway.output().stderr, /\/nonexistent\/seed\.json/);
+});
+
+test("--help lists every variable", async () => {
+  const gateway = startGatewayProcess({}, ["--help"]);
+  assert.equal(await gateway.exited, 0);
+  for (const name of ["HOST", "PORT", "BACKEND", "FAKE_SEED", "IDEMPOTENCY_STORE", "REDIS_URL", "LOG_LEVEL"]) {
+    assert.match(gateway.output().stdout, new RegExp(`\\b${name}\\b`));
+  }
+});
+
+test("the embedded default serves the demo seed and stops on SIGTERM", async () => {
+  const gateway = startGatewayProcess({ PORT: "0", LOG_LEVEL: "info" });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${JSON.stringify(gateway.output())}`)), 20_000);
+    gateway.child.stderr.on("data", () => {
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(gateway.output().stderr);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  const response = await fetch(`${url}/permission.v1.PermissionService/GetRamPermission`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/demo-permission" }),
+  });
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { permission: { name: string } };
+  assert.equal(body.permission.name, "demo-permission");
+  gateway.child.kill("SIGTERM");
+  assert.equal(await gateway.exited, 0);
+});
