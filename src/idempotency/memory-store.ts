@@ -1,0 +1,169 @@
+// The embedded IdempotencyStore: one process, no Redis. Each operation runs
+// synchronously to completion, which makes it as atomic as the Redis Lua
+// scripts. Records are kept in their encoded form, as Redis keeps them, so a
+// caller cannot mutate a stored outcome and the same corruption checks apply.
+// Time comes from the injected clock; expired entries are swept on use, so
+// memory stays bounded by the traffic of one TTL.
+import type { Clock } from "../clock.js";
+import { decodeOutcome, encodeOutcome } from "./outcome-codec.js";
+import { IdempotencyRecordCorruptError } from "./store.js";
+import type {
+  ClaimInput,
+  ClaimResult,
+  CompleteInput,
+  FencedWriteResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+  ReleaseInput,
+} from "./store.js";
+
+export interface MemoryIdempotencyEntry {
+  /** JSON of the record's fields; see RecordFields. */
+  readonly encoded: string;
+  /** Epoch ms (by the store's clock) after which the entry is gone. */
+  readonly expiresAt: number;
+}
+
+export interface MemoryIdempotencyStoreOptions {
+  readonly clock: Clock;
+  /** How often, at most, expired entries are swept. Default 60 s. */
+  readonly sweepIntervalMs?: number | undefined;
+  /** The backing map; pass one to look at or damage entries in tests. */
+  readonly entries?: Map<string, MemoryIdempotencyEntry> | undefined;
+}
+
+export interface MemoryIdempotencyStore extends IdempotencyStore {
+  /** Entries held right now, expired ones not yet swept included. */
+  size(): number;
+  /** Drops every expired entry now. */
+  sweep(): void;
+}
+
+type RecordFields =
+  | { readonly fingerprint: string; readonly owner: string; readonly state: "in_progress"; readonly leaseUntil: number }
+  /** outcome: encodeOutcome() text. */
+  | { readonly fingerprint: string; readonly owner: string; readonly state: "completed"; readonly outcome: string };
+
+export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOptions): MemoryIdempotencyStore {
+  const { clock } = options;
+  const entries = options.entries ?? new Map<string, MemoryIdempotencyEntry>();
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  let nextSweepAt = clock.now() + sweepIntervalMs;
+
+  const sweep = (): void => {
+    const now = clock.now();
+    for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
+    nextSweepAt = now + sweepIntervalMs;
+  };
+
+  /** The live record under `key`, after an opportunistic sweep. */
+  const load = (key: string, now: number): RecordFields | undefined => {
+    if (now >= nextSweepAt) sweep();
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      entries.delete(key);
+      return undefined;
+    }
+    return parseFields(key, entry.encoded);
+  };
+
+  const save = (key: string, fields: RecordFields, expiresAt: number): void => {
+    entries.set(key, { encoded: JSON.stringify(fields), expiresAt });
+  };
+
+  return {
+    size: () => entries.size,
+    sweep,
+
+    async claim(input: ClaimInput): Promise<ClaimResult> {
+      const now = clock.now();
+      const record = load(input.key, now);
+      const fresh = { fingerprint: input.fingerprint, owner: input.owner, state: "in_progress" as const };
+      const keyExpiresAt = now + Math.max(input.ttlMs, input.leaseMs);
+      if (record === undefined) {
+        save(input.key, { ...fresh, leaseUntil: now + input.leaseMs }, keyExpiresAt);
+        return { kind: "claimed" };
+      }
+      if (record.fingerprint !== input.fingerprint) return { kind: "mismatch", state: record.state };
+      if (record.state === "completed") {
+        return { kind: "replay", outcome: decodeOutcome(input.key, record.outcome) };
+      }
+      const { leaseUntil } = record;
+      if (leaseUntil > now) return { kind: "in_flight", leaseRemainingMs: leaseUntil - now };
+      // The lease ran out: the takeover is decided and written in this one
+      // synchronous step, on the record just read (Powertools #5714 wrote
+      // blindly over whatever was there by then).
+      save(input.key, { ...fresh, leaseUntil: now + input.leaseMs }, keyExpiresAt);
+      return { kind: "reclaimed", previousOwner: record.owner };
+    },
+
+    async complete(input: CompleteInput): Promise<FencedWriteResult> {
+      const now = clock.now();
+      const record = load(input.key, now);
+      if (record === undefined) return "missing";
+      if (record.state === "completed") return "already_completed";
+      if (record.owner !== input.owner) return "not_owner";
+      if (record.fingerprint !== input.fingerprint) {
+        throw new IdempotencyRecordCorruptError(input.key, "fingerprint changed under the same owner");
+      }
+      // The fingerprint stays on the completed record (Powertools #5705 lost
+      // it, so a later retry with other parameters replayed instead of
+      // failing with a mismatch).
+      save(
+        input.key,
+        { fingerprint: record.fingerprint, owner: record.owner, state: "completed", outcome: encodeOutcome(input.outcome) },
+        now + input.ttlMs,
+      );
+      return "applied";
+    },
+
+    async release(input: ReleaseInput): Promise<FencedWriteResult> {
+      const record = load(input.key, clock.now());
+      if (record === undefined) return "missing";
+      if (record.state === "completed") return "already_completed";
+      if (record.owner !== input.owner) return "not_owner";
+      entries.delete(input.key);
+      return "applied";
+    },
+
+    async read(key: string): Promise<IdempotencyRecord | undefined> {
+      const now = clock.now();
+      const record = load(key, now);
+      if (record === undefined) return undefined;
+      const { fingerprint, owner } = record;
+      if (record.state === "completed") {
+        return { state: "completed", fingerprint, owner, outcome: decodeOutcome(key, record.outcome) };
+      }
+      return { state: "in_progress", fingerprint, owner, leaseRemainingMs: Math.max(0, record.leaseUntil - now) };
+    },
+  };
+}
+
+function parseFields(key: string, encoded: string): RecordFields {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(encoded);
+  } catch (cause) {
+    throw new IdempotencyRecordCorruptError(key, "record is not JSON", { cause });
+  }
+  if (typeof parsed !== "object" || parsed === null) throw new IdempotencyRecordCorruptError(key, "record is not an object");
+  const fields = parsed as Record<string, unknown>;
+  const { fingerprint, owner, state, leaseUntil, outcome } = fields;
+  if (typeof fingerprint !== "string" || fingerprint === "" || typeof owner !== "string" || owner === "") {
+    throw new IdempotencyRecordCorruptError(key, "record has no fingerprint or owner");
+  }
+  if (state === "in_progress") {
+    // Without a lease it is corrupt, not an orphan (Powertools #5678 took
+    // such a record over and ran the call twice).
+    if (typeof leaseUntil !== "number" || !Number.isFinite(leaseUntil)) {
+      throw new IdempotencyRecordCorruptError(key, "in-progress record has no lease expiry");
+    }
+    return { fingerprint, owner, state, leaseUntil };
+  }
+  if (state === "completed") {
+    if (typeof outcome !== "string") throw new IdempotencyRecordCorruptError(key, "completed record has no outcome");
+    return { fingerprint, owner, state, outcome };
+  }
+  throw new IdempotencyRecordCorruptError(key, "record has an unknown state");
+}

@@ -1,0 +1,108 @@
+// The Lua scripts of the Redis store. Each decides and writes in one atomic
+// step on the record as it is at that moment, using Redis server time, so
+// gateway clocks never matter and no read-then-write race exists. A record
+// is one hash at KEYS[1]: fp, owner, state ("in_progress" | "completed"),
+// lease_until (server epoch ms, while in progress), outcome (once completed).
+// Replies are arrays whose first element names the result; anything that
+// does not look like a record we wrote is answered with "corrupt", never
+// repaired or overwritten.
+
+/** Shared prologue: server time and the record, validated. */
+const LOAD_RECORD = `
+local key = KEYS[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local kind = redis.call('TYPE', key)['ok']
+local rec = nil
+if kind == 'hash' then
+  local f = redis.call('HMGET', key, 'fp', 'owner', 'state', 'lease_until', 'outcome')
+  rec = { fp = f[1], owner = f[2], state = f[3], lease_until = tonumber(f[4] or ''), outcome = f[5] }
+end
+local function corrupt_reason()
+  if kind ~= 'hash' then return 'record is a ' .. kind .. ', not a hash' end
+  if not rec.fp or rec.fp == '' or not rec.owner or rec.owner == '' then return 'record has no fingerprint or owner' end
+  if rec.state == 'in_progress' then
+    -- Without a lease it is corrupt, not an orphan (Powertools #5678 took
+    -- such a record over and ran the call twice).
+    if not rec.lease_until then return 'in-progress record has no lease expiry' end
+  elseif rec.state == 'completed' then
+    if not rec.outcome then return 'completed record has no outcome' end
+  else
+    return 'record has an unknown state'
+  end
+  return nil
+end
+`;
+
+/**
+ * ARGV: fingerprint, owner, lease ms, key TTL ms.
+ * Replies: {claimed} {reclaimed, previous owner} {replay, outcome}
+ * {mismatch, state} {in_flight, lease ms left} {corrupt, reason}.
+ */
+export const CLAIM_SCRIPT = `${LOAD_RECORD}
+local fp, owner = ARGV[1], ARGV[2]
+local lease_ms, key_ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease_until = string.format('%.0f', now + lease_ms)
+if kind == 'none' then
+  redis.call('HSET', key, 'fp', fp, 'owner', owner, 'state', 'in_progress', 'lease_until', lease_until)
+  redis.call('PEXPIRE', key, key_ttl_ms)
+  return {'claimed'}
+end
+local bad = corrupt_reason()
+if bad then return {'corrupt', bad} end
+if rec.fp ~= fp then return {'mismatch', rec.state} end
+if rec.state == 'completed' then return {'replay', rec.outcome} end
+if rec.lease_until > now then return {'in_flight', rec.lease_until - now} end
+-- Takeover of an expired lease, decided on the record as it is now
+-- (Powertools #5714 overwrote with an unconditional SET).
+redis.call('HSET', key, 'owner', owner, 'lease_until', lease_until)
+redis.call('PEXPIRE', key, key_ttl_ms)
+return {'reclaimed', rec.owner}
+`;
+
+/**
+ * ARGV: owner, fingerprint, outcome, TTL ms.
+ * Replies: {applied} {missing} {not_owner} {already_completed} {corrupt, reason}.
+ */
+export const COMPLETE_SCRIPT = `${LOAD_RECORD}
+local owner, fp, outcome, ttl_ms = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+if kind == 'none' then return {'missing'} end
+local bad = corrupt_reason()
+if bad then return {'corrupt', bad} end
+if rec.state == 'completed' then return {'already_completed'} end
+if rec.owner ~= owner then return {'not_owner'} end
+if rec.fp ~= fp then return {'corrupt', 'fingerprint changed under the same owner'} end
+-- fp is left in place: the completed record keeps its fingerprint
+-- (Powertools #5705 dropped it, so a changed retry replayed).
+redis.call('HSET', key, 'state', 'completed', 'outcome', outcome)
+redis.call('HDEL', key, 'lease_until')
+redis.call('PEXPIRE', key, ttl_ms)
+return {'applied'}
+`;
+
+/**
+ * ARGV: owner.
+ * Replies: {applied} {missing} {not_owner} {already_completed} {corrupt, reason}.
+ */
+export const RELEASE_SCRIPT = `${LOAD_RECORD}
+local owner = ARGV[1]
+if kind == 'none' then return {'missing'} end
+local bad = corrupt_reason()
+if bad then return {'corrupt', bad} end
+if rec.state == 'completed' then return {'already_completed'} end
+if rec.owner ~= owner then return {'not_owner'} end
+redis.call('DEL', key)
+return {'applied'}
+`;
+
+/**
+ * No ARGV. Replies: {none} {in_progress, fp, owner, lease ms left (>= 0)}
+ * {completed, fp, owner, outcome} {corrupt, reason}.
+ */
+export const READ_SCRIPT = `${LOAD_RECORD}
+if kind == 'none' then return {'none'} end
+local bad = corrupt_reason()
+if bad then return {'corrupt', bad} end
+if rec.state == 'completed' then return {'completed', rec.fp, rec.owner, rec.outcome} end
+return {'in_progress', rec.fp, rec.owner, math.max(0, rec.lease_until - now)}
+`;

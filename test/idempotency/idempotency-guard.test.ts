@@ -1,0 +1,429 @@
+// The guard in process, on the memory store (and, for failures of the store
+// itself, on small stand-ins of the IdempotencyStore port).
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { durationMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import type { HandlerContext } from "@connectrpc/connect";
+import { ErrorInfoSchema, ResourceInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import {
+  DeleteRamPermissionRequestSchema,
+  DeleteRamPermissionResponseSchema,
+  PermissionService,
+} from "../../gen/permission/v1/permission_pb.js";
+import { systemClock } from "../../src/clock.js";
+import type { IdempotentCall } from "../../src/idempotency/guard.js";
+import { createIdempotencyGuard, REPLAYED_HEADER } from "../../src/idempotency/idempotency-guard.js";
+import type { IdempotencyGuardOptions } from "../../src/idempotency/idempotency-guard.js";
+import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
+import type { MemoryIdempotencyEntry } from "../../src/idempotency/memory-store.js";
+import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
+import type { IdempotencyStore } from "../../src/idempotency/store.js";
+import type { LogFields, Logger } from "../../src/logger.js";
+import { mutatingRequests, variantsChangingOneField } from "./requests.js";
+import type { MutatingRequest } from "./requests.js";
+
+interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly fields?: LogFields | undefined;
+}
+
+function recordingLogger(): Logger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+function setup(overrides: Partial<IdempotencyGuardOptions> = {}) {
+  const logger = recordingLogger();
+  const entries = new Map<string, MemoryIdempotencyEntry>();
+  const store = overrides.store ?? createMemoryIdempotencyStore({ clock: systemClock, entries });
+  const guard = createIdempotencyGuard({
+    store,
+    clock: systemClock,
+    logger,
+    ttlMs: 86_400_000,
+    leaseMs: 30_000,
+    maxWaitMs: 2_000,
+    pollIntervalMs: 10,
+    ...overrides,
+  });
+  return { guard, store, logger, entries };
+}
+
+// Contexts with a timeout hold a deadline timer; end them after each test.
+const openContexts: ReturnType<typeof createHandlerContext>[] = [];
+afterEach(() => {
+  for (const context of openContexts.splice(0)) context.abort();
+});
+
+function contextFor(
+  method: MutatingRequest["method"],
+  options: { callerId?: string; timeoutMs?: number } = {},
+): HandlerContext {
+  const context = createHandlerContext({
+    service: PermissionService,
+    method,
+    protocolName: "connect",
+    requestMethod: "POST",
+    url: `http://127.0.0.1/${PermissionService.typeName}/${method.name}`,
+    requestHeader: options.callerId === undefined ? {} : { "x-caller-id": options.callerId },
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  openContexts.push(context);
+  return context;
+}
+
+function callOf<I extends DescMessage, O extends DescMessage>(
+  spec: MutatingRequest,
+  request: MessageShape<I>,
+  options: { token?: string; callerId?: string; timeoutMs?: number } = {},
+): IdempotentCall<I, O> {
+  return {
+    rpc: `${PermissionService.typeName}/${spec.method.name}`,
+    token: options.token ?? "token-1",
+    requestSchema: spec.schema as I,
+    request,
+    tokenField: spec.tokenField,
+    responseSchema: spec.responseSchema as O,
+    context: contextFor(spec.method, options),
+  };
+}
+
+const deleteSpec = mutatingRequests.find((r) => r.name === "DeleteRamPermission") as MutatingRequest;
+const deleteRequest = create(DeleteRamPermissionRequestSchema, {
+  permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/demo-permission",
+  clientToken: "token-1",
+});
+const deleteResponse = create(DeleteRamPermissionResponseSchema, { returnValue: true, clientToken: "token-1", permissionStatus: 3 });
+type DeleteIn = typeof DeleteRamPermissionRequestSchema;
+type DeleteOut = typeof DeleteRamPermissionResponseSchema;
+
+function deleteCall(options: { token?: string; callerId?: string; timeoutMs?: number } = {}) {
+  return callOf<DeleteIn, DeleteOut>(deleteSpec, deleteRequest, options);
+}
+
+/** An execute that counts its runs and answers with `answer` (a response, or an error to throw). */
+function counted<T>(answer: () => Promise<T>) {
+  let runs = 0;
+  return {
+    runs: () => runs,
+    execute: async () => {
+      runs += 1;
+      return answer();
+    },
+  };
+}
+
+function errorInfoOf(error: unknown) {
+  assert.ok(error instanceof ConnectError, `expected a ConnectError, got ${String(error)}`);
+  const infos = error.findDetails(ErrorInfoSchema);
+  assert.equal(infos.length, 1, "exactly one ErrorInfo");
+  return infos[0]!;
+}
+
+function assertGatewayError(error: unknown, code: Code, reason: string, withRetryInfo: boolean): true {
+  assert.ok(error instanceof ConnectError);
+  assert.equal(error.code, code, error.message);
+  const info = errorInfoOf(error);
+  assert.equal(info.reason, reason);
+  assert.equal(info.domain, "permission-gateway");
+  const retry = error.findDetails(RetryInfoSchema);
+  if (withRetryInfo) {
+    assert.equal(retry.length, 1);
+    assert.ok(retry[0]?.retryDelay !== undefined && durationMs(retry[0].retryDelay) > 0);
+  } else {
+    assert.equal(retry.length, 0);
+  }
+  return true;
+}
+
+describe("idempotency guard", () => {
+  test("the first call executes; an identical retry replays the same response with the replay header", async () => {
+    const { guard } = setup();
+    const backend = counted(async () => deleteResponse);
+    const first = deleteCall();
+    const one = await guard.run(first, backend.execute);
+    assert.equal(first.context.responseHeader.get(REPLAYED_HEADER), null);
+    const retry = deleteCall();
+    const two = await guard.run(retry, backend.execute);
+    assert.equal(backend.runs(), 1);
+    assert.equal(retry.context.responseHeader.get(REPLAYED_HEADER), "true");
+    assert.deepEqual(toBinary(DeleteRamPermissionResponseSchema, two), toBinary(DeleteRamPermissionResponseSchema, one));
+    assert.deepEqual(two, one);
+  });
+
+  for (const spec of mutatingRequests) {
+    test(`${spec.name}: the token reused with any one field changed is IDEMPOTENT_PARAMETER_MISMATCH`, async () => {
+      const { guard } = setup();
+      const backend = counted(async () => spec.response);
+      await guard.run(callOf(spec, spec.base), backend.execute);
+      const variants = variantsChangingOneField(spec.schema, spec.base, spec.tokenField);
+      for (const variant of variants) {
+        await assert.rejects(guard.run(callOf(spec, variant.message), backend.execute), (error) =>
+          assertGatewayError(error, Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH", false),
+        );
+      }
+      assert.equal(backend.runs(), 1, "a mismatch never executes");
+      // The original request still replays.
+      await guard.run(callOf(spec, spec.base), backend.execute);
+      assert.equal(backend.runs(), 1);
+    });
+  }
+
+  test("a mismatch is refused while the first call is still in flight too", async () => {
+    const { guard } = setup();
+    let finish: (value: MessageShape<DeleteOut>) => void = () => {};
+    const first = guard.run(deleteCall(), () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const changed = create(DeleteRamPermissionRequestSchema, { ...deleteRequest, permissionArn: `${deleteRequest.permissionArn}2` });
+    const backend = counted(async () => deleteResponse);
+    await assert.rejects(guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, changed), backend.execute), (error) =>
+      assertGatewayError(error, Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH", false),
+    );
+    finish(deleteResponse);
+    await first;
+    assert.equal(backend.runs(), 0);
+  });
+
+  test("tokens are scoped by caller (x-caller-id) and by RPC", async () => {
+    const { guard } = setup();
+    const backend = counted(async () => deleteResponse);
+    await guard.run(deleteCall({ callerId: "svc-a" }), backend.execute);
+    await guard.run(deleteCall({ callerId: "svc-b" }), backend.execute);
+    await guard.run(deleteCall(), backend.execute); // anonymous
+    assert.equal(backend.runs(), 3);
+    const otherRpc = { ...deleteCall({ callerId: "svc-a" }), rpc: `${PermissionService.typeName}/Other` };
+    await guard.run(otherRpc, backend.execute);
+    assert.equal(backend.runs(), 4);
+    await guard.run(deleteCall({ callerId: "svc-a" }), backend.execute);
+    assert.equal(backend.runs(), 4);
+  });
+
+  test("a custom identify() replaces the header", async () => {
+    const { guard, entries } = setup({ identify: () => "tenant-42" });
+    await guard.run(deleteCall({ callerId: "ignored" }), async () => deleteResponse);
+    const key = idempotencyRecordKey({ callerId: "tenant-42", rpc: deleteCall().rpc, token: "token-1" });
+    assert.ok(entries.has(key));
+  });
+
+  const definitive = [Code.NotFound, Code.FailedPrecondition, Code.AlreadyExists, Code.InvalidArgument];
+  for (const code of definitive) {
+    test(`a definitive ${Code[code]} is stored and replayed: code, message, details, metadata`, async () => {
+      const { guard } = setup();
+      const original = new ConnectError(
+        "Permission not found",
+        code,
+        { "x-amzn-requestid": "req-1" },
+        [
+          { desc: ErrorInfoSchema, value: { reason: "RESOURCE_NOT_FOUND", domain: "ram.amazonaws.com", metadata: { awsErrorCode: "UnknownResourceException" } } },
+          { desc: ResourceInfoSchema, value: { resourceType: "ram:permission", resourceName: "demo" } },
+        ],
+      );
+      const backend = counted<MessageShape<DeleteOut>>(async () => {
+        throw original;
+      });
+      await assert.rejects(guard.run(deleteCall(), backend.execute), (error) => error === original);
+      const retry = deleteCall();
+      const replayed = await guard.run(retry, backend.execute).then(
+        () => assert.fail("expected the stored error"),
+        (error: unknown) => error,
+      );
+      assert.equal(backend.runs(), 1);
+      assert.equal(retry.context.responseHeader.get(REPLAYED_HEADER), "true");
+      assert.ok(replayed instanceof ConnectError);
+      assert.equal(replayed.code, code);
+      assert.equal(replayed.rawMessage, "Permission not found");
+      assert.equal(replayed.metadata.get("x-amzn-requestid"), "req-1");
+      assert.deepEqual(replayed.findDetails(ErrorInfoSchema), original.findDetails(ErrorInfoSchema));
+      assert.deepEqual(replayed.findDetails(ResourceInfoSchema), original.findDetails(ResourceInfoSchema));
+      const bytes = (e: ConnectError) =>
+        e.details.map((d) => ("desc" in d ? toBinary(d.desc, create(d.desc, d.value)) : d.value));
+      assert.deepEqual(bytes(replayed), bytes(original), "detail bytes are identical");
+    });
+  }
+
+  const transient: [string, () => unknown][] = [
+    ["UNAVAILABLE", () => new ConnectError("down", Code.Unavailable)],
+    ["RESOURCE_EXHAUSTED", () => new ConnectError("throttled", Code.ResourceExhausted)],
+    ["DEADLINE_EXCEEDED", () => new ConnectError("slow", Code.DeadlineExceeded)],
+    ["CANCELLED", () => new ConnectError("gone", Code.Canceled)],
+    ["INTERNAL", () => new ConnectError("bug", Code.Internal)],
+    ["PERMISSION_DENIED", () => new ConnectError("denied", Code.PermissionDenied)],
+    ["a plain Error", () => new Error("not mapped")],
+  ];
+  for (const [name, makeError] of transient) {
+    test(`a transient outcome (${name}) releases the token: the retry runs again`, async () => {
+      const { guard, entries } = setup();
+      let fail = true;
+      const backend = counted(async () => {
+        if (fail) throw makeError();
+        return deleteResponse;
+      });
+      await assert.rejects(guard.run(deleteCall(), backend.execute));
+      assert.equal(entries.size, 0, "nothing remembered");
+      fail = false;
+      const retry = deleteCall();
+      assert.deepEqual(await guard.run(retry, backend.execute), deleteResponse);
+      assert.equal(backend.runs(), 2);
+      assert.equal(retry.context.responseHeader.get(REPLAYED_HEADER), null);
+    });
+  }
+
+  test("an in-flight duplicate waits for the owner and replays its outcome", async () => {
+    const { guard } = setup({ maxWaitMs: 5_000 });
+    let finish: (value: MessageShape<DeleteOut>) => void = () => {};
+    const backend = counted(() => new Promise<MessageShape<DeleteOut>>((resolve) => (finish = resolve)));
+    const first = guard.run(deleteCall(), backend.execute);
+    await new Promise((resolve) => setImmediate(resolve));
+    const duplicateCall = deleteCall();
+    const duplicate = guard.run(duplicateCall, backend.execute);
+    setTimeout(() => finish(deleteResponse), 100);
+    const [a, b] = await Promise.all([first, duplicate]);
+    assert.equal(backend.runs(), 1);
+    assert.deepEqual(b, a);
+    assert.equal(duplicateCall.context.responseHeader.get(REPLAYED_HEADER), "true");
+  });
+
+  test("an in-flight duplicate gives up after maxWaitMs with ABORTED + RetryInfo", async () => {
+    const { guard } = setup({ maxWaitMs: 100 });
+    let finish: (value: MessageShape<DeleteOut>) => void = () => {};
+    const first = guard.run(deleteCall(), () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const backend = counted(async () => deleteResponse);
+    await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
+      assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
+    );
+    assert.equal(backend.runs(), 0);
+    finish(deleteResponse);
+    await first;
+  });
+
+  test("an in-flight duplicate waits no longer than its own deadline", async () => {
+    const { guard } = setup({ maxWaitMs: 60_000 });
+    let finish: (value: MessageShape<DeleteOut>) => void = () => {};
+    const first = guard.run(deleteCall(), () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = Date.now();
+    await assert.rejects(guard.run(deleteCall({ timeoutMs: 300 }), async () => deleteResponse), (error) =>
+      assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
+    );
+    assert.ok(Date.now() - started < 10_000, "promptly, bounded by the deadline rather than maxWaitMs");
+    finish(deleteResponse);
+    await first;
+  });
+
+  test("when the owner fails transiently, a waiting duplicate claims the token and runs it", async () => {
+    const { guard } = setup({ maxWaitMs: 5_000 });
+    let fail: (error: unknown) => void = () => {};
+    const first = guard.run(deleteCall(), () => new Promise<MessageShape<DeleteOut>>((_, reject) => (fail = reject)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const backend = counted(async () => deleteResponse);
+    const duplicate = guard.run(deleteCall(), backend.execute);
+    setTimeout(() => fail(new ConnectError("throttled", Code.ResourceExhausted)), 50);
+    await assert.rejects(first);
+    assert.deepEqual(await duplicate, deleteResponse);
+    assert.equal(backend.runs(), 1);
+  });
+
+  test("the lease follows the caller's deadline (plus the margin), capped by leaseMs", async () => {
+    const { guard, store } = setup({ leaseMs: 30_000, leaseMarginMs: 1_000 });
+    let finish: (value: MessageShape<DeleteOut>) => void = () => {};
+    const running = guard.run(deleteCall({ timeoutMs: 2_000 }), () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const key = idempotencyRecordKey({ callerId: "anonymous", rpc: deleteCall().rpc, token: "token-1" });
+    const record = await store.read(key);
+    assert.equal(record?.state, "in_progress");
+    assert.ok(record.leaseRemainingMs <= 3_000 && record.leaseRemainingMs > 1_000, `lease ${record.leaseRemainingMs}`);
+    finish(deleteResponse);
+    await running;
+
+    const long = setup({ leaseMs: 5_000, leaseMarginMs: 0 });
+    const running2 = long.guard.run(deleteCall({ timeoutMs: 600_000 }), () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const capped = await long.store.read(key);
+    assert.ok(capped?.state === "in_progress" && capped.leaseRemainingMs <= 5_000, "capped by leaseMs");
+    finish(deleteResponse);
+    await running2;
+  });
+
+  test("a failing store fails closed with UNAVAILABLE before execute", async () => {
+    const broken: IdempotencyStore = {
+      claim: async () => {
+        throw new Error("connect ECONNREFUSED 127.0.0.1:6390");
+      },
+      complete: async () => "applied",
+      release: async () => "applied",
+      read: async () => undefined,
+    };
+    const { guard, logger } = setup({ store: broken });
+    const backend = counted(async () => deleteResponse);
+    await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
+      assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
+    );
+    assert.equal(backend.runs(), 0);
+    assert.ok(logger.lines.some((line) => line.level === "warn" && /failing closed/.test(line.message)));
+  });
+
+  test("a slow store fails closed with UNAVAILABLE after storeTimeoutMs", async () => {
+    const released: string[] = [];
+    const hanging: IdempotencyStore = {
+      claim: () => new Promise(() => {}),
+      complete: async () => "applied",
+      release: async ({ owner }) => {
+        released.push(owner);
+        return "missing";
+      },
+      read: async () => undefined,
+    };
+    const { guard } = setup({ store: hanging, storeTimeoutMs: 100 });
+    const backend = counted(async () => deleteResponse);
+    await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
+      assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
+    );
+    assert.equal(backend.runs(), 0);
+    assert.equal(released.length, 1, "a claim that may have landed late is given back");
+  });
+
+  test("a corrupt record fails closed with UNAVAILABLE and is logged as an error", async () => {
+    const { guard, entries, logger } = setup();
+    const key = idempotencyRecordKey({ callerId: "anonymous", rpc: deleteCall().rpc, token: "token-1" });
+    entries.set(key, { encoded: "{garbage", expiresAt: Date.now() + 60_000 });
+    const backend = counted(async () => deleteResponse);
+    await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
+      assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
+    );
+    assert.equal(backend.runs(), 0);
+    assert.ok(logger.lines.some((line) => line.level === "error" && /corrupt/.test(line.message)));
+  });
+
+  test("if only the final write fails, the caller still gets the success and a warning is logged", async () => {
+    const memory = createMemoryIdempotencyStore({ clock: systemClock });
+    const flaky: IdempotencyStore = {
+      claim: (input) => memory.claim(input),
+      complete: async () => {
+        throw new Error("Connection is closed.");
+      },
+      release: (input) => memory.release(input),
+      read: (key) => memory.read(key),
+    };
+    const { guard, logger } = setup({ store: flaky });
+    const backend = counted(async () => deleteResponse);
+    assert.deepEqual(await guard.run(deleteCall(), backend.execute), deleteResponse);
+    assert.equal(backend.runs(), 1);
+    assert.ok(logger.lines.some((line) => line.level === "warn" && /not recorded/.test(line.message)));
+  });
+
+  test("the guard does no validation of its own: any request and token are remembered as given", async () => {
+    const { guard } = setup();
+    const empty = create(DeleteRamPermissionRequestSchema, {});
+    const backend = counted(async () => deleteResponse);
+    const call = callOf<DeleteIn, DeleteOut>(deleteSpec, empty, { token: " odd token \u00e9 " });
+    await guard.run(call, backend.execute);
+    await guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, empty, { token: " odd token \u00e9 " }), backend.execute);
+    assert.equal(backend.runs(), 1);
+  });
+});

@@ -1,0 +1,79 @@
+// A real 3-master Redis Cluster on loopback for tests: three redis-server
+// processes in cluster mode (explicit bus ports, so only ports we checked
+// are used), joined with `redis-cli --cluster create`, ready once every node
+// reports cluster_state:ok.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { findOnPath, freePort, LOOPBACK, startRedisServer } from "./redis-server.js";
+import type { RedisServer } from "./redis-server.js";
+
+const run = promisify(execFile);
+
+export interface RedisCluster {
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  readonly servers: readonly RedisServer[];
+  /** Runs redis-cli against one node and returns its trimmed output. */
+  cli(port: number, ...args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function redisClusterTools(): { server: string; cli: string } | undefined {
+  const server = findOnPath("redis-server");
+  const cli = findOnPath("redis-cli");
+  return server === undefined || cli === undefined ? undefined : { server, cli };
+}
+
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  const tools = redisClusterTools();
+  if (tools === undefined) throw new Error("redis-server and redis-cli must be on PATH");
+  const servers: RedisServer[] = [];
+  const cli = async (port: number, ...args: string[]): Promise<string> => {
+    const { stdout } = await run(tools.cli, ["-h", LOOPBACK, "-p", String(port), ...args], { timeout: 60_000 });
+    return stdout.trim();
+  };
+  try {
+    for (let i = 0; i < masters; i += 1) {
+      const busPort = await freePort();
+      servers.push(
+        await startRedisServer({
+          args: [
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "2000",
+            "--cluster-port", String(busPort),
+          ],
+        }),
+      );
+    }
+    const [first] = servers;
+    if (first === undefined) throw new Error("no cluster nodes");
+    await cli(
+      first.port,
+      "--cluster", "create",
+      ...servers.map((server) => `${LOOPBACK}:${server.port}`),
+      "--cluster-replicas", "0",
+      "--cluster-yes",
+    );
+    const deadline = Date.now() + 30_000;
+    for (const server of servers) {
+      for (;;) {
+        const info = await cli(server.port, "cluster", "info");
+        if (info.includes("cluster_state:ok")) break;
+        if (Date.now() > deadline) throw new Error(`cluster not ok on port ${server.port}:\n${info}`);
+        await sleep(50);
+      }
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.close()));
+    throw error;
+  }
+  return {
+    nodes: servers.map((server) => ({ host: server.host, port: server.port })),
+    servers,
+    cli,
+    async close() {
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
+}
