@@ -4,6 +4,7 @@
 import type { AwsConfig } from "./backend/aws/config.js";
 import { parseAwsConfig, AWS_ENV_HELP } from "./backend/aws/config.js";
 import {
+  ConfigError,
   readEnum,
   readInteger,
   readNumber,
@@ -24,6 +25,7 @@ export interface FakeBackendConfig {
 export interface Config {
   readonly host: string;
   readonly port: number;
+  readonly corsAllowedOrigins: readonly string[];
   readonly backend: "fake" | "aws";
   readonly fake: FakeBackendConfig;
   readonly aws: AwsConfig;
@@ -41,6 +43,12 @@ export interface EnvHelp {
 export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
   { name: "HOST", accepted: "an IP address or host name", default: "127.0.0.1", description: "Interface to listen on." },
   { name: "PORT", accepted: "0..65535", default: "8080", description: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c)." },
+  {
+    name: "CORS_ALLOWED_ORIGINS",
+    accepted: "comma-separated origins (https://console.example.com) or *",
+    default: "none (CORS off)",
+    description: "Browser origins allowed to call the gateway (gRPC-Web, Connect); preflights are answered.",
+  },
   { name: "BACKEND", accepted: "fake | aws", default: "fake", description: "The in-memory fake of AWS, or real AWS through the SDK." },
   { name: "LOG_LEVEL", accepted: LOG_LEVELS.join(" | "), default: "info", description: "JSON log lines on stderr at this level and above." },
   { name: "FAKE_SEED", accepted: "path of a seed JSON file", default: "built-in demo seed", description: "Initial state of the fake backend (docs/fake-seed.md)." },
@@ -55,6 +63,7 @@ export function loadConfig(env: Env): Config {
   return {
     host: readString(env, "HOST") ?? "127.0.0.1",
     port: readInteger(env, "PORT", 0, 65535, 8080),
+    corsAllowedOrigins: readOrigins(env, "CORS_ALLOWED_ORIGINS"),
     backend: readEnum(env, "BACKEND", ["fake", "aws"], "fake"),
     fake: {
       seedPath: readString(env, "FAKE_SEED"),
@@ -66,6 +75,18 @@ export function loadConfig(env: Env): Config {
     idempotency: parseIdempotencyConfig(env),
     logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
   };
+}
+
+function readOrigins(env: Env, name: string): string[] {
+  const value = readString(env, name);
+  if (value === undefined) return [];
+  const origins = value.split(",").map((origin) => origin.trim());
+  for (const origin of origins) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(name, "comma-separated origins like https://console.example.com (scheme://host[:port]), or *", value);
+    }
+  }
+  return origins;
 }
 
 /** The `--help` text: every variable, what it accepts and its default. */

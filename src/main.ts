@@ -55,7 +55,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const idempotency = await createIdempotency(config.idempotency, { clock: systemClock, logger });
   const server = await startServer(
     { backend, idempotency: idempotency.guard, logger, clock: systemClock },
-    { host: config.host, port: config.port },
+    { host: config.host, port: config.port, corsAllowedOrigins: config.corsAllowedOrigins },
   );
   logger.info("permission-gateway listening", {
     url: server.url,

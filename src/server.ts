@@ -13,6 +13,7 @@ import type { PermissionBackend } from "./backend/backend.js";
 import type { Clock } from "./clock.js";
 import type { IdempotencyGuard } from "./idempotency/guard.js";
 import type { Logger } from "./logger.js";
+import { createCorsPolicy } from "./cors.js";
 import { createPermissionService } from "./service.js";
 
 export interface ServerDeps {
@@ -27,6 +28,8 @@ export interface ListenOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
+  /** Browser origins allowed to call (CORS); "*" for any. Default: none. */
+  readonly corsAllowedOrigins?: readonly string[] | undefined;
 }
 
 export interface RunningServer {
@@ -37,10 +40,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Response headers a browser (gRPC-Web, Connect) may read across origins. */
-const exposedHeaders = ["grpc-status", "grpc-message", "grpc-status-details-bin", "idempotent-replayed"];
+type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
 
-export function createRequestHandler(deps: ServerDeps): (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void {
+export function createRequestHandler(deps: ServerDeps, corsAllowedOrigins: readonly string[] = []): RequestHandler {
   const routes = (router: ConnectRouter): void => {
     router.service(PermissionService, createPermissionService(deps));
   };
@@ -57,14 +62,14 @@ export function createRequestHandler(deps: ServerDeps): (req: http.IncomingMessa
       res.end("not found\n");
     },
   });
+  const cors = createCorsPolicy(corsAllowedOrigins);
   return (req, res) => {
-    res.setHeader("access-control-expose-headers", exposedHeaders.join(", "));
-    handler(req, res);
+    if (!cors(req, res)) handler(req, res);
   };
 }
 
 export async function startServer(deps: ServerDeps, listen: ListenOptions): Promise<RunningServer> {
-  const handle = createRequestHandler(deps);
+  const handle = createRequestHandler(deps, listen.corsAllowedOrigins);
   const http1 = http.createServer(handle);
   const h2c = http2.createServer(handle);
   const sockets = new Set<net.Socket>();
@@ -78,17 +83,19 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
   const front = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    socket.once("readable", function route() {
-      const head: Buffer | null = socket.read(preface.length) ?? socket.read();
-      if (head === null) {
-        socket.once("readable", route);
-        return;
-      }
-      socket.unshift(head);
+    // Read until the bytes either differ from the HTTP/2 preface (HTTP/1.1)
+    // or complete it (h2c), then hand the connection over with them put back.
+    let head = Buffer.alloc(0);
+    const route = (): void => {
+      for (let chunk: Buffer | null = socket.read(); chunk !== null; chunk = socket.read()) head = Buffer.concat([head, chunk]);
       const seen = Math.min(head.length, preface.length);
       const isHttp2 = head.subarray(0, seen).equals(preface.subarray(0, seen));
+      if (isHttp2 && head.length < preface.length) return;
+      socket.off("readable", route);
+      socket.unshift(head);
       (isHttp2 ? h2c : http1).emit("connection", socket);
-    });
+    };
+    socket.on("readable", route);
     socket.on("error", (error) => deps.logger.debug("client socket error", { error }));
   });
 

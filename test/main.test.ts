@@ -33,6 +33,9 @@ const badValues: [string, string, RegExp][] = [
   ["LOG_LEVEL", "loud", /LOG_LEVEL="loud"/],
   ["IDEMPOTENCY_STORE", "disk", /IDEMPOTENCY_STORE="disk"/],
   ["FAKE_ERROR_RATE", "2", /FAKE_ERROR_RATE="2"/],
+  ["CORS_ALLOWED_ORIGINS", "console.example.com", /CORS_ALLOWED_ORIGINS="console\.example\.com" is not valid/],
+  ["IDEMPOTENCY_TTL_SECONDS", "0", /IDEMPOTENCY_TTL_SECONDS="0"/],
+  ["AWS_MAX_ATTEMPTS", "0", /AWS_MAX_ATTEMPTS="0"/],
 ];
 
 for (const [name, value, message] of badValues) {

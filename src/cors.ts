@@ -1,0 +1,46 @@
+// CORS for browser front ends (gRPC-Web and Connect from another origin).
+// Off unless origins are configured: a server-to-server gateway should not
+// invite browsers by default.
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
+
+type Request = http.IncomingMessage | http2.Http2ServerRequest;
+type Response = http.ServerResponse | http2.Http2ServerResponse;
+
+/** Request headers the Connect, gRPC-Web and gateway protocols use. */
+const allowedHeaders = [
+  "content-type",
+  "connect-protocol-version",
+  "connect-timeout-ms",
+  "grpc-timeout",
+  "x-grpc-web",
+  "x-user-agent",
+  "x-caller-id",
+];
+/** Response headers a browser client must be able to read. */
+const exposedHeaders = ["grpc-status", "grpc-message", "grpc-status-details-bin", "idempotent-replayed"];
+
+/**
+ * Returns a function that adds CORS headers for an allowed Origin and
+ * answers preflight requests itself (returning true when it did).
+ * `allowedOrigins` holds exact origins ("https://console.example.com") or "*".
+ */
+export function createCorsPolicy(allowedOrigins: readonly string[]): (req: Request, res: Response) => boolean {
+  const any = allowedOrigins.includes("*");
+  const origins = new Set(allowedOrigins);
+  return (req, res) => {
+    const origin = req.headers["origin"];
+    if (typeof origin !== "string" || !(any || origins.has(origin))) return false;
+    res.setHeader("access-control-allow-origin", any ? "*" : origin);
+    if (!any) res.setHeader("vary", "Origin");
+    res.setHeader("access-control-expose-headers", exposedHeaders.join(", "));
+    if (req.method !== "OPTIONS") return false;
+    res.writeHead(204, {
+      "access-control-allow-methods": "POST, GET, OPTIONS",
+      "access-control-allow-headers": allowedHeaders.join(", "),
+      "access-control-max-age": "7200",
+    });
+    res.end();
+    return true;
+  };
+}
