@@ -11,6 +11,7 @@ import {
   readString,
   type Env,
 } from "./config-values.js";
+import { knownErrorCodes, servicesOfErrorCode } from "./backend/fake/aws-errors.js";
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 
@@ -22,9 +23,18 @@ export interface FakeBackendConfig {
   readonly errorCode: string | undefined;
 }
 
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** Undefined: cleartext (HTTP/1.1 and h2c). */
+  readonly tls: TlsConfig | undefined;
+  readonly maxRequestBytes: number;
+  readonly shutdownGraceMs: number;
   readonly corsAllowedOrigins: readonly string[];
   readonly backend: "fake" | "aws";
   readonly fake: FakeBackendConfig;
@@ -43,6 +53,10 @@ export interface EnvHelp {
 export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
   { name: "HOST", accepted: "an IP address or host name", default: "127.0.0.1", description: "Interface to listen on." },
   { name: "PORT", accepted: "0..65535", default: "8080", description: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c)." },
+  { name: "TLS_CERT_FILE", accepted: "path of a PEM certificate (chain)", default: "none (cleartext)", description: "Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 fallback); needs TLS_KEY_FILE." },
+  { name: "TLS_KEY_FILE", accepted: "path of a PEM private key", default: "none", description: "The key of TLS_CERT_FILE." },
+  { name: "MAX_REQUEST_BYTES", accepted: "1024..67108864", default: "1048576", description: "Largest request message; larger ones are refused with RESOURCE_EXHAUSTED." },
+  { name: "SHUTDOWN_GRACE_MS", accepted: "0..600000", default: "10000", description: "On SIGTERM/SIGINT: how long in-flight calls may finish before connections are cut." },
   {
     name: "CORS_ALLOWED_ORIGINS",
     accepted: "comma-separated origins (https://console.example.com) or *",
@@ -63,18 +77,40 @@ export function loadConfig(env: Env): Config {
   return {
     host: readString(env, "HOST") ?? "127.0.0.1",
     port: readInteger(env, "PORT", 0, 65535, 8080),
+    tls: readTls(env),
+    maxRequestBytes: readInteger(env, "MAX_REQUEST_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
+    shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),
     corsAllowedOrigins: readOrigins(env, "CORS_ALLOWED_ORIGINS"),
     backend: readEnum(env, "BACKEND", ["fake", "aws"], "fake"),
     fake: {
       seedPath: readString(env, "FAKE_SEED"),
       latencyMs: readInteger(env, "FAKE_LATENCY_MS", 0, 60_000, 0),
       errorRate: readNumber(env, "FAKE_ERROR_RATE", 0, 1, 0),
-      errorCode: readString(env, "FAKE_ERROR_CODE"),
+      errorCode: readFakeErrorCode(env, "FAKE_ERROR_CODE"),
     },
     aws: parseAwsConfig(env),
     idempotency: parseIdempotencyConfig(env),
     logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
   };
+}
+
+function readTls(env: Env): TlsConfig | undefined {
+  const certFile = readString(env, "TLS_CERT_FILE");
+  const keyFile = readString(env, "TLS_KEY_FILE");
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new ConfigError("TLS_CERT_FILE", "a PEM file path, set together with TLS_KEY_FILE", "");
+  if (keyFile === undefined) throw new ConfigError("TLS_KEY_FILE", "a PEM file path, set together with TLS_CERT_FILE", "");
+  return { certFile, keyFile };
+}
+
+function readFakeErrorCode(env: Env, name: string): string | undefined {
+  const value = readString(env, name);
+  if (value === undefined || servicesOfErrorCode(value).length > 0) return value;
+  throw new ConfigError(
+    name,
+    `an AWS error name the fake knows (Lambda: ${knownErrorCodes("lambda").join(", ")}; RAM: ${knownErrorCodes("ram").join(", ")})`,
+    value,
+  );
 }
 
 function readOrigins(env: Env, name: string): string[] {

@@ -1,14 +1,15 @@
 // Process entry: config -> dependencies -> listen; signals. The only reader
 // of process.env. The AWS SDK is loaded only when BACKEND=aws, so start-up on
 // the embedded default (fake backend, in-memory store) stays fast.
+import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import type { PermissionBackend } from "./backend/backend.js";
 import { systemClock } from "./clock.js";
-import { loadConfig, helpText, type Config } from "./config.js";
+import { loadConfig, helpText, type Config, type TlsConfig } from "./config.js";
 import { ConfigError } from "./config-values.js";
 import { createIdempotency } from "./idempotency/config.js";
 import { createJsonLogger, type Logger } from "./logger.js";
-import { startServer } from "./server.js";
+import { startServer, type RunningServer } from "./server.js";
 
 async function createBackend(config: Config, logger: Logger): Promise<PermissionBackend> {
   if (config.backend === "aws") {
@@ -52,11 +53,32 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write(`permission-gateway: cannot start the ${config.backend} backend: ${describe(error)}\n`);
     return 2;
   }
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    tls = config.tls === undefined ? undefined : await readTls(config.tls);
+  } catch (error) {
+    process.stderr.write(`permission-gateway: ${describe(error)}\n`);
+    return 2;
+  }
   const idempotency = await createIdempotency(config.idempotency, { clock: systemClock, logger });
-  const server = await startServer(
-    { backend, idempotency: idempotency.guard, logger, clock: systemClock },
-    { host: config.host, port: config.port, corsAllowedOrigins: config.corsAllowedOrigins },
-  );
+  let server: RunningServer;
+  try {
+    server = await startServer(
+      { backend, idempotency: idempotency.guard, logger, clock: systemClock },
+      {
+        host: config.host,
+        port: config.port,
+        tls,
+        corsAllowedOrigins: config.corsAllowedOrigins,
+        maxRequestBytes: config.maxRequestBytes,
+        shutdownGraceMs: config.shutdownGraceMs,
+      },
+    );
+  } catch (error) {
+    process.stderr.write(`permission-gateway: cannot listen on HOST=${config.host} PORT=${config.port}: ${describe(error)}\n`);
+    await Promise.allSettled([idempotency.close(), backend.close()]);
+    return 2;
+  }
   logger.info("permission-gateway listening", {
     url: server.url,
     backend: config.backend,
@@ -74,6 +96,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   await server.close();
   await Promise.allSettled([idempotency.close(), backend.close()]);
   return 0;
+}
+
+async function readTls(tls: TlsConfig): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (variable: string, path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new Error(`${variable}=${JSON.stringify(path)} cannot be read: ${describe(error)}`, { cause: error });
+    }
+  };
+  return { cert: await read("TLS_CERT_FILE", tls.certFile), key: await read("TLS_KEY_FILE", tls.keyFile) };
 }
 
 function describe(error: unknown): string {

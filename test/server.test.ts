@@ -2,9 +2,16 @@
 // health check, CORS for browser front ends, and a close() that ends open
 // connections instead of hanging.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { after, before, describe, test } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { PermissionService } from "../gen/permission/v1/permission_pb.js";
 import { createFakeBackend } from "../src/backend/fake/fake-backend.js";
 import { systemClock } from "../src/clock.js";
 import { silentLogger } from "../src/logger.js";
@@ -139,3 +146,118 @@ test("close() ends idle keep-alive and HTTP/2 connections and resolves", async (
   await server.close();
   assert.ok(session.closed || session.destroyed || (await new Promise((r) => session.once("close", () => r(true)))));
 });
+
+describe("requests the gateway refuses before any handler runs", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(
+      { backend: createFakeBackend(), idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
+      { host: "127.0.0.1", port: 0, maxRequestBytes: 4096 },
+    );
+  });
+  after(() => server.close());
+
+  test("an unknown JSON field is INVALID_ARGUMENT naming it, not silently dropped", async () => {
+    // AWS's spelling of principalOrgId: dropping it would widen the grant to everyone.
+    const res = await fetch(server.url + "/permission.v1.PermissionService/AddLambdaPermission", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ functionName: "demo", statementId: "org", action: "lambda:InvokeFunction", principal: "*", PrincipalOrgID: "o-abcdefghij" }),
+    });
+    assert.equal(res.status, 400);
+    const error = (await res.json()) as { code: string; message: string };
+    assert.equal(error.code, "invalid_argument");
+    assert.match(error.message, /PrincipalOrgID/);
+  });
+
+  test("a request over MAX_REQUEST_BYTES is RESOURCE_EXHAUSTED", async () => {
+    const res = await fetch(server.url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ permissionArn: "x".repeat(10_000) }),
+    });
+    const error = (await res.json()) as { code: string };
+    assert.equal(error.code, "resource_exhausted");
+  });
+});
+
+describe("graceful shutdown", () => {
+  test("close() lets an in-flight call finish within the grace period", async () => {
+    const backend = createFakeBackend({ faults: { latencyMs: 300 } });
+    const server = await startServer(
+      { backend, idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
+      { host: "127.0.0.1", port: 0, shutdownGraceMs: 10_000 },
+    );
+    const call = fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body });
+    await new Promise((r) => setTimeout(r, 100));
+    await server.close();
+    const res = await call;
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /AWSRAMDefaultPermissionEC2Subnet/);
+  });
+
+  test("a call still running when the grace period ends is cut, and close() resolves", async () => {
+    const backend = createFakeBackend({ faults: { latencyMs: 60_000 } });
+    const server = await startServer(
+      { backend, idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
+      { host: "127.0.0.1", port: 0, shutdownGraceMs: 100 },
+    );
+    const call = fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+      (res) => res.status,
+      (error: unknown) => error,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await server.close();
+    assert.ok((await call) instanceof Error, "the connection was cut");
+    await backend.close();
+  });
+});
+
+describe("TLS", () => {
+  let dir: string;
+  let cert: Buffer;
+  let key: Buffer;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "pg-tls-"));
+    if (!opensslAvailable()) return;
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+    ], { stdio: "ignore" });
+    cert = await readFile(join(dir, "cert.pem"));
+    key = await readFile(join(dir, "key.pem"));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test("serves gRPC over HTTP/2 and Connect over HTTP/1.1 on one TLS port", async (t) => {
+    if (!opensslAvailable()) {
+      // .ci/run installs openssl; a developer machine without it skips loudly.
+      console.warn("SKIPPED: openssl is not installed, so no test certificate can be made");
+      return t.skip("openssl not installed");
+    }
+    const server = await startServer(
+      { backend: createFakeBackend(), idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
+      { host: "127.0.0.1", port: 0, tls: { cert, key } },
+    );
+    try {
+      assert.match(server.url, /^https:\/\//);
+      const client = createClient(PermissionService, createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca: cert } }));
+      const res = await client.getRamPermission({ permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" });
+      assert.equal(res.permission?.name, "AWSRAMDefaultPermissionEC2Subnet");
+      const connect = createClient(PermissionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca: cert } }));
+      const policy = await connect.getLambdaPolicy({ functionName: "demo" }).catch((error: unknown) => ConnectError.from(error));
+      assert.ok(policy instanceof ConnectError && policy.code === Code.NotFound);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+function opensslAvailable(): boolean {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
