@@ -83,6 +83,7 @@ const awsRules: Readonly<Record<string, AwsRule>> = {
     violation: "OPERATION_NOT_PERMITTED",
   },
   IdempotentParameterMismatchException: { code: Code.FailedPrecondition, detail: "none" },
+  // Only a duplicate; any other conflict is transient (ruleFor).
   ResourceConflictException: exists,
   PermissionAlreadyExistsException: exists,
   PolicyLengthExceededException: quota,
@@ -103,7 +104,33 @@ const awsRules: Readonly<Record<string, AwsRule>> = {
   ExpiredTokenException: credentials,
   UnrecognizedClientException: credentials,
   InvalidSignatureException: credentials,
+  // The common errors of every AWS API for a request that is not signed, or
+  // signed with keys AWS does not know; the JSON protocols add "Exception".
+  IncompleteSignatureException: credentials,
+  IncompleteSignature: credentials,
+  MissingAuthenticationTokenException: credentials,
+  MissingAuthenticationToken: credentials,
+  InvalidClientTokenId: credentials,
+  SignatureDoesNotMatch: credentials,
 };
+
+/**
+ * Lambda answers ResourceConflictException both for a duplicate statement ID
+ * and for "An update is in progress for resource: ...". Only the first is a
+ * definitive ALREADY_EXISTS, which the idempotency guard stores for a day;
+ * the second must stay retryable, so anything not plainly a duplicate
+ * (AWS's own summary "already exists, or another operation is in progress"
+ * included) is ABORTED with RetryInfo, which the guard releases.
+ */
+const conflictInProgress: AwsRule = { code: Code.Aborted, detail: "retry" };
+
+function ruleFor(error: AwsApiError): AwsRule | undefined {
+  if (error.code === "ResourceConflictException") {
+    const duplicate = /\balready exists\b/i.test(error.message) && !/\bin progress\b/i.test(error.message);
+    return duplicate ? exists : conflictInProgress;
+  }
+  return Object.hasOwn(awsRules, error.code) ? awsRules[error.code] : undefined;
+}
 
 /** Seconds suggested to a caller retrying after a transient failure with no Retry-After. */
 const defaultRetryDelayMs = 1000;
@@ -164,7 +191,7 @@ export function retryInfo(delayMs: number): Detail {
 }
 
 function fromAwsApiError(error: AwsApiError, subject: ErrorSubject, logger: Logger): ConnectError {
-  const rule = awsRules[error.code];
+  const rule = ruleFor(error);
   const metadata: Record<string, string> = { awsErrorCode: error.code };
   if (error.requestId !== undefined) metadata["awsRequestId"] = error.requestId;
   if (error.httpStatus !== undefined) metadata["httpStatus"] = String(error.httpStatus);
@@ -181,7 +208,7 @@ function fromAwsApiError(error: AwsApiError, subject: ErrorSubject, logger: Logg
     case "bad-request":
       details.push({
         desc: BadRequestSchema,
-        value: { fieldViolations: [{ field: fieldNamedIn(error.message), description: error.message }] },
+        value: { fieldViolations: [{ field: fieldOfAwsError(error.code, error.message), description: error.message }] },
       });
       break;
     case "resource-info":
@@ -223,7 +250,42 @@ export function reasonOf(awsErrorCode: string): string {
     .toUpperCase();
 }
 
-/** AWS validation messages name the member: "Value 'x' at 'statementId' failed ...". */
-function fieldNamedIn(message: string): string {
-  return /\bat '([A-Za-z][\w.]*)'/.exec(message)?.[1] ?? "";
+/** AWS errors whose name alone says which request field was wrong. */
+const fieldOfCode: Readonly<Record<string, string>> = {
+  InvalidNextTokenException: "pageToken",
+  MalformedArnException: "permissionArn",
+  InvalidClientTokenException: "clientToken",
+  MalformedPolicyTemplateException: "policyTemplate",
+  InvalidPolicyException: "policyTemplate",
+  InvalidMaxResultsException: "pageSize",
+};
+
+/** AWS member names whose gateway field is not just their lower camel case. */
+const renamedMembers: Readonly<Record<string, string>> = { maxResults: "pageSize", nextToken: "pageToken" };
+
+/**
+ * Members recognised anywhere in free text. Single lower-case words that
+ * ordinary English also uses ("name", "action", "tags") are left out: they
+ * are only trusted in AWS's "at '<member>'" form.
+ */
+const memberInText =
+  /\b(FunctionName|functionName|StatementId|statementId|Qualifier|qualifier|RevisionId|revisionId|Principal|principal|SourceArn|sourceArn|SourceAccount|sourceAccount|EventSourceToken|eventSourceToken|PrincipalOrgID|principalOrgID|principalOrgId|FunctionUrlAuthType|functionUrlAuthType|permissionArn|permissionVersion|permissionType|resourceType|policyTemplate|clientToken|maxResults|nextToken)\b/;
+
+/**
+ * The request's JSON field path an AWS error blames: from the error's name
+ * where that implies the field, else from the member AWS names in its message
+ * ("Value 'x' at 'statementId' failed ...", "... PrincipalOrgID ..."), in the
+ * gateway's JSON names. "" when nothing says which field it was.
+ */
+export function fieldOfAwsError(code: string, message: string): string {
+  if (Object.hasOwn(fieldOfCode, code)) return fieldOfCode[code] ?? "";
+  const member = /\bat '([A-Za-z][\w.]*)'/.exec(message)?.[1] ?? memberInText.exec(message)?.[1];
+  return member === undefined ? "" : gatewayFieldOf(member);
+}
+
+/** "PrincipalOrgID" -> "principalOrgId", "maxResults" -> "pageSize", "tags.1.member.key" -> "tags". */
+function gatewayFieldOf(member: string): string {
+  const head = member.split(".")[0] ?? member;
+  const camel = (head.charAt(0).toLowerCase() + head.slice(1)).replace(/ID$/, "Id");
+  return Object.hasOwn(renamedMembers, camel) ? (renamedMembers[camel] ?? camel) : camel;
 }

@@ -142,18 +142,43 @@ function violate(violations: Violations, field: string, constraint: string): voi
   violations.push({ field, description: `Value at '${field}' failed to satisfy constraint: ${constraint}` });
 }
 
-// Lengths count characters as AWS does, not UTF-16 code units.
-function lengthOf(value: string): number {
-  return [...value].length;
+/**
+ * The length in characters (code points, as AWS counts them, not UTF-16
+ * units), counted only as far as `limit + 1`: enough to compare with the
+ * limit. A value longer than twice the limit in UTF-16 units has more than
+ * `limit` code points (each takes one or two units) and is not walked at all,
+ * so a huge value costs O(limit), not O(length).
+ */
+function lengthUpTo(value: string, limit: number): number {
+  if (value.length > 2 * limit) return limit + 1;
+  let count = 0;
+  for (let i = 0; i < value.length && count <= limit; count++) {
+    // A high surrogate followed by a low one is one character.
+    i += isSurrogatePair(value, i) ? 2 : 1;
+  }
+  return count;
+}
+
+function isSurrogatePair(value: string, index: number): boolean {
+  const high = value.charCodeAt(index);
+  const low = value.charCodeAt(index + 1);
+  return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
+}
+
+function longerThan(value: string, max: number): boolean {
+  return lengthUpTo(value, max) > max;
+}
+
+function shorterThan(value: string, min: number): boolean {
+  return lengthUpTo(value, min) < min;
 }
 
 /** The first rule the value breaks, in AWS's words, or undefined. */
 function brokenRule(value: string, rule: StringRule): string | undefined {
-  const length = lengthOf(value);
-  if (rule.min !== undefined && length < rule.min) {
+  if (rule.min !== undefined && shorterThan(value, rule.min)) {
     return `Member must have length greater than or equal to ${rule.min}`;
   }
-  if (rule.max !== undefined && length > rule.max) {
+  if (rule.max !== undefined && longerThan(value, rule.max)) {
     return `Member must have length less than or equal to ${rule.max}`;
   }
   if (rule.pattern !== undefined && !rule.pattern.test(value)) {
@@ -210,8 +235,15 @@ function checkFunctionName(violations: Violations, field: string, value: string)
     );
     return undefined;
   }
-  if (lengthOf(parsed.name) > FUNCTION_BARE_NAME_MAX) {
+  if (longerThan(parsed.name, FUNCTION_BARE_NAME_MAX)) {
     violate(violations, field, `Function name must have length less than or equal to ${FUNCTION_BARE_NAME_MAX}`);
+    return undefined;
+  }
+  // The pattern lets a ":<qualifier>" suffix of any length through; it obeys
+  // the Qualifier field's rules all the same.
+  const qualifierBroken = parsed.qualifier === undefined ? undefined : brokenRule(parsed.qualifier, QUALIFIER);
+  if (qualifierBroken !== undefined) {
+    violate(violations, field, qualifierBroken.replace(/^Member/, "Qualifier"));
     return undefined;
   }
   return parsed;
@@ -278,12 +310,11 @@ function checkTags(violations: Violations, tags: Readonly<Record<string, string>
   }
   for (const [key, value] of entries) {
     const field = `tags[${JSON.stringify(key)}]`;
-    const keyLength = lengthOf(key);
-    if (keyLength < 1) {
+    if (key === "") {
       violate(violations, field, "Tag key must have length greater than or equal to 1");
-    } else if (keyLength > TAG_KEY_MAX) {
+    } else if (longerThan(key, TAG_KEY_MAX)) {
       violate(violations, field, `Tag key must have length less than or equal to ${TAG_KEY_MAX}`);
-    } else if (lengthOf(value) > TAG_VALUE_MAX) {
+    } else if (longerThan(value, TAG_VALUE_MAX)) {
       violate(violations, field, `Tag value must have length less than or equal to ${TAG_VALUE_MAX}`);
     }
   }

@@ -52,7 +52,8 @@ const rows: [AwsService, string, Code, DetailName][] = [
   ["lambda", "PublicPolicyException", Code.FailedPrecondition, "precondition"],
   ["ram", "OperationNotPermittedException", Code.FailedPrecondition, "precondition"],
   ["ram", "IdempotentParameterMismatchException", Code.FailedPrecondition, "none"],
-  ["lambda", "ResourceConflictException", Code.AlreadyExists, "resource-info"],
+  // "ResourceConflictException happened" does not say it is a duplicate: transient.
+  ["lambda", "ResourceConflictException", Code.Aborted, "retry"],
   ["ram", "PermissionAlreadyExistsException", Code.AlreadyExists, "resource-info"],
   ["lambda", "PolicyLengthExceededException", Code.ResourceExhausted, "quota"],
   ["ram", "PermissionLimitExceededException", Code.ResourceExhausted, "quota"],
@@ -87,6 +88,45 @@ for (const [service, awsCode, code, detail] of rows) {
   });
 }
 
+const conflictRows: [string, Code, DetailName][] = [
+  [
+    "The statement id (allow-s3) provided already exists. Please provide a new statement id, or remove the existing statement.",
+    Code.AlreadyExists,
+    "resource-info",
+  ],
+  ["The resource already exists.", Code.AlreadyExists, "resource-info"],
+  [
+    "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:demo",
+    Code.Aborted,
+    "retry",
+  ],
+  ["The operation cannot be performed at this time. The function is currently in the following state: Pending", Code.Aborted, "retry"],
+  // AWS's summary of the error names both cases: not plainly a duplicate.
+  ["The resource already exists, or another operation is in progress.", Code.Aborted, "retry"],
+  ["", Code.Aborted, "retry"],
+];
+
+for (const [message, code, detail] of conflictRows) {
+  test(`ResourceConflictException "${message.slice(0, 50)}" -> ${Code[code]} with ${detail}`, () => {
+    const error = toConnectError(
+      new AwsApiError({ service: "lambda", code: "ResourceConflictException", message, requestId: "req-1", httpStatus: 409 }),
+      subject,
+      recordingLogger(),
+    );
+    assert.equal(error.code, code);
+    assert.equal(error.rawMessage, message);
+    const infos = error.findDetails(ErrorInfoSchema);
+    assert.equal(infos.length, 1);
+    assert.equal(infos[0]?.reason, "RESOURCE_CONFLICT");
+    assert.equal(infos[0]?.domain, "lambda.amazonaws.com");
+    assert.deepEqual(infos[0]?.metadata, { awsErrorCode: "ResourceConflictException", awsRequestId: "req-1", httpStatus: "409" });
+    assert.equal(error.findDetails(detailSchema[detail === "none" ? "retry" : detail]).length, 1);
+    assert.equal(error.details.length, 2);
+    if (detail === "retry") assert.equal(error.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 1n);
+    if (detail === "resource-info") assert.equal(error.findDetails(ResourceInfoSchema)[0]?.resourceName, "demo");
+  });
+}
+
 test("the reason is the AWS name in UPPER_SNAKE_CASE without Exception", () => {
   assert.equal(reasonOf("ResourceNotFoundException"), "RESOURCE_NOT_FOUND");
   assert.equal(reasonOf("IdempotentParameterMismatchException"), "IDEMPOTENT_PARAMETER_MISMATCH");
@@ -106,14 +146,42 @@ test("Retry-After becomes RetryInfo; without it a one-second hint", () => {
   assert.equal(unavailable.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 1n);
 });
 
-test("AWS validation messages name the field in BadRequest", () => {
-  const error = toConnectError(
-    new AwsApiError({ service: "lambda", code: "ValidationException", message: "1 validation error detected: Value 'a b' at 'statementId' failed to satisfy constraint" }),
-    subject,
-    recordingLogger(),
-  );
-  assert.equal(error.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field, "statementId");
-});
+const fieldRows: [AwsService, string, string, string][] = [
+  // The error's name says which field.
+  ["ram", "InvalidNextTokenException", "The specified value for NextToken is not valid.", "pageToken"],
+  ["ram", "MalformedArnException", "The format of an Amazon Resource Name (ARN) is not valid.", "permissionArn"],
+  ["ram", "InvalidClientTokenException", "The client token is not valid.", "clientToken"],
+  ["ram", "MalformedPolicyTemplateException", "The policy template is not valid.", "policyTemplate"],
+  ["ram", "InvalidPolicyException", "The policy contains a syntax error.", "policyTemplate"],
+  ["ram", "InvalidMaxResultsException", "The specified value for MaxResults is not valid.", "pageSize"],
+  // AWS's "Value ... at '<member>'" form, in the gateway's JSON names.
+  ["lambda", "ValidationException", "1 validation error detected: Value 'a b' at 'statementId' failed to satisfy constraint", "statementId"],
+  ["lambda", "ValidationException", "1 validation error detected: Value 'x' at 'principalOrgID' failed to satisfy constraint", "principalOrgId"],
+  ["lambda", "ValidationException", "1 validation error detected: Value 'f n' at 'FunctionName' failed to satisfy constraint", "functionName"],
+  ["lambda", "ValidationException", "1 validation error detected: Value 'q.1' at 'Qualifier' failed to satisfy constraint", "qualifier"],
+  ["ram", "InvalidParameterException", "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint", "pageSize"],
+  ["ram", "InvalidParameterException", "1 validation error detected: Value 'x' at 'nextToken' failed to satisfy constraint", "pageToken"],
+  ["ram", "InvalidParameterException", "1 validation error detected: Value 'x' at 'tags.1.member.key' failed to satisfy constraint", "tags"],
+  // A member named in free text.
+  ["lambda", "InvalidParameterValueException", "The RevisionId provided does not match the expected format.", "revisionId"],
+  ["lambda", "InvalidParameterValueException", "Invalid PrincipalOrgID: o-x", "principalOrgId"],
+  ["lambda", "InvalidParameterValueException", "The derived qualifier from the function name does not match the specified qualifier.", "qualifier"],
+  ["ram", "InvalidParameterException", "The maxResults value must be between 1 and 500.", "pageSize"],
+  // Nothing says which field.
+  ["lambda", "InvalidParameterValueException", "One of the parameters in the request is not valid.", ""],
+  ["ram", "InvalidParameterException", "The action name is not valid.", ""],
+];
+
+for (const [service, awsCode, message, field] of fieldRows) {
+  test(`${awsCode} "${message.slice(0, 60)}" blames field ${JSON.stringify(field)}`, () => {
+    const error = toConnectError(new AwsApiError({ service, code: awsCode, message }), subject, recordingLogger());
+    assert.equal(error.code, Code.InvalidArgument);
+    assert.deepEqual(
+      error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => ({ field: v.field, description: v.description })),
+      [{ field, description: message }],
+    );
+  });
+}
 
 test("AccessDenied is the gateway's identity: PERMISSION_DENIED UPSTREAM_ACCESS_DENIED", () => {
   const logger = recordingLogger();
@@ -127,11 +195,41 @@ test("AccessDenied is the gateway's identity: PERMISSION_DENIED UPSTREAM_ACCESS_
   assert.equal(logger.lines.filter((l) => l.level === "error").length, 1);
 });
 
-for (const awsCode of ["ExpiredTokenException", "UnrecognizedClientException", "InvalidSignatureException"]) {
+for (const awsCode of [
+  "ExpiredTokenException",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "IncompleteSignature",
+  "MissingAuthenticationTokenException",
+  "MissingAuthenticationToken",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+]) {
   test(`${awsCode} -> INTERNAL UPSTREAM_CREDENTIALS`, () => {
     const error = toConnectError(aws("ram", awsCode), subject, recordingLogger());
     assert.equal(error.code, Code.Internal);
-    assert.equal(error.findDetails(ErrorInfoSchema)[0]?.reason, "UPSTREAM_CREDENTIALS");
+    const infos = error.findDetails(ErrorInfoSchema);
+    assert.equal(infos.length, 1);
+    assert.equal(infos[0]?.reason, "UPSTREAM_CREDENTIALS");
+    assert.equal(infos[0]?.domain, "permission-gateway");
+    assert.equal(infos[0]?.metadata["awsErrorCode"], awsCode);
+    assert.doesNotMatch(error.rawMessage, /happened/);
+  });
+}
+
+test("RAM's InvalidClientTokenException is about the request's token, not credentials", () => {
+  const error = toConnectError(aws("ram", "InvalidClientTokenException"), subject, recordingLogger());
+  assert.equal(error.code, Code.InvalidArgument);
+});
+
+for (const awsCode of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+  test(`an AWS error named ${awsCode} is unknown, not a property of Object.prototype`, () => {
+    const logger = recordingLogger();
+    const error = toConnectError(aws("lambda", awsCode), subject, logger);
+    assert.equal(error.code, Code.Internal);
+    assert.equal(error.rawMessage, "internal error");
+    assert.equal(error.findDetails(ErrorInfoSchema).length, 1);
   });
 }
 

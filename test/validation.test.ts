@@ -93,13 +93,16 @@ const parseRemove = (init: RemoveInit) =>
   parseRemoveLambdaPermissionRequest(create(RemoveLambdaPermissionRequestSchema, { ...removeBase, ...init }));
 
 // The longest ARN the current reference allows: 256 characters, with a
-// 64-character name and a long alias.
-const govPrefix = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:";
+// 64-character name and a 128-character alias. Real Region codes are too
+// short to reach 256 with those; the pattern takes any "<xx>-gov-<word>-<n>".
+const govPrefix = "arn:aws-us-gov:lambda:us-gov-northwest-1:123456789012:function:";
 const arn256 = `${govPrefix}${"n".repeat(64)}:${"a".repeat(256 - govPrefix.length - 65)}`;
+const QUALIFIER_IN_NAME_TOO_LONG = violation("functionName", "Qualifier must have length less than or equal to 128");
 
 describe("function_name and qualifier", () => {
   it("builds a 256-character ARN for the bound cases", () => {
     assert.equal(arn256.length, 256);
+    assert.equal(arn256.split(":").at(-1)?.length, 128);
   });
 
   runCases<RemoveInit>(
@@ -154,6 +157,33 @@ describe("function_name and qualifier", () => {
         name: "an undocumented form the bare pattern allows",
         init: { functionName: `us-west-2:${ACCOUNT}:function:my-fn` },
         expected: [violation("functionName", FN_FORMS)],
+      },
+      // a qualifier inside function_name obeys the qualifier's rules
+      { name: "a name with a 128-character qualifier", init: { functionName: `my-fn:${"q".repeat(128)}` }, expected: [] },
+      {
+        name: "a name with a 129-character qualifier",
+        init: { functionName: `my-fn:${"q".repeat(129)}` },
+        expected: [QUALIFIER_IN_NAME_TOO_LONG],
+      },
+      {
+        name: "a name with a 200-character qualifier",
+        init: { functionName: `demo:${"q".repeat(200)}` },
+        expected: [QUALIFIER_IN_NAME_TOO_LONG],
+      },
+      {
+        name: "a partial ARN with a 129-character qualifier",
+        init: { functionName: `${ACCOUNT}:function:my-fn:${"q".repeat(129)}` },
+        expected: [QUALIFIER_IN_NAME_TOO_LONG],
+      },
+      {
+        name: "a full ARN with a 129-character qualifier",
+        init: { functionName: `${ARN_PREFIX}my-fn:${"q".repeat(129)}` },
+        expected: [QUALIFIER_IN_NAME_TOO_LONG],
+      },
+      {
+        name: "a too long qualifier in the name and a separate qualifier field",
+        init: { functionName: `demo:${"q".repeat(200)}`, qualifier: "live" },
+        expected: [QUALIFIER_IN_NAME_TOO_LONG],
       },
       // qualifier field
       { name: "qualifier $LATEST", init: { qualifier: "$LATEST" }, expected: [] },
@@ -723,6 +753,31 @@ describe("parseCreateRamPermissionRequest", () => {
         name: "a tag value of 256 characters outside the BMP (counted as characters)",
         init: { tags: { env: "😀".repeat(256) } },
         expected: [],
+      },
+      {
+        name: "a tag value of 257 characters outside the BMP",
+        init: { tags: { env: "😀".repeat(257) } },
+        expected: [violation('tags["env"]', "Tag value must have length less than or equal to 256")],
+      },
+      {
+        name: "a tag value of 255 characters outside the BMP plus 2 inside it",
+        init: { tags: { env: `${"😀".repeat(255)}ab` } },
+        expected: [violation('tags["env"]', "Tag value must have length less than or equal to 256")],
+      },
+      {
+        name: "a tag value of 256 characters mixing both",
+        init: { tags: { env: `a${"😀".repeat(254)}b` } },
+        expected: [],
+      },
+      {
+        name: "a lone surrogate counted as one character",
+        init: { tags: { env: `${"\ud83d".repeat(256)}` } },
+        expected: [],
+      },
+      {
+        name: "a tag value of 8 MiB",
+        init: { tags: { env: "v".repeat(8 * 1024 * 1024) } },
+        expected: [violation('tags["env"]', "Tag value must have length less than or equal to 256")],
       },
       {
         name: "several broken fields, each reported",

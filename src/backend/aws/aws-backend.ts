@@ -24,6 +24,7 @@ import type {
   ListRamPermissionsOutput,
   PermissionBackend,
   RamPermission,
+  RamPermissionRef,
   RemoveLambdaPermissionInput,
 } from "../backend.js";
 import type { MiddlewareStack } from "@smithy/types";
@@ -34,12 +35,16 @@ import { toRamPermission, toStatus, UnexpectedAwsResponseError } from "./ram-out
 import { createSdkClientFactory, type AwsClientFactory, type AwsClientPair, type AwsCredentials } from "./sdk-clients.js";
 import { callerAbortError, translateSdkError } from "./translate-error.js";
 import { stopRetriesPastDeadline } from "./deadline-guard.js";
+import { regionForPartition } from "./partition-region.js";
 
 export type { AwsClientFactory, AwsClientPair, AwsCredentials } from "./sdk-clients.js";
 export { createSdkClientFactory } from "./sdk-clients.js";
 
 export interface AwsBackendOptions {
-  /** Region of calls whose ARN names none. */
+  /**
+   * Region of calls whose ARN names none; an AWS managed RAM ARN of another
+   * partition goes to a Region of its own partition (partition-region.ts).
+   */
   readonly defaultRegion: string;
   /** Attempts per call including the first (SDK standard retry strategy). */
   readonly maxAttempts: number;
@@ -118,12 +123,20 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
     service: "lambda",
     region: region ?? options.defaultRegion,
   });
-  const ramRoute = (region: string | undefined, permissionVersion?: number): Route => ({
+  const ramRoute = (permission: RamPermissionRef | undefined, permissionVersion?: number): Route => ({
     service: "ram",
-    // AWS managed permission ARNs have an empty Region field.
-    region: region === undefined || region === "" ? options.defaultRegion : region,
+    region: ramRegionOf(permission),
     permissionVersion,
   });
+  /**
+   * An ARN's own Region wins. AWS managed permission ARNs have an empty
+   * Region field: they go to a Region of their own partition.
+   */
+  function ramRegionOf(permission: RamPermissionRef | undefined): string {
+    if (permission === undefined) return options.defaultRegion;
+    if (permission.region !== "") return permission.region;
+    return regionForPartition(permission.partition, options.defaultRegion);
+  }
 
   return {
     async removeLambdaPermission(input: RemoveLambdaPermissionInput, call: CallOptions): Promise<void> {
@@ -170,7 +183,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       // The token is always given: the SDK invents one only when it is absent, and
       // serialises the request once, so every retry carries this same token.
       const command = new DeletePermissionCommand({ permissionArn: input.permission.arn, clientToken: input.clientToken });
-      const output = await send(ramRoute(input.permission.region), call, command, (clients, http) =>
+      const output = await send(ramRoute(input.permission), call, command, (clients, http) =>
         clients.ram.send(command, http),
       );
       return {
@@ -205,7 +218,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
         permissionArn: input.permission.arn,
         permissionVersion: input.permissionVersion,
       });
-      const route = ramRoute(input.permission.region, input.permissionVersion);
+      const route = ramRoute(input.permission, input.permissionVersion);
       const output = await send(route, call, command, (clients, http) => clients.ram.send(command, http));
       if (output.permission === undefined) throw new UnexpectedAwsResponseError("RAM GetPermission returned no permission");
       return toRamPermission(output.permission, output.permission.permission ?? "");

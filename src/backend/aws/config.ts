@@ -5,7 +5,10 @@
 import { ConfigError, readInteger, readString, type Env } from "../../config-values.js";
 
 export interface AwsConfig {
-  /** Region of calls whose ARN names none (bare names, AWS managed RAM ARNs, Create/List). */
+  /**
+   * Region of calls whose ARN names none (bare names, AWS managed RAM ARNs of
+   * this Region's partition, Create/List).
+   */
   readonly defaultRegion: string;
   /** Attempts per call including the first, for the SDK's standard retry strategy. */
   readonly maxAttempts: number;
@@ -55,7 +58,7 @@ export const AWS_ENV_HELP: readonly EnvHelpLine[] = [
     accepted: "an AWS Region code, e.g. eu-west-1",
     default: `AWS_DEFAULT_REGION, else ${FALLBACK_AWS_REGION}`,
     description:
-      "Region for calls whose ARN names none (bare function names, AWS managed RAM permissions, CreatePermission, ListPermissions); an ARN's own Region always wins",
+      "Region for calls whose ARN names none (bare function names, AWS managed RAM permissions, CreatePermission, ListPermissions); an ARN's own Region always wins, and an AWS managed RAM ARN of another partition goes to that partition's first Region (aws-cn: cn-north-1, aws-us-gov: us-gov-west-1, aws: us-east-1)",
   },
   {
     name: "AWS_DEFAULT_REGION",

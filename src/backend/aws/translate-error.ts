@@ -23,13 +23,25 @@ export interface FailedCall {
   readonly now: () => number;
 }
 
-/** AWS names meaning the gateway's own identity cannot sign or is not recognised. */
+/**
+ * AWS names meaning the gateway's own identity cannot sign or is not
+ * recognised: the common errors every AWS API may answer. The JSON protocols
+ * spell them with "Exception", the query-style ones without, and some
+ * front ends answer in the other style, so both spellings are listed.
+ * (RAM's InvalidClientTokenException is about the request's clientToken, not
+ * about credentials, and is deliberately absent.)
+ */
 const credentialErrorNames = new Set([
   "ExpiredTokenException",
   "ExpiredToken",
   "UnrecognizedClientException",
   "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "IncompleteSignature",
   "MissingAuthenticationTokenException",
+  "MissingAuthenticationToken",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
 ]);
 
 /** Raised by the SDK before any request when no usable credentials were found. */

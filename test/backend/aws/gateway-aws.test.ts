@@ -164,7 +164,8 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
     PolicyLengthExceededException: [Code.ResourceExhausted, "POLICY_LENGTH_EXCEEDED"],
     PreconditionFailedException: [Code.FailedPrecondition, "PRECONDITION_FAILED"],
     PublicPolicyException: [Code.FailedPrecondition, "PUBLIC_POLICY"],
-    ResourceConflictException: [Code.AlreadyExists, "RESOURCE_CONFLICT"],
+    // The injected message does not say "already exists": another operation in progress.
+    ResourceConflictException: [Code.Aborted, "RESOURCE_CONFLICT"],
     ResourceNotFoundException: [Code.NotFound, "RESOURCE_NOT_FOUND"],
     ServiceException: [Code.Unavailable, "SERVICE"],
     TooManyRequestsException: [Code.ResourceExhausted, "TOO_MANY_REQUESTS"],
@@ -246,7 +247,23 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
     ],
   };
 
-  const retryDetail = new Set(["TooManyRequestsException", "ThrottlingException", "ServiceException", "ServerInternalException", "ServiceUnavailableException"]);
+  /** The request field an AWS error's name blames; the injected messages name none. */
+  const fieldOf: Record<string, string> = {
+    InvalidClientTokenException: "clientToken",
+    InvalidPolicyException: "policyTemplate",
+    MalformedPolicyTemplateException: "policyTemplate",
+    MalformedArnException: "permissionArn",
+    InvalidNextTokenException: "pageToken",
+  };
+
+  const retryDetail = new Set([
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "ServiceException",
+    "ServerInternalException",
+    "ServiceUnavailableException",
+    "ResourceConflictException",
+  ]);
 
   for (const [method, spec] of Object.entries(requests) as [MethodName, (typeof requests)[MethodName]][]) {
     for (const code of errorsOf[method]) {
@@ -266,6 +283,7 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
         });
         assert.match(failure.metadata["awsRequestId"] ?? "", UUID_RE);
         if (retryDetail.has(code)) assert.ok(failure.detailTypes.includes("google.rpc.RetryInfo"), failure.detailTypes.join());
+        if (grpcCode === Code.InvalidArgument) assert.deepEqual(failure.violations, [fieldOf[code] ?? ""]);
       });
     }
 
@@ -279,7 +297,13 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
       assert.deepEqual(failure.metadata, { awsErrorCode: "AccessDeniedException", awsRequestId: exchange?.requestId, httpStatus: "403" });
     });
 
-    for (const code of ["ExpiredTokenException", "UnrecognizedClientException", "InvalidSignatureException"]) {
+    for (const code of [
+      "ExpiredTokenException",
+      "UnrecognizedClientException",
+      "InvalidSignatureException",
+      "IncompleteSignatureException",
+      "MissingAuthenticationTokenException",
+    ]) {
       test(`${method}: ${code} is INTERNAL UPSTREAM_CREDENTIALS`, async () => {
         chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: code, times: 1 });
         const failure = failureOf(await chain.client.call(method, spec.request()));
@@ -289,6 +313,48 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
       });
     }
   }
+});
+
+describe("Lambda's ResourceConflictException and the idempotency record", () => {
+  let chain: Chain;
+  before(async () => {
+    chain = await startChain({ maxAttempts: 1 });
+  });
+  after(() => chain.close());
+
+  const add = (statementId: string, idempotencyKey: string): JsonValue => ({
+    functionName: "demo",
+    statementId,
+    action: "lambda:InvokeFunction",
+    principal: "s3.amazonaws.com",
+    idempotencyKey,
+  });
+
+  test("a conflict that is not a duplicate is ABORTED, not stored: the retry runs again and succeeds", async () => {
+    chain.stack.endpoint.injectFault({ operation: "AddPermission", errorCode: "ResourceConflictException", times: 1 });
+    const failure = failureOf(await chain.client.call("addLambdaPermission", add("conflict-1", "key-conflict-1")));
+    assert.equal(failure.code, Code.Aborted);
+    assert.equal(failure.reason, "RESOURCE_CONFLICT");
+    assert.equal(failure.errorInfoCount, 1);
+    assert.ok(failure.detailTypes.includes("google.rpc.RetryInfo"), failure.detailTypes.join());
+    const before = chain.stack.proxy.exchanges.length;
+    const retried = await chain.client.call("addLambdaPermission", add("conflict-1", "key-conflict-1"));
+    assert.ok(retried.ok, JSON.stringify(retried));
+    assert.equal(retried.headers.get("idempotent-replayed"), null);
+    assert.equal(chain.stack.proxy.exchanges.length, before + 1);
+  });
+
+  test("a duplicate statement ID is ALREADY_EXISTS, stored and replayed", async () => {
+    responseOf(await chain.client.call("addLambdaPermission", add("dup-1", "key-dup-a")));
+    const failure = failureOf(await chain.client.call("addLambdaPermission", add("dup-1", "key-dup-b")));
+    assert.equal(failure.code, Code.AlreadyExists);
+    assert.equal(failure.reason, "RESOURCE_CONFLICT");
+    assert.ok(failure.detailTypes.includes("google.rpc.ResourceInfo"), failure.detailTypes.join());
+    const before = chain.stack.proxy.exchanges.length;
+    const replayed = failureOf(await chain.client.call("addLambdaPermission", add("dup-1", "key-dup-b")));
+    assert.equal(replayed.code, Code.AlreadyExists);
+    assert.equal(chain.stack.proxy.exchanges.length, before, "a replay does not reach AWS");
+  });
 });
 
 describe("retries, deadlines, connections and credentials as the caller sees them", () => {

@@ -70,6 +70,20 @@ const cases: { name: string; run: (b: PermissionBackend) => Promise<unknown>; sc
     scope: ["ram", "us-west-2"],
   },
   {
+    name: "an aws-cn AWS managed RAM permission, while the default Region is in aws",
+    run: (b) => b.getRamPermission({ permission: perm("arn:aws-cn:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet") }, noDeadline()),
+    scope: ["ram", "cn-north-1"],
+  },
+  {
+    name: "an aws-us-gov AWS managed RAM permission, while the default Region is in aws",
+    run: (b) =>
+      b.deleteRamPermission(
+        { permission: perm("arn:aws-us-gov:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"), clientToken: "t3" },
+        noDeadline(),
+      ),
+    scope: ["ram", "us-gov-west-1"],
+  },
+  {
     name: "ListPermissions",
     run: (b) => b.listRamPermissions({ maxResults: 5 }, noDeadline()),
     scope: ["ram", "us-west-2"],
@@ -88,5 +102,26 @@ for (const c of cases) {
 }
 
 test("one client pair per Region, built on first use and reused by both services", () => {
-  assert.deepEqual(stack.regionsBuilt, ["eu-west-1", "us-west-2", "us-east-1", "ap-southeast-2"]);
+  assert.deepEqual(stack.regionsBuilt, ["eu-west-1", "us-west-2", "us-east-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]);
+});
+
+test("with a default Region in aws-cn, AWS managed ARNs go to their own partition", async () => {
+  const cn = await startAwsStack({ defaultRegion: "cn-northwest-1", maxAttempts: 1 });
+  try {
+    const scopeOf = async (arn: string): Promise<string | undefined> => {
+      const before = cn.proxy.exchanges.length;
+      await cn.backend.getRamPermission({ permission: perm(arn) }, noDeadline()).catch(() => undefined);
+      const sent = cn.proxy.exchanges.slice(before);
+      assert.equal(sent.length, 1);
+      return sent[0]?.signingRegion;
+    };
+    // Same partition as the default Region: the default Region serves it.
+    assert.equal(await scopeOf("arn:aws-cn:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"), "cn-northwest-1");
+    assert.equal(await scopeOf(AWS_MANAGED_SUBNET), "us-east-1");
+    assert.equal(await scopeOf("arn:aws-us-gov:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"), "us-gov-west-1");
+    // A customer managed ARN names its Region, whatever the default.
+    assert.equal(await scopeOf("arn:aws:ram:eu-west-1:123456789012:permission/p"), "eu-west-1");
+  } finally {
+    await cn.close();
+  }
 });

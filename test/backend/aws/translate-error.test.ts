@@ -89,6 +89,38 @@ test("an AWS answer whose name is a credentials failure is UpstreamCredentialsEr
   assert.equal(translated.code, "ExpiredTokenException");
 });
 
+const credentialAnswers: [string, number, string][] = [
+  ["ExpiredTokenException", 403, "The security token included in the request is expired"],
+  ["UnrecognizedClientException", 403, "The security token included in the request is invalid."],
+  ["InvalidSignatureException", 403, "The request signature we calculated does not match the signature you provided."],
+  ["IncompleteSignatureException", 400, "Authorization header requires 'Signature' parameter."],
+  ["IncompleteSignature", 400, "Authorization header requires 'Credential' parameter."],
+  ["MissingAuthenticationTokenException", 403, "Missing Authentication Token"],
+  ["MissingAuthenticationToken", 403, "Request is missing Authentication Token"],
+  ["InvalidClientTokenId", 403, "The security token included in the request is invalid."],
+  ["SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided."],
+];
+for (const [name, status, message] of credentialAnswers) {
+  test(`an AWS ${name} answer is UpstreamCredentialsError`, () => {
+    const sdk = Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: status } });
+    const translated = translateSdkError(sdk, failed());
+    assert.ok(translated instanceof UpstreamCredentialsError, translated.name);
+    assert.equal(translated.code, name);
+    assert.equal(translated.cause, sdk);
+  });
+}
+
+test("RAM's InvalidClientTokenException (the request's clientToken) stays an AWS error", () => {
+  const sdk = Object.assign(new Error("The client token is not valid."), {
+    name: "InvalidClientTokenException",
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+  });
+  const translated = translateSdkError(sdk, { ...failed(), service: "ram" as const });
+  assert.ok(translated instanceof AwsApiError);
+  assert.equal(translated.code, "InvalidClientTokenException");
+});
+
 test("an AWS answer that raced the caller's abort is still AWS's answer", () => {
   const controller = new AbortController();
   controller.abort();
