@@ -18,7 +18,7 @@ const allowedHeaders = [
   "x-caller-id",
 ];
 /** Response headers a browser client must be able to read. */
-const exposedHeaders = ["grpc-status", "grpc-message", "grpc-status-details-bin", "idempotent-replayed"];
+const exposedHeaders = ["grpc-status", "grpc-message", "grpc-status-details-bin", "idempotent-replayed", "client-token"];
 
 /**
  * Returns a function that adds CORS headers for an allowed Origin and

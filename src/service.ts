@@ -33,7 +33,7 @@ import type {
 import { isAwsApiError } from "./backend/errors.js";
 import type { Clock } from "./clock.js";
 import { toConnectError, type ErrorSubject } from "./errors.js";
-import type { IdempotencyGuard } from "./idempotency/guard.js";
+import { CLIENT_TOKEN_HEADER, type IdempotencyGuard } from "./idempotency/guard.js";
 import type { Logger } from "./logger.js";
 import {
   parseAddLambdaPermissionRequest,
@@ -69,16 +69,20 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     }
   }
 
-  /** Guards `execute` with the caller's token, or just runs it when there is none. */
+  /**
+   * Guards `execute` with the caller's token, or just runs it when there is
+   * none. `execute` must hand its `options` to the backend: under the guard
+   * they also end the call when the idempotency lease runs out.
+   */
   function guarded<I extends DescMessage, O extends DescMessage>(
     context: HandlerContext,
     method: string,
     token: string | undefined,
     schemas: { request: I; response: O; tokenField: string },
     request: MessageShape<I>,
-    execute: () => Promise<MessageShape<O>>,
+    execute: (options: CallOptions) => Promise<MessageShape<O>>,
   ): Promise<MessageShape<O>> {
-    if (token === undefined) return execute();
+    if (token === undefined) return execute(callOptions(context));
     return idempotency.run(
       {
         rpc: rpcPrefix + method,
@@ -121,10 +125,10 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
               tokenField: "idempotencyKey",
             },
             request,
-            () =>
+            (options) =>
               mapped(subject, async () => {
                 try {
-                  await backend.removeLambdaPermission(input, callOptions(context));
+                  await backend.removeLambdaPermission(input, options);
                 } catch (error) {
                   // AIP-135 allow_missing: a statement (or the whole policy) already
                   // gone is success; a missing function or qualifier is still an error.
@@ -151,9 +155,9 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
               tokenField: "idempotencyKey",
             },
             request,
-            () =>
+            (options) =>
               mapped(subject, async () => {
-                const output = await backend.addLambdaPermission(input, callOptions(context));
+                const output = await backend.addLambdaPermission(input, options);
                 return create(AddLambdaPermissionResponseSchema, { statement: output.statement });
               }),
           );
@@ -176,6 +180,9 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
       return handle(ramSubject(request.permissionArn), (subject) => {
           const parsed = parseDeleteRamPermissionRequest(request);
           const clientToken = parsed.clientToken ?? newClientToken();
+          // In a header, so a caller whose call fails still learns the token
+          // its retry must resend (an error has no response body).
+          context.responseHeader.set(CLIENT_TOKEN_HEADER, clientToken);
           return guarded(
             context,
             "DeleteRamPermission",
@@ -186,12 +193,9 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
               tokenField: "clientToken",
             },
             request,
-            () =>
+            (options) =>
               mapped(subject, async () => {
-                const output = await backend.deleteRamPermission(
-                  { permission: parsed.permission, clientToken },
-                  callOptions(context),
-                );
+                const output = await backend.deleteRamPermission({ permission: parsed.permission, clientToken }, options);
                 return create(DeleteRamPermissionResponseSchema, {
                   returnValue: output.returnValue,
                   clientToken: output.clientToken,
@@ -207,6 +211,7 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
       return handle(ramSubject(request.name), (subject) => {
           const parsed = parseCreateRamPermissionRequest(request);
           const clientToken = parsed.clientToken ?? newClientToken();
+          context.responseHeader.set(CLIENT_TOKEN_HEADER, clientToken);
           return guarded(
             context,
             "CreateRamPermission",
@@ -217,7 +222,7 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
               tokenField: "clientToken",
             },
             request,
-            () =>
+            (options) =>
               mapped(subject, async () => {
                 const output = await backend.createRamPermission(
                   {
@@ -227,7 +232,7 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
                     tags: parsed.tags,
                     clientToken,
                   },
-                  callOptions(context),
+                  options,
                 );
                 return create(CreateRamPermissionResponseSchema, {
                   permission: toRamPermissionMessage(output.permission),

@@ -26,7 +26,7 @@ export interface RedisConfig {
   readonly password?: string | undefined;
   /** Password of the Sentinels themselves, when they require one. */
   readonly sentinelPassword?: string | undefined;
-  /** TLS for Sentinel and Cluster nodes (standalone: use rediss://). */
+  /** TLS to the Sentinels, their masters and Cluster nodes (standalone: use rediss://). */
   readonly tls: boolean;
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -109,7 +109,7 @@ export const IDEMPOTENCY_ENV_HELP: readonly EnvHelp[] = [
     name: "REDIS_TLS",
     accepted: "true | false",
     default: "false",
-    description: "TLS to Sentinel-discovered masters and Cluster nodes (standalone: use rediss://).",
+    description: "TLS to the Sentinels and the masters they name, and to Cluster nodes (standalone: use rediss://).",
   },
   {
     name: "REDIS_COMMAND_TIMEOUT_MS",

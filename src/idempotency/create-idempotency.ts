@@ -8,7 +8,7 @@ import { Cluster, Redis } from "ioredis";
 import type { ClusterOptions, RedisOptions } from "ioredis";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
-import type { IdempotencyConfig, RedisConfig } from "./config.js";
+import type { HostPort, IdempotencyConfig, RedisConfig } from "./config.js";
 import type { IdempotencyGuard } from "./guard.js";
 import { createIdempotencyGuard } from "./idempotency-guard.js";
 import { createMemoryIdempotencyStore } from "./memory-store.js";
@@ -67,8 +67,19 @@ export async function createIdempotency(config: IdempotencyConfig, deps: Idempot
   };
 }
 
-/** An ioredis client (Redis or Cluster) that fails fast and logs state changes. */
-export function createRedisClient(config: RedisConfig, logger: Logger): Redis | Cluster {
+/** What to hand to ioredis for one configuration: a `Redis` (standalone, Sentinel) or a `Cluster`. */
+export type RedisClientSpec =
+  | { readonly shape: "standalone"; readonly url: string; readonly options: RedisOptions; readonly target: string }
+  | { readonly shape: "sentinel"; readonly options: RedisOptions; readonly target: string }
+  | {
+      readonly shape: "cluster";
+      readonly nodes: readonly HostPort[];
+      readonly options: ClusterOptions;
+      readonly target: string;
+    };
+
+/** The ioredis options for `config`: fail fast, never queue, never resend. Pure, so tests can read them. */
+export function redisClientSpec(config: RedisConfig): RedisClientSpec {
   const credentials = {
     ...(config.username === undefined ? {} : { username: config.username }),
     ...(config.password === undefined ? {} : { password: config.password }),
@@ -80,6 +91,10 @@ export function createRedisClient(config: RedisConfig, logger: Logger): Redis | 
     commandTimeout: config.commandTimeoutMs,
     connectTimeout: config.connectTimeoutMs,
     maxRetriesPerRequest: 1,
+    // A command whose reply was lost is not sent again after a reconnect:
+    // by then the guard may have given up on it (and released its claim),
+    // and a late claim would hold the token for nobody until its lease ends.
+    autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,
     // A failed-over master turned replica answers READONLY: reconnect, and
     // (Sentinel) find the new master; the failing call itself is not resent.
@@ -88,41 +103,61 @@ export function createRedisClient(config: RedisConfig, logger: Logger): Redis | 
   };
   const tls = config.tls ? { tls: {} } : {};
   const { connection } = config;
-  let client: Redis | Cluster;
-  let target: string;
   switch (connection.shape) {
     case "standalone":
-      client = new Redis(connection.url, failFast);
-      target = redactCredentials(connection.url);
+      return { shape: "standalone", url: connection.url, options: failFast, target: redactCredentials(connection.url) };
+    case "sentinel":
+      return {
+        shape: "sentinel",
+        options: {
+          ...failFast,
+          ...tls,
+          // Without enableTLSForSentinelMode ioredis connects to the master
+          // the Sentinels name in plain text, even with `tls` set; sentinelTLS
+          // is for the Sentinels themselves.
+          ...(config.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+          sentinels: connection.sentinels.map(({ host, port }) => ({ host, port })),
+          name: connection.masterName,
+          ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
+          sentinelRetryStrategy: reconnectDelay,
+        },
+        target: `sentinel master ${connection.masterName}`,
+      };
+    case "cluster":
+      return {
+        shape: "cluster",
+        nodes: connection.nodes.map(({ host, port }) => ({ host, port })),
+        options: {
+          enableOfflineQueue: false,
+          lazyConnect: false,
+          clusterRetryStrategy: reconnectDelay,
+          slotsRefreshTimeout: config.connectTimeoutMs,
+          redisOptions: { ...failFast, ...tls },
+        },
+        target: `cluster ${connection.nodes.map(({ host, port }) => `${host}:${port}`).join(",")}`,
+      };
+  }
+}
+
+/** An ioredis client (Redis or Cluster) that fails fast and logs state changes. */
+export function createRedisClient(config: RedisConfig, logger: Logger): Redis | Cluster {
+  const spec = redisClientSpec(config);
+  let client: Redis | Cluster;
+  switch (spec.shape) {
+    case "standalone":
+      client = new Redis(spec.url, spec.options);
       break;
     case "sentinel":
-      client = new Redis({
-        ...failFast,
-        ...tls,
-        sentinels: connection.sentinels.map(({ host, port }) => ({ host, port })),
-        name: connection.masterName,
-        ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
-        sentinelRetryStrategy: reconnectDelay,
-      });
-      target = `sentinel master ${connection.masterName}`;
+      client = new Redis(spec.options);
       break;
-    case "cluster": {
-      const options: ClusterOptions = {
-        enableOfflineQueue: false,
-        lazyConnect: false,
-        clusterRetryStrategy: reconnectDelay,
-        slotsRefreshTimeout: config.connectTimeoutMs,
-        redisOptions: { ...failFast, ...tls },
-      };
+    case "cluster":
       client = new Cluster(
-        connection.nodes.map(({ host, port }) => ({ host, port })),
-        options,
+        spec.nodes.map(({ host, port }) => ({ host, port })),
+        spec.options,
       );
-      target = `cluster ${connection.nodes.map(({ host, port }) => `${host}:${port}`).join(",")}`;
       break;
-    }
   }
-  watchConnection(client, target, logger);
+  watchConnection(client, spec.target, logger);
   return client;
 }
 

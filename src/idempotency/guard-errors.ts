@@ -9,6 +9,9 @@ export const IdempotencyErrorReason = {
   parameterMismatch: "IDEMPOTENT_PARAMETER_MISMATCH",
   requestInFlight: "IDEMPOTENCY_REQUEST_IN_FLIGHT",
   storeUnavailable: "IDEMPOTENCY_STORE_UNAVAILABLE",
+  // The same reasons src/errors.ts gives a cancelled or timed-out backend call.
+  cancelled: "CANCELLED",
+  deadlineExceeded: "DEADLINE_EXCEEDED",
 } as const;
 
 /** The token was used before, by this caller on this RPC, with other parameters. */
@@ -39,5 +42,25 @@ export function idempotencyStoreUnavailableError(retryAfterMs: number): ConnectE
     "the idempotency store is unavailable; the request was not executed",
     IdempotencyErrorReason.storeUnavailable,
     [retryInfo(retryAfterMs)],
+  );
+}
+
+/** The caller cancelled while its duplicate waited for the owner's outcome. */
+export function idempotencyWaitCancelledError(): ConnectError {
+  return gatewayError(
+    Code.Canceled,
+    "the call was cancelled while a request with this idempotency token was in progress",
+    IdempotencyErrorReason.cancelled,
+    [],
+  );
+}
+
+/** The caller's deadline ran out in the guard itself: waiting for the store or for the owner. */
+export function idempotencyDeadlineExceededError(): ConnectError {
+  return gatewayError(
+    Code.DeadlineExceeded,
+    "the deadline passed before the idempotency check finished; nothing was executed",
+    IdempotencyErrorReason.deadlineExceeded,
+    [],
   );
 }

@@ -3,6 +3,14 @@
 // replayed, waited on or refused is decided here, never in the service.
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
+import type { CallOptions } from "../backend/backend.js";
+
+/**
+ * The response header carrying the client_token of every RAM mutation, given
+ * or generated, on success and on error: a caller whose call failed learns
+ * from it the token a retry must resend.
+ */
+export const CLIENT_TOKEN_HEADER = "client-token";
 
 export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
   /** Full RPC name, e.g. "permission.v1.PermissionService/DeleteRamPermission". */
@@ -24,9 +32,14 @@ export interface IdempotencyGuard {
    * Runs `execute` at most once per (caller, rpc, token) and fingerprint.
    * `execute` resolves with the response or rejects with a ConnectError that
    * is already mapped for the wire.
+   *
+   * `execute` must pass `options` to the backend instead of the caller's own:
+   * they end the call when the claim's lease runs out (signal aborted with a
+   * TimeoutError, deadline = min(caller's deadline, lease end)). A call that
+   * outlived its lease could run alongside a duplicate that took over.
    */
   run<I extends DescMessage, O extends DescMessage>(
     call: IdempotentCall<I, O>,
-    execute: () => Promise<MessageShape<O>>,
+    execute: (options: CallOptions) => Promise<MessageShape<O>>,
   ): Promise<MessageShape<O>>;
 }

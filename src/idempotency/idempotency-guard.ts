@@ -1,10 +1,10 @@
 // The IdempotencyGuard behind guard.ts: DESIGN.md section 4, in one place.
-// claim -> (claimed | reclaimed) execute and record the outcome
+// claim -> (claimed | reclaimed) execute, bounded by the lease, and record the outcome
 //       -> replay               answer with the stored response or error
 //       -> mismatch             FAILED_PRECONDITION
 //       -> in flight            poll until the owner's outcome is stored, then replay;
-//                               the record released or its lease run out: claim again;
-//                               past the wait budget: ABORTED with RetryInfo
+//                               the record released or its lease run out: claim again
+//                               (within the wait budget); past it: ABORTED with RetryInfo
 // Any store failure before execute fails closed with UNAVAILABLE, so the
 // backend is never called without a claim. A failure of the final write only
 // costs the memory of the outcome: the caller still gets the success.
@@ -14,17 +14,20 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CallOptions } from "../backend/backend.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import { requestFingerprint } from "./fingerprint.js";
 import type { IdempotencyGuard, IdempotentCall } from "./guard.js";
 import {
+  idempotencyDeadlineExceededError,
   idempotencyInFlightError,
   idempotencyMismatchError,
   idempotencyStoreUnavailableError,
+  idempotencyWaitCancelledError,
 } from "./guard-errors.js";
 import { idempotencyRecordKey } from "./record-key.js";
-import { isIdempotencyRecordCorruptError } from "./store.js";
+import { IdempotencyRecordCorruptError, isIdempotencyRecordCorruptError } from "./store.js";
 import type { IdempotencyOutcome, IdempotencyRecord, IdempotencyStore, StoredErrorDetail } from "./store.js";
 
 /** The response header that marks an answer as a replay. */
@@ -52,6 +55,7 @@ const DEFAULT_STORE_TIMEOUT_MS = 1_000;
 /** Time kept back from the caller's deadline so ABORTED arrives before it. */
 const DEADLINE_RESERVE_MS = 50;
 const STORE_RETRY_AFTER_MS = 1_000;
+const MIN_RETRY_AFTER_MS = 100;
 const STORE_WARNING_INTERVAL_MS = 10_000;
 
 export interface IdempotencyGuardOptions {
@@ -60,14 +64,14 @@ export interface IdempotencyGuardOptions {
   readonly logger: Logger;
   /** Lifetime of a completed record. */
   readonly ttlMs: number;
-  /** Upper bound of an owner's lease (see effectiveLeaseMs). */
+  /** Upper bound of how long the owner's backend call may run; its lease adds the margin (see executionBudgetMs). */
   readonly leaseMs: number;
   /** Longest an in-flight duplicate waits for the owner, caller deadline permitting. */
   readonly maxWaitMs: number;
   readonly pollIntervalMs?: number | undefined;
-  /** Added to every lease to cover the final write after a deadline. Default 2 s. */
+  /** Added to every lease to cover the final write after the owner's call is cut off. Default 2 s. */
   readonly leaseMarginMs?: number | undefined;
-  /** A store call slower than this counts as a failure. Default 1 s. */
+  /** A store call slower than this (or than the caller's deadline) counts as a failure. Default 1 s. */
   readonly storeTimeoutMs?: number | undefined;
   /** Caller identity that scopes tokens; default: the x-caller-id header. */
   readonly identify?: ((context: HandlerContext) => string) | undefined;
@@ -78,10 +82,21 @@ export function callerIdFromHeader(context: HandlerContext): string {
   return value ? value : ANONYMOUS_CALLER;
 }
 
+/** How long one store call may take, and whether the caller's deadline set that bound. */
+interface StoreTimeout {
+  readonly ms: number;
+  readonly byDeadline: boolean;
+}
+
 class StoreTimeoutError extends Error {
   override readonly name = "StoreTimeoutError" as const;
-  constructor(operation: string, timeoutMs: number) {
-    super(`idempotency store ${operation} took longer than ${timeoutMs} ms`);
+  constructor(
+    operation: string,
+    readonly timeout: StoreTimeout,
+  ) {
+    super(
+      `idempotency store ${operation} took longer than ${timeout.ms} ms${timeout.byDeadline ? " (the caller's deadline)" : ""}`,
+    );
   }
 }
 
@@ -96,22 +111,37 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
   let suppressedStoreWarnings = 0;
 
   /**
-   * Effective lease = min(caller deadline left, leaseMs) + margin. The
-   * owner's backend call cannot outlive the caller's deadline (it reaches
-   * the SDK), so a longer lease would only delay the takeover after a
-   * crashed owner; the margin covers the final store write after the
-   * deadline ends the call. Without a deadline, leaseMs bounds it.
+   * How long the owner's backend call may run: min(caller deadline left,
+   * leaseMs). The claimed lease is this plus the margin, and the guard cuts
+   * the call off when the budget ends (see budgetedCallOptions), so a
+   * duplicate can only take over once the owner's call is over; the margin
+   * is slack for the final store write. A longer lease would only delay the
+   * takeover after a crashed owner.
    */
-  const effectiveLeaseMs = (deadlineLeftMs: number | undefined): number =>
-    Math.min(Math.max(deadlineLeftMs ?? leaseMs, 0), leaseMs) + leaseMarginMs;
+  const executionBudgetMs = (deadlineLeftMs: number | undefined): number =>
+    Math.min(Math.max(deadlineLeftMs ?? leaseMs, 0), leaseMs);
 
   const waitBudgetMs = (deadlineLeftMs: number | undefined): number =>
     deadlineLeftMs === undefined ? maxWaitMs : Math.max(0, Math.min(maxWaitMs, deadlineLeftMs - DEADLINE_RESERVE_MS));
 
-  const withTimeout = async <T>(operation: string, promise: Promise<T>): Promise<T> => {
+  /**
+   * Claim and read may not outlast the caller: an answer after its deadline
+   * is useless, and running the backend on a claim won that late leaves it
+   * no time. Complete and release keep the full timeout: they run after the
+   * backend call, whatever the deadline.
+   */
+  const storeTimeoutFor = (context: HandlerContext | undefined): StoreTimeout => {
+    const left = context?.timeoutMs();
+    return left !== undefined && left < storeTimeoutMs
+      ? { ms: Math.max(0, left), byDeadline: true }
+      : { ms: storeTimeoutMs, byDeadline: false };
+  };
+
+  const withTimeout = async <T>(operation: string, promise: Promise<T>, context?: HandlerContext): Promise<T> => {
+    const bound = storeTimeoutFor(context);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeoutError(operation, storeTimeoutMs)), storeTimeoutMs);
+      timer = setTimeout(() => reject(new StoreTimeoutError(operation, bound)), bound.ms);
     });
     try {
       return await Promise.race([promise, timeout]);
@@ -121,6 +151,11 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
   };
 
   const storeFailed = (operation: string, rpc: string, error: unknown): ConnectError => {
+    // The store did not fail: the caller ran out of time. Not worth a warning.
+    if (error instanceof StoreTimeoutError && error.timeout.byDeadline) {
+      logger.debug("caller's deadline passed during an idempotency store call", { rpc, operation });
+      return idempotencyDeadlineExceededError();
+    }
     if (isIdempotencyRecordCorruptError(error)) {
       logger.error("idempotency record is corrupt; failing closed", { rpc, operation, key: error.key, error });
     } else {
@@ -141,10 +176,10 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
     return idempotencyStoreUnavailableError(STORE_RETRY_AFTER_MS);
   };
 
-  /** A store call whose failure, of any kind, fails the RPC closed. */
-  const ask = async <T>(operation: string, rpc: string, call: () => Promise<T>): Promise<T> => {
+  /** A store read whose failure, of any kind, fails the RPC closed. */
+  const ask = async <T>(operation: string, rpc: string, context: HandlerContext, call: () => Promise<T>): Promise<T> => {
     try {
-      return await withTimeout(operation, call());
+      return await withTimeout(operation, call(), context);
     } catch (error) {
       throw storeFailed(operation, rpc, error);
     }
@@ -152,29 +187,41 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
 
   const replay = <I extends DescMessage, O extends DescMessage>(
     call: IdempotentCall<I, O>,
+    key: string,
     outcome: IdempotencyOutcome,
   ): MessageShape<O> => {
+    if (outcome.kind === "error") {
+      call.context.responseHeader.set(REPLAYED_HEADER, "true");
+      throw errorFromOutcome(outcome.error);
+    }
+    let response: MessageShape<O>;
+    try {
+      response = fromBinary(call.responseSchema, outcome.response);
+    } catch (cause) {
+      // Bytes that are not this RPC's response are a damaged record, not a
+      // bug of this call: fail closed like any other corrupt record.
+      const reason = `stored response does not decode as ${call.responseSchema.typeName}`;
+      throw storeFailed("replay", call.rpc, new IdempotencyRecordCorruptError(key, reason, { cause }));
+    }
     call.context.responseHeader.set(REPLAYED_HEADER, "true");
-    if (outcome.kind === "response") return fromBinary(call.responseSchema, outcome.response);
-    throw errorFromOutcome(outcome.error);
+    return response;
   };
 
   return {
     async run<I extends DescMessage, O extends DescMessage>(
       call: IdempotentCall<I, O>,
-      execute: () => Promise<MessageShape<O>>,
+      execute: (options: CallOptions) => Promise<MessageShape<O>>,
     ): Promise<MessageShape<O>> {
       const { context, rpc } = call;
-      const deadlineLeftMs = context.timeoutMs();
-      const waitUntil = clock.now() + waitBudgetMs(deadlineLeftMs);
+      const waitUntil = clock.now() + waitBudgetMs(context.timeoutMs());
       const key = idempotencyRecordKey({ callerId: identify(context), rpc, token: call.token });
       const fingerprint = requestFingerprint(call.requestSchema, call.request, call.tokenField);
       const owner = randomUUID();
-      const leaseMs = effectiveLeaseMs(deadlineLeftMs);
 
-      const claimRecord = async () => {
+      const claimRecord = async (claimLeaseMs: number) => {
         try {
-          return await withTimeout("claim", store.claim({ key, fingerprint, owner, leaseMs, ttlMs }));
+          const input = { key, fingerprint, owner, leaseMs: claimLeaseMs, ttlMs };
+          return await withTimeout("claim", store.claim(input), context);
         } catch (error) {
           // A claim that timed out may still have landed; give it back (fenced
           // by our owner id, so it cannot touch anyone else's record).
@@ -188,13 +235,17 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
         let remaining = leaseRemainingMs;
         for (;;) {
           const left = waitUntil - clock.now();
-          if (left <= 0) throw idempotencyInFlightError(Math.min(Math.max(remaining, 100), 1_000));
+          if (left <= 0) throw idempotencyInFlightError(Math.min(Math.max(remaining, MIN_RETRY_AFTER_MS), 1_000));
           try {
             await sleep(Math.min(pollIntervalMs, left), undefined, { signal: context.signal });
           } catch {
-            throw ConnectError.from(context.signal.reason, Code.Canceled);
+            // Connect aborts the signal with a DEADLINE_EXCEEDED ConnectError
+            // when the deadline passes; anything else is the caller leaving.
+            const reason: unknown = context.signal.reason;
+            const deadline = reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
+            throw deadline ? idempotencyDeadlineExceededError() : idempotencyWaitCancelledError();
           }
-          const record = await ask("read", rpc, () => store.read(key));
+          const record = await ask("read", rpc, context, () => store.read(key));
           if (record === undefined) return undefined;
           if (record.fingerprint !== fingerprint) throw idempotencyMismatchError(call.tokenField);
           if (record.state === "completed") return record;
@@ -221,7 +272,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
         }
       };
 
-      const release = async (): Promise<void> => {
+      const release = async (claimLeaseMs: number): Promise<void> => {
         try {
           await withTimeout("release", store.release({ key, owner }));
         } catch (error) {
@@ -229,21 +280,30 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
           logger.warn("idempotency claim not released; it expires with its lease", {
             rpc,
             key,
-            leaseMs,
+            leaseMs: claimLeaseMs,
             error: error instanceof Error ? error : String(error),
           });
         }
       };
 
-      const executeAndRecord = async (): Promise<MessageShape<O>> => {
+      const executeWithin = async (budgetEndsAt: number): Promise<MessageShape<O>> => {
+        const budget = budgetedCallOptions(context, clock.now(), budgetEndsAt);
+        try {
+          return await execute(budget.options);
+        } finally {
+          budget.dispose();
+        }
+      };
+
+      const executeAndRecord = async (budgetEndsAt: number, claimLeaseMs: number): Promise<MessageShape<O>> => {
         let response: MessageShape<O>;
         try {
-          response = await execute();
+          response = await executeWithin(budgetEndsAt);
         } catch (error) {
           if (error instanceof ConnectError && DEFINITIVE_CODES.has(error.code)) {
             await record(() => ({ kind: "error", error: storedErrorOf(error) }));
           } else {
-            await release();
+            await release(claimLeaseMs);
           }
           throw error;
         }
@@ -252,26 +312,60 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Idempo
       };
 
       for (;;) {
-        const claim = await claimRecord();
+        // Taken before the claim is sent, so the budget ends no later than
+        // the lease the store grants, minus the margin.
+        const claimSentAt = clock.now();
+        const budgetMs = executionBudgetMs(context.timeoutMs());
+        const claimLeaseMs = budgetMs + leaseMarginMs;
+        const claim = await claimRecord(claimLeaseMs);
         switch (claim.kind) {
           case "claimed":
-            return executeAndRecord();
+            return executeAndRecord(claimSentAt + budgetMs, claimLeaseMs);
           case "reclaimed":
             logger.info("idempotency lease expired; taking over", { rpc, key, previousOwner: claim.previousOwner });
-            return executeAndRecord();
+            return executeAndRecord(claimSentAt + budgetMs, claimLeaseMs);
           case "replay":
-            return replay(call, claim.outcome);
+            return replay(call, key, claim.outcome);
           case "mismatch":
             throw idempotencyMismatchError(call.tokenField);
           case "in_flight": {
             const completed = await waitForOwner(claim.leaseRemainingMs);
-            if (completed !== undefined) return replay(call, completed.outcome);
-            // Released or abandoned by its owner: claim again (and maybe run it).
+            if (completed !== undefined) return replay(call, key, completed.outcome);
+            // Released or abandoned by its owner: claim again (and maybe run
+            // it), unless the wait used up the budget: what is left of it is
+            // no time to run the call in. The retry finds the token free.
+            if (clock.now() >= waitUntil) throw idempotencyInFlightError(MIN_RETRY_AFTER_MS);
             break;
           }
         }
       }
     },
+  };
+}
+
+/**
+ * The owner's call options: the caller's signal and deadline, cut short
+ * where the execution budget ends. The abort reason is a TimeoutError, as
+ * AbortSignal.timeout() gives it, which both backends read as a deadline:
+ * the call ends as DEADLINE_EXCEEDED, a transient outcome that releases the
+ * claim, before the lease (budget + margin) would let a duplicate take over.
+ */
+function budgetedCallOptions(
+  context: HandlerContext,
+  now: number,
+  budgetEndsAt: number,
+): { options: CallOptions; dispose: () => void } {
+  const leaseEnded = new AbortController();
+  const end = (): void => leaseEnded.abort(new DOMException("the idempotency lease ran out", "TimeoutError"));
+  const budgetLeftMs = budgetEndsAt - now;
+  let timer: NodeJS.Timeout | undefined;
+  if (budgetLeftMs <= 0) end();
+  else timer = setTimeout(end, budgetLeftMs);
+  const callerLeftMs = context.timeoutMs();
+  const deadline = callerLeftMs === undefined ? budgetEndsAt : Math.min(now + callerLeftMs, budgetEndsAt);
+  return {
+    options: { signal: AbortSignal.any([context.signal, leaseEnded.signal]), deadline },
+    dispose: () => clearTimeout(timer),
   };
 }
 

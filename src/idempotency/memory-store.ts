@@ -2,8 +2,8 @@
 // synchronously to completion, which makes it as atomic as the Redis Lua
 // scripts. Records are kept in their encoded form, as Redis keeps them, so a
 // caller cannot mutate a stored outcome and the same corruption checks apply.
-// Time comes from the injected clock; expired entries are swept on use, so
-// memory stays bounded by the traffic of one TTL.
+// Time comes from the injected clock; expired entries are swept on use, and
+// maxEntries caps what one TTL of traffic could otherwise grow to.
 import type { Clock } from "../clock.js";
 import { decodeOutcome, encodeOutcome } from "./outcome-codec.js";
 import { IdempotencyRecordCorruptError } from "./store.js";
@@ -30,6 +30,20 @@ export interface MemoryIdempotencyStoreOptions {
   readonly sweepIntervalMs?: number | undefined;
   /** The backing map; pass one to look at or damage entries in tests. */
   readonly entries?: Map<string, MemoryIdempotencyEntry> | undefined;
+  /**
+   * Most records held. A claim that finds the store full evicts expired
+   * records, then the oldest completed one; with only calls in progress
+   * left it fails (the guard fails closed). Default 100 000.
+   */
+  readonly maxEntries?: number | undefined;
+}
+
+/** No room for a new record: every record held belongs to a call in progress. */
+export class IdempotencyStoreFullError extends Error {
+  override readonly name = "IdempotencyStoreFullError" as const;
+  constructor(readonly maxEntries: number) {
+    super(`the memory idempotency store holds ${maxEntries} calls in progress and has no room for another`);
+  }
 }
 
 export interface MemoryIdempotencyStore extends IdempotencyStore {
@@ -38,6 +52,8 @@ export interface MemoryIdempotencyStore extends IdempotencyStore {
   /** Drops every expired entry now. */
   sweep(): void;
 }
+
+const FULL_SWEEP_INTERVAL_MS = 1_000;
 
 type RecordFields =
   | { readonly fingerprint: string; readonly owner: string; readonly state: "in_progress"; readonly leaseUntil: number }
@@ -48,11 +64,14 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
   const { clock } = options;
   const entries = options.entries ?? new Map<string, MemoryIdempotencyEntry>();
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-  let nextSweepAt = clock.now() + sweepIntervalMs;
+  const maxEntries = options.maxEntries ?? 100_000;
+  let lastSweepAt = clock.now();
+  let nextSweepAt = lastSweepAt + sweepIntervalMs;
 
   const sweep = (): void => {
     const now = clock.now();
     for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
+    lastSweepAt = now;
     nextSweepAt = now + sweepIntervalMs;
   };
 
@@ -69,7 +88,38 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
   };
 
   const save = (key: string, fields: RecordFields, expiresAt: number): void => {
+    // Re-inserted, so the map stays in order of last write: the oldest
+    // completed records (and, with one TTL, the first to expire) come first.
+    entries.delete(key);
     entries.set(key, { encoded: JSON.stringify(fields), expiresAt });
+  };
+
+  const isCompleted = (key: string, entry: MemoryIdempotencyEntry): boolean => {
+    try {
+      return parseFields(key, entry.encoded).state === "completed";
+    } catch {
+      return false; // A corrupt record stays: it fails its own token closed.
+    }
+  };
+
+  /** Frees one place for a new record, or throws when only calls in progress are held. */
+  const makeRoom = (now: number): void => {
+    if (entries.size < maxEntries) return;
+    // A sweep walks every entry: while the store stays full, once a second
+    // is enough; in between, the oldest completed record makes the room.
+    if (now - lastSweepAt >= FULL_SWEEP_INTERVAL_MS) {
+      sweep();
+      if (entries.size < maxEntries) return;
+    }
+    for (const [key, entry] of entries) {
+      // Forgetting an outcome early only lets a late retry run again;
+      // forgetting a call in progress could run it twice at once.
+      if (entry.expiresAt <= now || isCompleted(key, entry)) {
+        entries.delete(key);
+        return;
+      }
+    }
+    throw new IdempotencyStoreFullError(maxEntries);
   };
 
   return {
@@ -82,6 +132,7 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       const fresh = { fingerprint: input.fingerprint, owner: input.owner, state: "in_progress" as const };
       const keyExpiresAt = now + Math.max(input.ttlMs, input.leaseMs);
       if (record === undefined) {
+        makeRoom(now);
         save(input.key, { ...fresh, leaseUntil: now + input.leaseMs }, keyExpiresAt);
         return { kind: "claimed" };
       }
@@ -89,6 +140,9 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       if (record.state === "completed") {
         return { kind: "replay", outcome: decodeOutcome(input.key, record.outcome) };
       }
+      // The same claim again (a client that resent it): it is already ours,
+      // so the caller must not wait on itself.
+      if (record.owner === input.owner) return { kind: "claimed" };
       const { leaseUntil } = record;
       if (leaseUntil > now) return { kind: "in_flight", leaseRemainingMs: leaseUntil - now };
       // The lease ran out: the takeover is decided and written in this one

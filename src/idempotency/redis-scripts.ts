@@ -36,8 +36,9 @@ end
 
 /**
  * ARGV: fingerprint, owner, lease ms, key TTL ms.
- * Replies: {claimed} {reclaimed, previous owner} {replay, outcome}
- * {mismatch, state} {in_flight, lease ms left} {corrupt, reason}.
+ * Replies: {claimed} (also when the record is already this owner's)
+ * {reclaimed, previous owner} {replay, outcome} {mismatch, state}
+ * {in_flight, lease ms left} {corrupt, reason}.
  */
 export const CLAIM_SCRIPT = `${LOAD_RECORD}
 local fp, owner = ARGV[1], ARGV[2]
@@ -52,6 +53,9 @@ local bad = corrupt_reason()
 if bad then return {'corrupt', bad} end
 if rec.fp ~= fp then return {'mismatch', rec.state} end
 if rec.state == 'completed' then return {'replay', rec.outcome} end
+-- The same claim again (a client that resent it after a reconnect): it is
+-- already ours, so the caller must not wait on itself.
+if rec.owner == owner then return {'claimed'} end
 if rec.lease_until > now then return {'in_flight', rec.lease_until - now} end
 -- Takeover of an expired lease, decided on the record as it is now
 -- (Powertools #5714 overwrote with an unconditional SET).

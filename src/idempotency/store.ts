@@ -54,7 +54,10 @@ export interface ClaimInput {
 }
 
 export type ClaimResult =
-  /** No record: the caller owns a new one and must execute. */
+  /**
+   * No record: the caller owns a new one and must execute. Also the answer
+   * when the record is in progress and already the caller's (a resent claim).
+   */
   | { readonly kind: "claimed" }
   /** An in-progress record whose lease ran out: the caller took it over and must execute. */
   | { readonly kind: "reclaimed"; readonly previousOwner: string }

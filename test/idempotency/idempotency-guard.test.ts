@@ -2,6 +2,7 @@
 // itself, on small stand-ins of the IdempotencyStore port).
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
@@ -13,15 +14,21 @@ import {
   DeleteRamPermissionResponseSchema,
   PermissionService,
 } from "../../gen/permission/v1/permission_pb.js";
+import type { CallOptions } from "../../src/backend/backend.js";
+import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { systemClock } from "../../src/clock.js";
+import { toConnectError } from "../../src/errors.js";
 import type { IdempotentCall } from "../../src/idempotency/guard.js";
 import { createIdempotencyGuard, REPLAYED_HEADER } from "../../src/idempotency/idempotency-guard.js";
 import type { IdempotencyGuardOptions } from "../../src/idempotency/idempotency-guard.js";
 import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
 import type { MemoryIdempotencyEntry } from "../../src/idempotency/memory-store.js";
+import { requestFingerprint } from "../../src/idempotency/fingerprint.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import type { IdempotencyStore } from "../../src/idempotency/store.js";
+import { silentLogger } from "../../src/logger.js";
 import type { LogFields, Logger } from "../../src/logger.js";
+import { parseDeleteRamPermissionRequest } from "../../src/validation.js";
 import { mutatingRequests, variantsChangingOneField } from "./requests.js";
 import type { MutatingRequest } from "./requests.js";
 
@@ -60,10 +67,14 @@ afterEach(() => {
   for (const context of openContexts.splice(0)) context.abort();
 });
 
-function contextFor(
-  method: MutatingRequest["method"],
-  options: { callerId?: string; timeoutMs?: number } = {},
-): HandlerContext {
+interface ContextOptions {
+  callerId?: string;
+  timeoutMs?: number;
+  /** Aborting it is the caller going away. */
+  signal?: AbortSignal;
+}
+
+function contextFor(method: MutatingRequest["method"], options: ContextOptions = {}): HandlerContext {
   const context = createHandlerContext({
     service: PermissionService,
     method,
@@ -72,6 +83,7 @@ function contextFor(
     url: `http://127.0.0.1/${PermissionService.typeName}/${method.name}`,
     requestHeader: options.callerId === undefined ? {} : { "x-caller-id": options.callerId },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.signal === undefined ? {} : { requestSignal: options.signal }),
   });
   openContexts.push(context);
   return context;
@@ -80,7 +92,7 @@ function contextFor(
 function callOf<I extends DescMessage, O extends DescMessage>(
   spec: MutatingRequest,
   request: MessageShape<I>,
-  options: { token?: string; callerId?: string; timeoutMs?: number } = {},
+  options: ContextOptions & { token?: string } = {},
 ): IdempotentCall<I, O> {
   return {
     rpc: `${PermissionService.typeName}/${spec.method.name}`,
@@ -102,7 +114,7 @@ const deleteResponse = create(DeleteRamPermissionResponseSchema, { returnValue: 
 type DeleteIn = typeof DeleteRamPermissionRequestSchema;
 type DeleteOut = typeof DeleteRamPermissionResponseSchema;
 
-function deleteCall(options: { token?: string; callerId?: string; timeoutMs?: number } = {}) {
+function deleteCall(options: ContextOptions & { token?: string } = {}) {
   return callOf<DeleteIn, DeleteOut>(deleteSpec, deleteRequest, options);
 }
 
@@ -311,7 +323,8 @@ describe("idempotency guard", () => {
     await assert.rejects(guard.run(deleteCall({ timeoutMs: 300 }), async () => deleteResponse), (error) =>
       assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
     );
-    assert.ok(Date.now() - started < 10_000, "promptly, bounded by the deadline rather than maxWaitMs");
+    // 300 ms deadline vs 60 s maxWaitMs: 2 s leaves a noisy machine room.
+    assert.ok(Date.now() - started < 2_000, "promptly, bounded by the deadline rather than maxWaitMs");
     finish(deleteResponse);
     await first;
   });
@@ -425,5 +438,140 @@ describe("idempotency guard", () => {
     await guard.run(call, backend.execute);
     await guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, empty, { token: " odd token \u00e9 " }), backend.execute);
     assert.equal(backend.runs(), 1);
+  });
+
+  test("the owner's backend call ends with its lease, so a duplicate never runs alongside it", async () => {
+    // Lease 1 s (+ 2 s margin), caller deadline 10 s, backend 4 s. Bounded
+    // only by the deadline, the owner's call outlived its lease: a duplicate
+    // took over at 3 s and the backend ran the call twice.
+    const { guard } = setup({ leaseMs: 1_000, maxWaitMs: 10_000 });
+    const backend = createFakeBackend();
+    const { permission } = parseDeleteRamPermissionRequest(deleteRequest);
+    let running = 0;
+    let overlapped = false;
+    let executed = 0;
+    const execute = async (options: CallOptions) => {
+      running += 1;
+      overlapped ||= running > 1;
+      try {
+        const output = await backend.deleteRamPermission({ permission, clientToken: "token-1" }, options);
+        executed += 1;
+        return create(DeleteRamPermissionResponseSchema, { returnValue: output.returnValue, clientToken: output.clientToken });
+      } catch (error) {
+        throw toConnectError(error, { resourceType: "ram:permission", resourceName: permission.name }, silentLogger);
+      } finally {
+        running -= 1;
+      }
+    };
+    try {
+      backend.setFaults({ latencyMs: 4_000 });
+      const owner = guard.run(deleteCall({ timeoutMs: 10_000 }), execute);
+      await sleep(50);
+      // The owner's call already waits out its 4 s; a later call would not.
+      backend.setFaults({});
+      const duplicate = guard.run(deleteCall({ timeoutMs: 10_000 }), execute);
+      const [ownerOutcome, duplicateOutcome] = await Promise.allSettled([owner, duplicate]);
+      assert.equal(ownerOutcome.status, "rejected");
+      const ownerError = ConnectError.from(ownerOutcome.reason);
+      assert.equal(ownerError.code, Code.DeadlineExceeded, ownerError.message);
+      assert.equal(duplicateOutcome.status, "fulfilled", "the released token was claimed by the duplicate");
+      assert.equal(executed, 1, "the backend executed the call once");
+      assert.equal(overlapped, false, "never two calls at once");
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test("execute gets the caller's signal and a deadline no later than the caller's or the lease's", async () => {
+    const { guard } = setup({ leaseMs: 30_000, leaseMarginMs: 1_000 });
+    const seen: CallOptions[] = [];
+    const record = async (options: CallOptions) => {
+      seen.push(options);
+      return deleteResponse;
+    };
+    const controller = new AbortController();
+    const before = Date.now();
+    await guard.run(deleteCall({ token: "a", timeoutMs: 5_000, signal: controller.signal }), record);
+    await guard.run(deleteCall({ token: "b" }), record);
+    const [withDeadline, withoutDeadline] = seen;
+    assert.ok(withDeadline?.deadline !== undefined && withoutDeadline?.deadline !== undefined, "execute got a deadline");
+    assert.ok(withDeadline.deadline > before && withDeadline.deadline <= Date.now() + 5_000, "the caller's deadline");
+    assert.ok(withoutDeadline.deadline > before && withoutDeadline.deadline <= Date.now() + 30_000, "the lease's end");
+    assert.equal(withDeadline.signal.aborted, false);
+    controller.abort();
+    assert.equal(withDeadline.signal.aborted, true, "the caller cancelling reaches the backend");
+  });
+
+  test("store calls are bounded by the caller's deadline, not only by storeTimeoutMs", async () => {
+    const hanging: IdempotencyStore = {
+      claim: () => new Promise(() => {}),
+      complete: async () => "applied",
+      release: async () => "missing",
+      read: async () => undefined,
+    };
+    const { guard, logger } = setup({ store: hanging, storeTimeoutMs: 10_000 });
+    const backend = counted(async () => deleteResponse);
+    const started = Date.now();
+    await assert.rejects(guard.run(deleteCall({ timeoutMs: 300 }), backend.execute), (error) =>
+      assertGatewayError(error, Code.DeadlineExceeded, "DEADLINE_EXCEEDED", false),
+    );
+    assert.ok(Date.now() - started < 5_000, "promptly: the 300 ms deadline, not the 10 s store timeout");
+    assert.equal(backend.runs(), 0);
+    assert.ok(!logger.lines.some((line) => line.level === "warn"), "a short deadline is not a store failure");
+  });
+
+  test("a duplicate whose wait budget is spent answers ABORTED instead of claiming again", async () => {
+    let claims = 0;
+    const store: IdempotencyStore = {
+      claim: async () => {
+        claims += 1;
+        return claims === 1 ? { kind: "in_flight", leaseRemainingMs: 5_000 } : { kind: "claimed" };
+      },
+      complete: async () => "applied",
+      release: async () => "applied",
+      // The owner's release is seen only after the 100 ms wait budget.
+      read: async () => {
+        await sleep(200);
+        return undefined;
+      },
+    };
+    const { guard } = setup({ store, maxWaitMs: 100 });
+    const backend = counted(async () => deleteResponse);
+    await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
+      assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
+    );
+    assert.equal(claims, 1, "no second claim");
+    assert.equal(backend.runs(), 0);
+  });
+
+  test("a duplicate cancelled while it waits gets CANCELLED with the gateway's ErrorInfo", async () => {
+    const { guard } = setup({ maxWaitMs: 10_000 });
+    let finish: (value: MessageShape<DeleteOut>) => void = () => {};
+    const first = guard.run(deleteCall(), () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const caller = new AbortController();
+    const duplicate = guard.run(deleteCall({ signal: caller.signal }), async () => deleteResponse);
+    setTimeout(() => caller.abort(), 50);
+    await assert.rejects(duplicate, (error) => assertGatewayError(error, Code.Canceled, "CANCELLED", false));
+    finish(deleteResponse);
+    await first;
+  });
+
+  test("a stored response whose bytes do not decode fails closed with UNAVAILABLE, never INTERNAL", async () => {
+    const { guard, store, logger } = setup();
+    const key = idempotencyRecordKey({ callerId: "anonymous", rpc: deleteCall().rpc, token: "token-1" });
+    const fingerprint = requestFingerprint(DeleteRamPermissionRequestSchema, deleteRequest, "clientToken");
+    await store.claim({ key, fingerprint, owner: "o", leaseMs: 1_000, ttlMs: 60_000 });
+    // Field 2 (client_token) announces 16 bytes and carries one.
+    const outcome = { kind: "response" as const, response: new Uint8Array([0x12, 0x10, 0x61]) };
+    assert.equal(await store.complete({ key, owner: "o", fingerprint, outcome, ttlMs: 60_000 }), "applied");
+    const backend = counted(async () => deleteResponse);
+    const call = deleteCall();
+    await assert.rejects(guard.run(call, backend.execute), (error) =>
+      assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
+    );
+    assert.equal(backend.runs(), 0, "not executed again");
+    assert.equal(call.context.responseHeader.get(REPLAYED_HEADER), null);
+    assert.ok(logger.lines.some((line) => line.level === "error" && /corrupt/.test(line.message)), "logged as corrupt");
   });
 });

@@ -71,7 +71,10 @@ describe("redis store specifics", () => {
   test("scripts are reloaded after SCRIPT FLUSH (as after a failover to a fresh node)", async (t) => {
     const c = clients(t);
     if (c === undefined) return;
-    if (redis?.kind !== "server") return t.skip("needs our own redis-server: SCRIPT FLUSH would touch a shared one");
+    if (redis?.kind !== "server") {
+      skipWithoutRedis(t, "needs our own redis-server: SCRIPT FLUSH would touch a shared one");
+      return;
+    }
     const store = createRedisIdempotencyStore(c.client);
     const key = idempotencyRecordKey({ callerId: "c", rpc: "r", token: randomUUID() });
     assert.deepEqual(await store.claim({ key, fingerprint: "fp", owner: "o", leaseMs: 30_000, ttlMs: 60_000 }), {

@@ -33,6 +33,8 @@ import type { StandaloneRedis } from "../support/redis-server.js";
 const REPLAYED = "idempotent-replayed";
 const DEMO_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:demo";
 const DEMO_PERMISSION = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
+const DEMO_ATTACHED_PERMISSION = "arn:aws:ram:us-east-1:123456789012:permission/demo-attached";
+const CLIENT_TOKEN = "client-token";
 
 let redis: StandaloneRedis | undefined;
 
@@ -246,6 +248,43 @@ describe("idempotency through the gateway (Redis)", () => {
     assert.equal(seen.replayed(), "true");
     assert.deepEqual(retry, first);
     assert.equal(backend.callCount("DeletePermission"), 1);
+  });
+
+  test("a failing DeleteRamPermission without a token still tells the caller the generated token, and a retry with it replays", async (t) => {
+    const backend = createFakeBackend();
+    const gateways = await startGateways(t, 1, backend);
+    if (gateways === undefined) return;
+    const client = gateways[0]!.client;
+    const callerId = `caller-${randomUUID()}`;
+    // Attached to a resource share: RAM refuses the delete, a definitive error that is remembered.
+    const request = { permissionArn: DEMO_ATTACHED_PERMISSION };
+    const first = await failureOf(client.deleteRamPermission(request, { headers: { "x-caller-id": callerId } }));
+    assert.equal(first.code, Code.FailedPrecondition, first.message);
+    // An error has no body: the token arrives in the response headers, which Connect puts in the metadata.
+    const token = first.metadata.get(CLIENT_TOKEN) ?? assert.fail("no client-token header on the error");
+    assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const retry = await failureOf(
+      client.deleteRamPermission({ ...request, clientToken: token }, { headers: { "x-caller-id": callerId } }),
+    );
+    assert.equal(retry.metadata.get(REPLAYED), "true");
+    assert.equal(retry.metadata.get(CLIENT_TOKEN), token);
+    assert.equal(retry.code, first.code);
+    assert.equal(retry.rawMessage, first.rawMessage);
+    assert.equal(backend.callCount("DeletePermission"), 1);
+  });
+
+  test("the client-token header echoes a given token on success", async (t) => {
+    const backend = createFakeBackend();
+    const gateways = await startGateways(t, 1, backend);
+    if (gateways === undefined) return;
+    let header: string | null = null;
+    const token = randomUUID();
+    const response = await gateways[0]!.client.deleteRamPermission(
+      { permissionArn: DEMO_PERMISSION, clientToken: token },
+      { headers: { "x-caller-id": `caller-${randomUUID()}` }, onHeader: (headers) => void (header = headers.get(CLIENT_TOKEN)) },
+    );
+    assert.equal(header, token);
+    assert.equal(response.clientToken, token);
   });
 
   test("the same token with other parameters is FAILED_PRECONDITION IDEMPOTENT_PARAMETER_MISMATCH", async (t) => {

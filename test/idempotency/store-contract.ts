@@ -135,6 +135,25 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       assert.equal((await h.store.read(key))?.owner, "owner-a", "the duplicate must not take the record");
     });
 
+    test("a claim repeated by its own owner (a resent command) is claimed again, not in flight", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      await h.store.claim(claimInput(key, "fp-1", "owner-a", LONG_MS));
+      const before = await h.store.read(key);
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-a", LONG_MS)), { kind: "claimed" });
+      const after = await h.store.read(key);
+      assert.equal(after?.state, "in_progress");
+      assert.equal(after.owner, "owner-a");
+      assert.ok(before?.state === "in_progress" && after.leaseRemainingMs <= before.leaseRemainingMs, "the lease is not extended");
+      // Anyone else still finds it in flight, and the owner can complete it.
+      assert.equal((await h.store.claim(claimInput(key, "fp-1", "owner-b", LONG_MS))).kind, "in_flight");
+      const outcome = responseOutcome("once");
+      assert.equal(await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), "applied");
+      // Once completed, even its owner's repeated claim replays.
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-a")), { kind: "replay", outcome });
+    });
+
     test("of many simultaneous claims of a new token exactly one wins", async (t) => {
       const h = await setup(t);
       if (h === undefined) return;
