@@ -60,7 +60,11 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
   const { backend, idempotency, clock, logger } = deps;
   const newClientToken = deps.newClientToken ?? randomUUID;
 
-  /** Runs a backend call with errors mapped for the wire. */
+  /**
+   * Runs `call` with every failure mapped for the wire. Handlers run in it
+   * (validation errors), and so do guarded backend calls, because the guard
+   * stores and replays errors in their wire form.
+   */
   async function mapped<T>(subject: ErrorSubject, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -102,18 +106,10 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     return { signal: context.signal, deadline: timeoutMs === undefined ? undefined : clock.now() + timeoutMs };
   }
 
-  /** Validation errors and anything thrown outside `mapped` become ConnectErrors here. */
-  async function handle<T>(subject: ErrorSubject, body: (subject: ErrorSubject) => Promise<T>): Promise<T> {
-    try {
-      return await body(subject);
-    } catch (error) {
-      throw toConnectError(error, subject, logger);
-    }
-  }
-
   return {
     removeLambdaPermission(request, context) {
-      return handle(lambdaSubject(request.functionName), (subject) => {
+      const subject = lambdaSubject(request.functionName);
+      return mapped(subject, () => {
           const { input, idempotencyKey, allowMissing } = parseRemoveLambdaPermissionRequest(request);
           return guarded(
             context,
@@ -143,7 +139,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     },
 
     addLambdaPermission(request, context) {
-      return handle(lambdaSubject(request.functionName), (subject) => {
+      const subject = lambdaSubject(request.functionName);
+      return mapped(subject, () => {
           const { input, idempotencyKey } = parseAddLambdaPermissionRequest(request);
           return guarded(
             context,
@@ -166,7 +163,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     },
 
     getLambdaPolicy(request, context) {
-      return handle(lambdaSubject(request.functionName), (subject) => {
+      const subject = lambdaSubject(request.functionName);
+      return mapped(subject, () => {
           const input = parseGetLambdaPolicyRequest(request);
           return mapped(subject, async () => {
             const output = await backend.getLambdaPolicy(input, callOptions(context));
@@ -177,7 +175,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     },
 
     deleteRamPermission(request, context) {
-      return handle(ramSubject(request.permissionArn), (subject) => {
+      const subject = ramSubject(request.permissionArn);
+      return mapped(subject, () => {
           const parsed = parseDeleteRamPermissionRequest(request);
           const clientToken = parsed.clientToken ?? newClientToken();
           // In a header, so a caller whose call fails still learns the token
@@ -208,7 +207,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     },
 
     createRamPermission(request, context) {
-      return handle(ramSubject(request.name), (subject) => {
+      const subject = ramSubject(request.name);
+      return mapped(subject, () => {
           const parsed = parseCreateRamPermissionRequest(request);
           const clientToken = parsed.clientToken ?? newClientToken();
           context.responseHeader.set(CLIENT_TOKEN_HEADER, clientToken);
@@ -245,7 +245,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     },
 
     getRamPermission(request, context) {
-      return handle(ramSubject(request.permissionArn), (subject) => {
+      const subject = ramSubject(request.permissionArn);
+      return mapped(subject, () => {
           const input = parseGetRamPermissionRequest(request);
           return mapped(subject, async () => {
             const permission = await backend.getRamPermission(input, callOptions(context));
@@ -256,7 +257,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     },
 
     listRamPermissions(request, context) {
-      return handle(ramSubject(request.resourceType), (subject) => {
+      const subject = ramSubject(request.resourceType);
+      return mapped(subject, () => {
           const input = parseListRamPermissionsRequest(request);
           return mapped(subject, async () => {
             const output = await backend.listRamPermissions(input, callOptions(context));
