@@ -5,31 +5,14 @@ import type { CallOptions, PermissionBackend } from "../backend/backend.js";
 import type { AwsService } from "../backend/errors.js";
 import type { JsonObject } from "./wire-input.js";
 
-export const FAKE_AWS_OPERATIONS = [
-  "RemovePermission",
-  "AddPermission",
-  "GetPolicy",
-  "DeletePermission",
-  "CreatePermission",
-  "GetPermission",
-  "ListPermissions",
-] as const;
-
-export type FakeAwsOperation = (typeof FAKE_AWS_OPERATIONS)[number];
-
-export const serviceOfOperation: Readonly<Record<FakeAwsOperation, AwsService>> = {
-  RemovePermission: "lambda",
-  AddPermission: "lambda",
-  GetPolicy: "lambda",
-  DeletePermission: "ram",
-  CreatePermission: "ram",
-  GetPermission: "ram",
-  ListPermissions: "ram",
-};
-
-export function isFakeAwsOperation(value: unknown): value is FakeAwsOperation {
-  return typeof value === "string" && (FAKE_AWS_OPERATIONS as readonly string[]).includes(value);
-}
+// The same seven operations the fake backend counts and injects faults into.
+export {
+  fakeOperations as FAKE_AWS_OPERATIONS,
+  isFakeOperation as isFakeAwsOperation,
+  operationService as serviceOfOperation,
+  type FakeOperation as FakeAwsOperation,
+} from "../backend/fake/operations.js";
+import type { FakeOperation as FakeAwsOperation } from "../backend/fake/operations.js";
 
 export interface RoutedRequest {
   readonly operation: FakeAwsOperation;
