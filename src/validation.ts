@@ -187,14 +187,18 @@ function brokenRule(value: string, rule: StringRule): string | undefined {
   return undefined;
 }
 
-/** A required string: the empty string (proto3's default) counts as missing. */
-function checkRequired(violations: Violations, field: string, value: string, rule: StringRule): void {
+/**
+ * A required string: the empty string (proto3's default) counts as missing.
+ * Returns whether the value passed, so callers can go on to parse it.
+ */
+function checkRequired(violations: Violations, field: string, value: string, rule: StringRule): boolean {
   if (value === "") {
     violate(violations, field, "Member must not be null");
-    return;
+    return false;
   }
   const broken = brokenRule(value, rule);
   if (broken !== undefined) violate(violations, field, broken);
+  return broken === undefined;
 }
 
 /**
@@ -214,15 +218,7 @@ function checkOptional(
 }
 
 function checkFunctionName(violations: Violations, field: string, value: string): ReturnType<typeof parseFunctionName> {
-  if (value === "") {
-    violate(violations, field, "Member must not be null");
-    return undefined;
-  }
-  const broken = brokenRule(value, { max: FUNCTION_NAME_MAX });
-  if (broken !== undefined) {
-    violate(violations, field, broken);
-    return undefined;
-  }
+  if (!checkRequired(violations, field, value, { max: FUNCTION_NAME_MAX })) return undefined;
   const parsed = parseFunctionName(value);
   if (parsed === undefined) {
     violate(
@@ -282,15 +278,7 @@ function checkPermissionArn(
   value: string,
 ): RamPermissionRef | undefined {
   const field = "permissionArn";
-  if (value === "") {
-    violate(violations, field, "Member must not be null");
-    return undefined;
-  }
-  const broken = brokenRule(value, { max: PERMISSION_ARN_MAX });
-  if (broken !== undefined) {
-    violate(violations, field, broken);
-    return undefined;
-  }
+  if (!checkRequired(violations, field, value, { max: PERMISSION_ARN_MAX })) return undefined;
   const parsed = parseRamPermissionArn(value);
   if (parsed === undefined) {
     violate(
