@@ -27,6 +27,19 @@ import { RequestValidationError } from "./validation.js";
 /** The ErrorInfo domain of errors that are the gateway's own. */
 export const GATEWAY_DOMAIN = "permission-gateway";
 
+/**
+ * ErrorInfo reason of a mutation whose attempt may have reached AWS and whose
+ * effect could not be confirmed either way. The idempotency guard keeps such
+ * a token's record for a takeover (instead of releasing it), so the retry
+ * reconciles with the actual state before it answers.
+ */
+export const OUTCOME_UNKNOWN_REASON = "UPSTREAM_OUTCOME_UNKNOWN";
+
+/** Whether a wire error says the call's effect at AWS is unknown (see OUTCOME_UNKNOWN_REASON). */
+export function isOutcomeUnknownError(error: ConnectError): boolean {
+  return error.findDetails(ErrorInfoSchema).some((info) => info.reason === OUTCOME_UNKNOWN_REASON && info.domain === GATEWAY_DOMAIN);
+}
+
 const awsDomain: Record<AwsService, string> = { lambda: "lambda.amazonaws.com", ram: "ram.amazonaws.com" };
 
 /** What a call was about: named in ResourceInfo, PreconditionFailure and QuotaFailure. */

@@ -40,6 +40,14 @@ export interface CallOptions {
   readonly signal: AbortSignal;
   /** The caller's deadline as epoch milliseconds, when it set one. */
   readonly deadline?: number | undefined;
+  /**
+   * Set by the idempotency guard when this call takes over the token of an
+   * earlier attempt (its owner died, or its outcome was unknown): that
+   * attempt may already have reached AWS, so an answer such as "duplicate
+   * statement" or "statement not found" must be reconciled with the actual
+   * state rather than returned as a failure.
+   */
+  readonly afterTakeover?: boolean | undefined;
 }
 
 export interface RemoveLambdaPermissionInput {
