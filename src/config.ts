@@ -28,6 +28,18 @@ export interface TlsConfig {
   readonly keyFile: string;
 }
 
+/** Limits of the HTTP server against overload and slow or idle clients (src/server.ts). */
+export interface LimitsConfig {
+  readonly maxConnections: number;
+  readonly http2MaxConcurrentStreams: number;
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly http1KeepAliveTimeoutMs: number;
+  readonly http2IdleTimeoutMs: number;
+  readonly maxInFlightCalls: number;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -35,6 +47,7 @@ export interface Config {
   readonly tls: TlsConfig | undefined;
   readonly maxRequestBytes: number;
   readonly shutdownGraceMs: number;
+  readonly limits: LimitsConfig;
   readonly corsAllowedOrigins: readonly string[];
   readonly backend: "fake" | "aws";
   readonly fake: FakeBackendConfig;
@@ -56,7 +69,15 @@ export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
   { name: "TLS_CERT_FILE", accepted: "path of a PEM certificate (chain)", default: "none (cleartext)", description: "Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 fallback); needs TLS_KEY_FILE." },
   { name: "TLS_KEY_FILE", accepted: "path of a PEM private key", default: "none", description: "The key of TLS_CERT_FILE." },
   { name: "MAX_REQUEST_BYTES", accepted: "1024..67108864", default: "1048576", description: "Largest request message; larger ones are refused with RESOURCE_EXHAUSTED." },
-  { name: "SHUTDOWN_GRACE_MS", accepted: "0..600000", default: "10000", description: "On SIGTERM/SIGINT: how long in-flight calls may finish before connections are cut." },
+  { name: "SHUTDOWN_GRACE_MS", accepted: "0..600000", default: "10000", description: "On SIGTERM/SIGINT: how long in-flight calls may finish before they are cut (the exit code is then 1)." },
+  { name: "MAX_IN_FLIGHT_CALLS", accepted: "1..100000", default: "512", description: "Calls served at once; past it a call is refused at once with RESOURCE_EXHAUSTED and RetryInfo, before it touches the idempotency store." },
+  { name: "MAX_CONNECTIONS", accepted: "1..1000000", default: "1024", description: "Open client connections; further ones are closed as they arrive." },
+  { name: "HTTP2_MAX_CONCURRENT_STREAMS", accepted: "1..10000", default: "100", description: "Streams (calls) one HTTP/2 connection may have open at once, as advertised in SETTINGS." },
+  { name: "MAX_HEADER_BYTES", accepted: "1024..1048576", default: "16384", description: "Largest request header block (HTTP/1.1 431, HTTP/2 refused stream)." },
+  { name: "HEADERS_TIMEOUT_MS", accepted: "100..600000", default: "10000", description: "A client must send its request headers (and finish the TLS handshake) within this." },
+  { name: "REQUEST_TIMEOUT_MS", accepted: "100..3600000", default: "30000", description: "A request body must have arrived whole within this; slower ones are cut." },
+  { name: "HTTP1_KEEPALIVE_TIMEOUT_MS", accepted: "1..600000", default: "5000", description: "An idle HTTP/1.1 keep-alive connection is closed after this." },
+  { name: "HTTP2_IDLE_TIMEOUT_MS", accepted: "1000..3600000", default: "120000", description: "An HTTP/2 connection without any open stream is closed (GOAWAY) after this." },
   {
     name: "CORS_ALLOWED_ORIGINS",
     accepted: "comma-separated origins (https://console.example.com) or *",
@@ -80,6 +101,16 @@ export function loadConfig(env: Env): Config {
     tls: readTls(env),
     maxRequestBytes: readInteger(env, "MAX_REQUEST_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
     shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),
+    limits: {
+      maxInFlightCalls: readInteger(env, "MAX_IN_FLIGHT_CALLS", 1, 100_000, 512),
+      maxConnections: readInteger(env, "MAX_CONNECTIONS", 1, 1_000_000, 1024),
+      http2MaxConcurrentStreams: readInteger(env, "HTTP2_MAX_CONCURRENT_STREAMS", 1, 10_000, 100),
+      maxHeaderBytes: readInteger(env, "MAX_HEADER_BYTES", 1024, 1024 * 1024, 16 * 1024),
+      headersTimeoutMs: readInteger(env, "HEADERS_TIMEOUT_MS", 100, 600_000, 10_000),
+      requestTimeoutMs: readInteger(env, "REQUEST_TIMEOUT_MS", 100, 3_600_000, 30_000),
+      http1KeepAliveTimeoutMs: readInteger(env, "HTTP1_KEEPALIVE_TIMEOUT_MS", 1, 600_000, 5_000),
+      http2IdleTimeoutMs: readInteger(env, "HTTP2_IDLE_TIMEOUT_MS", 1_000, 3_600_000, 120_000),
+    },
     corsAllowedOrigins: readOrigins(env, "CORS_ALLOWED_ORIGINS"),
     backend: readEnum(env, "BACKEND", ["fake", "aws"], "fake"),
     fake: {

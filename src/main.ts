@@ -46,6 +46,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const logger = createJsonLogger(config.logLevel);
+  // A request must never end the process: whatever escapes every handler is
+  // a bug, reported loudly, and the gateway goes on serving the other calls.
+  process.on("uncaughtException", (error) => logger.error("uncaught exception (a bug); the gateway keeps serving", { error }));
+  process.on("unhandledRejection", (reason) =>
+    logger.error("unhandled promise rejection (a bug); the gateway keeps serving", {
+      error: reason instanceof Error ? reason : String(reason),
+    }),
+  );
   let backend: PermissionBackend;
   try {
     backend = await createBackend(config, logger);
@@ -72,6 +80,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         corsAllowedOrigins: config.corsAllowedOrigins,
         maxRequestBytes: config.maxRequestBytes,
         shutdownGraceMs: config.shutdownGraceMs,
+        limits: config.limits,
       },
     );
   } catch (error) {
@@ -93,8 +102,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
-  await server.close();
+  // close() returns once every call has finished or been cut and has
+  // returned, so the claims of cut calls are released before the store closes.
+  const { cutCalls } = await server.close();
   await Promise.allSettled([idempotency.close(), backend.close()]);
+  if (cutCalls > 0) {
+    logger.error("stopped with calls cut short by the shutdown grace period", { cutCalls });
+    return 1;
+  }
+  logger.info("stopped");
   return 0;
 }
 

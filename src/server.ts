@@ -1,19 +1,26 @@
 // The HTTP server: one port serving the Connect protocol, gRPC and gRPC-Web
-// over HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as gRPC clients use on
-// loopback). Node's http2 server only speaks h2c when the client starts with
-// the HTTP/2 preface, so each connection's first bytes decide which server
-// gets it.
+// over HTTP/1.1 and HTTP/2 (cleartext with prior knowledge, as gRPC clients
+// use it on loopback, or TLS with ALPN). Node's http2 server only speaks h2c
+// when the client starts with the HTTP/2 preface, so each cleartext
+// connection's first bytes decide which server gets it.
+//
+// It owns the limits that keep one client from taking the process down (open
+// connections, HTTP/2 streams per connection, header sizes, slow and idle
+// clients, calls in flight) and the shutdown: stop accepting, let calls in
+// flight finish, cut what is left and wait until it has cleaned up.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import * as tls from "node:tls";
+import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { PermissionService } from "../gen/permission/v1/permission_pb.js";
 import type { PermissionBackend } from "./backend/backend.js";
 import type { Clock } from "./clock.js";
+import { createCorsPolicy } from "./cors.js";
+import { createRpcHandler, type NodeHandler, type NodeRequest, type NodeResponse, type RejectedRequest } from "./http/rpc-handler.js";
 import type { IdempotencyGuard } from "./idempotency/guard.js";
 import type { Logger } from "./logger.js";
-import { createCorsPolicy } from "./cors.js";
+import { createCallAdmission } from "./rpc/call-admission.js";
 import { createPermissionService } from "./service.js";
 
 export interface ServerDeps {
@@ -23,6 +30,33 @@ export interface ServerDeps {
   readonly clock: Clock;
   readonly newClientToken?: (() => string) | undefined;
 }
+
+/** Every limit of the server; those not given take DEFAULT_LIMITS. */
+export interface ResolvedLimits {
+  readonly maxConnections: number;
+  readonly http2MaxConcurrentStreams: number;
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly http1KeepAliveTimeoutMs: number;
+  readonly http2IdleTimeoutMs: number;
+  readonly maxInFlightCalls: number;
+  readonly shedRetryAfterMs: number;
+}
+
+export const DEFAULT_LIMITS: ResolvedLimits = {
+  maxConnections: 1024,
+  http2MaxConcurrentStreams: 100,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  http1KeepAliveTimeoutMs: 5_000,
+  http2IdleTimeoutMs: 120_000,
+  maxInFlightCalls: 512,
+  shedRetryAfterMs: 250,
+};
+
+export type ServerLimits = { readonly [K in keyof ResolvedLimits]?: number | undefined };
 
 export interface ListenOptions {
   readonly host: string;
@@ -36,119 +70,175 @@ export interface ListenOptions {
   readonly maxRequestBytes?: number | undefined;
   /** How long close() lets in-flight calls finish before cutting them. Default 10 s. */
   readonly shutdownGraceMs?: number | undefined;
-  /** An HTTP/2 connection with no stream for this long is closed. Default 5 min. */
-  readonly idleTimeoutMs?: number | undefined;
+  readonly limits?: ServerLimits | undefined;
+}
+
+export interface ShutdownReport {
+  /** Calls still running when the grace period ended, which were cut. */
+  readonly cutCalls: number;
 }
 
 export interface RunningServer {
   /** e.g. "http://127.0.0.1:8080". */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, lets in-flight calls finish (up to the grace period), then ends every connection. */
-  close(): Promise<void>;
+  /** Calls being served right now. */
+  inFlight(): number;
+  /**
+   * Stops accepting, lets in-flight calls finish (up to the grace period),
+   * then cuts the rest and waits for their handlers to return, so whatever
+   * they hold (idempotency claims) is released before the caller closes the
+   * stores.
+   */
+  close(): Promise<ShutdownReport>;
 }
-
-type RequestHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
 
 /** A connection that has not sent enough bytes to pick a protocol by then is dropped. */
 const sniffTimeoutMs = 10_000;
+/** Once the calls are done, how long their answers get to be written before connections end. */
+const responseFlushMs = 1_000;
+/** After the cut, how long handlers get to notice and clean up. */
+const cutCleanupMs = 5_000;
+const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-export function createRequestHandler(
-  deps: ServerDeps,
-  options: { corsAllowedOrigins?: readonly string[] | undefined; maxRequestBytes?: number | undefined } = {},
-): RequestHandler {
-  const routes = (router: ConnectRouter): void => {
-    router.service(PermissionService, createPermissionService(deps));
-  };
-  const handler = connectNodeAdapter({
-    routes,
-    readMaxBytes: options.maxRequestBytes ?? 1024 * 1024,
-    // A misspelt field (AWS's "PrincipalOrgID" for principalOrgId) must be an
-    // error, not silently dropped: dropping a condition widens a grant.
-    jsonOptions: { ignoreUnknownFields: false },
-    interceptors: [logCalls(deps.logger, deps.clock)],
-    fallback(req, res) {
-      if (req.url === "/healthz") {
-        res.writeHead(200, { "content-type": "text/plain" });
-        res.end("ok\n");
-        return;
-      }
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("not found\n");
+interface RequestPipeline {
+  readonly handle: NodeHandler;
+  readonly admission: ReturnType<typeof createCallAdmission>;
+}
+
+function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: ResolvedLimits): RequestPipeline {
+  const admission = createCallAdmission({ maxInFlight: limits.maxInFlightCalls, retryAfterMs: limits.shedRetryAfterMs });
+  const interceptors: Interceptor[] = [logCalls(deps.logger, deps.clock), admission.interceptor];
+  const rpc = createRpcHandler({
+    routes: (router: ConnectRouter) => {
+      router.service(PermissionService, createPermissionService(deps));
     },
+    interceptors,
+    readMaxBytes: listen.maxRequestBytes ?? 1024 * 1024,
+    contextValues: undefined as ((req: NodeRequest) => ContextValues) | undefined,
+    fallback: (req, res) => {
+      if (req.url !== "/healthz") return false;
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok\n");
+      return true;
+    },
+    logger: deps.logger,
+    onRejected: (_request: RejectedRequest) => undefined,
   });
-  const cors = createCorsPolicy(options.corsAllowedOrigins ?? []);
-  return (req, res) => {
-    if (!cors(req, res)) handler(req, res);
+  const cors = createCorsPolicy(listen.corsAllowedOrigins ?? []);
+  return {
+    admission,
+    handle: (req, res) => {
+      if (!cors(req, res)) rpc(req, res);
+    },
   };
 }
 
 export async function startServer(deps: ServerDeps, listen: ListenOptions): Promise<RunningServer> {
-  const serve = createRequestHandler(deps, listen);
-  const idleTimeoutMs = listen.idleTimeoutMs ?? 5 * 60_000;
+  const limits: ResolvedLimits = { ...DEFAULT_LIMITS, ...definedOnly(listen.limits ?? {}) };
+  const { logger } = deps;
   const shutdownGraceMs = listen.shutdownGraceMs ?? 10_000;
-
-  // In-flight calls, so close() can wait for them to finish.
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const pipeline = createPipeline(deps, listen, limits);
+  // Responses being written, so shutdown lets the last answers reach their
+  // callers before it ends the connections. Not the count shutdown waits on
+  // (that is the calls'): a pipelined HTTP/1.1 response whose connection went
+  // away never finishes, so this wait is short and bounded.
+  const responses = new Set<NodeResponse>();
   let closingStarted = false;
-  const handle: RequestHandler = (req, res) => {
-    inFlight++;
+  const handle = (req: NodeRequest, res: NodeResponse): void => {
+    limitBodyTime(req, limits.requestTimeoutMs, logger);
+    responses.add(res);
     res.once("close", () => {
-      inFlight--;
+      responses.delete(res);
       if (closingStarted) http1.closeIdleConnections();
-      if (inFlight === 0) drained?.();
     });
-    serve(req, res);
+    // While shutting down, HTTP/1.1 connections end after their answer.
+    if (closingStarted && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
+    pipeline.handle(req, res);
   };
 
-  const http1 = http.createServer(handle);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const trackSession = (session: http2.ServerHttp2Session): void => {
-    sessions.add(session);
-    session.setTimeout(idleTimeoutMs, () => session.close());
-    session.once("close", () => sessions.delete(session));
-  };
   const sockets = new Set<net.Socket>();
   const trackSocket = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    socket.on("error", (error) => deps.logger.debug("client socket error", { error }));
+    socket.on("error", (error) => logger.debug("client socket error", { error }));
   };
 
+  const http1 = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      keepAliveTimeout: limits.http1KeepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    handle,
+  );
+  // Connections reach this server by emit("connection") and it never listens
+  // itself; its header and request timeouts are checked by a timer that Node
+  // starts on "listening", so start it here.
+  http1.emit("listening");
+  http1.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
+    logger.debug("malformed HTTP/1.1 request", { code: error.code, message: error.message });
+    if (socket.writable && !socket.destroyed) {
+      const status = error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+
+  const http2Options: http2.ServerOptions = {
+    settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+    maxHeaderListPairs: 128,
+    // A client that opens streams past the advertised limit is not waited on.
+    peerMaxConcurrentStreams: limits.http2MaxConcurrentStreams,
+  };
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const trackSession = (session: http2.ServerHttp2Session): void => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    session.on("error", (error) => logger.debug("HTTP/2 session error", { error }));
+    closeWhenIdle(session, limits.http2IdleTimeoutMs);
+  };
+
+  const h2 = http2.createServer(http2Options, handle);
+  h2.on("session", trackSession);
   let front: net.Server;
   if (listen.tls !== undefined) {
-    // With TLS, ALPN picks HTTP/2 or HTTP/1.1: no sniffing needed.
-    const secure = http2.createSecureServer({ cert: listen.tls.cert, key: listen.tls.key, allowHTTP1: true }, handle);
-    secure.on("session", trackSession);
-    secure.on("connection", trackSocket);
-    front = secure;
+    // ALPN picks the protocol; both servers then see the TLS socket as a plain
+    // stream, so HTTP/1.1 gets the same timeouts with TLS as without.
+    front = tls.createServer(
+      {
+        cert: listen.tls.cert,
+        key: listen.tls.key,
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: limits.headersTimeoutMs,
+      },
+      (socket) => (socket.alpnProtocol === "h2" ? h2 : http1).emit("connection", socket),
+    );
+    front.on("tlsClientError", (error) => logger.debug("TLS handshake failed", { error }));
   } else {
-    const h2c = http2.createServer(handle);
-    h2c.on("session", trackSession);
-    const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
     front = net.createServer((socket) => {
-      trackSocket(socket);
       socket.setTimeout(sniffTimeoutMs, () => socket.destroy());
       // Read until the bytes either differ from the HTTP/2 preface (HTTP/1.1)
       // or complete it (h2c), then hand the connection over with them put back.
       let head = Buffer.alloc(0);
       const route = (): void => {
         for (let chunk: Buffer | null = socket.read(); chunk !== null; chunk = socket.read()) head = Buffer.concat([head, chunk]);
-        const seen = Math.min(head.length, preface.length);
-        const isHttp2 = head.subarray(0, seen).equals(preface.subarray(0, seen));
-        if (isHttp2 && head.length < preface.length) return;
+        const seen = Math.min(head.length, http2Preface.length);
+        const isHttp2 = head.subarray(0, seen).equals(http2Preface.subarray(0, seen));
+        if (isHttp2 && head.length < http2Preface.length) return;
         socket.off("readable", route);
         socket.setTimeout(0);
         socket.unshift(head);
-        (isHttp2 ? h2c : http1).emit("connection", socket);
+        (isHttp2 ? h2 : http1).emit("connection", socket);
       };
       socket.on("readable", route);
     });
   }
+  front.on("connection", trackSocket);
+  front.maxConnections = limits.maxConnections;
+  front.on("drop", (data) => logger.warn("connection refused: at the limit of open connections", { maxConnections: limits.maxConnections, remote: data?.remoteAddress }));
 
   await new Promise<void>((resolve, reject) => {
     front.once("error", reject);
@@ -161,34 +251,91 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const scheme = listen.tls === undefined ? "http" : "https";
 
-  let closing: Promise<void> | undefined;
-  const shutdown = async (): Promise<void> => {
+  let closing: Promise<ShutdownReport> | undefined;
+  const shutdown = async (): Promise<ShutdownReport> => {
+    const { admission } = pipeline;
     closingStarted = true;
+    admission.stopAdmitting();
     const stopped = new Promise<void>((resolve) => front.close(() => resolve()));
     // GOAWAY: HTTP/2 clients finish their streams and open no new ones.
     for (const session of sessions) session.close();
     http1.closeIdleConnections();
-    if (inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, shutdownGraceMs);
-        drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    const drained = await admission.whenIdle(shutdownGraceMs);
+    const cutCalls = drained ? 0 : admission.inFlight();
+    if (drained) await responsesWritten(responses, responseFlushMs);
+    if (cutCalls > 0) logger.warn("shutdown grace ended; cutting calls still in flight", { cutCalls, shutdownGraceMs });
+    // Ending the connections aborts the signals of calls still running; give
+    // their handlers the time to return, so that what they hold is released.
     for (const session of sessions) session.destroy();
     for (const socket of sockets) socket.destroy();
+    if (cutCalls > 0 && !(await admission.whenIdle(cutCleanupMs))) {
+      logger.error("calls did not return after being cut", { stillRunning: admission.inFlight() });
+    }
+    http1.close(() => undefined);
     await stopped;
+    return { cutCalls };
   };
   return {
     url: `${scheme}://${host}:${address.port}`,
     port: address.port,
+    inFlight: () => pipeline.admission.inFlight(),
     close() {
       closing ??= shutdown();
       return closing;
     },
   };
+}
+
+async function responsesWritten(responses: Set<NodeResponse>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (responses.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+function definedOnly(limits: ServerLimits): Partial<ResolvedLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<ResolvedLimits>;
+}
+
+/**
+ * A request whose body is still arriving after `timeoutMs` is cut: a client
+ * sending a byte a second must not hold a call (and its memory) for minutes.
+ * HTTP/1.1 has Node's requestTimeout too; HTTP/2 streams have nothing else.
+ */
+function limitBodyTime(req: NodeRequest, timeoutMs: number, logger: Logger): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => {
+    if (req.complete) return;
+    logger.info("request body too slow; connection cut", { path: req.url, timeoutMs });
+    if ("stream" in req) req.stream.close(http2.constants.NGHTTP2_CANCEL);
+    else req.socket.destroy();
+  }, timeoutMs);
+  timer.unref();
+  const clear = (): void => clearTimeout(timer);
+  req.once("end", clear);
+  req.once("close", clear);
+}
+
+/**
+ * Closes an HTTP/2 session that has had no stream for `idleMs`. Counted in
+ * streams, not bytes, so a client that trickles a partial frame cannot keep
+ * a session open that never carries a call.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => session.close(), idleMs);
+    timer.unref();
+  };
+  arm();
+  session.on("stream", (stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      open--;
+      if (open === 0 && !session.closed) arm();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
 }
 
 function logCalls(logger: Logger, clock: Clock): Interceptor {

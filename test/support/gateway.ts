@@ -45,9 +45,11 @@ export async function startTestGateway<B extends PermissionBackend = FakeBackend
     url: server.url,
     port: server.port,
     backend,
+    inFlight: () => server.inFlight(),
     async close() {
-      await server.close();
+      const report = await server.close();
       await backend.close();
+      return report;
     },
   };
 }

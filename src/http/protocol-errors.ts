@@ -1,0 +1,123 @@
+// Rewrites the errors that the Connect protocol layer answers on its own
+// (before any gateway code runs) into the gateway's form: the right code for
+// a caller's undecodable bytes, and the ErrorInfo every gateway error has.
+// Only error answers are touched; a successful response passes through with
+// at most one look at its trailers.
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerParse } from "@connectrpc/connect/protocol-grpc-web";
+import { errorResponse, explainProtocolError, type ExplainedError, type RpcWire } from "./rpc-protocol.js";
+
+/** Told of every request the protocol layer refused, with what it was told. */
+export type ProtocolErrorListener = (explained: ExplainedError) => void;
+
+const grpcStatusHeaders = ["grpc-status", "grpc-message", "grpc-status-details-bin"];
+
+export function explainProtocolErrors(
+  response: UniversalServerResponse,
+  wire: RpcWire,
+  onRejected: ProtocolErrorListener,
+): UniversalServerResponse | Promise<UniversalServerResponse> {
+  switch (wire.protocol) {
+    case "connect":
+      return wire.connectStreaming ? rewriteFinalEnvelope(response, wire, endStreamFlag, onRejected) : rewriteConnectUnary(response, wire, onRejected);
+    case "grpc-web":
+      return rewriteFinalEnvelope(response, wire, trailerFlag, onRejected);
+    case "grpc":
+      return rewriteGrpcTrailers(response, onRejected);
+  }
+}
+
+async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  if (body !== undefined) for await (const chunk of body) chunks.push(chunk);
+  return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
+}
+
+/** Connect unary: an error is a non-200 status with a JSON body. */
+async function rewriteConnectUnary(
+  response: UniversalServerResponse,
+  wire: RpcWire,
+  onRejected: ProtocolErrorListener,
+): Promise<UniversalServerResponse> {
+  if (response.status === 200 || response.body === undefined || !(Symbol.asyncIterator in response.body)) return response;
+  const bytes = await readAll(response.body as AsyncIterable<Uint8Array>);
+  const fallback = new ConnectError("unreadable protocol error", Code.Unknown);
+  const explained = explainProtocolError(errorFromJsonBytes(bytes, undefined, fallback));
+  if (explained === undefined) return { ...response, body: createAsyncIterable([bytes]) };
+  onRejected(explained);
+  return errorResponse(wire, explained.error);
+}
+
+/**
+ * gRPC-Web and Connect streaming end with one envelope holding the status.
+ * A request the protocol layer refused got nothing else, so only a body
+ * that is exactly that one envelope is looked at.
+ */
+function rewriteFinalEnvelope(
+  response: UniversalServerResponse,
+  wire: RpcWire,
+  finalFlag: number,
+  onRejected: ProtocolErrorListener,
+): UniversalServerResponse {
+  const body = response.body;
+  if (body === undefined || !(Symbol.asyncIterator in body)) return response;
+  async function* rewritten(): AsyncGenerator<Uint8Array> {
+    let first = true;
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      const replacement = first ? replaceStatusEnvelope(chunk, wire, finalFlag, onRejected) : undefined;
+      first = false;
+      if (replacement === undefined) {
+        yield chunk;
+        continue;
+      }
+      for await (const part of replacement) yield part;
+    }
+  }
+  return { ...response, body: rewritten() };
+}
+
+function replaceStatusEnvelope(
+  chunk: Uint8Array,
+  wire: RpcWire,
+  finalFlag: number,
+  onRejected: ProtocolErrorListener,
+): AsyncIterable<Uint8Array> | undefined {
+  if (chunk.length < 5 || ((chunk[0] ?? 0) & finalFlag) !== finalFlag) return undefined;
+  const length = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(1);
+  if (chunk.length !== 5 + length) return undefined;
+  const data = chunk.subarray(5);
+  let error: ConnectError | undefined;
+  try {
+    error = finalFlag === trailerFlag ? findTrailerError(trailerParse(data)) : endStreamFromJson(data).error;
+  } catch {
+    return undefined;
+  }
+  const explained = error === undefined ? undefined : explainProtocolError(error);
+  if (explained === undefined) return undefined;
+  onRejected(explained);
+  const body = errorResponse(wire, explained.error).body;
+  return body !== undefined && Symbol.asyncIterator in body ? (body as AsyncIterable<Uint8Array>) : undefined;
+}
+
+/** gRPC: the status is in the trailers, final once the body has been sent. */
+function rewriteGrpcTrailers(response: UniversalServerResponse, onRejected: ProtocolErrorListener): UniversalServerResponse {
+  const { body, trailer } = response;
+  if (trailer === undefined || body === undefined || !(Symbol.asyncIterator in body)) return response;
+  async function* checked(): AsyncGenerator<Uint8Array> {
+    yield* body as AsyncIterable<Uint8Array>;
+    const status = trailer?.get("grpc-status");
+    if (trailer === undefined || status === null || status === "0") return;
+    const error = findTrailerError(trailer);
+    const explained = error === undefined ? undefined : explainProtocolError(error);
+    if (explained === undefined) return;
+    onRejected(explained);
+    for (const name of grpcStatusHeaders) trailer.delete(name);
+    const replacement = errorResponse({ protocol: "grpc", connectStreaming: false }, explained.error).trailer;
+    replacement?.forEach((value, name) => trailer.set(name, value));
+  }
+  return { ...response, body: checked() };
+}
