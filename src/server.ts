@@ -93,8 +93,6 @@ export interface RunningServer {
   close(): Promise<ShutdownReport>;
 }
 
-/** A connection that has not sent enough bytes to pick a protocol by then is dropped. */
-const sniffTimeoutMs = 10_000;
 /** Once the calls are done, how long their answers get to be written before connections end. */
 const responseFlushMs = 1_000;
 /** After the cut, how long handlers get to notice and clean up. */
@@ -146,6 +144,13 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
   const responses = new Set<NodeResponse>();
   let closingStarted = false;
   const handle = (req: NodeRequest, res: NodeResponse): void => {
+    // Node checks the size of HTTP/1.1 headers itself, not of HTTP/2 ones.
+    if ("stream" in req && headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
+      logger.info("request headers over the limit; refused", { path: req.url, maxHeaderBytes: limits.maxHeaderBytes });
+      res.writeHead(431, { "content-type": "text/plain" });
+      res.end("request header fields too large\n");
+      return;
+    }
     limitBodyTime(req, limits.requestTimeoutMs, logger);
     responses.add(res);
     res.once("close", () => {
@@ -181,7 +186,12 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
   http1.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
     logger.debug("malformed HTTP/1.1 request", { code: error.code, message: error.message });
     if (socket.writable && !socket.destroyed) {
-      const status = error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      const status =
+        error.code === "HPE_HEADER_OVERFLOW"
+          ? "431 Request Header Fields Too Large"
+          : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? "408 Request Timeout"
+            : "400 Bad Request";
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }
     socket.destroy();
@@ -219,7 +229,8 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
     front.on("tlsClientError", (error) => logger.debug("TLS handshake failed", { error }));
   } else {
     front = net.createServer((socket) => {
-      socket.setTimeout(sniffTimeoutMs, () => socket.destroy());
+      // A connection that has not sent enough bytes to pick a protocol by then is dropped.
+      socket.setTimeout(limits.headersTimeoutMs, () => socket.destroy());
       // Read until the bytes either differ from the HTTP/2 preface (HTTP/1.1)
       // or complete it (h2c), then hand the connection over with them put back.
       let head = Buffer.alloc(0);
@@ -284,6 +295,13 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
       return closing;
     },
   };
+}
+
+/** A header list's size as HTTP/2 counts it (RFC 9113 section 6.5.2): name, value and 32 octets per field. */
+function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (const field of rawHeaders) size += field.length + 16;
+  return size;
 }
 
 async function responsesWritten(responses: Set<NodeResponse>, timeoutMs: number): Promise<void> {

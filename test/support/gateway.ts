@@ -7,7 +7,7 @@ import { createIdempotencyGuard } from "../../src/idempotency/idempotency-guard.
 import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
 import type { IdempotencyGuard } from "../../src/idempotency/guard.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
-import { startServer, type RunningServer } from "../../src/server.js";
+import { startServer, type ListenOptions, type RunningServer } from "../../src/server.js";
 
 export interface TestGateway<B extends PermissionBackend = FakeBackend> extends RunningServer {
   readonly backend: B;
@@ -18,6 +18,8 @@ export interface TestGatewayOptions<B extends PermissionBackend> {
   readonly idempotency?: IdempotencyGuard;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Server options besides host and port (limits, grace, CORS, ...). */
+  readonly listen?: Omit<ListenOptions, "host" | "port">;
 }
 
 export function memoryGuard(clock: Clock = systemClock, logger: Logger = silentLogger): IdempotencyGuard {
@@ -39,7 +41,7 @@ export async function startTestGateway<B extends PermissionBackend = FakeBackend
   const backend = (options.backend ?? createFakeBackend({ clock })) as B;
   const server = await startServer(
     { backend, idempotency: options.idempotency ?? memoryGuard(clock, logger), logger, clock },
-    { host: "127.0.0.1", port: 0 },
+    { ...options.listen, host: "127.0.0.1", port: 0 },
   );
   return {
     url: server.url,
