@@ -18,6 +18,8 @@ export interface TestGatewayOptions<B extends PermissionBackend> {
   readonly idempotency?: IdempotencyGuard;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Browser origins the gateway lets call it (CORS_ALLOWED_ORIGINS). */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 export function memoryGuard(clock: Clock = systemClock, logger: Logger = silentLogger): IdempotencyGuard {
@@ -39,7 +41,7 @@ export async function startTestGateway<B extends PermissionBackend = FakeBackend
   const backend = (options.backend ?? createFakeBackend({ clock })) as B;
   const server = await startServer(
     { backend, idempotency: options.idempotency ?? memoryGuard(clock, logger), logger, clock },
-    { host: "127.0.0.1", port: 0 },
+    { host: "127.0.0.1", port: 0, corsAllowedOrigins: options.corsAllowedOrigins },
   );
   return {
     url: server.url,
