@@ -1,10 +1,12 @@
 // The Go and Java templates of the README: the local ones generate here, as
 // the README runs them, with Debian's plugins; the remote ones (buf.build,
-// unreachable here) must lay out the same files as their local twins.
-// Skipped loudly without the plugins, a failure when REQUIRE_PROTOC_PLUGINS=1 (CI).
+// unreachable here) must lay out the same files as their local twins. The
+// Java code is compiled against Debian's protobuf and grpc-java jars.
+// Skipped loudly without the tools, a failure when REQUIRE_CLIENT_CODEGEN=1 (CI).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { access, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -18,15 +20,33 @@ const run = promisify(execFile);
 
 interface Language {
   readonly name: "go" | "java";
-  readonly plugins: readonly string[];
+  /** Programs on PATH and files the test needs. */
+  readonly tools: readonly string[];
+  readonly files?: readonly string[];
   /** Generated file (under $OUT) -> a line it must contain. */
   readonly expected: Readonly<Record<string, string>>;
+  /** Proves the generated code builds against the language's runtime. */
+  readonly build?: (out: string) => Promise<void>;
+}
+
+// Debian's protobuf and grpc-java runtimes (libprotobuf-java, libgrpc-java).
+const javaClasspath = ["protobuf", "grpc-api", "grpc-stub", "grpc-protobuf", "grpc-protobuf-lite", "guava", "geronimo-annotation-1.3-spec"].map(
+  (name) => `/usr/share/java/${name}.jar`,
+);
+
+async function compileJava(out: string): Promise<void> {
+  const sources = (await readdir(join(out, "java"), { recursive: true })).filter((file) => file.endsWith(".java"));
+  assert.ok(sources.length > 0, "Java sources were generated");
+  await run("javac", ["-nowarn", "-d", join(out, "classes"), "-cp", javaClasspath.join(":"), ...sources.map((file) => join(out, "java", file))], {
+    timeout: 300_000,
+  });
+  await access(join(out, "classes/com/permissiongateway/permission/v1/PermissionServiceGrpc$PermissionServiceBlockingStub.class"));
 }
 
 const languages: readonly Language[] = [
   {
     name: "go",
-    plugins: ["protoc-gen-go", "protoc-gen-go-grpc"],
+    tools: ["protoc-gen-go", "protoc-gen-go-grpc"],
     expected: {
       "go/permission/v1/permission.pb.go": "package permissionv1",
       "go/permission/v1/permission_grpc.pb.go": "type PermissionServiceClient interface {",
@@ -34,13 +54,15 @@ const languages: readonly Language[] = [
   },
   {
     name: "java",
-    plugins: ["protoc", "grpc_java_plugin"],
+    tools: ["protoc", "grpc_java_plugin", "javac"],
+    files: javaClasspath,
     expected: {
       "java/com/permissiongateway/permission/v1/PermissionServiceGrpc.java": "package com.permissiongateway.permission.v1;",
       // java_multiple_files: one file per message, beside the outer class.
       "java/com/permissiongateway/permission/v1/RemoveLambdaPermissionRequest.java": "public final class RemoveLambdaPermissionRequest extends",
       "java/com/permissiongateway/permission/v1/PermissionProto.java": "public final class PermissionProto {",
     },
+    build: compileJava,
   },
 ];
 
@@ -48,9 +70,12 @@ const repo = fileURLToPath(repoRoot);
 
 describe("client templates", () => {
   for (const language of languages) {
-    test(`the README's ${language.name} command generates with the local template`, async (t) => {
-      const missing = language.plugins.filter((plugin) => findOnPath(plugin) === undefined);
-      if (missing.length > 0) return skipWithoutTool(t, "REQUIRE_PROTOC_PLUGINS", `not installed: ${missing.join(", ")}`);
+    test(`the README's ${language.name} command generates with the local template${language.build ? ", and the code compiles" : ""}`, async (t) => {
+      const missing = [
+        ...language.tools.filter((tool) => findOnPath(tool) === undefined),
+        ...(language.files ?? []).filter((file) => !existsSync(file)),
+      ];
+      if (missing.length > 0) return skipWithoutTool(t, "REQUIRE_CLIENT_CODEGEN", `not installed: ${missing.join(", ")}`);
       const template = `clients/buf.gen.${language.name}.local.yaml`;
       const command = (await readmeBlock("sh", template)).split("\n").find((line) => line.includes(template));
       assert.ok(command !== undefined);
@@ -61,6 +86,7 @@ describe("client templates", () => {
           const text = await readFile(join(out, file), "utf8");
           assert.ok(text.includes(line), `${file} contains ${line}`);
         }
+        await language.build?.(out);
       } finally {
         await rm(out, { recursive: true, force: true });
       }
