@@ -12,11 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { CORS_ALLOWED_HEADERS } from "../../src/cors.js";
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from "../../src/cors.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { readmeParagraph } from "../support/readme.js";
 import { skipWithoutTool } from "../support/require-tool.js";
 import type { Outcome, PageGlobals, Protocol, ScenarioOutcomes } from "./page/harness.js";
-import { bundleWebPage, servePage, type PageServer, type WebPage } from "./web-page.js";
+import { bundleWebPage, servePage, typecheckWebClient, type PageServer, type WebPage } from "./web-page.js";
 
 const chromiumPath = "/usr/bin/chromium";
 // Without the background-networking flags Chromium floods a closed network with connection attempts.
@@ -105,6 +106,15 @@ describe("a web page on another origin calls the gateway", () => {
     const allowed = (res.headers.get("access-control-allow-headers") ?? "").split(/,\s*/);
     for (const name of ["authorization", "traceparent", "tracestate"]) assert.ok(allowed.includes(name), name);
     assert.deepEqual(allowed, [...CORS_ALLOWED_HEADERS]);
+  });
+
+  test("the README's web client typechecks under strict options", async () => {
+    assert.deepEqual(await typecheckWebClient(), []);
+  });
+
+  test("the README's CORS paragraph names every header the gateway allows and exposes", async () => {
+    const paragraph = await readmeParagraph("**CORS.**");
+    for (const name of [...CORS_ALLOWED_HEADERS, ...CORS_EXPOSED_HEADERS]) assert.ok(paragraph.includes(`\`${name}\``), name);
   });
 
   for (const protocol of protocols) {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
+import ts from "typescript";
 import { readmeBlock, repoRoot } from "../support/readme.js";
 
 export interface WebPage {
@@ -26,10 +27,45 @@ export interface PageServer {
 const readmeModule = "readme:web-client.ts";
 const html = '<!doctype html>\n<meta charset="utf-8">\n<title>permission-gateway browser test</title>\n<script type="module" src="/page.js"></script>\n';
 
-/** Bundles the harness with the README's "From a web page" block, as a module that lives at the repository root. */
+/** The README's "From a web page" block: a module written as if it lived at the repository root. */
+function readmeWebClient(): Promise<string> {
+  return readmeBlock("ts", "@connectrpc/connect-web");
+}
+
+/**
+ * Type errors of the README's web client under the project's strict options
+ * and the browser's lib (esbuild strips types without checking them).
+ */
+export async function typecheckWebClient(): Promise<string[]> {
+  const root = fileURLToPath(repoRoot);
+  const file = join(root, "web-client.ts");
+  const source = await readmeWebClient();
+  const options: ts.CompilerOptions = {
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    verbatimModuleSyntax: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    lib: ["lib.es2023.d.ts", "lib.dom.d.ts"],
+    types: [],
+    skipLibCheck: true,
+    noEmit: true,
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.readFile = (name) => (name === file ? source : readFile(name));
+  host.fileExists = (name) => name === file || fileExists(name);
+  const program = ts.createProgram({ rootNames: [file], options, host });
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+}
+
+/** Bundles the harness with the README's web client, as a module that lives at the repository root. */
 export async function bundleWebPage(): Promise<WebPage> {
   const root = fileURLToPath(repoRoot);
-  const webClient = await readmeBlock("ts", "@connectrpc/connect-web");
+  const webClient = await readmeWebClient();
   // The README's imports (./gen/..., @connectrpc/connect-web) resolve from the repository root.
   const fromReadme: Plugin = {
     name: "readme-web-client",
