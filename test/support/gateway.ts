@@ -18,8 +18,10 @@ export interface TestGatewayOptions<B extends PermissionBackend> {
   readonly idempotency?: IdempotencyGuard;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** Server options besides host and port (limits, grace, CORS, ...). */
+  /** Server options besides host and port (limits, grace, ...). */
   readonly listen?: Omit<ListenOptions, "host" | "port">;
+  /** Browser origins the gateway lets call it (CORS_ALLOWED_ORIGINS). */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 export function memoryGuard(clock: Clock = systemClock, logger: Logger = silentLogger): IdempotencyGuard {
@@ -41,7 +43,7 @@ export async function startTestGateway<B extends PermissionBackend = FakeBackend
   const backend = (options.backend ?? createFakeBackend({ clock })) as B;
   const server = await startServer(
     { backend, idempotency: options.idempotency ?? memoryGuard(clock, logger), logger, clock },
-    { ...options.listen, host: "127.0.0.1", port: 0 },
+    { ...options.listen, host: "127.0.0.1", port: 0, corsAllowedOrigins: options.corsAllowedOrigins },
   );
   return {
     url: server.url,
