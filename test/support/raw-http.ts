@@ -4,6 +4,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import { gunzipSync } from "node:zlib";
 import { fromBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
@@ -164,9 +165,11 @@ export function grpcWebStatusOf(answer: WireAnswer): RpcStatus | undefined {
   while (offset + 5 <= answer.body.length) {
     const flags = answer.body.readUInt8(offset);
     const length = answer.body.readUInt32BE(offset + 1);
-    const data = answer.body.subarray(offset + 5, offset + 5 + length);
+    const framed = answer.body.subarray(offset + 5, offset + 5 + length);
     offset += 5 + length;
     if ((flags & 0x80) === 0) continue;
+    // A compressed trailer frame uses the response's grpc-encoding (gzip is the only one the gateway sends).
+    const data = (flags & 0x01) === 0 ? framed : gunzipSync(framed);
     const headers: Record<string, string> = {};
     for (const line of data.toString("utf8").split("\r\n")) {
       const colon = line.indexOf(":");
@@ -181,7 +184,8 @@ export function grpcWebStatusOf(answer: WireAnswer): RpcStatus | undefined {
 export function connectStatusOf(answer: WireAnswer): RpcStatus | undefined {
   if (answer.httpStatus === 200) return { code: 0, message: "", reasons: [] };
   try {
-    const error = JSON.parse(answer.body.toString("utf8")) as {
+    const body = answer.headers["content-encoding"] === "gzip" ? gunzipSync(answer.body) : answer.body;
+    const error = JSON.parse(body.toString("utf8")) as {
       code?: string;
       message?: string;
       details?: { type: string; debug?: { reason?: string } }[];
