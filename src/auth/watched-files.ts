@@ -131,13 +131,18 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
 async function readAll(files: readonly WatchedFile[]): Promise<Buffer[]> {
   return Promise.all(
     files.map(async ({ variable, path }) => {
+      let contents: Buffer;
       try {
-        return await readFile(path);
+        contents = await readFile(path);
       } catch (error) {
         throw new CredentialFileError([variable], `${variable}=${JSON.stringify(path)} cannot be read: ${messageOf(error)}`, {
           cause: error,
         });
       }
+      // Truncated and not yet rewritten, most likely: an empty API key file
+      // would otherwise revoke every key until the next poll.
+      if (contents.length === 0) throw new CredentialFileError([variable], `${variable}=${JSON.stringify(path)} is empty`);
+      return contents;
     }),
   );
 }
