@@ -61,7 +61,7 @@ export function createCallerRateLimiter(config: RateLimitConfig, deps: CallerRat
     windowSeconds: config.windowSeconds,
     async consume(callerId) {
       // Hashed: caller ids can be long (a SPIFFE ID, a header) and become Redis keys.
-      const key = createHash("sha256").update(callerId, "utf8").digest("base64url");
+      const key = createHash("sha256").update(callerId, "utf8").digest("hex");
       if (shared === undefined) return consumeFrom(memory, key);
       try {
         return await consumeFrom(shared, key);
