@@ -95,15 +95,20 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
   // of its own that starts after it (the files may have changed meanwhile).
   let chain: Promise<boolean> = Promise.resolve(false);
   let running = false;
+  const runOnce = async (): Promise<boolean> => {
+    running = true;
+    try {
+      return await reloadOnce();
+    } catch (error) {
+      // Only a bug gets here; the chain must go on working after it.
+      logger.error(`${what}: reload failed`, { error });
+      return false;
+    } finally {
+      running = false;
+    }
+  };
   const reload = (): Promise<boolean> => {
-    chain = chain.then(async () => {
-      running = true;
-      try {
-        return await reloadOnce();
-      } finally {
-        running = false;
-      }
-    });
+    chain = chain.then(runOnce);
     return chain;
   };
   const timer =
