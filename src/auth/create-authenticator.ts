@@ -1,0 +1,43 @@
+// AuthConfig -> the Authenticator of its mode, with the files it reads
+// loaded (a bad file stops start-up with a CredentialFileError naming it).
+import type { FetchImplementation } from "jose";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import { createApiKeyAuthenticator } from "./api-key/api-key-authenticator.js";
+import { watchApiKeyFile } from "./api-key/api-key-file.js";
+import type { Authenticator } from "./authenticator.js";
+import type { AuthConfig, JwtConfig } from "./config.js";
+import { createFileJwks, createRemoteJwks, type JwtKeys } from "./jwt/jwks.js";
+import { createJwtAuthenticator } from "./jwt/jwt-authenticator.js";
+import { createMtlsAuthenticator } from "./mtls/mtls-authenticator.js";
+import { createNoAuthenticator } from "./none/none-authenticator.js";
+
+export interface AuthenticatorDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** For the JWKS URL; default the global fetch (system CAs plus NODE_EXTRA_CA_CERTS). */
+  readonly fetch?: FetchImplementation | undefined;
+}
+
+export async function createAuthenticator(config: AuthConfig, deps: AuthenticatorDeps): Promise<Authenticator> {
+  const auth = config.authentication;
+  switch (auth.mode) {
+    case "none":
+      return createNoAuthenticator();
+    case "mtls":
+      return createMtlsAuthenticator({ identityFrom: auth.identityFrom });
+    case "api-key":
+      return createApiKeyAuthenticator(await watchApiKeyFile(auth.keysFile, config.reloadIntervalMs, deps.logger));
+    case "jwt":
+      return createJwtAuthenticator({ ...auth, keys: await jwtKeysOf(auth, config.reloadIntervalMs, deps), clock: deps.clock });
+  }
+}
+
+async function jwtKeysOf(auth: JwtConfig, reloadIntervalMs: number, deps: AuthenticatorDeps): Promise<JwtKeys> {
+  const { jwks } = auth;
+  if (jwks.kind === "file") return createFileJwks({ path: jwks.path, reloadIntervalMs }, deps.logger);
+  return createRemoteJwks(
+    { url: jwks.url, cooldownMs: jwks.cooldownMs, refreshIntervalMs: jwks.refreshIntervalMs, fetch: deps.fetch },
+    deps.logger,
+  );
+}
