@@ -13,6 +13,8 @@ import {
 } from "./config-values.js";
 import { knownErrorCodes, servicesOfErrorCode } from "./backend/fake/aws-errors.js";
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
+import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "./auth/config.js";
+import { assertListenAllowed } from "./auth/listen-policy.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 
 export interface FakeBackendConfig {
@@ -53,6 +55,9 @@ export interface Config {
   readonly fake: FakeBackendConfig;
   readonly aws: AwsConfig;
   readonly idempotency: IdempotencyConfig;
+  readonly auth: AuthConfig;
+  /** What start-up must say about who can call (authentication off). */
+  readonly listenWarning: string | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -92,13 +97,23 @@ export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
   { name: "FAKE_ERROR_CODE", accepted: "an AWS error name, e.g. ThrottlingException", default: "the service's throttling error", description: "Fake backend: the error injected at FAKE_ERROR_RATE." },
 ];
 
-export const ENV_HELP: readonly EnvHelp[] = [...GATEWAY_ENV_HELP, ...IDEMPOTENCY_ENV_HELP, ...AWS_ENV_HELP];
+export const ENV_HELP: readonly EnvHelp[] = [...GATEWAY_ENV_HELP, ...AUTH_ENV_HELP, ...IDEMPOTENCY_ENV_HELP, ...AWS_ENV_HELP];
 
 export function loadConfig(env: Env): Config {
+  const host = readString(env, "HOST") ?? "127.0.0.1";
+  const tls = readTls(env);
+  const auth = parseAuthConfig(env, { tls });
+  const listenWarning = assertListenAllowed({
+    host,
+    authMode: auth.authentication.mode,
+    allowUnauthenticated: auth.allowUnauthenticated,
+  });
   return {
-    host: readString(env, "HOST") ?? "127.0.0.1",
+    host,
     port: readInteger(env, "PORT", 0, 65535, 8080),
-    tls: readTls(env),
+    tls,
+    auth,
+    listenWarning,
     maxRequestBytes: readInteger(env, "MAX_REQUEST_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
     shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),
     limits: {

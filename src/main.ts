@@ -1,33 +1,13 @@
-// Process entry: config -> dependencies -> listen; signals. The only reader
-// of process.env. The AWS SDK is loaded only when BACKEND=aws, so start-up on
-// the embedded default (fake backend, in-memory store) stays fast.
-import { readFile } from "node:fs/promises";
+// Process entry: environment -> Config -> gateway (src/gateway.ts), then
+// signals and the exit code. The only reader of process.env. Exit codes: 0
+// after a clean stop, 1 when the shutdown had to cut calls (or a fatal bug),
+// 2 when the configuration or a start-up step is wrong.
 import { pathToFileURL } from "node:url";
-import type { PermissionBackend } from "./backend/backend.js";
 import { systemClock } from "./clock.js";
-import { loadConfig, helpText, type Config, type TlsConfig } from "./config.js";
+import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
-import { createIdempotency } from "./idempotency/config.js";
-import { createJsonLogger, type Logger } from "./logger.js";
-import { startServer, type RunningServer } from "./server.js";
-
-async function createBackend(config: Config, logger: Logger): Promise<PermissionBackend> {
-  if (config.backend === "aws") {
-    const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
-    return createAwsBackend({ ...config.aws, logger });
-  }
-  const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
-  const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);
-  return createFakeBackend({
-    ...(seed === undefined ? {} : { seed }),
-    clock: systemClock,
-    faults: {
-      latencyMs: config.fake.latencyMs,
-      errorRate: config.fake.errorRate,
-      ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
-    },
-  });
-}
+import { startGateway, StartupError, type Gateway } from "./gateway.js";
+import { createJsonLogger } from "./logger.js";
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -54,75 +34,42 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       error: reason instanceof Error ? reason : String(reason),
     }),
   );
-  let backend: PermissionBackend;
+  if (config.listenWarning !== undefined) logger.warn(config.listenWarning);
+
+  let gateway: Gateway;
   try {
-    backend = await createBackend(config, logger);
+    gateway = await startGateway(config, { logger, clock: systemClock });
   } catch (error) {
-    process.stderr.write(`permission-gateway: cannot start the ${config.backend} backend: ${describe(error)}\n`);
-    return 2;
-  }
-  let tls: { cert: Buffer; key: Buffer } | undefined;
-  try {
-    tls = config.tls === undefined ? undefined : await readTls(config.tls);
-  } catch (error) {
-    process.stderr.write(`permission-gateway: ${describe(error)}\n`);
-    return 2;
-  }
-  const idempotency = await createIdempotency(config.idempotency, { clock: systemClock, logger });
-  let server: RunningServer;
-  try {
-    server = await startServer(
-      { backend, idempotency: idempotency.guard, logger, clock: systemClock },
-      {
-        host: config.host,
-        port: config.port,
-        tls,
-        corsAllowedOrigins: config.corsAllowedOrigins,
-        maxRequestBytes: config.maxRequestBytes,
-        shutdownGraceMs: config.shutdownGraceMs,
-        limits: config.limits,
-      },
-    );
-  } catch (error) {
-    process.stderr.write(`permission-gateway: cannot listen on HOST=${config.host} PORT=${config.port}: ${describe(error)}\n`);
-    await Promise.allSettled([idempotency.close(), backend.close()]);
-    return 2;
+    if (error instanceof StartupError) {
+      process.stderr.write(`permission-gateway: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
   }
   logger.info("permission-gateway listening", {
-    url: server.url,
+    url: gateway.url,
     backend: config.backend,
     idempotencyStore: config.idempotency.store,
+    authMode: config.auth.authentication.mode,
   });
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info("shutting down", { signal });
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  const onHangup = (): void => {
+    gateway.reload().catch((error: unknown) => logger.error("reload failed", { error: error instanceof Error ? error : String(error) }));
+  };
+  process.on("SIGHUP", onHangup);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
   });
-  // close() returns once every call has finished or been cut and has
-  // returned, so the claims of cut calls are released before the store closes.
-  const { cutCalls } = await server.close();
-  await Promise.allSettled([idempotency.close(), backend.close()]);
+  logger.info("shutting down", { signal });
+  process.off("SIGHUP", onHangup);
+  const { cutCalls } = await gateway.close();
   if (cutCalls > 0) {
     logger.error("stopped with calls cut short by the shutdown grace period", { cutCalls });
     return 1;
   }
   logger.info("stopped");
   return 0;
-}
-
-async function readTls(tls: TlsConfig): Promise<{ cert: Buffer; key: Buffer }> {
-  const read = async (variable: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (error) {
-      throw new Error(`${variable}=${JSON.stringify(path)} cannot be read: ${describe(error)}`, { cause: error });
-    }
-  };
-  return { cert: await read("TLS_CERT_FILE", tls.certFile), key: await read("TLS_KEY_FILE", tls.keyFile) };
 }
 
 function describe(error: unknown): string {

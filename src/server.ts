@@ -12,8 +12,12 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
+import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { PermissionService } from "../gen/permission/v1/permission_pb.js";
+import { createAuthenticationInterceptor } from "./auth/authentication-interceptor.js";
+import type { Authenticator } from "./auth/authenticator.js";
+import { createNoAuthenticator } from "./auth/none/none-authenticator.js";
+import { peerContextKey, readPeerInfo } from "./auth/peer.js";
 import type { PermissionBackend } from "./backend/backend.js";
 import type { Clock } from "./clock.js";
 import { createCorsPolicy } from "./cors.js";
@@ -29,6 +33,19 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly newClientToken?: (() => string) | undefined;
+  /** Who the caller is; every call is authenticated first. Default: AUTH_MODE=none (x-caller-id, unverified). */
+  readonly authenticator?: Authenticator | undefined;
+  /**
+   * The steps of an admitted, authenticated call before the service, outermost
+   * first: per-caller limits, audit, authorization.
+   */
+  readonly callInterceptors?: readonly Interceptor[] | undefined;
+  /** Steps that see every call, admitted or not: access log, metrics, traces. Outermost first. */
+  readonly observers?: readonly Interceptor[] | undefined;
+  /** Answers the non-RPC paths (health, readiness, metrics); returns false for any other path. */
+  readonly httpRoutes?: ((req: NodeRequest, res: NodeResponse) => boolean) | undefined;
+  /** Told of every request refused before it reached an RPC (logs and metrics). */
+  readonly onRejected?: ((request: RejectedRequest) => void) | undefined;
 }
 
 /** Every limit of the server; those not given take DEFAULT_LIMITS. */
@@ -65,12 +82,25 @@ export interface ListenOptions {
   /** Browser origins allowed to call (CORS); "*" for any. Default: none. */
   readonly corsAllowedOrigins?: readonly string[] | undefined;
   /** Serve HTTPS (HTTP/2 via ALPN, HTTP/1.1 fallback) instead of cleartext. */
-  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string } | undefined;
+  readonly tls?: TlsListenOptions | undefined;
   /** Largest request message accepted. Default 1 MiB. */
   readonly maxRequestBytes?: number | undefined;
   /** How long close() lets in-flight calls finish before cutting them. Default 10 s. */
   readonly shutdownGraceMs?: number | undefined;
   readonly limits?: ServerLimits | undefined;
+}
+
+export interface TlsListenOptions {
+  /** Certificate and key, and the client CA bundle for mutual TLS. */
+  readonly context: tls.SecureContextOptions;
+  /**
+   * Ask for a client certificate. Its verification is reported to the
+   * authenticator (PeerInfo), not enforced in the handshake, so a missing or
+   * untrusted certificate is answered UNAUTHENTICATED in the caller's protocol.
+   */
+  readonly requestClientCertificate?: boolean | undefined;
+  /** Called with a listener for new material (certificate rotation); returns an unsubscribe. */
+  readonly watch?: ((listener: (context: tls.SecureContextOptions) => void) => () => void) | undefined;
 }
 
 export interface ShutdownReport {
@@ -106,22 +136,33 @@ interface RequestPipeline {
 
 function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: ResolvedLimits): RequestPipeline {
   const admission = createCallAdmission({ maxInFlight: limits.maxInFlightCalls, retryAfterMs: limits.shedRetryAfterMs });
-  const interceptors: Interceptor[] = [logCalls(deps.logger, deps.clock), admission.interceptor];
+  const authentication = createAuthenticationInterceptor(deps.authenticator ?? createNoAuthenticator(), deps.logger);
+  const interceptors: Interceptor[] = [
+    ...(deps.observers ?? [logCalls(deps.logger, deps.clock)]),
+    admission.interceptor,
+    authentication,
+    ...(deps.callInterceptors ?? []),
+  ];
   const rpc = createRpcHandler({
     routes: (router: ConnectRouter) => {
       router.service(PermissionService, createPermissionService(deps));
     },
     interceptors,
     readMaxBytes: listen.maxRequestBytes ?? 1024 * 1024,
-    contextValues: undefined as ((req: NodeRequest) => ContextValues) | undefined,
+    contextValues: (req) => {
+      const values = createContextValues();
+      values.set(peerContextKey, readPeerInfo(req));
+      return values;
+    },
     fallback: (req, res) => {
+      if (deps.httpRoutes?.(req, res) === true) return true;
       if (req.url !== "/healthz") return false;
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
       return true;
     },
     logger: deps.logger,
-    onRejected: (_request: RejectedRequest) => undefined,
+    onRejected: deps.onRejected,
   });
   const cors = createCorsPolicy(listen.corsAllowedOrigins ?? []);
   return {
@@ -214,18 +255,22 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
   const h2 = http2.createServer(http2Options, handle);
   h2.on("session", trackSession);
   let front: net.Server;
+  let stopWatchingTls: (() => void) | undefined;
   if (listen.tls !== undefined) {
     // ALPN picks the protocol; both servers then see the TLS socket as a plain
     // stream, so HTTP/1.1 gets the same timeouts with TLS as without.
-    front = tls.createServer(
+    const secure = tls.createServer(
       {
-        cert: listen.tls.cert,
-        key: listen.tls.key,
+        ...listen.tls.context,
         ALPNProtocols: ["h2", "http/1.1"],
         handshakeTimeout: limits.headersTimeoutMs,
+        ...(listen.tls.requestClientCertificate === true ? { requestCert: true, rejectUnauthorized: false } : {}),
       },
       (socket) => (socket.alpnProtocol === "h2" ? h2 : http1).emit("connection", socket),
     );
+    // New connections get new material; open ones keep theirs.
+    stopWatchingTls = listen.tls.watch?.((context) => secure.setSecureContext(context));
+    front = secure;
     front.on("tlsClientError", (error) => logger.debug("TLS handshake failed", { error }));
   } else {
     front = net.createServer((socket) => {
@@ -283,6 +328,7 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
       logger.error("calls did not return after being cut", { stillRunning: admission.inFlight() });
     }
     http1.close(() => undefined);
+    stopWatchingTls?.();
     await stopped;
     return { cutCalls };
   };

@@ -237,7 +237,7 @@ describe("TLS", () => {
     }
     const server = await startServer(
       { backend: createFakeBackend(), idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
-      { host: "127.0.0.1", port: 0, tls: { cert, key } },
+      { host: "127.0.0.1", port: 0, tls: { context: { cert, key } } },
     );
     try {
       assert.match(server.url, /^https:\/\//);

@@ -6,6 +6,7 @@
 // restart. Start-up does not wait for Redis either.
 import { Cluster, Redis } from "ioredis";
 import type { ClusterOptions, RedisOptions } from "ioredis";
+import type { HandlerContext } from "@connectrpc/connect";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { HostPort, IdempotencyConfig, RedisConfig } from "./config.js";
@@ -19,11 +20,15 @@ import type { IdempotencyStore } from "./store.js";
 export interface IdempotencyDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The caller identity that scopes tokens; default: the x-caller-id header. */
+  readonly identify?: ((context: HandlerContext) => string) | undefined;
 }
 
 export interface Idempotency {
   readonly guard: IdempotencyGuard;
   readonly store: IdempotencyStore;
+  /** The Redis client, for others that share the store's Redis (the per-caller rate limit); undefined with the memory store. */
+  readonly redis?: Redis | Cluster | undefined;
   close(): Promise<void>;
 }
 
@@ -33,7 +38,7 @@ const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min
 
 export async function createIdempotency(config: IdempotencyConfig, deps: IdempotencyDeps): Promise<Idempotency> {
   const { clock, logger } = deps;
-  const limits = { ttlMs: config.ttlMs, leaseMs: config.leaseMs, maxWaitMs: config.maxWaitMs };
+  const limits = { ttlMs: config.ttlMs, leaseMs: config.leaseMs, maxWaitMs: config.maxWaitMs, identify: deps.identify };
   if (config.store === "memory") {
     if (config.ignoredRedisVariables.length > 0) {
       logger.warn("Redis variables are set but IDEMPOTENCY_STORE=memory: tokens are not shared between replicas", {
@@ -57,6 +62,7 @@ export async function createIdempotency(config: IdempotencyConfig, deps: Idempot
   return {
     guard,
     store,
+    redis: client,
     async close() {
       try {
         await client.quit();

@@ -1,0 +1,177 @@
+// The composition root: a Config in, a serving gateway out. It builds every
+// dependency the configuration asks for (backend, idempotency store,
+// authentication, limits, TLS material) in the order they depend on each
+// other, wires them into the server, and closes them in reverse. main.ts
+// keeps only what belongs to the process: the environment, signals and the
+// exit code.
+import type { Interceptor } from "@connectrpc/connect";
+import { createAuthenticator } from "./auth/create-authenticator.js";
+import type { Authenticator } from "./auth/authenticator.js";
+import { ANONYMOUS_CALLER, callerContextKey } from "./auth/identity.js";
+import { createTlsMaterialSource, type TlsMaterialSource } from "./auth/tls-material.js";
+import { CredentialFileError } from "./auth/watched-files.js";
+import type { PermissionBackend } from "./backend/backend.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { createIdempotency, type Idempotency } from "./idempotency/config.js";
+import { createCallerRateLimiter, createRateLimitInterceptor } from "./limits/rate-limit.js";
+import type { Logger } from "./logger.js";
+import { startServer, type RunningServer, type ShutdownReport } from "./server.js";
+
+export interface GatewayDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export interface Gateway {
+  readonly server: RunningServer;
+  readonly url: string;
+  /** SIGHUP: re-read credentials and TLS material now. */
+  reload(): Promise<void>;
+  /** Drains the server, then closes what it used; see RunningServer.close. */
+  close(): Promise<ShutdownReport>;
+}
+
+/** A start-up that cannot go on; main.ts prints the message and exits 2. */
+export class StartupError extends Error {
+  override readonly name = "StartupError" as const;
+}
+
+/** Things to close on the way out, last opened first. */
+class Resources {
+  private readonly closers: (() => Promise<unknown> | unknown)[] = [];
+  add(close: () => Promise<unknown> | unknown): void {
+    this.closers.push(close);
+  }
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.reverse()) {
+      try {
+        await close();
+      } catch {
+        // Closing is best effort: one failure must not keep the others open.
+      }
+    }
+    this.closers.length = 0;
+  }
+}
+
+export async function startGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
+  const { logger, clock } = deps;
+  const resources = new Resources();
+  try {
+    const backend = await createBackend(config, logger, clock);
+    resources.add(() => backend.close());
+
+    const authenticator: Authenticator = await startupStep("authentication", () =>
+      createAuthenticator(config.auth, { logger, clock }),
+    );
+    resources.add(() => authenticator.close());
+
+    const tlsMaterial = config.tls === undefined ? undefined : await startTlsMaterial(config, logger);
+    if (tlsMaterial !== undefined) resources.add(() => tlsMaterial.close());
+
+    const idempotency: Idempotency = await createIdempotency(config.idempotency, {
+      clock,
+      logger,
+      // The authenticated caller scopes tokens; with AUTH_MODE=none that is
+      // the x-caller-id the caller named itself by.
+      identify: (context) => context.values.get(callerContextKey)?.id ?? ANONYMOUS_CALLER,
+    });
+    resources.add(() => idempotency.close());
+
+    const callInterceptors: Interceptor[] = [];
+    if (config.auth.rateLimit !== undefined) {
+      const limiter = createCallerRateLimiter(config.auth.rateLimit, { redis: idempotency.redis, logger, clock });
+      callInterceptors.push(createRateLimitInterceptor(limiter, logger));
+    }
+
+    const server = await startupStep(`listen on HOST=${config.host} PORT=${config.port}`, () =>
+      startServer(
+        { backend, idempotency: idempotency.guard, logger, clock, authenticator, callInterceptors },
+        {
+          host: config.host,
+          port: config.port,
+          tls:
+            tlsMaterial === undefined
+              ? undefined
+              : {
+                  context: tlsMaterial.current(),
+                  requestClientCertificate: config.auth.authentication.mode === "mtls",
+                  watch: (listener) => tlsMaterial.onChange(listener),
+                },
+          corsAllowedOrigins: config.corsAllowedOrigins,
+          maxRequestBytes: config.maxRequestBytes,
+          shutdownGraceMs: config.shutdownGraceMs,
+          limits: config.limits,
+        },
+      ),
+    );
+
+    return {
+      server,
+      url: server.url,
+      async reload() {
+        logger.info("reloading credentials and TLS material");
+        await Promise.all([authenticator.reload(), tlsMaterial?.reload()]);
+      },
+      async close() {
+        // The server first: close() returns once every call has finished or
+        // been cut and has returned, so the claims of cut calls are released
+        // before the idempotency store closes.
+        const report = await server.close();
+        await resources.closeAll();
+        return report;
+      },
+    };
+  } catch (error) {
+    await resources.closeAll();
+    throw error;
+  }
+}
+
+async function startupStep<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof CredentialFileError) throw new StartupError(error.message, { cause: error });
+    throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSource> {
+  const tls = config.tls;
+  if (tls === undefined) throw new Error("startTlsMaterial without TLS configured");
+  const auth = config.auth.authentication;
+  return startupStep("read the TLS material", () =>
+    createTlsMaterialSource(
+      {
+        certFile: tls.certFile,
+        keyFile: tls.keyFile,
+        clientCaFile: auth.mode === "mtls" ? auth.clientCaFile : undefined,
+        reloadIntervalMs: config.auth.reloadIntervalMs,
+      },
+      logger,
+    ),
+  );
+}
+
+/** The AWS SDK is loaded only when BACKEND=aws, so start-up on the fake stays fast. */
+function createBackend(config: Config, logger: Logger, clock: Clock): Promise<PermissionBackend> {
+  return startupStep(`start the ${config.backend} backend`, async () => {
+    if (config.backend === "aws") {
+      const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
+      return createAwsBackend({ ...config.aws, logger, clock });
+    }
+    const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
+    const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);
+    return createFakeBackend({
+      ...(seed === undefined ? {} : { seed }),
+      clock,
+      faults: {
+        latencyMs: config.fake.latencyMs,
+        errorRate: config.fake.errorRate,
+        ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
+      },
+    });
+  });
+}
