@@ -174,7 +174,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   };
 }
 
-/** One RESP PING over a fresh socket; true when the server answers +PONG. */
+/** One RESP PING over a fresh socket; true when the server answers +PONG (or, with requirepass, NOAUTH: it is up). */
 export async function pingOk(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
@@ -188,7 +188,7 @@ export async function pingOk(host: string, port: number, timeoutMs = 1_000): Pro
     socket.once("connect", () => socket.write("PING\r\n"));
     socket.on("data", (chunk) => {
       reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"));
     });
   });
 }
