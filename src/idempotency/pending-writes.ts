@@ -3,6 +3,7 @@
 // the store answers or the lease it protects is over (after that the record
 // frees itself). Each is tracked, so shutdown can wait for them before it
 // closes the store: a call cut by shutdown then leaves no claim behind.
+import { setMaxListeners } from "node:events";
 import type { Clock } from "../clock.js";
 import { backoffDelayMs, pause } from "./backoff.js";
 
@@ -32,6 +33,8 @@ const WRITE_BACKOFF = { minMs: 100, maxMs: 1_000 } as const;
 export function createPendingWrites(clock: Clock): PendingWrites {
   const pending = new Set<Promise<unknown>>();
   const closing = new AbortController();
+  // Every pending retry waits on it: many at once during an outage is normal.
+  setMaxListeners(0, closing.signal);
 
   const track = (work: Promise<unknown>): void => {
     const tracked = work.then(
