@@ -29,7 +29,7 @@ export interface Idempotency {
   readonly store: IdempotencyStore;
   /** The ioredis client, to share (e.g. with a rate limiter); undefined with the memory store. */
   readonly redis: Redis | Cluster | undefined;
-  /** Memory: always ready. Redis: connected, and PING (every master, for a Cluster) answers within the command timeout. */
+  /** Memory: always ready. Redis: connected, and PING answers within the command timeout (a Cluster: and its state is ok). */
   checkReady(signal?: AbortSignal): Promise<Readiness>;
   /**
    * Waits (at most one lease) for the store writes of calls that ended,

@@ -21,6 +21,8 @@ export type RedisClientSpec =
 const MAX_RECONNECT_DELAY_MS = 2_000;
 export const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), MAX_RECONNECT_DELAY_MS);
 
+const CLUSTER_SLOTS_REFRESH_MS = 2_000;
+
 export function redisClientSpec(config: RedisConfig): RedisClientSpec {
   const credentials = {
     ...(config.username === undefined ? {} : { username: config.username }),
@@ -73,6 +75,15 @@ export function redisClientSpec(config: RedisConfig): RedisClientSpec {
           enableOfflineQueue: false,
           lazyConnect: false,
           clusterRetryStrategy: reconnectDelay,
+          // CLUSTERDOWN (a dead master with cluster-require-full-coverage
+          // yes) and a closed node connection fail at once instead of being
+          // retried for up to 16 x 100 ms: past the guard's store timeout a
+          // retried claim could only land late, for an attempt that gave up.
+          retryDelayOnClusterDown: 0,
+          retryDelayOnFailover: 0,
+          // Without those retries nothing else asks for the slots again, so
+          // a promoted replica is found by a periodic refresh.
+          slotsRefreshInterval: CLUSTER_SLOTS_REFRESH_MS,
           slotsRefreshTimeout: config.connectTimeoutMs,
           redisOptions: { ...failFast, ...tls },
         },

@@ -34,7 +34,7 @@ export async function createRedisIdempotency(
     redis: client,
     checkReady: async (signal) => {
       try {
-        await pingEveryMaster(client, config.redis.commandTimeoutMs, signal);
+        await pingRedis(client, config.redis.commandTimeoutMs, signal);
         return { ready: true };
       } catch (error) {
         return { ready: false, detail: `Redis ${target}: ${redactedError(error, secrets).message}` };
@@ -51,21 +51,30 @@ export async function createRedisIdempotency(
   };
 }
 
-/** Rejects unless the client is connected and every master answers PING within `timeoutMs`. */
-async function pingEveryMaster(client: Redis | Cluster, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Rejects unless the client is connected and Redis answers PING within
+ * `timeoutMs`. A Cluster must also call itself ok (a dead master with
+ * cluster-require-full-coverage yes fails every slot); with it set to no,
+ * the other masters still serve their slots, so one answering is enough.
+ */
+async function pingRedis(client: Redis | Cluster, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   if (client.status !== "ready") throw new Error(`not connected (${client.status})`);
-  const nodes = client.isCluster ? (client as Cluster).nodes("master") : [client as Redis];
-  if (nodes.length === 0) throw new Error("no master known");
-  const checks: Promise<unknown>[] = nodes.map((node) => node.ping());
-  if (client.isCluster) {
-    // A dead master fails every slot when cluster-require-full-coverage is yes.
-    checks.push(
-      (client as Cluster).cluster("INFO").then((info) => {
-        if (!String(info).includes("cluster_state:ok")) throw new Error("cluster_state is not ok");
-      }),
-    );
+  if (!client.isCluster) {
+    await bounded((client as Redis).ping(), timeoutMs, signal);
+    return;
   }
-  await bounded(Promise.all(checks), timeoutMs, signal);
+  const masters = (client as Cluster).nodes("master");
+  if (masters.length === 0) throw new Error("no master known");
+  const stateOf = async (node: Redis): Promise<void> => {
+    await node.ping();
+    const info = String(await node.cluster("INFO"));
+    if (!info.includes("cluster_state:ok")) throw new Error("cluster_state is not ok");
+  };
+  try {
+    await bounded(Promise.any(masters.map(stateOf)), timeoutMs, signal);
+  } catch (error) {
+    throw error instanceof AggregateError ? (error.errors[0] ?? error) : error;
+  }
 }
 
 async function bounded<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {

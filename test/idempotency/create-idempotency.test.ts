@@ -65,6 +65,14 @@ describe("redisClientSpec", () => {
     assert.equal(options.sentinelTLS, undefined);
   });
 
+  test("cluster: CLUSTERDOWN and a dead node fail at once (no retries past the store timeout); slots refresh every 2 s", () => {
+    const spec = redisClientSpec(redisConfig(shapes[2]![1]));
+    assert.ok(spec.shape === "cluster");
+    assert.equal(spec.options.retryDelayOnClusterDown, 0);
+    assert.equal(spec.options.retryDelayOnFailover, 0);
+    assert.equal(spec.options.slotsRefreshInterval, 2_000);
+  });
+
   test("cluster with REDIS_TLS=true: TLS to every node", () => {
     assert.deepEqual(nodeOptions({ ...shapes[2]![1], REDIS_TLS: "true" }).tls, {});
     assert.equal(nodeOptions(shapes[2]![1]).tls, undefined);
