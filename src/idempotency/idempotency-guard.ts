@@ -31,13 +31,13 @@ import {
   idempotencyMismatchError,
   idempotencyWaitCancelledError,
 } from "./guard-errors.js";
-import { startLeaseHeartbeat } from "./lease-heartbeat.js";
-import type { LeaseHeartbeat } from "./lease-heartbeat.js";
+import { createOwnerships } from "./ownership.js";
+import type { Ownership } from "./ownership.js";
 import { createPendingWrites } from "./pending-writes.js";
 import { idempotencyRecordKey } from "./record-key.js";
 import { createStoreCalls } from "./store-calls.js";
 import { IdempotencyRecordCorruptError } from "./store.js";
-import type { ClaimResult, FencedWriteResult, IdempotencyOutcome, IdempotencyRecord, IdempotencyStore } from "./store.js";
+import type { ClaimResult, IdempotencyOutcome, IdempotencyRecord, IdempotencyStore } from "./store.js";
 import { errorFromStored, storedErrorOf } from "./stored-error.js";
 
 /** The response header that marks an answer as a replay. */
@@ -119,20 +119,6 @@ interface Attempt<I extends DescMessage, O extends DescMessage> {
   outcome: IdempotencyOutcomeKind | undefined;
 }
 
-/** A claim this process holds: local duplicates wait for `done` instead of asking the store. */
-interface LocalOwner {
-  readonly fingerprint: string;
-  readonly done: Promise<void>;
-}
-
-interface Ownership {
-  readonly heartbeat: LeaseHeartbeat;
-  /** Writes the record's end; the first try is awaited, later ones go on in the background. */
-  finish(operation: FinalWrite, write: () => Promise<FencedWriteResult>): Promise<void>;
-}
-
-type FinalWrite = "complete" | "release" | "abandon";
-
 export function createIdempotencyGuard(options: IdempotencyGuardOptions): SettlingIdempotencyGuard {
   const { store, clock, logger, ttlMs, leaseMs, maxWaitMs } = options;
   const renewIntervalMs = options.renewIntervalMs ?? leaseMs / 3;
@@ -146,8 +132,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     observer: options.observer,
   });
   const writes = createPendingWrites(clock);
-  const localOwners = new Map<string, LocalOwner>();
-  const heartbeats = new Set<LeaseHeartbeat>();
+  const ownerships = createOwnerships({ store, storeCalls, writes, clock, logger, leaseMs, renewIntervalMs, ttlMs });
 
   const report = (kind: IdempotencyOutcomeKind): void => {
     try {
@@ -253,7 +238,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
       const left = attempt.waitUntil - clock.now();
       if (left <= 0) throw waitSpent(attempt, leaseLeftMs, storeError);
       // An owner in this process says when it is done: no need to ask before.
-      const local = localOwners.get(attempt.key);
+      const local = ownerships.local(attempt.key);
       await waitAtMost(attempt, local === undefined ? Math.min(backoffDelayMs(poll, polls), left) : left, local?.done);
       let record: IdempotencyRecord | undefined;
       try {
@@ -274,68 +259,6 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
       if (record.leaseRemainingMs <= 0) return undefined;
       leaseLeftMs = record.leaseRemainingMs;
     }
-  };
-
-  const logFinalWrite = (rpc: string, key: string, operation: FinalWrite, result: FencedWriteResult | undefined) => {
-    if (result === undefined || result === "applied") return;
-    if (operation === "complete") logger.warn("idempotency outcome not recorded: the claim was lost", { rpc, key, result });
-    else logger.debug(`idempotency ${operation} found the claim gone`, { rpc, key, result });
-  };
-
-  /** Holds the claim: heartbeat, and a local entry that same-process duplicates wait on. */
-  const holdOwnership = (attempt: Attempt<DescMessage, DescMessage>, owner: string, grantedAt: number): Ownership => {
-    const { key, fingerprint } = attempt;
-    const { rpc } = attempt.call;
-    const heartbeat = startLeaseHeartbeat({
-      renew: () => storeCalls.call("renew", () => store.renew({ key, owner, fingerprint, leaseMs, ttlMs })),
-      clock,
-      leaseMs,
-      intervalMs: renewIntervalMs,
-      grantedAt,
-      onLost: (reason, error) =>
-        logger.warn("idempotency lease lost; stopping the call", { rpc, key, reason, ...(error === undefined ? {} : { error: describe(error) }) }),
-      onRestored: () => logger.warn("idempotency record vanished from the store while its call ran; written again", { rpc, key }),
-    });
-    heartbeats.add(heartbeat);
-    let markDone: () => void = () => {};
-    const local: LocalOwner = { fingerprint, done: new Promise<void>((resolve) => (markDone = resolve)) };
-    localOwners.set(key, local);
-    writes.track(local.done);
-    const end = (): void => {
-      heartbeat.stop();
-      heartbeats.delete(heartbeat);
-      if (localOwners.get(key) === local) localOwners.delete(key);
-      markDone();
-    };
-    return {
-      heartbeat,
-      async finish(operation, write) {
-        const once = () => storeCalls.call(operation, write);
-        try {
-          logFinalWrite(rpc, key, operation, await once());
-          end();
-          return;
-        } catch (error) {
-          const what = operation === "complete" ? "outcome not recorded yet" : `${operation} failed`;
-          logger.warn(`idempotency ${what}; retrying in the background`, { rpc, key, error: describe(error) });
-        }
-        // Later tries do not hold up the caller; the heartbeat keeps the
-        // lease meanwhile, and they stop when it is lost or a lease has passed.
-        const giveUpAt = clock.now() + leaseMs;
-        const until = () => (heartbeat.lost.aborted ? 0 : giveUpAt);
-        void writes
-          .retry(
-            once,
-            until,
-            (error) => logger.warn(`idempotency ${operation} gave up; the claim expires with its lease`, { rpc, key, error: describe(error) }),
-            1,
-          )
-          .then((result) => {
-            logFinalWrite(rpc, key, operation, result);
-            end();
-          });
-      },
-    };
   };
 
   /** Ends a failed call's claim: stored, released, or kept for a takeover. Returns what the caller gets. */
@@ -378,7 +301,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     if (afterTakeover) {
       logger.info("idempotency lease expired or abandoned; taking over", { rpc: call.rpc, key, previousOwner: claim.previousOwner });
     }
-    const ownership = holdOwnership(attempt, owner, claim.grantedAt);
+    const ownership = ownerships.hold({ rpc: call.rpc, key, fingerprint, owner, grantedAt: claim.grantedAt });
     const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat.lost, afterTakeover);
     let response: MessageShape<O>;
     try {
@@ -401,7 +324,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
   ): Promise<MessageShape<O>> => {
     let waited = false;
     for (let tries = 0; ; tries += 1) {
-      const local = localOwners.get(attempt.key);
+      const local = ownerships.local(attempt.key);
       if (local !== undefined && local.fingerprint === attempt.fingerprint) {
         // The owner runs in this process: wait for it without asking the store.
         waited = true;
@@ -469,7 +392,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
 
     async settle(timeoutMs: number): Promise<number> {
       const pending = await writes.settle(timeoutMs);
-      for (const heartbeat of heartbeats) heartbeat.cut("the idempotency store is closing");
+      ownerships.cutAll("the idempotency store is closing");
       return pending;
     },
   };
