@@ -36,7 +36,7 @@ import type { Ownership } from "./ownership.js";
 import { createPendingWrites } from "./pending-writes.js";
 import { idempotencyRecordKey } from "./record-key.js";
 import { createStoreCalls } from "./store-calls.js";
-import { IdempotencyRecordCorruptError } from "./store.js";
+import { IdempotencyRecordCorruptError, isIdempotencyRecordCorruptError } from "./store.js";
 import type { ClaimResult, IdempotencyOutcome, IdempotencyRecord, IdempotencyStore } from "./store.js";
 import { errorFromStored, storedErrorOf } from "./stored-error.js";
 
@@ -169,7 +169,9 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     try {
       return await storeCalls.call("claim", () => store.claim(input), attempt.call.context);
     } catch (error) {
-      releaseLostClaim(attempt.key, owner);
+      // A corrupt record is an answer: nothing was written. Anything else
+      // (a timeout above all) may have claimed without telling us.
+      if (!isIdempotencyRecordCorruptError(error)) releaseLostClaim(attempt.key, owner);
       throw error;
     }
   };
