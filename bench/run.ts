@@ -25,7 +25,7 @@ const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 16);
 type Variant = "no token" | "fresh token" | "replayed token";
 const variants: Variant[] = ["no token", "fresh token", "replayed token"];
 
-const limits = { ttlMs: 60_000, leaseMs: 30_000, maxWaitMs: 5_000 };
+const limits = { ttlMs: 60_000, leaseMs: 5_000, maxExecutionMs: 30_000, maxWaitMs: 5_000, pollMinMs: 25, pollMaxMs: 1_000 };
 
 async function measureStore(label: string, config: IdempotencyConfig): Promise<void> {
   const backend = createFakeBackend();

@@ -1,13 +1,14 @@
 // Idempotency settings from the environment: which store, how to reach
 // Redis (standalone, Sentinel or Cluster: one shape, by configuration only),
-// and the TTL, lease and wait bounds. Pure: main.ts passes its env in.
+// the TTL, the lease and execution bounds, and how duplicates wait. Pure:
+// main.ts passes its env in.
 import { ConfigError, readBoolean, readEnum, readHostPorts, readInteger, readString } from "../config-values.js";
 import type { Env } from "../config-values.js";
 import { redactCredentials } from "./redact-credentials.js";
 
 // main.ts builds the guard from this module's config in one import.
 export { createIdempotency } from "./create-idempotency.js";
-export type { Idempotency, IdempotencyDeps } from "./create-idempotency.js";
+export type { Idempotency, IdempotencyDeps, Readiness } from "./create-idempotency.js";
 
 export interface HostPort {
   readonly host: string;
@@ -35,10 +36,15 @@ export interface RedisConfig {
 interface IdempotencyLimits {
   /** Lifetime of a completed record. */
   readonly ttlMs: number;
-  /** Upper bound of an owner's lease. */
+  /** A claim's lease, renewed every third of it while the call runs. */
   readonly leaseMs: number;
+  /** Longest the owner's backend call may run (within the caller's deadline). */
+  readonly maxExecutionMs: number;
   /** Longest an in-flight duplicate waits for the owner's outcome. */
   readonly maxWaitMs: number;
+  /** Polls of an owner on another replica: first delay and cap (doubling, with jitter). */
+  readonly pollMinMs: number;
+  readonly pollMaxMs: number;
 }
 
 export type IdempotencyConfig =
@@ -131,15 +137,35 @@ export const IDEMPOTENCY_ENV_HELP: readonly EnvHelp[] = [
   },
   {
     name: "IDEMPOTENCY_LEASE_SECONDS",
+    accepted: "1..3600 (redis: at least 3 x REDIS_COMMAND_TIMEOUT_MS)",
+    default: "5",
+    description:
+      "Lease of a running call's token, renewed every third of it while the call runs; a crashed replica's tokens are free again within it.",
+  },
+  {
+    name: "IDEMPOTENCY_MAX_EXECUTION_SECONDS",
     accepted: "1..3600",
     default: "30",
-    description: "Upper bound of how long a running call holds its token before a retry may take it over.",
+    description: "Longest a call with a token may run (within its own deadline); then it is cut, and a retry runs it again.",
   },
   {
     name: "IDEMPOTENCY_MAX_WAIT_MS",
     accepted: "0..300000",
     default: "5000",
     description: "How long a duplicate of a running call waits for its outcome (within its own deadline).",
+  },
+  {
+    name: "IDEMPOTENCY_POLL_MIN_MS",
+    accepted: "1..10000",
+    default: "25",
+    description:
+      "First delay before a duplicate polls for the outcome of a call running on another replica; it doubles, with jitter, up to IDEMPOTENCY_POLL_MAX_MS. Duplicates on the same replica are woken without polling.",
+  },
+  {
+    name: "IDEMPOTENCY_POLL_MAX_MS",
+    accepted: "1..60000 (>= IDEMPOTENCY_POLL_MIN_MS)",
+    default: "1000",
+    description: "Longest delay between two such polls.",
   },
 ];
 
@@ -156,14 +182,21 @@ const REDIS_VARIABLES = [
   "REDIS_CONNECT_TIMEOUT_MS",
 ] as const;
 
+/** A renewal (every third of the lease) must fit at least one Redis command timeout. */
+const LEASE_COMMAND_TIMEOUTS = 3;
+
 const SHAPE_VARIABLES = ["REDIS_URL", "REDIS_SENTINELS", "REDIS_CLUSTER_NODES"] as const;
 
 export function parseIdempotencyConfig(env: Env): IdempotencyConfig {
   const store = readEnum(env, "IDEMPOTENCY_STORE", ["memory", "redis"] as const, "memory");
+  const pollMinMs = readInteger(env, "IDEMPOTENCY_POLL_MIN_MS", 1, 10_000, 25);
   const limits: IdempotencyLimits = {
     ttlMs: readInteger(env, "IDEMPOTENCY_TTL_SECONDS", 1, 2_592_000, 86_400) * 1000,
-    leaseMs: readInteger(env, "IDEMPOTENCY_LEASE_SECONDS", 1, 3_600, 30) * 1000,
+    leaseMs: readInteger(env, "IDEMPOTENCY_LEASE_SECONDS", 1, 3_600, 5) * 1000,
+    maxExecutionMs: readInteger(env, "IDEMPOTENCY_MAX_EXECUTION_SECONDS", 1, 3_600, 30) * 1000,
     maxWaitMs: readInteger(env, "IDEMPOTENCY_MAX_WAIT_MS", 0, 300_000, 5_000),
+    pollMinMs,
+    pollMaxMs: readInteger(env, "IDEMPOTENCY_POLL_MAX_MS", pollMinMs, 60_000, Math.max(pollMinMs, 1_000)),
   };
   if (store === "memory") {
     return {
@@ -172,7 +205,16 @@ export function parseIdempotencyConfig(env: Env): IdempotencyConfig {
       ignoredRedisVariables: REDIS_VARIABLES.filter((name) => readString(env, name) !== undefined),
     };
   }
-  return { ...limits, store, redis: parseRedisConfig(env) };
+  const redis = parseRedisConfig(env);
+  const shortestLeaseMs = LEASE_COMMAND_TIMEOUTS * redis.commandTimeoutMs;
+  if (limits.leaseMs < shortestLeaseMs) {
+    throw new ConfigError(
+      "IDEMPOTENCY_LEASE_SECONDS",
+      `at least ${LEASE_COMMAND_TIMEOUTS} x REDIS_COMMAND_TIMEOUT_MS (${shortestLeaseMs} ms), so a renewal fits in a third of the lease`,
+      String(limits.leaseMs / 1000),
+    );
+  }
+  return { ...limits, store, redis };
 }
 
 function parseRedisConfig(env: Env): RedisConfig {

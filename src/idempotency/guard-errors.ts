@@ -9,6 +9,7 @@ export const IdempotencyErrorReason = {
   parameterMismatch: "IDEMPOTENT_PARAMETER_MISMATCH",
   requestInFlight: "IDEMPOTENCY_REQUEST_IN_FLIGHT",
   storeUnavailable: "IDEMPOTENCY_STORE_UNAVAILABLE",
+  leaseLost: "IDEMPOTENCY_LEASE_LOST",
   // The same reasons src/errors.ts gives a cancelled or timed-out backend call.
   cancelled: "CANCELLED",
   deadlineExceeded: "DEADLINE_EXCEEDED",
@@ -62,5 +63,20 @@ export function idempotencyDeadlineExceededError(): ConnectError {
     "the deadline passed before the idempotency check finished; nothing was executed",
     IdempotencyErrorReason.deadlineExceeded,
     [],
+  );
+}
+
+/**
+ * The owner's lease could not be renewed (the store did not answer in time,
+ * or another call took the token over), so its backend call was stopped. It
+ * may or may not have taken effect: the retry takes the token over and the
+ * backend reconciles with the actual state.
+ */
+export function idempotencyLeaseLostError(retryAfterMs: number): ConnectError {
+  return gatewayError(
+    Code.Unavailable,
+    "the call was stopped because its idempotency lease could not be renewed; retry with the same token",
+    IdempotencyErrorReason.leaseLost,
+    [retryInfo(retryAfterMs)],
   );
 }

@@ -34,12 +34,39 @@ export interface IdempotencyGuard {
    * is already mapped for the wire.
    *
    * `execute` must pass `options` to the backend instead of the caller's own:
-   * they end the call when the claim's lease runs out (signal aborted with a
-   * TimeoutError, deadline = min(caller's deadline, lease end)). A call that
-   * outlived its lease could run alongside a duplicate that took over.
+   * their signal also ends the call when its execution budget runs out or
+   * its lease can no longer be renewed (aborted with a TimeoutError), their
+   * deadline is min(caller's deadline, the budget's end), and
+   * `afterTakeover` says that an earlier attempt with this token may have
+   * reached AWS. A call that outlived its lease could run alongside a
+   * duplicate that took over.
    */
   run<I extends DescMessage, O extends DescMessage>(
     call: IdempotentCall<I, O>,
     execute: (options: CallOptions) => Promise<MessageShape<O>>,
   ): Promise<MessageShape<O>>;
+}
+
+/**
+ * How one guarded call was decided, reported once per call that reached the
+ * store: "claimed" / "reclaimed" (it executed; reclaimed = took over an
+ * earlier attempt's token), "replayed" (a stored outcome, at once), "waited"
+ * (a stored outcome, after waiting for the owner), "mismatch", "in_flight"
+ * (gave up waiting: ABORTED, or the caller's deadline or cancellation while
+ * waiting), "store_error" (failed closed: nothing executed).
+ */
+export type IdempotencyOutcomeKind =
+  | "claimed"
+  | "reclaimed"
+  | "replayed"
+  | "mismatch"
+  | "waited"
+  | "in_flight"
+  | "store_error";
+
+/** Hooks for metrics. Both are called synchronously and must not throw. */
+export interface IdempotencyObserver {
+  onOutcome?(kind: IdempotencyOutcomeKind): void;
+  /** Every store call the guard makes: claim, renew, complete, release, abandon, read. */
+  onStoreCommand?(operation: string, ms: number, failed: boolean): void;
 }

@@ -8,6 +8,7 @@ import type { Clock } from "../clock.js";
 import { decodeOutcome, encodeOutcome } from "./outcome-codec.js";
 import { IdempotencyRecordCorruptError } from "./store.js";
 import type {
+  AbandonInput,
   ClaimInput,
   ClaimResult,
   CompleteInput,
@@ -15,6 +16,8 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
   ReleaseInput,
+  RenewInput,
+  RenewResult,
 } from "./store.js";
 
 export interface MemoryIdempotencyEntry {
@@ -146,8 +149,8 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       const { leaseUntil } = record;
       if (leaseUntil > now) return { kind: "in_flight", leaseRemainingMs: leaseUntil - now };
       // The lease ran out: the takeover is decided and written in this one
-      // synchronous step, on the record just read (Powertools #5714 wrote
-      // blindly over whatever was there by then).
+      // synchronous step, on the record just read, never blindly over
+      // whatever is there by then.
       save(input.key, { ...fresh, leaseUntil: now + input.leaseMs }, keyExpiresAt);
       return { kind: "reclaimed", previousOwner: record.owner };
     },
@@ -156,14 +159,11 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       const now = clock.now();
       const record = load(input.key, now);
       if (record === undefined) return "missing";
-      if (record.state === "completed") return "already_completed";
-      if (record.owner !== input.owner) return "not_owner";
-      if (record.fingerprint !== input.fingerprint) {
-        throw new IdempotencyRecordCorruptError(input.key, "fingerprint changed under the same owner");
-      }
-      // The fingerprint stays on the completed record (Powertools #5705 lost
-      // it, so a later retry with other parameters replayed instead of
-      // failing with a mismatch).
+      const refused = notOwnedBy(input.key, record, input.owner, input.fingerprint);
+      if (refused !== undefined) return refused;
+      // The fingerprint stays on the completed record: without it a later
+      // retry with other parameters would replay instead of failing with a
+      // mismatch.
       save(
         input.key,
         { fingerprint: record.fingerprint, owner: record.owner, state: "completed", outcome: encodeOutcome(input.outcome) },
@@ -172,12 +172,40 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       return "applied";
     },
 
+    async renew(input: RenewInput): Promise<RenewResult> {
+      const now = clock.now();
+      const record = load(input.key, now);
+      const keyExpiresAt = now + Math.max(input.ttlMs, input.leaseMs);
+      const held = { fingerprint: input.fingerprint, owner: input.owner, state: "in_progress" as const };
+      if (record === undefined) {
+        makeRoom(now);
+        save(input.key, { ...held, leaseUntil: now + input.leaseMs }, keyExpiresAt);
+        return "restored";
+      }
+      const refused = notOwnedBy(input.key, record, input.owner, input.fingerprint);
+      if (refused !== undefined) return refused;
+      save(input.key, { ...held, leaseUntil: now + input.leaseMs }, keyExpiresAt);
+      return "renewed";
+    },
+
     async release(input: ReleaseInput): Promise<FencedWriteResult> {
       const record = load(input.key, clock.now());
       if (record === undefined) return "missing";
-      if (record.state === "completed") return "already_completed";
-      if (record.owner !== input.owner) return "not_owner";
+      const refused = notOwnedBy(input.key, record, input.owner);
+      if (refused !== undefined) return refused;
       entries.delete(input.key);
+      return "applied";
+    },
+
+    async abandon(input: AbandonInput): Promise<FencedWriteResult> {
+      const now = clock.now();
+      const record = load(input.key, now);
+      if (record === undefined) return "missing";
+      const refused = notOwnedBy(input.key, record, input.owner);
+      if (refused !== undefined) return refused;
+      // Set in place: the entry keeps its position among the oldest writes.
+      const entry = entries.get(input.key);
+      if (entry !== undefined) entries.set(input.key, { ...entry, encoded: JSON.stringify({ ...record, leaseUntil: now }) });
       return "applied";
     },
 
@@ -194,6 +222,25 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
   };
 }
 
+/**
+ * The fence of every write by an owner: why `owner` may not write `record`,
+ * or undefined when it may. A completed record is never written again; the
+ * same owner with another fingerprint is damage, never guessed around.
+ */
+function notOwnedBy(
+  key: string,
+  record: RecordFields,
+  owner: string,
+  fingerprint?: string,
+): "already_completed" | "not_owner" | undefined {
+  if (record.state === "completed") return "already_completed";
+  if (record.owner !== owner) return "not_owner";
+  if (fingerprint !== undefined && record.fingerprint !== fingerprint) {
+    throw new IdempotencyRecordCorruptError(key, "fingerprint changed under the same owner");
+  }
+  return undefined;
+}
+
 function parseFields(key: string, encoded: string): RecordFields {
   let parsed: unknown;
   try {
@@ -208,8 +255,8 @@ function parseFields(key: string, encoded: string): RecordFields {
     throw new IdempotencyRecordCorruptError(key, "record has no fingerprint or owner");
   }
   if (state === "in_progress") {
-    // Without a lease it is corrupt, not an orphan (Powertools #5678 took
-    // such a record over and ran the call twice).
+    // Without a lease it is corrupt, not an orphan: taking it over could
+    // run a call that is still running a second time.
     if (typeof leaseUntil !== "number" || !Number.isFinite(leaseUntil)) {
       throw new IdempotencyRecordCorruptError(key, "in-progress record has no lease expiry");
     }

@@ -22,8 +22,8 @@ local function corrupt_reason()
   if kind ~= 'hash' then return 'record is a ' .. kind .. ', not a hash' end
   if not rec.fp or rec.fp == '' or not rec.owner or rec.owner == '' then return 'record has no fingerprint or owner' end
   if rec.state == 'in_progress' then
-    -- Without a lease it is corrupt, not an orphan (Powertools #5678 took
-    -- such a record over and ran the call twice).
+    -- Without a lease it is corrupt, not an orphan: taking it over could
+    -- run a call that is still running a second time.
     if not rec.lease_until then return 'in-progress record has no lease expiry' end
   elseif rec.state == 'completed' then
     if not rec.outcome then return 'completed record has no outcome' end
@@ -32,6 +32,20 @@ local function corrupt_reason()
   end
   return nil
 end
+`;
+
+/**
+ * The fence of every write by an owner, after LOAD_RECORD with `owner` set
+ * (and `fp` for writes that carry the fingerprint): a missing, completed or
+ * someone else's record is refused before anything is written.
+ */
+const FENCE = `
+if kind == 'none' then return {'missing'} end
+local bad = corrupt_reason()
+if bad then return {'corrupt', bad} end
+if rec.state == 'completed' then return {'already_completed'} end
+if rec.owner ~= owner then return {'not_owner'} end
+if fp and rec.fp ~= fp then return {'corrupt', 'fingerprint changed under the same owner'} end
 `;
 
 /**
@@ -57,8 +71,8 @@ if rec.state == 'completed' then return {'replay', rec.outcome} end
 -- already ours, so the caller must not wait on itself.
 if rec.owner == owner then return {'claimed'} end
 if rec.lease_until > now then return {'in_flight', rec.lease_until - now} end
--- Takeover of an expired lease, decided on the record as it is now
--- (Powertools #5714 overwrote with an unconditional SET).
+-- Takeover of an expired lease, decided and written on the record as it is
+-- now, never by an unconditional SET over whatever is there.
 redis.call('HSET', key, 'owner', owner, 'lease_until', lease_until)
 redis.call('PEXPIRE', key, key_ttl_ms)
 return {'reclaimed', rec.owner}
@@ -70,14 +84,8 @@ return {'reclaimed', rec.owner}
  */
 export const COMPLETE_SCRIPT = `${LOAD_RECORD}
 local owner, fp, outcome, ttl_ms = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-if kind == 'none' then return {'missing'} end
-local bad = corrupt_reason()
-if bad then return {'corrupt', bad} end
-if rec.state == 'completed' then return {'already_completed'} end
-if rec.owner ~= owner then return {'not_owner'} end
-if rec.fp ~= fp then return {'corrupt', 'fingerprint changed under the same owner'} end
--- fp is left in place: the completed record keeps its fingerprint
--- (Powertools #5705 dropped it, so a changed retry replayed).
+${FENCE}-- fp is left in place: the completed record keeps its fingerprint, so a
+-- retry with other parameters is a mismatch, never a replay.
 redis.call('HSET', key, 'state', 'completed', 'outcome', outcome)
 redis.call('HDEL', key, 'lease_until')
 redis.call('PEXPIRE', key, ttl_ms)
@@ -89,13 +97,40 @@ return {'applied'}
  * Replies: {applied} {missing} {not_owner} {already_completed} {corrupt, reason}.
  */
 export const RELEASE_SCRIPT = `${LOAD_RECORD}
-local owner = ARGV[1]
-if kind == 'none' then return {'missing'} end
-local bad = corrupt_reason()
-if bad then return {'corrupt', bad} end
-if rec.state == 'completed' then return {'already_completed'} end
-if rec.owner ~= owner then return {'not_owner'} end
-redis.call('DEL', key)
+local owner, fp = ARGV[1], nil
+${FENCE}redis.call('DEL', key)
+return {'applied'}
+`;
+
+/**
+ * ARGV: owner, fingerprint, lease ms, key TTL ms.
+ * Replies: {renewed} {restored} {not_owner} {already_completed} {corrupt, reason}.
+ */
+export const RENEW_SCRIPT = `${LOAD_RECORD}
+local owner, fp = ARGV[1], ARGV[2]
+local lease_ms, key_ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease_until = string.format('%.0f', now + lease_ms)
+if kind == 'none' then
+  -- The record is gone while its owner still runs (a restart without
+  -- persistence): hold the token again, or a duplicate would run alongside.
+  redis.call('HSET', key, 'fp', fp, 'owner', owner, 'state', 'in_progress', 'lease_until', lease_until)
+  redis.call('PEXPIRE', key, key_ttl_ms)
+  return {'restored'}
+end
+${FENCE}
+redis.call('HSET', key, 'lease_until', lease_until)
+redis.call('PEXPIRE', key, key_ttl_ms)
+return {'renewed'}
+`;
+
+/**
+ * ARGV: owner.
+ * Replies: {applied} {missing} {not_owner} {already_completed} {corrupt, reason}.
+ */
+export const ABANDON_SCRIPT = `${LOAD_RECORD}
+local owner, fp = ARGV[1], nil
+${FENCE}-- The lease ends now; the record stays, so the next claim is a takeover.
+redis.call('HSET', key, 'lease_until', string.format('%.0f', now))
 return {'applied'}
 `;
 
@@ -110,3 +145,13 @@ if bad then return {'corrupt', bad} end
 if rec.state == 'completed' then return {'completed', rec.fp, rec.owner, rec.outcome} end
 return {'in_progress', rec.fp, rec.owner, math.max(0, rec.lease_until - now)}
 `;
+
+/** Every script, for loading them onto each node ahead of use. */
+export const IDEMPOTENCY_SCRIPTS: readonly string[] = [
+  CLAIM_SCRIPT,
+  RENEW_SCRIPT,
+  COMPLETE_SCRIPT,
+  RELEASE_SCRIPT,
+  ABANDON_SCRIPT,
+  READ_SCRIPT,
+];

@@ -1,14 +1,24 @@
 // The Redis IdempotencyStore on ioredis. Every operation is one Lua script on
 // the record's single key (see redis-scripts.ts), so it works the same on a
 // standalone server, behind Sentinel and on a Cluster, where the key's hash
-// tag picks the slot. Scripts are sent by SHA and loaded on NOSCRIPT, which
-// also covers a failover to a replica that never saw them.
+// tag picks the slot. Scripts are sent by SHA: redis-script-preload.ts loads
+// them on every (re)connect, and a node that still lacks one (a failover to
+// a replica, SCRIPT FLUSH) answers NOSCRIPT at once, so the EVAL that
+// follows fits in the same store timeout as the command itself.
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { decodeOutcome, encodeOutcome } from "./outcome-codec.js";
-import { CLAIM_SCRIPT, COMPLETE_SCRIPT, READ_SCRIPT, RELEASE_SCRIPT } from "./redis-scripts.js";
+import {
+  ABANDON_SCRIPT,
+  CLAIM_SCRIPT,
+  COMPLETE_SCRIPT,
+  READ_SCRIPT,
+  RELEASE_SCRIPT,
+  RENEW_SCRIPT,
+} from "./redis-scripts.js";
 import { IdempotencyRecordCorruptError } from "./store.js";
 import type {
+  AbandonInput,
   ClaimInput,
   ClaimResult,
   CompleteInput,
@@ -16,27 +26,37 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
   ReleaseInput,
+  RenewInput,
+  RenewResult,
 } from "./store.js";
 
 /** What the store needs of a client; both `Redis` and `Cluster` fit. */
 export type RedisScriptClient = Pick<Redis, "eval" | "evalsha">;
 
-/** Nothing to configure yet: TTL and lease come with each call. */
-export type RedisIdempotencyStoreOptions = Record<string, never>;
-
-interface LoadedScript {
+export interface LoadedScript {
   readonly source: string;
   readonly sha: string;
 }
 
-export function createRedisIdempotencyStore(
-  redis: RedisScriptClient,
-  _options: RedisIdempotencyStoreOptions = {},
-): IdempotencyStore {
-  const claimScript = loadScript(CLAIM_SCRIPT);
-  const completeScript = loadScript(COMPLETE_SCRIPT);
-  const releaseScript = loadScript(RELEASE_SCRIPT);
-  const readScript = loadScript(READ_SCRIPT);
+export function scriptOf(source: string): LoadedScript {
+  return { source, sha: createHash("sha1").update(source, "utf8").digest("hex") };
+}
+
+/** Lease and key TTL in whole ms: the record lives at least as long as its lease. */
+function leaseArgs(input: { readonly leaseMs: number; readonly ttlMs: number }): [number, number] {
+  return [Math.ceil(input.leaseMs), Math.ceil(Math.max(input.ttlMs, input.leaseMs))];
+}
+
+const FENCED_WRITE_RESULTS: ReadonlySet<string> = new Set(["applied", "missing", "not_owner", "already_completed"]);
+const RENEW_RESULTS: ReadonlySet<string> = new Set(["renewed", "restored", "not_owner", "already_completed"]);
+
+export function createRedisIdempotencyStore(redis: RedisScriptClient): IdempotencyStore {
+  const claimScript = scriptOf(CLAIM_SCRIPT);
+  const renewScript = scriptOf(RENEW_SCRIPT);
+  const completeScript = scriptOf(COMPLETE_SCRIPT);
+  const releaseScript = scriptOf(RELEASE_SCRIPT);
+  const abandonScript = scriptOf(ABANDON_SCRIPT);
+  const readScript = scriptOf(READ_SCRIPT);
 
   const run = async (script: LoadedScript, key: string, args: readonly (string | number)[]): Promise<string[]> => {
     let reply: unknown;
@@ -57,23 +77,16 @@ export function createRedisIdempotencyStore(
     return fields;
   };
 
-  const fencedWrite = (key: string, reply: string[]): FencedWriteResult => {
+  /** The first reply field, when it is one of `allowed`. */
+  const resultOf = <T extends string>(key: string, reply: string[], allowed: ReadonlySet<string>): T => {
     const [result] = reply;
-    if (result === "applied" || result === "missing" || result === "not_owner" || result === "already_completed") {
-      return result;
-    }
+    if (result !== undefined && allowed.has(result)) return result as T;
     throw new IdempotencyRecordCorruptError(key, `unexpected script reply ${String(result)}`);
   };
 
   return {
     async claim(input: ClaimInput): Promise<ClaimResult> {
-      const keyTtlMs = Math.max(input.ttlMs, input.leaseMs);
-      const reply = await run(claimScript, input.key, [
-        input.fingerprint,
-        input.owner,
-        Math.ceil(input.leaseMs),
-        Math.ceil(keyTtlMs),
-      ]);
+      const reply = await run(claimScript, input.key, [input.fingerprint, input.owner, ...leaseArgs(input)]);
       const [result, value] = reply;
       switch (result) {
         case "claimed":
@@ -91,6 +104,11 @@ export function createRedisIdempotencyStore(
       }
     },
 
+    async renew(input: RenewInput): Promise<RenewResult> {
+      const reply = await run(renewScript, input.key, [input.owner, input.fingerprint, ...leaseArgs(input)]);
+      return resultOf<RenewResult>(input.key, reply, RENEW_RESULTS);
+    },
+
     async complete(input: CompleteInput): Promise<FencedWriteResult> {
       const reply = await run(completeScript, input.key, [
         input.owner,
@@ -98,11 +116,15 @@ export function createRedisIdempotencyStore(
         encodeOutcome(input.outcome),
         Math.ceil(input.ttlMs),
       ]);
-      return fencedWrite(input.key, reply);
+      return resultOf<FencedWriteResult>(input.key, reply, FENCED_WRITE_RESULTS);
     },
 
     async release(input: ReleaseInput): Promise<FencedWriteResult> {
-      return fencedWrite(input.key, await run(releaseScript, input.key, [input.owner]));
+      return resultOf(input.key, await run(releaseScript, input.key, [input.owner]), FENCED_WRITE_RESULTS);
+    },
+
+    async abandon(input: AbandonInput): Promise<FencedWriteResult> {
+      return resultOf(input.key, await run(abandonScript, input.key, [input.owner]), FENCED_WRITE_RESULTS);
     },
 
     async read(key: string): Promise<IdempotencyRecord | undefined> {
@@ -116,8 +138,4 @@ export function createRedisIdempotencyStore(
       throw new IdempotencyRecordCorruptError(key, `unexpected script reply ${String(state)}`);
     },
   };
-}
-
-function loadScript(source: string): LoadedScript {
-  return { source, sha: createHash("sha1").update(source, "utf8").digest("hex") };
 }

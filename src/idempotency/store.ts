@@ -82,6 +82,28 @@ export interface ReleaseInput {
   readonly owner: string;
 }
 
+/** Gives the record up without forgetting it: see IdempotencyStore.abandon. */
+export type AbandonInput = ReleaseInput;
+
+export interface RenewInput {
+  readonly key: string;
+  readonly owner: string;
+  /** The claimed fingerprint: a record the store lost is restored with it. */
+  readonly fingerprint: string;
+  /** The new lease, counted from now (the store's now). */
+  readonly leaseMs: number;
+  /** How long the record lives at most, as in ClaimInput. */
+  readonly ttlMs: number;
+}
+
+/**
+ * "renewed": the lease now ends leaseMs from now. "restored": the store had
+ * no record (a Redis restarted without persistence) and now holds this
+ * owner's again, so no duplicate starts while the call runs. Anything else
+ * means the caller is no longer the owner and must stop.
+ */
+export type RenewResult = "renewed" | "restored" | "not_owner" | "already_completed";
+
 /**
  * The result of a fenced write. Anything but "applied" means nothing was
  * written: the record is gone, belongs to someone else, or is already
@@ -91,8 +113,18 @@ export type FencedWriteResult = "applied" | "missing" | "not_owner" | "already_c
 
 export interface IdempotencyStore {
   claim(input: ClaimInput): Promise<ClaimResult>;
+  /** The owner's heartbeat: extends its lease while its call runs. */
+  renew(input: RenewInput): Promise<RenewResult>;
   complete(input: CompleteInput): Promise<FencedWriteResult>;
+  /** Forgets the claim: the next claim of the token is a new one ("claimed"). */
   release(input: ReleaseInput): Promise<FencedWriteResult>;
+  /**
+   * Ends the owner's lease now but keeps the record in progress: used when
+   * the call may have taken effect without the owner knowing its outcome.
+   * The next claim of the token is then a takeover ("reclaimed"), which tells
+   * the backend to reconcile with the actual state before it answers.
+   */
+  abandon(input: AbandonInput): Promise<FencedWriteResult>;
   /** For an in-flight waiter to poll; undefined when there is no record. */
   read(key: string): Promise<IdempotencyRecord | undefined>;
 }

@@ -4,12 +4,15 @@ import { ConfigError } from "../../src/config-values.js";
 import { IDEMPOTENCY_ENV_HELP, parseIdempotencyConfig } from "../../src/idempotency/config.js";
 
 describe("parseIdempotencyConfig", () => {
-  test("defaults: memory store, 24 h TTL, 30 s lease, 5 s wait", () => {
+  test("defaults: memory store, 24 h TTL, 5 s lease, 30 s execution, 5 s wait, polls 25 ms..1 s", () => {
     assert.deepEqual(parseIdempotencyConfig({}), {
       store: "memory",
       ttlMs: 86_400_000,
-      leaseMs: 30_000,
+      leaseMs: 5_000,
+      maxExecutionMs: 30_000,
       maxWaitMs: 5_000,
+      pollMinMs: 25,
+      pollMaxMs: 1_000,
       ignoredRedisVariables: [],
     });
   });
@@ -27,13 +30,19 @@ describe("parseIdempotencyConfig", () => {
       REDIS_COMMAND_TIMEOUT_MS: "250",
       IDEMPOTENCY_TTL_SECONDS: "3600",
       IDEMPOTENCY_LEASE_SECONDS: "10",
+      IDEMPOTENCY_MAX_EXECUTION_SECONDS: "60",
       IDEMPOTENCY_MAX_WAIT_MS: "0",
+      IDEMPOTENCY_POLL_MIN_MS: "10",
+      IDEMPOTENCY_POLL_MAX_MS: "500",
     });
     assert.deepEqual(standalone, {
       store: "redis",
       ttlMs: 3_600_000,
       leaseMs: 10_000,
+      maxExecutionMs: 60_000,
       maxWaitMs: 0,
+      pollMinMs: 10,
+      pollMaxMs: 500,
       redis: {
         connection: { shape: "standalone", url: "rediss://user:secret@redis.internal:6380/2" },
         username: undefined,
@@ -91,6 +100,13 @@ describe("parseIdempotencyConfig", () => {
     ["a TTL of 0", { IDEMPOTENCY_TTL_SECONDS: "0" }, /IDEMPOTENCY_TTL_SECONDS/],
     ["a lease that is no number", { IDEMPOTENCY_LEASE_SECONDS: "30s" }, /IDEMPOTENCY_LEASE_SECONDS/],
     ["a negative wait", { IDEMPOTENCY_MAX_WAIT_MS: "-1" }, /IDEMPOTENCY_MAX_WAIT_MS/],
+    ["an execution bound of 0", { IDEMPOTENCY_MAX_EXECUTION_SECONDS: "0" }, /IDEMPOTENCY_MAX_EXECUTION_SECONDS/],
+    ["a poll cap below the first poll", { IDEMPOTENCY_POLL_MIN_MS: "200", IDEMPOTENCY_POLL_MAX_MS: "100" }, /IDEMPOTENCY_POLL_MAX_MS.*from 200/],
+    [
+      "a lease too short for three Redis command timeouts",
+      { IDEMPOTENCY_STORE: "redis", REDIS_URL: "redis://a", IDEMPOTENCY_LEASE_SECONDS: "1", REDIS_COMMAND_TIMEOUT_MS: "500" },
+      /IDEMPOTENCY_LEASE_SECONDS="1".*at least 3 x REDIS_COMMAND_TIMEOUT_MS \(1500 ms\)/,
+    ],
     [
       "a command timeout out of range",
       { IDEMPOTENCY_STORE: "redis", REDIS_URL: "redis://a", REDIS_COMMAND_TIMEOUT_MS: "0" },
@@ -134,7 +150,10 @@ describe("parseIdempotencyConfig", () => {
       "REDIS_CONNECT_TIMEOUT_MS",
       "IDEMPOTENCY_TTL_SECONDS",
       "IDEMPOTENCY_LEASE_SECONDS",
+      "IDEMPOTENCY_MAX_EXECUTION_SECONDS",
       "IDEMPOTENCY_MAX_WAIT_MS",
+      "IDEMPOTENCY_POLL_MIN_MS",
+      "IDEMPOTENCY_POLL_MAX_MS",
     ]) {
       assert.ok(names.includes(name), name);
     }

@@ -4,154 +4,35 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { durationMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
-import type { HandlerContext } from "@connectrpc/connect";
-import { ErrorInfoSchema, ResourceInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import {
-  DeleteRamPermissionRequestSchema,
-  DeleteRamPermissionResponseSchema,
-  PermissionService,
-} from "../../gen/permission/v1/permission_pb.js";
+import type { MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema, ResourceInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { DeleteRamPermissionRequestSchema, DeleteRamPermissionResponseSchema, PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import type { CallOptions } from "../../src/backend/backend.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
-import { systemClock } from "../../src/clock.js";
 import { toConnectError } from "../../src/errors.js";
-import type { IdempotentCall } from "../../src/idempotency/guard.js";
-import { createIdempotencyGuard, REPLAYED_HEADER } from "../../src/idempotency/idempotency-guard.js";
-import type { IdempotencyGuardOptions } from "../../src/idempotency/idempotency-guard.js";
-import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
-import type { MemoryIdempotencyEntry } from "../../src/idempotency/memory-store.js";
+import { REPLAYED_HEADER } from "../../src/idempotency/idempotency-guard.js";
 import { requestFingerprint } from "../../src/idempotency/fingerprint.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
-import type { IdempotencyStore } from "../../src/idempotency/store.js";
 import { silentLogger } from "../../src/logger.js";
-import type { LogFields, Logger } from "../../src/logger.js";
 import { parseDeleteRamPermissionRequest } from "../../src/validation.js";
+import {
+  assertGatewayError,
+  callOf,
+  cleanUpGuards,
+  counted,
+  deleteCall,
+  deleteRequest,
+  deleteResponse,
+  deleteSpec,
+  recordKey,
+  setup,
+  storeWith,
+} from "./guard-harness.js";
+import type { DeleteIn, DeleteOut } from "./guard-harness.js";
 import { mutatingRequests, variantsChangingOneField } from "./requests.js";
-import type { MutatingRequest } from "./requests.js";
 
-interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly fields?: LogFields | undefined;
-}
-
-function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
-function setup(overrides: Partial<IdempotencyGuardOptions> = {}) {
-  const logger = recordingLogger();
-  const entries = new Map<string, MemoryIdempotencyEntry>();
-  const store = overrides.store ?? createMemoryIdempotencyStore({ clock: systemClock, entries });
-  const guard = createIdempotencyGuard({
-    store,
-    clock: systemClock,
-    logger,
-    ttlMs: 86_400_000,
-    leaseMs: 30_000,
-    maxWaitMs: 2_000,
-    pollIntervalMs: 10,
-    ...overrides,
-  });
-  return { guard, store, logger, entries };
-}
-
-// Contexts with a timeout hold a deadline timer; end them after each test.
-const openContexts: ReturnType<typeof createHandlerContext>[] = [];
-afterEach(() => {
-  for (const context of openContexts.splice(0)) context.abort();
-});
-
-interface ContextOptions {
-  callerId?: string;
-  timeoutMs?: number;
-  /** Aborting it is the caller going away. */
-  signal?: AbortSignal;
-}
-
-function contextFor(method: MutatingRequest["method"], options: ContextOptions = {}): HandlerContext {
-  const context = createHandlerContext({
-    service: PermissionService,
-    method,
-    protocolName: "connect",
-    requestMethod: "POST",
-    url: `http://127.0.0.1/${PermissionService.typeName}/${method.name}`,
-    requestHeader: options.callerId === undefined ? {} : { "x-caller-id": options.callerId },
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(options.signal === undefined ? {} : { requestSignal: options.signal }),
-  });
-  openContexts.push(context);
-  return context;
-}
-
-function callOf<I extends DescMessage, O extends DescMessage>(
-  spec: MutatingRequest,
-  request: MessageShape<I>,
-  options: ContextOptions & { token?: string } = {},
-): IdempotentCall<I, O> {
-  return {
-    rpc: `${PermissionService.typeName}/${spec.method.name}`,
-    token: options.token ?? "token-1",
-    requestSchema: spec.schema as I,
-    request,
-    tokenField: spec.tokenField,
-    responseSchema: spec.responseSchema as O,
-    context: contextFor(spec.method, options),
-  };
-}
-
-const deleteSpec = mutatingRequests.find((r) => r.name === "DeleteRamPermission") as MutatingRequest;
-const deleteRequest = create(DeleteRamPermissionRequestSchema, {
-  permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/demo-permission",
-  clientToken: "token-1",
-});
-const deleteResponse = create(DeleteRamPermissionResponseSchema, { returnValue: true, clientToken: "token-1", permissionStatus: 3 });
-type DeleteIn = typeof DeleteRamPermissionRequestSchema;
-type DeleteOut = typeof DeleteRamPermissionResponseSchema;
-
-function deleteCall(options: ContextOptions & { token?: string } = {}) {
-  return callOf<DeleteIn, DeleteOut>(deleteSpec, deleteRequest, options);
-}
-
-/** An execute that counts its runs and answers with `answer` (a response, or an error to throw). */
-function counted<T>(answer: () => Promise<T>) {
-  let runs = 0;
-  return {
-    runs: () => runs,
-    execute: async () => {
-      runs += 1;
-      return answer();
-    },
-  };
-}
-
-function errorInfoOf(error: unknown) {
-  assert.ok(error instanceof ConnectError, `expected a ConnectError, got ${String(error)}`);
-  const infos = error.findDetails(ErrorInfoSchema);
-  assert.equal(infos.length, 1, "exactly one ErrorInfo");
-  return infos[0]!;
-}
-
-function assertGatewayError(error: unknown, code: Code, reason: string, withRetryInfo: boolean): true {
-  assert.ok(error instanceof ConnectError);
-  assert.equal(error.code, code, error.message);
-  const info = errorInfoOf(error);
-  assert.equal(info.reason, reason);
-  assert.equal(info.domain, "permission-gateway");
-  const retry = error.findDetails(RetryInfoSchema);
-  if (withRetryInfo) {
-    assert.equal(retry.length, 1);
-    assert.ok(retry[0]?.retryDelay !== undefined && durationMs(retry[0].retryDelay) > 0);
-  } else {
-    assert.equal(retry.length, 0);
-  }
-  return true;
-}
+afterEach(cleanUpGuards);
 
 describe("idempotency guard", () => {
   test("the first call executes; an identical retry replays the same response with the replay header", async () => {
@@ -342,36 +223,23 @@ describe("idempotency guard", () => {
     assert.equal(backend.runs(), 1);
   });
 
-  test("the lease follows the caller's deadline (plus the margin), capped by leaseMs", async () => {
-    const { guard, store } = setup({ leaseMs: 30_000, leaseMarginMs: 1_000 });
+  test("the claim's lease is leaseMs, whatever the caller's deadline", async () => {
+    const { guard, store } = setup({ leaseMs: 2_000 });
     let finish: (value: MessageShape<DeleteOut>) => void = () => {};
-    const running = guard.run(deleteCall({ timeoutMs: 2_000 }), () => new Promise((resolve) => (finish = resolve)));
+    const running = guard.run(deleteCall({ timeoutMs: 600_000 }), () => new Promise((resolve) => (finish = resolve)));
     await new Promise((resolve) => setImmediate(resolve));
-    const key = idempotencyRecordKey({ callerId: "anonymous", rpc: deleteCall().rpc, token: "token-1" });
-    const record = await store.read(key);
-    assert.equal(record?.state, "in_progress");
-    assert.ok(record.leaseRemainingMs <= 3_000 && record.leaseRemainingMs > 1_000, `lease ${record.leaseRemainingMs}`);
+    const record = await store.read(recordKey());
+    assert.ok(record?.state === "in_progress" && record.leaseRemainingMs <= 2_000 && record.leaseRemainingMs > 0, "one lease");
     finish(deleteResponse);
     await running;
-
-    const long = setup({ leaseMs: 5_000, leaseMarginMs: 0 });
-    const running2 = long.guard.run(deleteCall({ timeoutMs: 600_000 }), () => new Promise((resolve) => (finish = resolve)));
-    await new Promise((resolve) => setImmediate(resolve));
-    const capped = await long.store.read(key);
-    assert.ok(capped?.state === "in_progress" && capped.leaseRemainingMs <= 5_000, "capped by leaseMs");
-    finish(deleteResponse);
-    await running2;
   });
 
   test("a failing store fails closed with UNAVAILABLE before execute", async () => {
-    const broken: IdempotencyStore = {
+    const broken = storeWith({
       claim: async () => {
         throw new Error("connect ECONNREFUSED 127.0.0.1:6390");
       },
-      complete: async () => "applied",
-      release: async () => "applied",
-      read: async () => undefined,
-    };
+    });
     const { guard, logger } = setup({ store: broken });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
@@ -383,15 +251,13 @@ describe("idempotency guard", () => {
 
   test("a slow store fails closed with UNAVAILABLE after storeTimeoutMs", async () => {
     const released: string[] = [];
-    const hanging: IdempotencyStore = {
+    const hanging = storeWith({
       claim: () => new Promise(() => {}),
-      complete: async () => "applied",
       release: async ({ owner }) => {
         released.push(owner);
         return "missing";
       },
-      read: async () => undefined,
-    };
+    });
     const { guard } = setup({ store: hanging, storeTimeoutMs: 100 });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
@@ -403,8 +269,7 @@ describe("idempotency guard", () => {
 
   test("a corrupt record fails closed with UNAVAILABLE and is logged as an error", async () => {
     const { guard, entries, logger } = setup();
-    const key = idempotencyRecordKey({ callerId: "anonymous", rpc: deleteCall().rpc, token: "token-1" });
-    entries.set(key, { encoded: "{garbage", expiresAt: Date.now() + 60_000 });
+    entries.set(recordKey(), { encoded: "{garbage", expiresAt: Date.now() + 60_000 });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
       assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
@@ -414,15 +279,11 @@ describe("idempotency guard", () => {
   });
 
   test("if only the final write fails, the caller still gets the success and a warning is logged", async () => {
-    const memory = createMemoryIdempotencyStore({ clock: systemClock });
-    const flaky: IdempotencyStore = {
-      claim: (input) => memory.claim(input),
+    const flaky = storeWith({
       complete: async () => {
         throw new Error("Connection is closed.");
       },
-      release: (input) => memory.release(input),
-      read: (key) => memory.read(key),
-    };
+    });
     const { guard, logger } = setup({ store: flaky });
     const backend = counted(async () => deleteResponse);
     assert.deepEqual(await guard.run(deleteCall(), backend.execute), deleteResponse);
@@ -440,11 +301,10 @@ describe("idempotency guard", () => {
     assert.equal(backend.runs(), 1);
   });
 
-  test("the owner's backend call ends with its lease, so a duplicate never runs alongside it", async () => {
-    // Lease 1 s (+ 2 s margin), caller deadline 10 s, backend 4 s. Bounded
-    // only by the deadline, the owner's call outlived its lease: a duplicate
-    // took over at 3 s and the backend ran the call twice.
-    const { guard } = setup({ leaseMs: 1_000, maxWaitMs: 10_000 });
+  test("the owner's backend call ends at maxExecutionMs, so a duplicate never runs alongside it", async () => {
+    // Execution bound 1 s, caller deadline 10 s, backend 4 s: the owner is
+    // cut at 1 s, and only then does the waiting duplicate run the call.
+    const { guard } = setup({ leaseMs: 1_000, maxExecutionMs: 1_000, maxWaitMs: 10_000 });
     const backend = createFakeBackend();
     const { permission } = parseDeleteRamPermissionRequest(deleteRequest);
     let running = 0;
@@ -482,8 +342,8 @@ describe("idempotency guard", () => {
     }
   });
 
-  test("execute gets the caller's signal and a deadline no later than the caller's or the lease's", async () => {
-    const { guard } = setup({ leaseMs: 30_000, leaseMarginMs: 1_000 });
+  test("execute gets the caller's signal and a deadline no later than the caller's or maxExecutionMs", async () => {
+    const { guard } = setup({ maxExecutionMs: 30_000 });
     const seen: CallOptions[] = [];
     const record = async (options: CallOptions) => {
       seen.push(options);
@@ -496,19 +356,15 @@ describe("idempotency guard", () => {
     const [withDeadline, withoutDeadline] = seen;
     assert.ok(withDeadline?.deadline !== undefined && withoutDeadline?.deadline !== undefined, "execute got a deadline");
     assert.ok(withDeadline.deadline > before && withDeadline.deadline <= Date.now() + 5_000, "the caller's deadline");
-    assert.ok(withoutDeadline.deadline > before && withoutDeadline.deadline <= Date.now() + 30_000, "the lease's end");
+    assert.ok(withoutDeadline.deadline > before && withoutDeadline.deadline <= Date.now() + 30_000, "maxExecutionMs");
+    assert.equal(withDeadline.afterTakeover, false, "a fresh claim is no takeover");
     assert.equal(withDeadline.signal.aborted, false);
     controller.abort();
     assert.equal(withDeadline.signal.aborted, true, "the caller cancelling reaches the backend");
   });
 
   test("store calls are bounded by the caller's deadline, not only by storeTimeoutMs", async () => {
-    const hanging: IdempotencyStore = {
-      claim: () => new Promise(() => {}),
-      complete: async () => "applied",
-      release: async () => "missing",
-      read: async () => undefined,
-    };
+    const hanging = storeWith({ claim: () => new Promise(() => {}) });
     const { guard, logger } = setup({ store: hanging, storeTimeoutMs: 10_000 });
     const backend = counted(async () => deleteResponse);
     const started = Date.now();
@@ -522,19 +378,17 @@ describe("idempotency guard", () => {
 
   test("a duplicate whose wait budget is spent answers ABORTED instead of claiming again", async () => {
     let claims = 0;
-    const store: IdempotencyStore = {
+    const store = storeWith({
       claim: async () => {
         claims += 1;
         return claims === 1 ? { kind: "in_flight", leaseRemainingMs: 5_000 } : { kind: "claimed" };
       },
-      complete: async () => "applied",
-      release: async () => "applied",
       // The owner's release is seen only after the 100 ms wait budget.
       read: async () => {
         await sleep(200);
         return undefined;
       },
-    };
+    });
     const { guard } = setup({ store, maxWaitMs: 100 });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
@@ -559,7 +413,7 @@ describe("idempotency guard", () => {
 
   test("a stored response whose bytes do not decode fails closed with UNAVAILABLE, never INTERNAL", async () => {
     const { guard, store, logger } = setup();
-    const key = idempotencyRecordKey({ callerId: "anonymous", rpc: deleteCall().rpc, token: "token-1" });
+    const key = recordKey();
     const fingerprint = requestFingerprint(DeleteRamPermissionRequestSchema, deleteRequest, "clientToken");
     await store.claim({ key, fingerprint, owner: "o", leaseMs: 1_000, ttlMs: 60_000 });
     // Field 2 (client_token) announces 16 bytes and carries one.

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { TestContext } from "node:test";
 import { Cluster } from "ioredis";
-import { createRedisClient } from "../../src/idempotency/create-idempotency.js";
+import { createRedisClient } from "../../src/idempotency/redis-client.js";
 import { idempotencyRecordKey, idempotencyScopeHash } from "../../src/idempotency/record-key.js";
 import { createRedisIdempotencyStore } from "../../src/idempotency/redis-store.js";
 import { silentLogger } from "../../src/logger.js";

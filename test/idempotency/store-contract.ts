@@ -66,6 +66,10 @@ function claimInput(key: string, fingerprint: string, owner: string, leaseMs = L
   return { key, fingerprint, owner, leaseMs, ttlMs };
 }
 
+function renewInput(key: string, fingerprint: string, owner: string, leaseMs: number) {
+  return { key, fingerprint, owner, leaseMs, ttlMs: DAY_MS };
+}
+
 export function describeIdempotencyStoreContract(adapter: string, setup: StoreHarnessFactory): void {
   describe(`IdempotencyStore contract: ${adapter}`, () => {
     test("a new token is claimed, and the record shows owner, fingerprint and a live lease", async (t) => {
@@ -91,6 +95,7 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       assert.equal(await h.store.read(key), undefined, "a refused write must not create a record");
     });
 
+    // Powertools #5705 dropped the fingerprint on completion, so a changed retry replayed.
     test("a completed record replays its response and keeps its fingerprint", async (t) => {
       const h = await setup(t);
       if (h === undefined) return;
@@ -165,6 +170,7 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       assert.equal(results.filter((r) => r.kind === "in_flight").length, 19);
     });
 
+    // Powertools #5714 took such a record over with an unconditional SET.
     test("an expired lease is reclaimed by the next claimer; the old owner is fenced out", async (t) => {
       const h = await setup(t);
       if (h === undefined) return;
@@ -284,6 +290,95 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       assert.equal((await h.store.read(key))?.state, "in_progress");
     });
 
+    test("renew by the owner extends its lease past the original one: no takeover meanwhile", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      await h.store.claim(claimInput(key, "fp-1", "owner-a", SHORT_MS));
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "renewed");
+      await h.elapse(WAIT_OUT_SHORT_MS);
+      const record = await h.store.read(key);
+      assert.ok(record?.state === "in_progress" && record.leaseRemainingMs > SHORT_MS, "the lease was extended");
+      assert.equal((await h.store.claim(claimInput(key, "fp-1", "owner-b"))).kind, "in_flight");
+      const outcome = responseOutcome("kept");
+      assert.equal(await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), "applied");
+    });
+
+    test("renew by its owner after the lease ran out, with nobody taking over, keeps the token", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      await h.store.claim(claimInput(key, "fp-1", "owner-a", SHORT_MS));
+      await h.elapse(WAIT_OUT_SHORT_MS);
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "renewed");
+      assert.equal((await h.store.claim(claimInput(key, "fp-1", "owner-b"))).kind, "in_flight");
+    });
+
+    test("renew by anyone but the owner changes nothing: not_owner, already_completed", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      await h.store.claim(claimInput(key, "fp-1", "owner-a", SHORT_MS));
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-b", LONG_MS)), "not_owner");
+      await h.elapse(WAIT_OUT_SHORT_MS);
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "reclaimed", previousOwner: "owner-a" });
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "not_owner", "the old owner is fenced out");
+      const outcome = responseOutcome("b");
+      await h.store.complete({ key, owner: "owner-b", fingerprint: "fp-1", outcome, ttlMs: DAY_MS });
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-b", LONG_MS)), "already_completed");
+      assert.deepEqual(await h.store.read(key), { state: "completed", fingerprint: "fp-1", owner: "owner-b", outcome });
+    });
+
+    test("renew of a record the store lost restores it for its owner, so a duplicate waits", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "restored");
+      const record = await h.store.read(key);
+      assert.ok(record?.state === "in_progress" && record.owner === "owner-a" && record.fingerprint === "fp-1");
+      assert.equal((await h.store.claim(claimInput(key, "fp-1", "owner-b"))).kind, "in_flight");
+      assert.equal((await h.store.claim(claimInput(key, "fp-2", "owner-b"))).kind, "mismatch");
+    });
+
+    test("renew with another fingerprint under the same owner is refused as corrupt", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      await h.store.claim(claimInput(key, "fp-1", "owner-a"));
+      await assert.rejects(h.store.renew(renewInput(key, "fp-2", "owner-a", LONG_MS)), IdempotencyRecordCorruptError);
+    });
+
+    test("abandon ends the lease but keeps the record: the next claim is a takeover", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      await h.store.claim(claimInput(key, "fp-1", "owner-a", LONG_MS));
+      assert.equal(await h.store.abandon({ key, owner: "owner-b" }), "not_owner");
+      const before = await h.store.read(key);
+      assert.ok(before?.state === "in_progress" && before.leaseRemainingMs > 0, "someone else's abandon changes nothing");
+      assert.equal(await h.store.abandon({ key, owner: "owner-a" }), "applied");
+      const record = await h.store.read(key);
+      assert.ok(record?.state === "in_progress" && record.owner === "owner-a", "still in progress, still owner-a's");
+      assert.equal(record.leaseRemainingMs, 0);
+      // Its fingerprint still guards the token.
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), { kind: "mismatch", state: "in_progress" });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "reclaimed", previousOwner: "owner-a" });
+      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "not_owner");
+    });
+
+    test("abandon of a missing or completed record changes nothing", async (t) => {
+      const h = await setup(t);
+      if (h === undefined) return;
+      const key = freshKey();
+      assert.equal(await h.store.abandon({ key, owner: "owner-a" }), "missing");
+      assert.equal(await h.store.read(key), undefined, "a refused abandon must not create a record");
+      await h.store.claim(claimInput(key, "fp-1", "owner-a"));
+      const outcome = responseOutcome("done");
+      await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS });
+      assert.equal(await h.store.abandon({ key, owner: "owner-a" }), "already_completed");
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "replay", outcome });
+    });
+
     const corruptions: readonly Corruption[] = [
       "not-a-record",
       "unknown-state",
@@ -304,6 +399,8 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
           const outcome = responseOutcome("x");
           await assert.rejects(h.store.complete({ key, owner: "owner-b", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), isCorrupt);
           await assert.rejects(h.store.release({ key, owner: "owner-b" }), isCorrupt);
+          await assert.rejects(h.store.abandon({ key, owner: "owner-b" }), isCorrupt);
+          await assert.rejects(h.store.renew(renewInput(key, "fp-1", "owner-b", LONG_MS)), isCorrupt);
         }
         // Still corrupt afterwards: nothing took it over or repaired it.
         await assert.rejects(h.store.claim(claimInput(key, "fp-1", "owner-c")), isCorrupt);

@@ -11,7 +11,7 @@ import type { Cluster, Redis } from "ioredis";
 import { createAuthenticationInterceptor } from "../../src/auth/authentication-interceptor.js";
 import type { RateLimitConfig } from "../../src/auth/config.js";
 import { createNoAuthenticator } from "../../src/auth/none/none-authenticator.js";
-import { createRedisClient } from "../../src/idempotency/create-idempotency.js";
+import { createRedisClient } from "../../src/idempotency/redis-client.js";
 import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { createCallerRateLimiter, createRateLimitInterceptor } from "../../src/limits/rate-limit.js";

@@ -24,7 +24,7 @@ export function redisClusterTools(): { server: string; cli: string } | undefined
   return server === undefined || cli === undefined ? undefined : { server, cli };
 }
 
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, extraArgs: readonly string[] = []): Promise<RedisCluster> {
   const tools = redisClusterTools();
   if (tools === undefined) throw new Error("redis-server and redis-cli must be on PATH");
   const servers: RedisServer[] = [];
@@ -42,6 +42,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
             "--cluster-config-file", "nodes.conf",
             "--cluster-node-timeout", "2000",
             "--cluster-port", String(busPort),
+            ...extraArgs,
           ],
         }),
       );

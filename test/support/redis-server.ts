@@ -23,6 +23,8 @@ export interface RedisServer {
   readonly dir: string;
   /** Whether the process is running right now. */
   running(): boolean;
+  /** Sends `signal` to the running process (SIGSTOP/SIGCONT to stall it, for example). */
+  kill(signal: NodeJS.Signals): void;
   /** Stops the process (SIGTERM, then SIGKILL); the port and dir are kept. */
   stop(): Promise<void>;
   /** Starts it again on the same port (data is gone: persistence is off). */
@@ -150,6 +152,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
       else proc.once("exit", () => resolve());
     });
     proc.kill("SIGTERM");
+    proc.kill("SIGCONT"); // a test may have left it stopped
     const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
     if (!killed) {
       proc.kill("SIGKILL");
@@ -165,6 +168,10 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
     url: `redis://${LOOPBACK}:${port}`,
     dir,
     running: () => child !== undefined,
+    kill(signal) {
+      if (child === undefined) throw new Error(`redis-server on port ${port} is not running`);
+      child.kill(signal);
+    },
     stop,
     start,
     async close() {
@@ -174,7 +181,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   };
 }
 
-/** One RESP PING over a fresh socket; true when the server answers +PONG. */
+/** One RESP PING over a fresh socket; true when the server answers +PONG (or, with requirepass, NOAUTH: it is up). */
 export async function pingOk(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
@@ -188,7 +195,7 @@ export async function pingOk(host: string, port: number, timeoutMs = 1_000): Pro
     socket.once("connect", () => socket.write("PING\r\n"));
     socket.on("data", (chunk) => {
       reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"));
     });
   });
 }

@@ -1,0 +1,102 @@
+// The owner's heartbeat. A claim's lease is short, so a crashed owner's
+// token is free again within one lease; a live owner renews it every
+// interval while its call runs and until its final write is done. The lease
+// is known to last until the send time of the last renewal that succeeded
+// plus the lease (the store counts from when it receives the renewal, which
+// is no earlier). One interval before that point, with no renewal through,
+// the lease is given up and `lost` is aborted: the backend call stops while
+// the store still holds the token for it, so a duplicate can never take over
+// a call that is still running.
+import type { Clock } from "../clock.js";
+import { backoffDelayMs, pause } from "./backoff.js";
+import type { RenewResult } from "./store.js";
+
+export interface LeaseHeartbeat {
+  /** Aborted, with a TimeoutError reason the backends read as a deadline, once the lease is lost. */
+  readonly lost: AbortSignal;
+  /** Epoch ms until which the lease certainly lasts (by the local clock). */
+  knownUntil(): number;
+  /** Gives the lease up now, as if a renewal had failed: the call stops. */
+  cut(reason: string): void;
+  /** Stops renewing; the lease then runs out on its own, unless written over first. */
+  stop(): void;
+}
+
+export interface LeaseHeartbeatOptions {
+  /** One renewal through the store, already bounded by the store timeout. */
+  readonly renew: () => Promise<RenewResult>;
+  readonly clock: Clock;
+  readonly leaseMs: number;
+  readonly intervalMs: number;
+  /** When the claim that granted the lease was sent. */
+  readonly grantedAt: number;
+  /** Why the lease was lost, for the log. */
+  readonly onLost: (reason: string, error?: unknown) => void;
+  /** Called when a renewal found the record gone and wrote it again. */
+  readonly onRestored: () => void;
+}
+
+/** Retries of a failed renewal, well inside one interval. */
+const RETRY_BACKOFF = { minMs: 50, maxMs: 400 } as const;
+
+export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartbeat {
+  const { clock, leaseMs, intervalMs } = options;
+  const lost = new AbortController();
+  const stopped = new AbortController();
+  let knownUntil = options.grantedAt + leaseMs;
+  let cutTimer: NodeJS.Timeout | undefined;
+
+  const lose = (reason: string, error?: unknown): void => {
+    if (lost.signal.aborted || stopped.signal.aborted) return;
+    clearTimeout(cutTimer);
+    options.onLost(reason, error);
+    lost.abort(new DOMException(`the idempotency lease was lost: ${reason}`, "TimeoutError"));
+  };
+
+  let lastError: unknown;
+  const armCut = (): void => {
+    clearTimeout(cutTimer);
+    const cutInMs = knownUntil - intervalMs - clock.now();
+    cutTimer = setTimeout(() => lose("it could not be renewed in time", lastError), Math.max(0, cutInMs));
+  };
+
+  const beat = async (): Promise<void> => {
+    let next = options.grantedAt + intervalMs;
+    let failures = 0;
+    for (;;) {
+      if (!(await pause(next - clock.now(), AbortSignal.any([stopped.signal, lost.signal])))) return;
+      const sentAt = clock.now();
+      let result: RenewResult;
+      try {
+        result = await options.renew();
+      } catch (error) {
+        lastError = error;
+        next = clock.now() + backoffDelayMs(RETRY_BACKOFF, failures);
+        failures += 1;
+        continue;
+      }
+      if (result === "not_owner" || result === "already_completed") {
+        lose(result === "not_owner" ? "another call took the token over" : "another call completed the token");
+        return;
+      }
+      if (result === "restored") options.onRestored();
+      failures = 0;
+      lastError = undefined;
+      knownUntil = sentAt + leaseMs;
+      next = sentAt + intervalMs;
+      if (!lost.signal.aborted && !stopped.signal.aborted) armCut();
+    }
+  };
+
+  armCut();
+  void beat();
+  return {
+    lost: lost.signal,
+    knownUntil: () => knownUntil,
+    cut: (reason) => lose(reason),
+    stop() {
+      clearTimeout(cutTimer);
+      stopped.abort();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// What a dead master does to a real 3-master Cluster, and what the gateway
+// answers (the README's Cluster paragraph says this). With
+// cluster-require-full-coverage yes, the default, the Cluster fails every
+// slot once it notices: every call with a token is UNAVAILABLE at once and
+// readiness is false. With no, only the dead master's slots fail; the rest
+// keep working and readiness stays true. Either way nothing runs unclaimed
+// and the gateway recovers by itself when the master returns.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { afterEach, test } from "node:test";
+import type { TestContext } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { systemClock } from "../../src/clock.js";
+import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import type { Idempotency } from "../../src/idempotency/config.js";
+import { silentLogger } from "../../src/logger.js";
+import { redisClusterTools, startRedisCluster } from "../support/redis-cluster.js";
+import type { RedisCluster } from "../support/redis-cluster.js";
+import { skipWithoutRedis } from "../support/redis-server.js";
+import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver } from "./guard-harness.js";
+
+afterEach(cleanUpGuards);
+
+const CALLS = 30;
+
+async function clusterWith(t: TestContext, fullCoverage: "yes" | "no") {
+  if (redisClusterTools() === undefined) {
+    skipWithoutRedis(t, "a Redis Cluster needs redis-server and redis-cli on PATH");
+    return undefined;
+  }
+  const cluster = await startRedisCluster(3, ["--cluster-require-full-coverage", fullCoverage]);
+  const watched = recordingObserver();
+  const config = parseIdempotencyConfig({
+    IDEMPOTENCY_STORE: "redis",
+    REDIS_CLUSTER_NODES: cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(","),
+  });
+  const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger, observer: watched.observer });
+  t.after(async () => {
+    await idempotency.close();
+    await cluster.close();
+  });
+  return { cluster, idempotency, watched };
+}
+
+/** CALLS calls with fresh tokens (spread over every slot): how each ended, and how often the backend ran. */
+async function calls(idempotency: Idempotency) {
+  let executions = 0;
+  const answers: string[] = [];
+  for (let i = 0; i < CALLS; i += 1) {
+    try {
+      await idempotency.guard.run(deleteCall({ token: randomUUID() }), async () => {
+        executions += 1;
+        return deleteResponse;
+      });
+      answers.push("ok");
+    } catch (error) {
+      const failure = ConnectError.from(error);
+      answers.push(`${failure.code} ${failure.findDetails(ErrorInfoSchema)[0]?.reason ?? ""}`);
+    }
+  }
+  const count = (answer: string) => answers.filter((a) => a === answer).length;
+  return { ok: count("ok"), unavailable: count("14 IDEMPOTENCY_STORE_UNAVAILABLE"), other: answers.length - count("ok") - count("14 IDEMPOTENCY_STORE_UNAVAILABLE"), executions };
+}
+
+async function clusterState(cluster: RedisCluster, port: number): Promise<string> {
+  return (await cluster.cli(port, "cluster", "info")).split("\n").find((line) => line.startsWith("cluster_state:"))?.trim() ?? "";
+}
+
+async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+function slowestFailedClaimMs(watched: ReturnType<typeof recordingObserver>, from: number): number {
+  const failed = watched.commands.slice(from).filter((c) => c.operation === "claim" && c.failed);
+  return Math.max(0, ...failed.map((c) => c.ms));
+}
+
+test("cluster-require-full-coverage yes (default): a dead master fails every token, at once; readiness goes false", async (t) => {
+  const setup = await clusterWith(t, "yes");
+  if (setup === undefined) return;
+  const { cluster, idempotency, watched } = setup;
+  assert.deepEqual(await calls(idempotency), { ok: CALLS, unavailable: 0, other: 0, executions: CALLS });
+  const [survivor, , victim] = cluster.servers;
+  assert.ok(survivor !== undefined && victim !== undefined);
+  await victim.stop();
+  await until("the Cluster marks itself failed", async () => (await clusterState(cluster, survivor.port)) === "cluster_state:fail");
+  const from = watched.commands.length;
+  const down = await calls(idempotency);
+  assert.deepEqual(down, { ok: 0, unavailable: CALLS, other: 0, executions: 0 }, "every slot fails, nothing runs");
+  t.diagnostic(`slowest failed claim while the Cluster was down: ${slowestFailedClaimMs(watched, from)} ms`);
+  const readiness = await idempotency.checkReady();
+  assert.equal(readiness.ready, false);
+  assert.match(readiness.detail ?? "", /cluster_state is not ok/);
+  await victim.start();
+  await until("ready again", async () => (await idempotency.checkReady()).ready);
+  await until("every token works again", async () => (await calls(idempotency)).ok === CALLS);
+});
+
+test("cluster-require-full-coverage no: a dead master fails only its slots; the rest keep working, readiness stays true", async (t) => {
+  const setup = await clusterWith(t, "no");
+  if (setup === undefined) return;
+  const { cluster, idempotency, watched } = setup;
+  const [survivor, , victim] = cluster.servers;
+  assert.ok(survivor !== undefined && victim !== undefined);
+  await victim.stop();
+  await sleep(5_000); // well past the 2 s node timeout
+  assert.equal(await clusterState(cluster, survivor.port), "cluster_state:ok");
+  const from = watched.commands.length;
+  const partial = await calls(idempotency);
+  assert.ok(partial.ok > 0 && partial.unavailable > 0, `some slots fail, the others work: ${JSON.stringify(partial)}`);
+  assert.equal(partial.other, 0, "a failure is always UNAVAILABLE IDEMPOTENCY_STORE_UNAVAILABLE");
+  assert.equal(partial.executions, partial.ok, "nothing runs without a claim");
+  t.diagnostic(`with one of three masters dead: ${JSON.stringify(partial)}; slowest failed claim ${slowestFailedClaimMs(watched, from)} ms`);
+  assert.deepEqual(await idempotency.checkReady(), { ready: true });
+  await victim.start();
+  await until("every token works again", async () => (await calls(idempotency)).ok === CALLS);
+});
