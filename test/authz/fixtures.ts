@@ -149,3 +149,15 @@ export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
   const at = (level: string) => (message: string, fields?: LogFields) => void entries.push({ level, message, fields });
   return { entries, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
+
+/** A Lambda statement as AddPermission writes it for an Alexa skill: its condition holds the event source token. */
+export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api") {
+  return {
+    Sid: "alexa",
+    Effect: "Allow",
+    Principal: { Service: "alexa-appkit.amazon.com" },
+    Action: "lambda:InvokeFunction",
+    Resource: functionArn,
+    Condition: { StringEquals: { "lambda:EventSourceToken": eventSourceToken } },
+  };
+}
