@@ -3,25 +3,16 @@
 // real file: one event per mutation attempt with every field, refused ones
 // included; none for reads unless configured; and no secret in any line.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { describe, test, type TestContext } from "node:test";
-import { Code, ConnectError, createClient, type UnaryRequest } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
-import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
-import { auditSubjectFor, tokenDigest, type AuditEvent, type AuditSubject } from "../../src/audit/event.js";
-import { createAuditInterceptor, recordAuditDetails, type AuditDescription } from "../../src/audit/interceptor.js";
-import { createAuditSink } from "../../src/audit/sink.js";
-import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
-import { createAuthorizationInterceptor } from "../../src/authz/interceptor.js";
-import { authorizationRequestFor } from "../../src/authz/request.js";
-import type { RpcName } from "../../src/authz/rpc-inputs.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { tokenDigest } from "../../src/audit/event.js";
+import { recordAuditDetails } from "../../src/audit/interceptor.js";
 import { AwsApiError } from "../../src/backend/errors.js";
-import { systemClock } from "../../src/clock.js";
 import { toConnectError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
-import { alexaStatement, DEFAULTS, parseMessage, policyDir, startTinyServer, testCallerOf, trivialService } from "../authz/fixtures.js";
+import { alexaStatement, policyDir } from "../authz/fixtures.js";
+import { startAuditedServer, type AuditedServer } from "./audited-server.js";
 
 const POLICIES = `
 @id("payments-manage")
@@ -43,67 +34,36 @@ const EVENT_SOURCE_TOKEN = "amzn1.ask.skill.event-source-secret";
 
 const removedStatement = alexaStatement(EVENT_SOURCE_TOKEN);
 
-function describeCall(req: UnaryRequest): AuditDescription {
-  const caller = { ...testCallerOf(req), authMode: req.header.get("x-test-auth-mode") ?? "none" };
-  const rpc = req.method.name as RpcName;
-  let subject: AuditSubject | undefined;
-  try {
-    subject = auditSubjectFor(rpc, parseMessage(rpc, req.message), DEFAULTS);
-  } catch {
-    subject = undefined; // the request does not validate: its event says so by its outcome
-  }
-  return { caller, subject };
-}
-
 async function setUp(t: TestContext, options: { reads?: boolean } = {}) {
-  const dir = await policyDir(t, { "p.cedar": POLICIES });
-  const logDir = await mkdtemp(join(tmpdir(), "pg-audit-"));
-  t.after(() => rm(logDir, { recursive: true, force: true }));
-  const file = join(logDir, "audit.jsonl");
-  const sink = await createAuditSink({ target: { file }, logger: silentLogger });
-  t.after(() => sink.close());
-  const authorizer = await createCedarAuthorizer({ policies: dir, logger: silentLogger });
-  const base = trivialService();
-  const impl = {
-    ...base.impl,
-    // What only the handler learns from the backend, handed to the audit trail.
-    removeLambdaPermission: (_request: unknown, context: { values: Parameters<typeof recordAuditDetails>[0] }) => {
-      recordAuditDetails(context.values, { awsRequestId: "aws-req-remove", removedStatement: JSON.stringify(removedStatement) });
-      return {};
+  const policies = await policyDir(t, { "p.cedar": POLICIES });
+  return startAuditedServer(t, {
+    policies,
+    reads: options.reads ?? false,
+    impl: {
+      // What only the handler learns from the backend, handed to the audit trail.
+      removeLambdaPermission: (_request, context) => {
+        recordAuditDetails(context.values, { awsRequestId: "aws-req-remove", removedStatement: JSON.stringify(removedStatement) });
+        return {};
+      },
+      deleteRamPermission: () => {
+        const error = new AwsApiError({
+          service: "ram",
+          code: "UnknownResourceException",
+          message: "The permission does not exist.",
+          httpStatus: 400,
+          requestId: "aws-req-delete",
+        });
+        const wire = toConnectError(error, { resourceType: "ram:permission", resourceName: "x" }, silentLogger);
+        wire.metadata.set("idempotent-replayed", "true"); // as a stored outcome replayed by the idempotency guard
+        throw wire;
+      },
+      createRamPermission: (_request, context) => {
+        context.responseHeader.set("client-token", GENERATED_TOKEN);
+        recordAuditDetails(context.values, { replayed: true });
+        return { clientToken: GENERATED_TOKEN };
+      },
     },
-    deleteRamPermission: () => {
-      const error = new AwsApiError({
-        service: "ram",
-        code: "UnknownResourceException",
-        message: "The permission does not exist.",
-        httpStatus: 400,
-        requestId: "aws-req-delete",
-      });
-      const wire = toConnectError(error, { resourceType: "ram:permission", resourceName: "x" }, silentLogger);
-      wire.metadata.set("idempotent-replayed", "true"); // as a stored outcome replayed by the idempotency guard
-      throw wire;
-    },
-    createRamPermission: (_request: unknown, context: { responseHeader: Headers; values: Parameters<typeof recordAuditDetails>[0] }) => {
-      context.responseHeader.set("client-token", GENERATED_TOKEN);
-      recordAuditDetails(context.values, { replayed: true });
-      return { clientToken: GENERATED_TOKEN };
-    },
-  };
-  const resolve = (req: UnaryRequest) => {
-    const rpc = req.method.name as RpcName;
-    return authorizationRequestFor(rpc, parseMessage(rpc, req.message), testCallerOf(req), DEFAULTS);
-  };
-  const server = await startTinyServer(t, impl, [
-    createAuditInterceptor({ sink, describe: describeCall, reads: options.reads, clock: systemClock, logger: silentLogger }),
-    createAuthorizationInterceptor({ authorizer, resolve, logger: silentLogger }),
-  ]);
-  const client = createClient(PermissionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
-  const events = async (): Promise<AuditEvent[]> =>
-    (await readFile(file, "utf8"))
-      .split("\n")
-      .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as AuditEvent);
-  return { client, events, file };
+  });
 }
 
 const headers = {
@@ -229,7 +189,7 @@ describe("audit interceptor", () => {
   });
 
   test("reads write no event unless AUDIT_READS is on", async (t) => {
-    const reads = async (client: Awaited<ReturnType<typeof setUp>>["client"]): Promise<void> => {
+    const reads = async (client: AuditedServer["client"]): Promise<void> => {
       await client.getLambdaPolicy({ functionName: "payments-api" }, { headers });
       await client.getRamPermission({ permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" }, { headers });
       await client.listRamPermissions({}, { headers });

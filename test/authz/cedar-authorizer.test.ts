@@ -14,9 +14,8 @@ import { AuthorizationEvaluationError, AuthzPolicyError, type Authorizer } from 
 import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
 import { packageRootOf, shippedSchemaFile } from "../../src/authz/cedar/schema-file.js";
 import type { Caller } from "../../src/authz/request.js";
-import type { ResourceDefaults, RpcName } from "../../src/authz/rpc-inputs.js";
 import { silentLogger } from "../../src/logger.js";
-import { DEFAULTS, NO_ACCOUNT, policyDir, requestFor } from "./fixtures.js";
+import { assertDecisions, DEFAULTS, NO_ACCOUNT, policyDir, requestFor, type DecisionCase } from "./fixtures.js";
 
 const POLICIES = `
 @id("payments-manage")
@@ -68,16 +67,7 @@ const grant = (functionName: string, principal = "s3.amazonaws.com"): JsonObject
 });
 const ramArn = (account: string, name = "subnets"): string => `arn:aws:ram:eu-west-1:${account}:permission/${name}`;
 
-interface Case {
-  readonly name: string;
-  readonly caller: Caller;
-  readonly rpc: RpcName;
-  readonly json: JsonObject;
-  readonly defaults?: ResourceDefaults;
-  /** The determining policies; [] with allowed false is the default deny. */
-  readonly allowed: boolean;
-  readonly determining: readonly string[];
-}
+type Case = DecisionCase & { readonly name: string };
 
 const cases: Case[] = [
   { name: "team adds to its function", caller: payments, rpc: "AddLambdaPermission", json: grant(paymentsFn), allowed: true, determining: ["payments-manage"] },
@@ -121,14 +111,7 @@ describe("Cedar authorizer decisions", () => {
   test("allowed and denied by RPC, account, Region, function name, RAM permission and grant", async (t) => {
     const { authorizer } = await authorizerFor(t, { "policies.cedar": POLICIES });
     assert.deepEqual(authorizer.policyIds(), ["payments-manage", "ram-admins-manage", "ram-admins-list", "alice-reads", "no-public-grants"]);
-    for (const c of cases) {
-      const decision = authorizer.authorize(requestFor(c.rpc, c.json, c.caller, c.defaults ?? DEFAULTS));
-      assert.deepEqual(
-        { allowed: decision.allowed, determining: decision.determiningPolicies, errors: decision.errors },
-        { allowed: c.allowed, determining: c.determining, errors: [] },
-        c.name,
-      );
-    }
+    assertDecisions(authorizer, cases);
   });
 
   test("a request that does not match the schema is an evaluation error, not a decision", async (t) => {

@@ -1,7 +1,8 @@
 // Shared by the authorization and audit tests: parsed inputs made the way
 // the gateway makes them (a request message through src/validation.ts),
 // policy directories in a temp folder, and a tiny Connect server.
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import assert from "node:assert/strict";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { fromJson, type JsonObject, type MessageShape } from "@bufbuild/protobuf
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
+import type { Authorizer } from "../../src/authz/authorizer.js";
 import { authorizationDecisionKey } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest, type Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults, RpcInputs, RpcName } from "../../src/authz/rpc-inputs.js";
@@ -160,4 +162,62 @@ export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:
     Resource: functionArn,
     Condition: { StringEquals: { "lambda:EventSourceToken": eventSourceToken } },
   };
+}
+
+/** The README's "## <title>" section, up to the next "## " heading. */
+export async function readmeSection(title: string): Promise<string> {
+  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`README has no "## ${title}" section`);
+  const end = readme.indexOf("\n## ", start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+/** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */
+export function codeBlocks(text: string, lang: string): string[] {
+  const blocks: { lang: string; lines: string[] }[] = [];
+  let open: { lang: string; indent: string; lines: string[] } | undefined;
+  for (const line of text.split("\n")) {
+    const fence = /^( *)```(\w*)$/.exec(line);
+    if (open === undefined) {
+      if (fence !== null) open = { indent: fence[1] ?? "", lang: fence[2] ?? "", lines: [] };
+    } else if (fence !== null && fence[2] === "" && fence[1] === open.indent) {
+      blocks.push(open);
+      open = undefined;
+    } else {
+      open.lines.push(line.startsWith(open.indent) ? line.slice(open.indent.length) : line);
+    }
+  }
+  return blocks.filter((block) => block.lang === lang).map((block) => block.lines.join("\n"));
+}
+
+/** The README configuration table row of a help line, as the table writes it. */
+export function readmeRow(help: { name: string; default: string; accepted: string; description: string }): string {
+  return `| \`${help.name}\` | ${help.default} | ${help.accepted.replaceAll("|", "\\|")} | ${help.description} |`;
+}
+
+/** One expected decision: the determining policies, where [] with allowed false is the default deny. */
+export interface DecisionCase {
+  readonly name?: string;
+  readonly caller: Caller;
+  readonly rpc: RpcName;
+  readonly json: JsonObject;
+  readonly defaults?: ResourceDefaults;
+  readonly allowed: boolean;
+  readonly determining: readonly string[];
+}
+
+export function assertDecisions(
+  authorizer: Pick<Authorizer, "authorize">,
+  cases: readonly DecisionCase[],
+  defaults: ResourceDefaults = DEFAULTS,
+): void {
+  for (const c of cases) {
+    const decision = authorizer.authorize(requestFor(c.rpc, c.json, c.caller, c.defaults ?? defaults));
+    assert.deepEqual(
+      { allowed: decision.allowed, determining: decision.determiningPolicies, errors: decision.errors },
+      { allowed: c.allowed, determining: c.determining, errors: [] },
+      c.name ?? `${c.caller.id} ${c.rpc} ${JSON.stringify(c.json)}`,
+    );
+  }
 }
