@@ -3,7 +3,7 @@
 // policies that do not validate are refused with their file, place, ID and
 // error; reload replaces the set whole or not at all.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,6 +131,19 @@ describe("Cedar authorizer decisions", () => {
     assert.deepEqual(authorizer.policyIds(), ["teams/payments.cedar#1", "teams/payments.cedar#2"]);
     const decision = authorizer.authorize(requestFor("GetLambdaPolicy", { functionName: "f" }, payments));
     assert.deepEqual(decision.determiningPolicies, ["teams/payments.cedar#2"]);
+  });
+
+  test("a ConfigMap-style directory counts each file once: hidden folders skipped, links to files followed", async (t) => {
+    const dir = await policyDir(t, {
+      "..2025_06_01_12_00_00.123/team.cedar": `@id("team") permit (principal in PermissionGateway::Group::"payments", action, resource);`,
+      ".editor/backup.cedar": `@id("team") forbid (principal, action, resource);`,
+    });
+    await symlink("..2025_06_01_12_00_00.123", join(dir, "..data"));
+    await symlink(join("..data", "team.cedar"), join(dir, "team.cedar"));
+    await symlink("nowhere.cedar", join(dir, "dangling.cedar"));
+    const authorizer = await createCedarAuthorizer({ policies: dir, logger: silentLogger });
+    assert.deepEqual(authorizer.policyIds(), ["team"]);
+    assert.equal(authorizer.authorize(requestFor("ListRamPermissions", {}, payments)).allowed, true);
   });
 
   test("a single .cedar file is a policy set too", async (t) => {

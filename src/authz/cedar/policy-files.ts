@@ -1,8 +1,12 @@
 // Reads the policy source (AUTHZ_POLICIES): one .cedar file, or every .cedar
 // file below a directory, in a stable order so that policy IDs derived from
 // file names and positions do not change between loads.
+//
+// Names starting with a dot are skipped and links to files are followed:
+// a Kubernetes ConfigMap volume holds each file twice, in a hidden
+// timestamped folder and as a link to it, and must count once.
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, join, relative } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { AuthzPolicyError } from "../authorizer.js";
 
 export interface PolicyFile {
@@ -19,12 +23,21 @@ export async function readPolicyFiles(source: string): Promise<PolicyFile[]> {
   });
   if (!info.isDirectory()) return [await readPolicyFile(source, basename(source))];
   const entries = await readdir(source, { recursive: true, withFileTypes: true });
-  const names = entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".cedar"))
-    .map((entry) => relative(source, join(entry.parentPath, entry.name)))
-    .sort();
+  const names: string[] = [];
+  for (const entry of entries) {
+    const name = relative(source, join(entry.parentPath, entry.name));
+    if (!name.endsWith(".cedar") || name.split(sep).some((part) => part.startsWith("."))) continue;
+    if (entry.isFile() || (entry.isSymbolicLink() && (await isFile(join(source, name))))) names.push(name);
+  }
   if (names.length === 0) throw new AuthzPolicyError(source, ["the directory holds no .cedar file"]);
-  return Promise.all(names.map((name) => readPolicyFile(join(source, name), name)));
+  return Promise.all(names.sort().map((name) => readPolicyFile(join(source, name), name)));
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false, // a dangling link: nothing to read
+  );
 }
 
 async function readPolicyFile(path: string, name: string): Promise<PolicyFile> {
