@@ -3,7 +3,7 @@
 // policies that do not validate are refused with their file, place, ID and
 // error; reload replaces the set whole or not at all.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -282,10 +282,13 @@ describe("Cedar authorizer reload", () => {
     await caller;
     assert.deepEqual([...seen].sort(), ["a1,a2,a3", "b1,b2,b3"]);
 
-    // Reloads asked back to back apply in the order asked: the last one's files win.
+    // Reloads asked back to back apply in the order asked: the last one's
+    // files win. The file is replaced by a rename, as a deploy should, so the
+    // first reload reads the old or the new file whole, never a half-written one.
     await writeFile(join(dir, "p.cedar"), set("b"));
     const first = authorizer.reload();
-    await writeFile(join(dir, "p.cedar"), set("a"));
+    await writeFile(join(dir, "next.tmp"), set("a"));
+    await rename(join(dir, "next.tmp"), join(dir, "p.cedar"));
     const second = authorizer.reload();
     assert.deepEqual(await Promise.all([first, second]), [{ ok: true }, { ok: true }]);
     assert.deepEqual(authorizer.policyIds(), ["a1", "a2", "a3"]);
