@@ -1,0 +1,149 @@
+// One audit event: who asked for what, on which resource, with which grant,
+// what authorization decided and how the call ended. Tokens are recorded
+// only as digests and secrets never: the event is built from the request's
+// validated fields, never from its headers.
+import { createHash } from "node:crypto";
+import { Code } from "@connectrpc/connect";
+import { authorizationContextOf } from "../authz/request.js";
+import { resourceOf, type ResourceKind } from "../authz/resource.js";
+import type { RecordedDecision } from "../authz/interceptor.js";
+import type { ResourceDefaults, RpcCall, RpcInputs, RpcName } from "../authz/rpc-inputs.js";
+
+export interface AuditCaller {
+  readonly id: string;
+  /** How the caller was authenticated, e.g. "mtls", "jwt", "api-key", "none". */
+  readonly authMode?: string | undefined;
+  readonly groups?: readonly string[] | undefined;
+}
+
+/** What the call acts on and asks for, from its validated input. */
+export interface AuditSubject {
+  readonly resource: { readonly type: ResourceKind; readonly id: string } & Readonly<Record<string, string | boolean>>;
+  readonly grant: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEvent {
+  readonly time: string;
+  readonly rpc: string;
+  readonly caller?: AuditCaller | undefined;
+  /** Absent when the request did not validate (its outcome says so). */
+  readonly resource?: AuditSubject["resource"] | undefined;
+  readonly grant?: AuditSubject["grant"] | undefined;
+  /** idempotencyKey / clientToken as "sha256:<first 32 hex digits>". */
+  readonly tokens?: Readonly<Record<string, string>> | undefined;
+  readonly authorization: {
+    readonly decision: RecordedDecision["decision"] | "not-evaluated";
+    readonly determiningPolicies: readonly string[];
+  };
+  /** The gRPC status code name: "OK", "PERMISSION_DENIED", ... */
+  readonly outcome: string;
+  /** The ErrorInfo reason of a failure, e.g. "CALLER_NOT_ALLOWED". */
+  readonly reason?: string | undefined;
+  readonly awsRequestId?: string | undefined;
+  readonly replayed: boolean;
+  /** RemoveLambdaPermission: the statement that was removed, when the backend reported it. */
+  readonly removedStatement?: unknown;
+  readonly durationMs: number;
+}
+
+export function auditSubjectFor<R extends RpcName>(rpc: R, parsedInput: RpcInputs[R], defaults: ResourceDefaults): AuditSubject {
+  // TypeScript cannot correlate R with the input's type; the pair is one RpcCall by construction.
+  const call = { rpc, input: parsedInput } as RpcCall;
+  const resource = resourceOf(call, defaults);
+  return { resource: { type: resource.kind, id: resource.id, ...resource.attributes }, grant: grantOf(call) };
+}
+
+/** The grant fields are what policies see, except where an auditor needs more (or a digest instead). */
+function grantOf(call: RpcCall): Readonly<Record<string, unknown>> {
+  switch (call.rpc) {
+    case "AddLambdaPermission": {
+      // The digest of the token instead of whether there is one.
+      const grant: Record<string, unknown> = { ...authorizationContextOf(call) };
+      delete grant["hasEventSourceToken"];
+      const token = call.input.eventSourceToken;
+      if (token !== undefined) grant["eventSourceToken"] = tokenDigest(token);
+      return grant;
+    }
+    case "CreateRamPermission":
+      return { resourceType: call.input.resourceType, policyTemplate: call.input.policyTemplate, tags: call.input.tags };
+    default:
+      return authorizationContextOf(call);
+  }
+}
+
+/** A token's digest: enough to match events of one token, never the token. */
+export function tokenDigest(token: string): string {
+  return `sha256:${createHash("sha256").update(token, "utf8").digest("hex").slice(0, 32)}`;
+}
+
+export interface AuditEventParts {
+  readonly time: number;
+  readonly rpc: string;
+  readonly caller?: AuditCaller | undefined;
+  readonly subject?: AuditSubject | undefined;
+  /** Raw tokens by field name; only their digests are written. */
+  readonly tokens: Readonly<Record<string, string>>;
+  readonly decision?: RecordedDecision | undefined;
+  readonly code: Code | undefined;
+  readonly reason?: string | undefined;
+  readonly awsRequestId?: string | undefined;
+  readonly replayed: boolean;
+  /** The removed statement as JSON text. */
+  readonly removedStatement?: string | undefined;
+  readonly durationMs: number;
+}
+
+export function buildAuditEvent(parts: AuditEventParts): AuditEvent {
+  const tokens = Object.entries(parts.tokens).map(([field, token]) => [field, tokenDigest(token)] as const);
+  return {
+    time: new Date(parts.time).toISOString(),
+    rpc: parts.rpc,
+    caller: parts.caller,
+    resource: parts.subject?.resource,
+    grant: parts.subject?.grant,
+    tokens: tokens.length === 0 ? undefined : Object.fromEntries(tokens),
+    authorization: parts.decision ?? { decision: "not-evaluated", determiningPolicies: [] },
+    outcome: parts.code === undefined ? "OK" : codeNames[parts.code],
+    reason: parts.reason,
+    awsRequestId: parts.awsRequestId,
+    replayed: parts.replayed,
+    removedStatement: parts.removedStatement === undefined ? undefined : statementForAudit(parts.removedStatement),
+    durationMs: parts.durationMs,
+  };
+}
+
+/**
+ * The statement as an object, so the trail can be queried, with the value
+ * of a lambda:EventSourceToken condition (the event source's secret, which
+ * AddPermission writes into the statement) replaced by its digest.
+ */
+function statementForAudit(statementJson: string): unknown {
+  try {
+    return JSON.parse(statementJson, (key, value: unknown) =>
+      key.toLowerCase() === "lambda:eventsourcetoken" && typeof value === "string" ? tokenDigest(value) : value,
+    );
+  } catch {
+    // Not JSON: the backend's text may hold anything, a token included; keep only its digest.
+    return tokenDigest(statementJson);
+  }
+}
+
+/** gRPC's own names (CANCELLED, not connect's "Canceled"), as operators grep for them. */
+const codeNames: Readonly<Record<Code, string>> = {
+  [Code.Canceled]: "CANCELLED",
+  [Code.Unknown]: "UNKNOWN",
+  [Code.InvalidArgument]: "INVALID_ARGUMENT",
+  [Code.DeadlineExceeded]: "DEADLINE_EXCEEDED",
+  [Code.NotFound]: "NOT_FOUND",
+  [Code.AlreadyExists]: "ALREADY_EXISTS",
+  [Code.PermissionDenied]: "PERMISSION_DENIED",
+  [Code.ResourceExhausted]: "RESOURCE_EXHAUSTED",
+  [Code.FailedPrecondition]: "FAILED_PRECONDITION",
+  [Code.Aborted]: "ABORTED",
+  [Code.OutOfRange]: "OUT_OF_RANGE",
+  [Code.Unimplemented]: "UNIMPLEMENTED",
+  [Code.Internal]: "INTERNAL",
+  [Code.Unavailable]: "UNAVAILABLE",
+  [Code.DataLoss]: "DATA_LOSS",
+  [Code.Unauthenticated]: "UNAUTHENTICATED",
+};

@@ -1,0 +1,136 @@
+// The Authorizer on Cedar (cedar-wasm). The schema and the policy set are
+// preparsed once into cedar-wasm's cache under this authorizer's own slot;
+// each call then only hands Cedar the request and its two entities (the
+// caller with its groups, the resource), with no policy or schema text.
+//
+// Reload: the new set is read, validated and only then preparsed into the
+// same slot, which replaces the old set in one synchronous step (a failed
+// preparse leaves the slot as it was). authorize() is synchronous too, so a
+// call evaluates against the old set or the new one, never a mixture.
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import {
+  preparsePolicySet,
+  preparseSchema,
+  statefulIsAuthorized,
+  type CedarValueJson,
+  type StatefulAuthorizationCall,
+} from "@cedar-policy/cedar-wasm/nodejs";
+import type { Logger } from "../../logger.js";
+import {
+  AuthorizationEvaluationError,
+  AuthzPolicyError,
+  type AuthorizationDecision,
+  type Authorizer,
+  type ReloadResult,
+} from "../authorizer.js";
+import type { AuthorizationRequest } from "../request.js";
+import { compilePolicySet, type CompiledPolicySet } from "./policy-set.js";
+import { readPolicyFiles } from "./policy-files.js";
+import { shippedSchemaFile } from "./schema-file.js";
+
+export interface CedarAuthorizerOptions {
+  /** A .cedar file, or a directory whose .cedar files (at any depth) make the set (AUTHZ_POLICIES). */
+  readonly policies: string;
+  readonly logger: Logger;
+  /** Default: authz/schema.cedarschema of this package. */
+  readonly schemaFile?: string | undefined;
+}
+
+const NAMESPACE = "PermissionGateway";
+const CALLER_TYPE = `${NAMESPACE}::Caller`;
+const GROUP_TYPE = `${NAMESPACE}::Group`;
+const ACTION_TYPE = `${NAMESPACE}::Action`;
+
+/** Throws AuthzPolicyError when the schema or the policies cannot be used (start-up must stop). */
+export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Promise<Authorizer> {
+  const { logger } = options;
+  const schemaFile = options.schemaFile ?? shippedSchemaFile();
+  const schema = await readSchema(schemaFile);
+  // cedar-wasm's cache is per process: a slot of our own keeps two
+  // authorizers (tests, a future multi-tenant set-up) from replacing each other's set.
+  const slot = `permission-gateway-${randomUUID()}`;
+  const parsedSchema = preparseSchema(slot, schema);
+  if (parsedSchema.type === "failure") {
+    throw new AuthzPolicyError(schemaFile, parsedSchema.errors.map((error) => error.message));
+  }
+
+  const load = async (): Promise<CompiledPolicySet> =>
+    compilePolicySet(options.policies, await readPolicyFiles(options.policies), schema);
+
+  let inForce: CompiledPolicySet | undefined;
+  /** The swap: synchronous, so no authorize() runs between the preparse and the bookkeeping. */
+  const install = (compiled: CompiledPolicySet): void => {
+    const answer = preparsePolicySet(slot, { staticPolicies: compiled.policies });
+    if (answer.type === "failure") throw new AuthzPolicyError(options.policies, answer.errors.map((error) => error.message));
+    inForce = compiled;
+    for (const warning of compiled.warnings) logger.warn("authorization policy warning", { warning });
+    logger.info("authorization policies in force", { source: options.policies, policies: compiled.ids.length });
+  };
+  install(await load());
+
+  // One reload at a time, in the order asked: a slow earlier reload must
+  // not install its (older) files over a later one's.
+  let reloads: Promise<ReloadResult> = Promise.resolve({ ok: true });
+  const reloadOnce = async (): Promise<ReloadResult> => {
+    try {
+      install(await load());
+      return { ok: true };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error("authorization policies not reloaded; the previous ones stay in force", { error: message });
+      return { ok: false, error: message };
+    }
+  };
+
+  return {
+    authorize: (request) => decide(request, statefulIsAuthorized(cedarCall(request, slot))),
+    reload() {
+      reloads = reloads.then(reloadOnce, reloadOnce);
+      return reloads;
+    },
+    policyIds: () => inForce?.ids ?? [],
+  };
+}
+
+async function readSchema(schemaFile: string): Promise<string> {
+  try {
+    return await readFile(schemaFile, "utf8");
+  } catch (error) {
+    throw new AuthzPolicyError(schemaFile, [`the Cedar schema cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+}
+
+function cedarCall(request: AuthorizationRequest, slot: string): StatefulAuthorizationCall {
+  const principal = { type: CALLER_TYPE, id: request.caller.id };
+  const resource = { type: `${NAMESPACE}::${request.resource.kind}`, id: request.resource.id };
+  return {
+    principal,
+    action: { type: ACTION_TYPE, id: request.action },
+    resource,
+    // Readonly arrays and records are what Cedar reads; it never writes them.
+    context: request.context as Record<string, CedarValueJson>,
+    entities: [
+      { uid: principal, attrs: {}, parents: request.caller.groups.map((id) => ({ type: GROUP_TYPE, id })) },
+      { uid: resource, attrs: request.resource.attributes, parents: [] },
+    ],
+    preparsedSchemaName: slot,
+    preparsedPolicySetId: slot,
+    // Checked against the schema on every call: a context missing an
+    // attribute would make a forbid policy error out and be skipped, which
+    // could turn a denial into an allow. This validation is what rules it out.
+    validateRequest: true,
+  };
+}
+
+function decide(request: AuthorizationRequest, answer: ReturnType<typeof statefulIsAuthorized>): AuthorizationDecision {
+  if (answer.type === "failure") {
+    throw new AuthorizationEvaluationError(request.action, answer.errors.map((error) => error.message));
+  }
+  const { decision, diagnostics } = answer.response;
+  return {
+    allowed: decision === "allow",
+    determiningPolicies: diagnostics.reason,
+    errors: diagnostics.errors.map(({ policyId, error }) => `${policyId}: ${error.message}`),
+  };
+}

@@ -1,0 +1,97 @@
+// The resource a call acts on, as authorization policies and the audit trail
+// see it: the Lambda function or RAM permission with its partition, Region,
+// account and name. What a call leaves unsaid comes from where the gateway
+// sends it (the default Region, the configured account); what nobody knows
+// (the account of a bare function name with no AUTHZ_DEFAULT_ACCOUNT) is left
+// out, never guessed, so a policy must test it with `has`.
+import { lambdaFunctionArn, ramPermissionArn } from "../arn.js";
+import type { LambdaFunctionRef, RamPermissionRef } from "../backend/backend.js";
+import type { ResourceDefaults, RpcCall } from "./rpc-inputs.js";
+
+/** The Cedar entity types of resources (authz/schema.cedarschema). */
+export type ResourceKind = "LambdaFunction" | "RamPermission" | "RamPermissionCatalog";
+
+export type ResourceAttributes = Readonly<Record<string, string | boolean>>;
+
+export interface AuthorizationResource {
+  readonly kind: ResourceKind;
+  /** The ARN when it is known, else the name as the caller gave it: what refusals and audit events name. */
+  readonly id: string;
+  /** Exactly the attributes of the schema's entity type; unknown ones are absent. */
+  readonly attributes: ResourceAttributes;
+}
+
+export function resourceOf(call: RpcCall, defaults: ResourceDefaults): AuthorizationResource {
+  switch (call.rpc) {
+    case "RemoveLambdaPermission":
+    case "AddLambdaPermission":
+    case "GetLambdaPolicy":
+      return lambdaFunction(call.input.function, call.input.qualifier, defaults);
+    case "DeleteRamPermission":
+    case "GetRamPermission":
+      return ramPermission(call.input.permission);
+    case "CreateRamPermission":
+      return newRamPermission(call.input.name, defaults);
+    case "ListRamPermissions":
+      return ramPermissionCatalog(defaults);
+  }
+}
+
+function lambdaFunction(ref: LambdaFunctionRef, qualifier: string | undefined, defaults: ResourceDefaults): AuthorizationResource {
+  const partition = ref.partition ?? defaults.partition;
+  const region = ref.region ?? defaults.region;
+  const account = ref.account ?? defaults.account;
+  const arn =
+    account === undefined ? undefined : lambdaFunctionArn({ partition, region, account, name: ref.name, qualifier });
+  return {
+    kind: "LambdaFunction",
+    id: arn ?? (qualifier === undefined ? ref.functionName : `${ref.functionName}:${qualifier}`),
+    attributes: definedOnly({ partition, region, account, name: ref.name, qualifier, arn }),
+  };
+}
+
+function ramPermission(ref: RamPermissionRef): AuthorizationResource {
+  return {
+    kind: "RamPermission",
+    id: ref.arn,
+    attributes: definedOnly({
+      partition: ref.partition,
+      // An AWS managed permission's ARN names no Region: it is the same everywhere.
+      region: ref.awsManaged ? undefined : ref.region,
+      account: ref.account,
+      name: ref.name,
+      awsManaged: ref.awsManaged,
+      arn: ref.arn,
+    }),
+  };
+}
+
+/** CreateRamPermission: the permission that will exist, in the account and Region the call goes to. */
+function newRamPermission(name: string, defaults: ResourceDefaults): AuthorizationResource {
+  const { partition, region, account } = defaults;
+  const arn = account === undefined ? undefined : ramPermissionArn({ partition, region, account, name });
+  return {
+    kind: "RamPermission",
+    id: arn ?? name,
+    attributes: definedOnly({ partition, region, account, name, awsManaged: false, arn }),
+  };
+}
+
+/** ListRamPermissions reads no single permission: its resource is what one account sees in one Region. */
+function ramPermissionCatalog(defaults: ResourceDefaults): AuthorizationResource {
+  const { partition, region, account } = defaults;
+  return {
+    kind: "RamPermissionCatalog",
+    id: `arn:${partition}:ram:${region}:${account ?? ""}:permission/*`,
+    attributes: definedOnly({ partition, region, account }),
+  };
+}
+
+/** The same record without its undefined properties: Cedar has no "undefined", only absent. */
+export function definedOnly<T extends Record<string, unknown>>(
+  value: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,79 @@
+// A tiny PermissionService behind the audit and authorization interceptors,
+// in the order the gateway uses them, with a real file sink: what the audit
+// tests call and read back.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { createClient, type Client, type ServiceImpl, type UnaryRequest } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
+import { auditSubjectFor, type AuditEvent, type AuditSubject } from "../../src/audit/event.js";
+import { createAuditInterceptor, type AuditDescription } from "../../src/audit/interceptor.js";
+import { createAuditSink } from "../../src/audit/sink.js";
+import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
+import { createAuthorizationInterceptor } from "../../src/authz/interceptor.js";
+import { authorizationRequestFor } from "../../src/authz/request.js";
+import type { ResourceDefaults, RpcName } from "../../src/authz/rpc-inputs.js";
+import { systemClock } from "../../src/clock.js";
+import { silentLogger } from "../../src/logger.js";
+import { DEFAULTS, parseMessage, startTinyServer, testCallerOf, trivialService } from "../authz/fixtures.js";
+
+export interface AuditedServerOptions {
+  /** AUTHZ_POLICIES: a .cedar file or directory. */
+  readonly policies: string;
+  readonly defaults?: ResourceDefaults;
+  /** Handlers replacing the trivial service's. */
+  readonly impl?: Partial<ServiceImpl<typeof PermissionService>>;
+  readonly reads?: boolean;
+}
+
+export interface AuditedServer {
+  readonly client: Client<typeof PermissionService>;
+  /** The sink's file. */
+  readonly file: string;
+  /** Every event written so far. */
+  events(): Promise<AuditEvent[]>;
+}
+
+export async function startAuditedServer(t: TestContext, options: AuditedServerOptions): Promise<AuditedServer> {
+  const defaults = options.defaults ?? DEFAULTS;
+  const logDir = await mkdtemp(join(tmpdir(), "pg-audit-"));
+  t.after(() => rm(logDir, { recursive: true, force: true }));
+  const file = join(logDir, "audit.jsonl");
+  const sink = await createAuditSink({ target: { file }, logger: silentLogger });
+  t.after(() => sink.close());
+  const authorizer = await createCedarAuthorizer({ policies: options.policies, logger: silentLogger });
+
+  // Stands in for the lead's code: the caller from authentication, the subject from the validated message.
+  const describe = (req: UnaryRequest): AuditDescription => {
+    const caller = { ...testCallerOf(req), authMode: req.header.get("x-test-auth-mode") ?? "none" };
+    const rpc = req.method.name as RpcName;
+    let subject: AuditSubject | undefined;
+    try {
+      subject = auditSubjectFor(rpc, parseMessage(rpc, req.message), defaults);
+    } catch {
+      subject = undefined; // the request does not validate: its event says so by its outcome
+    }
+    return { caller, subject };
+  };
+  const resolve = (req: UnaryRequest) => {
+    const rpc = req.method.name as RpcName;
+    return authorizationRequestFor(rpc, parseMessage(rpc, req.message), testCallerOf(req), defaults);
+  };
+  const server = await startTinyServer(t, { ...trivialService().impl, ...options.impl }, [
+    createAuditInterceptor({ sink, describe, reads: options.reads, clock: systemClock, logger: silentLogger }),
+    createAuthorizationInterceptor({ authorizer, resolve, logger: silentLogger }),
+  ]);
+  return {
+    client: createClient(PermissionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" })),
+    file,
+    async events() {
+      const text = await readFile(file, "utf8");
+      return text
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as AuditEvent);
+    },
+  };
+}

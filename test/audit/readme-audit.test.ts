@@ -1,0 +1,64 @@
+// The README's "Audit trail" section, tested as written: its example event
+// is what the call it describes writes, its digest command prints the digest
+// the trail uses, and the configuration table has a row for every audit
+// variable.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, test } from "node:test";
+import { AUDIT_ENV_HELP } from "../../src/audit/config.js";
+import { tokenDigest, type AuditEvent } from "../../src/audit/event.js";
+import { recordAuditDetails } from "../../src/audit/interceptor.js";
+import { codeBlocks, DEFAULTS, readmeRow, readmeSection } from "../authz/fixtures.js";
+import { startAuditedServer } from "./audited-server.js";
+
+const section = await readmeSection("Audit trail");
+
+describe("README: Audit trail", () => {
+  test("the example event is what a team's AddLambdaPermission writes", async (t) => {
+    const [shown] = codeBlocks(section, "json");
+    assert.ok(shown !== undefined);
+    const example = JSON.parse(shown) as AuditEvent;
+    const { client, events } = await startAuditedServer(t, {
+      policies: fileURLToPath(new URL("../../authz/examples/team-scoped", import.meta.url)),
+      defaults: { ...DEFAULTS, account: "111122223333" },
+      impl: {
+        addLambdaPermission: (_request, context) => {
+          recordAuditDetails(context.values, { awsRequestId: example.awsRequestId });
+          return { statement: "{}" };
+        },
+      },
+    });
+    await client.addLambdaPermission(
+      {
+        functionName: "payments-api",
+        statementId: "payments-s3",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+        sourceArn: "arn:aws:s3:::payments-uploads",
+        sourceAccount: "111122223333",
+        idempotencyKey: "add-s3-invoke-1",
+      },
+      { headers: { "x-test-caller": "pat", "x-test-groups": "payments", "x-test-auth-mode": "jwt" } },
+    );
+    const [written, ...more] = await events();
+    assert.equal(more.length, 0);
+    assert.deepEqual({ ...written, time: example.time, durationMs: example.durationMs }, example);
+  });
+
+  test("the digest command prints the digest the trail writes", async () => {
+    const [command] = codeBlocks(section, "sh");
+    assert.ok(command !== undefined);
+    const [line, comment] = command.split("\n");
+    const { stdout } = await promisify(execFile)("bash", ["-c", line ?? ""]);
+    assert.equal(stdout.trim(), tokenDigest("add-s3-invoke-1"));
+    assert.equal(comment, `# ${tokenDigest("add-s3-invoke-1")}`);
+  });
+
+  test("the configuration table has a row for every audit variable", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    for (const help of AUDIT_ENV_HELP) assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
+  });
+});

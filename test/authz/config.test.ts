@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { AUTHZ_ENV_HELP, createAuthorizer, parseAuthzConfig } from "../../src/authz/config.js";
+import { ConfigError } from "../../src/config-values.js";
+import { silentLogger } from "../../src/logger.js";
+import { policyDir, requestFor } from "./fixtures.js";
+
+describe("parseAuthzConfig", () => {
+  test("off by default; on by the presence of AUTHZ_POLICIES", () => {
+    assert.deepEqual(parseAuthzConfig({}), { mode: "off", ignoredVariables: [], defaultAccount: undefined });
+    assert.deepEqual(parseAuthzConfig({ AUTHZ_POLICIES: "authz/policies" }), {
+      mode: "cedar",
+      policies: "authz/policies",
+      defaultAccount: undefined,
+    });
+  });
+
+  test("AUTHZ_MODE=off with policies set says they are ignored, so start-up can warn", () => {
+    assert.deepEqual(parseAuthzConfig({ AUTHZ_MODE: "off", AUTHZ_POLICIES: "p", AUTHZ_DEFAULT_ACCOUNT: "111122223333" }), {
+      mode: "off",
+      ignoredVariables: ["AUTHZ_POLICIES"],
+      defaultAccount: "111122223333",
+    });
+  });
+
+  const bad: { env: Record<string, string>; variable: string; accepted: RegExp }[] = [
+    { env: { AUTHZ_MODE: "cedar" }, variable: "AUTHZ_POLICIES", accepted: /required with AUTHZ_MODE=cedar/ },
+    { env: { AUTHZ_MODE: "opa" }, variable: "AUTHZ_MODE", accepted: /one of off, cedar/ },
+    { env: { AUTHZ_DEFAULT_ACCOUNT: "1234" }, variable: "AUTHZ_DEFAULT_ACCOUNT", accepted: /12-digit/ },
+  ];
+  for (const c of bad) {
+    test(`refuses ${JSON.stringify(c.env)} naming ${c.variable}`, () => {
+      assert.throws(
+        () => parseAuthzConfig(c.env),
+        (error: unknown) => error instanceof ConfigError && error.variable === c.variable && c.accepted.test(error.accepted),
+      );
+    });
+  }
+
+  test("every variable has a help line", () => {
+    assert.deepEqual(
+      AUTHZ_ENV_HELP.map((line) => line.name),
+      ["AUTHZ_MODE", "AUTHZ_POLICIES", "AUTHZ_DEFAULT_ACCOUNT"],
+    );
+  });
+
+  test("createAuthorizer loads Cedar for a config with AUTHZ_MODE=cedar", async (t) => {
+    const dir = await policyDir(t, { "p.cedar": `@id("all") permit (principal, action, resource);` });
+    const config = parseAuthzConfig({ AUTHZ_POLICIES: dir });
+    assert.ok(config.mode === "cedar");
+    const authorizer = await createAuthorizer(config, { logger: silentLogger });
+    const decision = authorizer.authorize(requestFor("ListRamPermissions", {}, { id: "x", groups: [] }));
+    assert.deepEqual(decision.determiningPolicies, ["all"]);
+  });
+});

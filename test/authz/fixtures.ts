@@ -1,0 +1,223 @@
+// Shared by the authorization and audit tests: parsed inputs made the way
+// the gateway makes them (a request message through src/validation.ts),
+// policy directories in a temp folder, and a tiny Connect server.
+import assert from "node:assert/strict";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { TestContext } from "node:test";
+import { fromJson, type JsonObject, type MessageShape } from "@bufbuild/protobuf";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
+import type { Authorizer } from "../../src/authz/authorizer.js";
+import { authorizationDecisionKey } from "../../src/authz/interceptor.js";
+import { authorizationRequestFor, type AuthorizationRequest, type Caller } from "../../src/authz/request.js";
+import type { ResourceDefaults, RpcInputs, RpcName } from "../../src/authz/rpc-inputs.js";
+import type { LogFields, Logger } from "../../src/logger.js";
+import {
+  parseAddLambdaPermissionRequest,
+  parseCreateRamPermissionRequest,
+  parseDeleteRamPermissionRequest,
+  parseGetLambdaPolicyRequest,
+  parseGetRamPermissionRequest,
+  parseListRamPermissionsRequest,
+  parseRemoveLambdaPermissionRequest,
+} from "../../src/validation.js";
+
+export const DEFAULTS: ResourceDefaults = { region: "us-east-1", partition: "aws", account: "123456789012" };
+export const NO_ACCOUNT: ResourceDefaults = { region: "us-east-1", partition: "aws" };
+
+type Methods = typeof PermissionService.method;
+type Message<M extends keyof Methods> = MessageShape<Methods[M]["input"]>;
+type Parsers = { readonly [R in RpcName]: (message: Message<Uncapitalize<R>>) => RpcInputs[R] };
+
+const parsers: Parsers = {
+  RemoveLambdaPermission: (message) => parseRemoveLambdaPermissionRequest(message).input,
+  AddLambdaPermission: (message) => parseAddLambdaPermissionRequest(message).input,
+  GetLambdaPolicy: parseGetLambdaPolicyRequest,
+  DeleteRamPermission: parseDeleteRamPermissionRequest,
+  CreateRamPermission: parseCreateRamPermissionRequest,
+  GetRamPermission: parseGetRamPermissionRequest,
+  ListRamPermissions: parseListRamPermissionsRequest,
+};
+
+const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] =>
+  PermissionService.method[(rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>];
+
+/** The validated input of an RPC from its request message, as the gateway's handlers make it (throws RequestValidationError). */
+export function parseMessage<R extends RpcName>(rpc: R, message: unknown): RpcInputs[R] {
+  return (parsers[rpc] as (message: unknown) => RpcInputs[R])(message);
+}
+
+/** The validated input of an RPC, from its request in protobuf JSON form. */
+export function parsedInput<R extends RpcName>(rpc: R, json: JsonObject): RpcInputs[R] {
+  return parseMessage(rpc, fromJson(methodOf(rpc).input, json));
+}
+
+export function requestFor<R extends RpcName>(
+  rpc: R,
+  json: JsonObject,
+  caller: Caller,
+  defaults: ResourceDefaults = DEFAULTS,
+): AuthorizationRequest {
+  return authorizationRequestFor(rpc, parsedInput(rpc, json), caller, defaults);
+}
+
+/** A temp directory holding `files` (relative path -> text), removed after the test. */
+export async function policyDir(t: TestContext, files: Readonly<Record<string, string>>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "pg-authz-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+export interface TinyServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** PermissionService with `impl` behind `interceptors`, on 127.0.0.1:0, closed after the test. */
+export async function startTinyServer(
+  t: TestContext,
+  impl: Partial<ServiceImpl<typeof PermissionService>>,
+  interceptors: Interceptor[],
+): Promise<TinyServer> {
+  const handler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => router.service(PermissionService, impl),
+    interceptors,
+    jsonOptions: { ignoreUnknownFields: false },
+  });
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  t.after(close);
+  return { url: `http://127.0.0.1:${port}`, close };
+}
+
+/** Stands in for authentication: the caller named by x-test-caller, in the groups of x-test-groups. */
+export function testCallerOf(req: { readonly header: Headers }): Caller {
+  const groups = req.header.get("x-test-groups");
+  return { id: req.header.get("x-test-caller") ?? "anonymous", groups: groups === null ? [] : groups.split(",") };
+}
+
+export interface TrivialService {
+  readonly impl: ServiceImpl<typeof PermissionService>;
+  /** RPC names in the order their handler ran. */
+  readonly reached: string[];
+}
+
+/**
+ * A PermissionService that does nothing but count, and answer
+ * AddLambdaPermission with the authorization decision it was handed (as its
+ * `statement`), so a client can see which policy set decided its call.
+ */
+export function trivialService(): TrivialService {
+  const reached: string[] = [];
+  const answer = <T>(rpc: string, response: T): T => {
+    reached.push(rpc);
+    return response;
+  };
+  const impl: ServiceImpl<typeof PermissionService> = {
+    removeLambdaPermission: () => answer("RemoveLambdaPermission", {}),
+    addLambdaPermission: (_request, context) =>
+      answer("AddLambdaPermission", { statement: JSON.stringify(context.values.get(authorizationDecisionKey) ?? null) }),
+    getLambdaPolicy: () => answer("GetLambdaPolicy", { policy: "{}", revisionId: "r-1" }),
+    deleteRamPermission: (request) => answer("DeleteRamPermission", { returnValue: true, clientToken: request.clientToken ?? "" }),
+    createRamPermission: (request) => answer("CreateRamPermission", { clientToken: request.clientToken ?? "" }),
+    getRamPermission: () => answer("GetRamPermission", {}),
+    listRamPermissions: () => answer("ListRamPermissions", {}),
+  };
+  return { impl, reached };
+}
+
+export interface LogEntry {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: LogFields | undefined;
+}
+
+export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const at = (level: string) => (message: string, fields?: LogFields) => void entries.push({ level, message, fields });
+  return { entries, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** A Lambda statement as AddPermission writes it for an Alexa skill: its condition holds the event source token. */
+export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api") {
+  return {
+    Sid: "alexa",
+    Effect: "Allow",
+    Principal: { Service: "alexa-appkit.amazon.com" },
+    Action: "lambda:InvokeFunction",
+    Resource: functionArn,
+    Condition: { StringEquals: { "lambda:EventSourceToken": eventSourceToken } },
+  };
+}
+
+/** The README's "## <title>" section, up to the next "## " heading. */
+export async function readmeSection(title: string): Promise<string> {
+  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`README has no "## ${title}" section`);
+  const end = readme.indexOf("\n## ", start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+/** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */
+export function codeBlocks(text: string, lang: string): string[] {
+  const blocks: { lang: string; lines: string[] }[] = [];
+  let open: { lang: string; indent: string; lines: string[] } | undefined;
+  for (const line of text.split("\n")) {
+    const fence = /^( *)```(\w*)$/.exec(line);
+    if (open === undefined) {
+      if (fence !== null) open = { indent: fence[1] ?? "", lang: fence[2] ?? "", lines: [] };
+    } else if (fence !== null && fence[2] === "" && fence[1] === open.indent) {
+      blocks.push(open);
+      open = undefined;
+    } else {
+      open.lines.push(line.startsWith(open.indent) ? line.slice(open.indent.length) : line);
+    }
+  }
+  return blocks.filter((block) => block.lang === lang).map((block) => block.lines.join("\n"));
+}
+
+/** The README configuration table row of a help line, as the table writes it. */
+export function readmeRow(help: { name: string; default: string; accepted: string; description: string }): string {
+  return `| \`${help.name}\` | ${help.default} | ${help.accepted.replaceAll("|", "\\|")} | ${help.description} |`;
+}
+
+/** One expected decision: the determining policies, where [] with allowed false is the default deny. */
+export interface DecisionCase {
+  readonly name?: string;
+  readonly caller: Caller;
+  readonly rpc: RpcName;
+  readonly json: JsonObject;
+  readonly defaults?: ResourceDefaults;
+  readonly allowed: boolean;
+  readonly determining: readonly string[];
+}
+
+export function assertDecisions(
+  authorizer: Pick<Authorizer, "authorize">,
+  cases: readonly DecisionCase[],
+  defaults: ResourceDefaults = DEFAULTS,
+): void {
+  for (const c of cases) {
+    const decision = authorizer.authorize(requestFor(c.rpc, c.json, c.caller, c.defaults ?? defaults));
+    assert.deepEqual(
+      { allowed: decision.allowed, determining: decision.determiningPolicies, errors: decision.errors },
+      { allowed: c.allowed, determining: c.determining, errors: [] },
+      c.name ?? `${c.caller.id} ${c.rpc} ${JSON.stringify(c.json)}`,
+    );
+  }
+}
