@@ -15,6 +15,8 @@ import { knownErrorCodes, servicesOfErrorCode } from "./backend/fake/aws-errors.
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
 import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "./auth/config.js";
 import { assertListenAllowed } from "./auth/listen-policy.js";
+import { AUTHZ_ENV_HELP, parseAuthzConfig, type AuthzConfig } from "./authz/config.js";
+import { AUDIT_ENV_HELP, parseAuditConfig, type AuditConfig } from "./audit/config.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 
 export interface FakeBackendConfig {
@@ -56,6 +58,8 @@ export interface Config {
   readonly aws: AwsConfig;
   readonly idempotency: IdempotencyConfig;
   readonly auth: AuthConfig;
+  readonly authz: AuthzConfig;
+  readonly audit: AuditConfig;
   /** What start-up must say about who can call (authentication off). */
   readonly listenWarning: string | undefined;
   readonly logLevel: LogLevel;
@@ -97,7 +101,14 @@ export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
   { name: "FAKE_ERROR_CODE", accepted: "an AWS error name, e.g. ThrottlingException", default: "the service's throttling error", description: "Fake backend: the error injected at FAKE_ERROR_RATE." },
 ];
 
-export const ENV_HELP: readonly EnvHelp[] = [...GATEWAY_ENV_HELP, ...AUTH_ENV_HELP, ...IDEMPOTENCY_ENV_HELP, ...AWS_ENV_HELP];
+export const ENV_HELP: readonly EnvHelp[] = [
+  ...GATEWAY_ENV_HELP,
+  ...AUTH_ENV_HELP,
+  ...AUTHZ_ENV_HELP,
+  ...AUDIT_ENV_HELP,
+  ...IDEMPOTENCY_ENV_HELP,
+  ...AWS_ENV_HELP,
+];
 
 export function loadConfig(env: Env): Config {
   const host = readString(env, "HOST") ?? "127.0.0.1";
@@ -113,6 +124,8 @@ export function loadConfig(env: Env): Config {
     port: readInteger(env, "PORT", 0, 65535, 8080),
     tls,
     auth,
+    authz: parseAuthzConfig(env),
+    audit: parseAuditConfig(env),
     listenWarning,
     maxRequestBytes: readInteger(env, "MAX_REQUEST_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
     shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),

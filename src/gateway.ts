@@ -5,6 +5,14 @@
 // keeps only what belongs to the process: the environment, signals and the
 // exit code.
 import type { Interceptor } from "@connectrpc/connect";
+import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
+import { createAuditInterceptor } from "./audit/interceptor.js";
+import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
+import { createAuthorizer } from "./authz/config.js";
+import { createAuthorizationInterceptor } from "./authz/interceptor.js";
+import type { ResourceDefaults } from "./authz/rpc-inputs.js";
+import { partitionOfRegion } from "./backend/aws/partition-region.js";
+import { createCallAnalysis } from "./rpc/call-analysis.js";
 import { createAuthenticator } from "./auth/create-authenticator.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import { ANONYMOUS_CALLER, callerContextKey } from "./auth/identity.js";
@@ -26,7 +34,7 @@ export interface GatewayDeps {
 export interface Gateway {
   readonly server: RunningServer;
   readonly url: string;
-  /** SIGHUP: re-read credentials and TLS material now. */
+  /** SIGHUP: re-read credentials, TLS material and authorization policies now. */
   reload(): Promise<void>;
   /** Drains the server, then closes what it used; see RunningServer.close. */
   close(): Promise<ShutdownReport>;
@@ -79,10 +87,33 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     });
     resources.add(() => idempotency.close());
 
+    const authorizer = config.authz.mode === "cedar" ? await startAuthorizer(config, logger) : undefined;
+    const auditSink = config.audit.sink === "off" ? undefined : await startAuditSink(config.audit.sink, logger);
+    if (auditSink !== undefined) resources.add(() => auditSink.close());
+
+    // After authentication (the server's own first step), in this order: the
+    // caller's rate limit; the audit trail, outside authorization so it
+    // records refusals too; authorization, default deny.
+    const analysis = createCallAnalysis(resourceDefaultsOf(config));
     const callInterceptors: Interceptor[] = [];
     if (config.auth.rateLimit !== undefined) {
       const limiter = createCallerRateLimiter(config.auth.rateLimit, { redis: idempotency.redis, logger, clock });
       callInterceptors.push(createRateLimitInterceptor(limiter, logger));
+    }
+    if (auditSink !== undefined && config.audit.sink !== "off") {
+      callInterceptors.push(
+        createAuditInterceptor({
+          sink: auditSink,
+          describe: analysis.auditDescription,
+          details: analysis.auditDetails,
+          reads: config.audit.reads,
+          clock,
+          logger,
+        }),
+      );
+    }
+    if (authorizer !== undefined) {
+      callInterceptors.push(createAuthorizationInterceptor({ authorizer, resolve: analysis.authorizationRequest, logger }));
     }
 
     const server = await startupStep(`listen on HOST=${config.host} PORT=${config.port}`, () =>
@@ -111,8 +142,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       server,
       url: server.url,
       async reload() {
-        logger.info("reloading credentials and TLS material");
-        await Promise.all([authenticator.reload(), tlsMaterial?.reload()]);
+        logger.info("reloading credentials, TLS material and authorization policies");
+        await Promise.all([authenticator.reload(), tlsMaterial?.reload(), authorizer?.reload()]);
       },
       async close() {
         // The server first: close() returns once every call has finished or
@@ -136,6 +167,32 @@ async function startupStep<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (error instanceof CredentialFileError) throw new StartupError(error.message, { cause: error });
     throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+async function startAuthorizer(config: Config, logger: Logger): Promise<Authorizer> {
+  if (config.authz.mode !== "cedar") throw new Error("startAuthorizer without AUTHZ_MODE=cedar");
+  const authz = config.authz;
+  try {
+    return await createAuthorizer(authz, { logger });
+  } catch (error) {
+    if (error instanceof AuthzPolicyError) throw new StartupError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+async function startAuditSink(target: "stdout" | { readonly file: string }, logger: Logger): Promise<AuditSink> {
+  try {
+    return await createAuditSink({ target, logger });
+  } catch (error) {
+    if (error instanceof AuditSinkError) throw new StartupError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** Where a call that names no Region or account goes, for policies and audit events. */
+function resourceDefaultsOf(config: Config): ResourceDefaults {
+  const region = config.aws.defaultRegion;
+  return { region, partition: partitionOfRegion(region), account: config.authz.defaultAccount };
 }
 
 function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSource> {

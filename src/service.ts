@@ -12,8 +12,9 @@ import { isAwsApiError } from "./backend/errors.js";
 import type { Clock } from "./clock.js";
 import { toConnectError } from "./errors.js";
 import type { IdempotencyGuard } from "./idempotency/guard.js";
+import { REPLAYED_HEADER } from "./idempotency/idempotency-guard.js";
 import type { Logger } from "./logger.js";
-import { callRecordOf, type CallRecord } from "./rpc/call-record.js";
+import { callRecordOf, parsedRequestOf, type CallRecord } from "./rpc/call-record.js";
 import { rpcTable, type AnyRpcRow, type RowTools } from "./rpc/rpc-table.js";
 
 /** The response header that marks an answer the backend confirmed by reading the actual state. */
@@ -29,15 +30,6 @@ export interface ServiceDeps {
 }
 
 const rpcPrefix = PermissionService.typeName + "/";
-
-/** Validates a request once per call: an earlier step (authorization) may have parsed it already. */
-export function parsedRequestOf(row: AnyRpcRow, request: Message, record: CallRecord): unknown {
-  if (record.parsed === undefined) {
-    record.parsed = row.parse(request);
-    record.resource = row.resource(record.parsed);
-  }
-  return record.parsed;
-}
 
 export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof PermissionService> {
   const { backend, idempotency, clock, logger } = deps;
@@ -85,6 +77,8 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
       );
     } catch (error) {
       throw toConnectError(error, subject, logger);
+    } finally {
+      if (context.responseHeader.get(REPLAYED_HEADER) === "true") record.replayed = true;
     }
   }
 

@@ -46,6 +46,11 @@ export interface AuditInterceptorOptions {
   readonly sink: Pick<AuditSink, "write">;
   /** Caller and subject of a PermissionService call. Should not throw; when it does, the event still goes out without them. */
   readonly describe: (req: UnaryRequest) => AuditDescription;
+  /**
+   * What only the handler learned, read once the call has ended; default:
+   * what it recorded with recordAuditDetails.
+   */
+  readonly details?: ((req: UnaryRequest) => AuditDetails) | undefined;
   /** Also record reads (AUDIT_READS). Default: mutations only. */
   readonly reads?: boolean | undefined;
   readonly clock: Clock;
@@ -80,7 +85,8 @@ export function createAuditInterceptor(options: AuditInterceptorOptions): Interc
     const started = clock.now();
     req.contextValues.set(auditDetailsKey, {});
     const description = describeSafely(req);
-    const record = (ending: CallEnding): Promise<void> => write(eventParts(req, description, started, clock.now(), ending));
+    const record = (ending: CallEnding): Promise<void> =>
+      write(eventParts(req, description, options.details?.(req) ?? req.contextValues.get(auditDetailsKey) ?? {}, started, clock.now(), ending));
     try {
       const res = await next(req);
       await record({ header: res.header });
@@ -97,11 +103,11 @@ type CallEnding = { readonly header: Headers } | { readonly error: ConnectError 
 function eventParts(
   req: UnaryRequest,
   description: AuditDescription,
+  details: AuditDetails,
   started: number,
   ended: number,
   ending: CallEnding,
 ): AuditEventParts {
-  const details = req.contextValues.get(auditDetailsKey) ?? {};
   const failure = "error" in ending ? ending.error : undefined;
   const info = failure?.findDetails(ErrorInfoSchema)[0];
   const replayedMark = "error" in ending ? ending.error.metadata.get(REPLAYED_HEADER) : ending.header.get(REPLAYED_HEADER);

@@ -2,8 +2,9 @@
 // context value so that the steps that look at a call from outside (access
 // log, metrics, authorization, audit) read the same facts the service used,
 // instead of working them out again.
+import type { Message } from "@bufbuild/protobuf";
 import { createContextKey, type ContextValues } from "@connectrpc/connect";
-import type { CallToken, RpcResource } from "./rpc-table.js";
+import type { AnyRpcRow, CallToken, RpcResource } from "./rpc-table.js";
 
 export interface CallRecord {
   /** The validated request (the row's parse result), once parsed. */
@@ -16,6 +17,8 @@ export interface CallRecord {
   reconciled?: boolean | undefined;
   /** RemoveLambdaPermission: the statement that was removed, when the backend knows it. */
   removedStatement?: string | undefined;
+  /** The idempotency guard answered from a stored outcome. */
+  replayed?: boolean | undefined;
 }
 
 export const callRecordKey = createContextKey<CallRecord | undefined>(undefined, { description: "call record" });
@@ -28,4 +31,13 @@ export function callRecordOf(values: ContextValues): CallRecord {
     values.set(callRecordKey, record);
   }
   return record;
+}
+
+/** Validates a request once per call: whichever step needs it first (authorization, audit, the service) parses it. */
+export function parsedRequestOf(row: AnyRpcRow, request: Message, record: CallRecord): unknown {
+  if (record.parsed === undefined) {
+    record.parsed = row.parse(request);
+    record.resource = row.resource(record.parsed);
+  }
+  return record.parsed;
 }

@@ -66,6 +66,8 @@ export interface RpcRow<D extends DescMethodUnary, P, R> {
   /** Validation: the backend's input, or a RequestValidationError naming every broken field. */
   parse(request: MessageShape<D["input"]>): P;
   resource(parsed: P): RpcResource;
+  /** What authorization and the audit trail see of the request: the backend's input, without tokens and flags. */
+  authorizationInput(parsed: P): unknown;
   /** The token that makes the call idempotent, when it has one. */
   token(parsed: P, tools: RowTools): CallToken | undefined;
   /** The backend call; `token` is `token()`'s value, so a generated token reaches AWS. */
@@ -101,6 +103,7 @@ export const rpcTable = {
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseRemoveLambdaPermissionRequest,
     resource: (parsed) => ({ kind: "lambda-function", function: parsed.input.function, qualifier: parsed.input.qualifier }),
+    authorizationInput: (parsed) => parsed.input,
     token: (parsed) => idempotencyKeyOf(parsed.idempotencyKey),
     async execute(backend, parsed, options) {
       try {
@@ -123,6 +126,7 @@ export const rpcTable = {
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseAddLambdaPermissionRequest,
     resource: (parsed) => ({ kind: "lambda-function", function: parsed.input.function, qualifier: parsed.input.qualifier }),
+    authorizationInput: (parsed) => parsed.input,
     token: (parsed) => idempotencyKeyOf(parsed.idempotencyKey),
     execute: (backend, parsed, options) => backend.addLambdaPermission(parsed.input, options),
     respond: (output) => ({ statement: output.statement }),
@@ -134,6 +138,7 @@ export const rpcTable = {
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseGetLambdaPolicyRequest,
     resource: (input) => ({ kind: "lambda-function", function: input.function, qualifier: input.qualifier }),
+    authorizationInput: (input) => input,
     token: () => undefined,
     execute: (backend, input, options) => backend.getLambdaPolicy(input, options),
     respond: (output) => ({ policy: output.policy, revisionId: output.revisionId }),
@@ -145,6 +150,7 @@ export const rpcTable = {
     subject: (request) => ramSubject(request.permissionArn),
     parse: parseDeleteRamPermissionRequest,
     resource: (parsed) => ({ kind: "ram-permission", permission: parsed.permission }),
+    authorizationInput: (parsed) => parsed,
     token: (parsed, tools) => clientTokenOf(parsed.clientToken, tools),
     execute: (backend, parsed, options, token) =>
       backend.deleteRamPermission({ permission: parsed.permission, clientToken: requireToken(token) }, options),
@@ -161,6 +167,7 @@ export const rpcTable = {
     subject: (request) => ramSubject(request.name),
     parse: parseCreateRamPermissionRequest,
     resource: (parsed) => ({ kind: "ram-account", name: parsed.name }),
+    authorizationInput: (parsed) => parsed,
     token: (parsed, tools) => clientTokenOf(parsed.clientToken, tools),
     execute: (backend, parsed, options, token) =>
       backend.createRamPermission(
@@ -182,6 +189,7 @@ export const rpcTable = {
     subject: (request) => ramSubject(request.permissionArn),
     parse: parseGetRamPermissionRequest,
     resource: (input) => ({ kind: "ram-permission", permission: input.permission }),
+    authorizationInput: (input) => input,
     token: () => undefined,
     execute: (backend, input, options) => backend.getRamPermission(input, options),
     respond: (permission) => ({ permission: toRamPermissionMessage(permission) }),
@@ -193,6 +201,7 @@ export const rpcTable = {
     subject: (request) => ramSubject(request.resourceType),
     parse: parseListRamPermissionsRequest,
     resource: () => ({ kind: "ram-account" }),
+    authorizationInput: (input) => input,
     token: () => undefined,
     execute: (backend, input, options) => backend.listRamPermissions(input, options),
     respond: (output) => ({
