@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import type { PermissionBackend } from "./backend/backend.js";
+import { createReconcilingBackend } from "./backend/reconcile.js";
 import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config, type TlsConfig } from "./config.js";
 import { ConfigError } from "./config-values.js";
@@ -11,7 +12,12 @@ import { createIdempotency } from "./idempotency/config.js";
 import { createJsonLogger, type Logger } from "./logger.js";
 import { startServer, type RunningServer } from "./server.js";
 
+/** The configured adapter, wrapped so that unknown outcomes of Lambda mutations are reconciled. */
 async function createBackend(config: Config, logger: Logger): Promise<PermissionBackend> {
+  return createReconcilingBackend(await createAdapter(config, logger), { logger, clock: systemClock });
+}
+
+async function createAdapter(config: Config, logger: Logger): Promise<PermissionBackend> {
   if (config.backend === "aws") {
     const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
     return createAwsBackend({ ...config.aws, logger });
@@ -24,6 +30,7 @@ async function createBackend(config: Config, logger: Logger): Promise<Permission
     faults: {
       latencyMs: config.fake.latencyMs,
       errorRate: config.fake.errorRate,
+      lostAnswerRate: config.fake.lostAnswerRate,
       ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
     },
   });

@@ -94,7 +94,8 @@ const conflictRows: [string, Code, DetailName][] = [
     Code.AlreadyExists,
     "resource-info",
   ],
-  ["The resource already exists.", Code.AlreadyExists, "resource-info"],
+  // Not the recorded duplicate wording: not certainly a duplicate, so retryable.
+  ["The resource already exists.", Code.Aborted, "retry"],
   [
     "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:demo",
     Code.Aborted,

@@ -1,5 +1,7 @@
 // Faults injected on request: a chosen AWS error, added latency, a dropped
-// connection, for the next N matching requests or until cleared. The same
+// connection, for the next N matching requests or until cleared, either
+// instead of running the request or after it ran (the faults of an uncertain
+// outcome: executed, then the connection dropped or the answer late). The same
 // shape arrives from TypeScript (`injectFault`) and over HTTP
 // (`POST /__fake/faults`), so both go through one validator.
 import { FAKE_AWS_OPERATIONS, isFakeAwsOperation, type FakeAwsOperation } from "./operations.js";
@@ -17,6 +19,12 @@ export interface FakeAwsFault {
   readonly latencyMs?: number | undefined;
   /** Destroy the socket without answering. */
   readonly dropConnection?: boolean | undefined;
+  /**
+   * Run the request against the backend first, then apply the latency, the
+   * drop or the error to its answer: the request took effect, and the caller
+   * learns it late, never, or wrongly.
+   */
+  readonly afterExecution?: boolean | undefined;
   /** Apply to the next N matching requests; absent means until cleared. */
   readonly times?: number | undefined;
 }
@@ -25,7 +33,16 @@ export class InvalidFakeAwsFaultError extends Error {
   override readonly name = "InvalidFakeAwsFaultError" as const;
 }
 
-const FAULT_KEYS = new Set(["operation", "errorCode", "httpStatus", "retryAfterSeconds", "latencyMs", "dropConnection", "times"]);
+const FAULT_KEYS = new Set([
+  "operation",
+  "errorCode",
+  "httpStatus",
+  "retryAfterSeconds",
+  "latencyMs",
+  "dropConnection",
+  "afterExecution",
+  "times",
+]);
 const MAX_LATENCY_MS = 600_000;
 // An error code travels in a header; keep it to what AWS codes look like.
 const ERROR_CODE_RE = /^[A-Za-z][A-Za-z0-9.]{0,127}$/;
@@ -53,7 +70,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   const unknown = Object.keys(record).filter((key) => !FAULT_KEYS.has(key));
   if (unknown.length > 0) reject(`unknown fault field(s): ${unknown.join(", ")}; accepted: ${[...FAULT_KEYS].join(", ")}`);
 
-  const { operation, errorCode, dropConnection } = record;
+  const { operation, errorCode, dropConnection, afterExecution } = record;
   if (operation !== undefined && !isFakeAwsOperation(operation)) {
     reject(`operation must be one of ${FAKE_AWS_OPERATIONS.join(", ")}`);
   }
@@ -61,6 +78,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
     reject("errorCode must be an AWS error code such as TooManyRequestsException");
   }
   if (dropConnection !== undefined && typeof dropConnection !== "boolean") reject("dropConnection must be a boolean");
+  if (afterExecution !== undefined && typeof afterExecution !== "boolean") reject("afterExecution must be a boolean");
   const httpStatus = optionalNumber(record, "httpStatus", (n) => Number.isInteger(n) && n >= 400 && n <= 599, "an integer from 400 to 599");
   const retryAfterSeconds = optionalNumber(record, "retryAfterSeconds", (n) => Number.isInteger(n) && n >= 0, "a whole number of seconds, 0 or more");
   const latencyMs = optionalNumber(record, "latencyMs", (n) => Number.isFinite(n) && n >= 0 && n <= MAX_LATENCY_MS, `a number from 0 to ${MAX_LATENCY_MS}`);
@@ -79,6 +97,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(dropConnection === undefined ? {} : { dropConnection: dropConnection as boolean }),
+    ...(afterExecution === undefined ? {} : { afterExecution: afterExecution as boolean }),
     ...(times === undefined ? {} : { times }),
   };
 }
@@ -94,6 +113,8 @@ export interface FaultOutcome {
   /** The sum of the matching faults' latencies. */
   readonly latencyMs: number;
   readonly dropConnection: boolean;
+  /** Whether the request runs first and the fault applies to its answer. */
+  readonly afterExecution: boolean;
   /** The first matching fault's error, if any fails the request. */
   readonly error?: InjectedError | undefined;
 }
@@ -131,6 +152,7 @@ export function createFaultSchedule(): FaultSchedule {
       return {
         latencyMs: matching.reduce((sum, { fault }) => sum + (fault.latencyMs ?? 0), 0),
         dropConnection: matching.some(({ fault }) => fault.dropConnection === true),
+        afterExecution: matching.some(({ fault }) => fault.afterExecution === true),
         ...(failing === undefined
           ? {}
           : {

@@ -3,14 +3,14 @@
 // the wire (its body, its SigV4 signing Region, the request ID answered).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseFunctionName, parseRamPermissionArn } from "../../../src/arn.js";
+import { parseFunctionName, parseRamPermissionArn } from "../../../src/aws/arn.js";
 import type { CallOptions, LambdaFunctionRef, PermissionBackend, RamPermissionRef } from "../../../src/backend/backend.js";
 import {
   createAwsBackend,
   createSdkClientFactory,
   type AwsCredentials,
 } from "../../../src/backend/aws/aws-backend.js";
-import { createFakeBackend, type FakeBackend } from "../../../src/backend/fake/fake-backend.js";
+import { createFakeBackend, type FakeBackend, type FakeBackendOptions } from "../../../src/backend/fake/fake-backend.js";
 import type { Clock } from "../../../src/clock.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../../src/fake-aws/server.js";
 import { silentLogger } from "../../../src/logger.js";
@@ -115,6 +115,8 @@ export interface AwsStackOptions {
   readonly defaultRegion?: string;
   readonly credentials?: AwsCredentials;
   readonly clock?: Clock;
+  /** Options of the fake model behind the endpoint. */
+  readonly fake?: FakeBackendOptions;
 }
 
 export interface AwsStack {
@@ -131,7 +133,7 @@ export interface AwsStack {
 
 /** AWS backend -> real SDK clients -> recording proxy -> fake AWS endpoint -> fresh fake model. */
 export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsStack> {
-  const model = createFakeBackend(options.clock === undefined ? {} : { clock: options.clock });
+  const model = createFakeBackend({ ...options.fake, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const endpoint = await startFakeAwsServer({ backend: model });
   const proxy = await startRecordingProxy(endpoint.url);
   const maxAttempts = options.maxAttempts ?? 3;

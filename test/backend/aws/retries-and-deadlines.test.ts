@@ -93,8 +93,10 @@ describe("SDK retries", () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "DeletePermission", errorCode: "ServerInternalException", times: 1 });
     const output = await s.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
-    assert.deepEqual(output, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
+    const { awsRequestId, ...answer } = output;
+    assert.deepEqual(answer, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
     const attempts = s.proxy.exchanges.filter((e) => e.path === "/deletepermission");
+    assert.equal(awsRequestId, attempts.at(-1)?.requestId, "the request ID of the attempt that answered");
     assert.deepEqual(
       attempts.map((e) => [e.status, e.query.get("clientToken")]),
       [
