@@ -13,6 +13,8 @@ export interface FakeAwsFault {
   readonly errorCode?: string | undefined;
   /** The status of that error; defaults to AWS's status for the code. */
   readonly httpStatus?: number | undefined;
+  /** The error's message, to replay an answer AWS gave word for word; default a note that it was injected. */
+  readonly message?: string | undefined;
   /** Sent as Retry-After; throttling errors default to 1. */
   readonly retryAfterSeconds?: number | undefined;
   /** Delay before answering (or dropping). */
@@ -37,6 +39,7 @@ const FAULT_KEYS = new Set([
   "operation",
   "errorCode",
   "httpStatus",
+  "message",
   "retryAfterSeconds",
   "latencyMs",
   "dropConnection",
@@ -44,6 +47,7 @@ const FAULT_KEYS = new Set([
   "times",
 ]);
 const MAX_LATENCY_MS = 600_000;
+const MAX_MESSAGE_LENGTH = 4096;
 // An error code travels in a header; keep it to what AWS codes look like.
 const ERROR_CODE_RE = /^[A-Za-z][A-Za-z0-9.]{0,127}$/;
 
@@ -70,7 +74,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   const unknown = Object.keys(record).filter((key) => !FAULT_KEYS.has(key));
   if (unknown.length > 0) reject(`unknown fault field(s): ${unknown.join(", ")}; accepted: ${[...FAULT_KEYS].join(", ")}`);
 
-  const { operation, errorCode, dropConnection, afterExecution } = record;
+  const { operation, errorCode, dropConnection, afterExecution, message } = record;
   if (operation !== undefined && !isFakeAwsOperation(operation)) {
     reject(`operation must be one of ${FAKE_AWS_OPERATIONS.join(", ")}`);
   }
@@ -79,6 +83,9 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   }
   if (dropConnection !== undefined && typeof dropConnection !== "boolean") reject("dropConnection must be a boolean");
   if (afterExecution !== undefined && typeof afterExecution !== "boolean") reject("afterExecution must be a boolean");
+  if (message !== undefined && (typeof message !== "string" || message.length > MAX_MESSAGE_LENGTH)) {
+    reject(`message must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
+  }
   const httpStatus = optionalNumber(record, "httpStatus", (n) => Number.isInteger(n) && n >= 400 && n <= 599, "an integer from 400 to 599");
   const retryAfterSeconds = optionalNumber(record, "retryAfterSeconds", (n) => Number.isInteger(n) && n >= 0, "a whole number of seconds, 0 or more");
   const latencyMs = optionalNumber(record, "latencyMs", (n) => Number.isFinite(n) && n >= 0 && n <= MAX_LATENCY_MS, `a number from 0 to ${MAX_LATENCY_MS}`);
@@ -89,11 +96,13 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
     reject("a fault needs errorCode, httpStatus, latencyMs or dropConnection: true");
   }
   if (retryAfterSeconds !== undefined && !failsTheRequest) reject("retryAfterSeconds needs errorCode or httpStatus");
+  if (message !== undefined && !failsTheRequest) reject("message needs errorCode or httpStatus");
 
   return {
     ...(operation === undefined ? {} : { operation }),
     ...(errorCode === undefined ? {} : { errorCode: errorCode as string }),
     ...(httpStatus === undefined ? {} : { httpStatus }),
+    ...(message === undefined ? {} : { message: message as string }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(dropConnection === undefined ? {} : { dropConnection: dropConnection as boolean }),
@@ -105,6 +114,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
 export interface InjectedError {
   readonly errorCode?: string | undefined;
   readonly httpStatus?: number | undefined;
+  readonly message?: string | undefined;
   readonly retryAfterSeconds?: number | undefined;
 }
 
@@ -159,6 +169,7 @@ export function createFaultSchedule(): FaultSchedule {
               error: {
                 errorCode: failing.fault.errorCode,
                 httpStatus: failing.fault.httpStatus,
+                message: failing.fault.message,
                 retryAfterSeconds: failing.fault.retryAfterSeconds,
               },
             }),

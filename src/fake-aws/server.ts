@@ -135,7 +135,7 @@ function injectedErrorResponse(service: AwsService, outcome: FaultOutcome): Wire
   return {
     service,
     code,
-    message: `${code}: injected by the fake AWS endpoint`,
+    message: injected.message ?? `${code}: injected by the fake AWS endpoint`,
     httpStatus: status ?? defaultStatusOf(service, code),
     requestId: randomUUID(),
     retryAfterSeconds: injected.retryAfterSeconds ?? (isThrottlingCode(service, code) ? DEFAULT_RETRY_AFTER_SECONDS : undefined),
