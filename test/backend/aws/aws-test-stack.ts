@@ -14,6 +14,8 @@ import { createFakeBackend, type FakeBackend, type FakeBackendOptions } from "..
 import type { Clock } from "../../../src/clock.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../../src/fake-aws/server.js";
 import { silentLogger } from "../../../src/logger.js";
+import { createGatewayClient, type GatewayClient } from "../../support/clients.js";
+import { startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 export const testCredentials = { accessKeyId: "AKIDTESTGATEWAY", secretAccessKey: "test-secret" } as const satisfies AwsCredentials;
 
@@ -218,3 +220,31 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A gateway serving the AWS adapter of a stack, and a Connect client of it. */
+export interface AwsChain {
+  readonly stack: AwsStack;
+  readonly gateway: TestGateway<PermissionBackend>;
+  readonly client: GatewayClient;
+  close(): Promise<void>;
+}
+
+/** Connect client -> gateway -> `decorate(AWS adapter)` -> SDK -> recording proxy -> fake AWS endpoint. */
+export async function startAwsChain(
+  options: AwsStackOptions = {},
+  decorate: (backend: PermissionBackend) => PermissionBackend = (backend) => backend,
+): Promise<AwsChain> {
+  const stack = await startAwsStack(options);
+  const gateway = await startTestGateway<PermissionBackend>({ backend: decorate(stack.backend) });
+  const client = createGatewayClient("connect-json", gateway.url);
+  return {
+    stack,
+    gateway,
+    client,
+    async close() {
+      client.close();
+      await gateway.close();
+      await stack.close();
+    },
+  };
+}
