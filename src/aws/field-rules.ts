@@ -33,8 +33,8 @@ export const lambdaFieldRules = {
   qualifier: { min: 1, max: 128, pattern: "\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+" },
   principalOrgId: { min: 12, max: 34, pattern: "o-[a-z0-9]{10,32}" },
   functionUrlAuthType: { values: ["NONE", "AWS_IAM"] },
-  /** The name part of a function name (the model's FunctionName documentation). */
-  bareFunctionName: { max: 64 },
+  /** The name part of a function name: the pattern's name group, and the model's documented 64 characters. */
+  bareFunctionName: { min: 1, max: 64, pattern: "[a-zA-Z0-9-_\\.]+" },
   /** An alias name: never all digits, which would read as a version. */
   alias: { min: 1, max: 128, pattern: "(?!^[0-9]+$)([a-zA-Z0-9-_]+)" },
   version: { min: 1, max: 1024, pattern: "(\\$LATEST|[0-9]+)" },

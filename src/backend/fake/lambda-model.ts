@@ -18,7 +18,7 @@ import type {
   RemoveLambdaPermissionOutput,
 } from "../backend.js";
 import { isAwsApiError } from "../errors.js";
-import { lambdaFunctionArn } from "../../aws/arn.js";
+import { lambdaFunctionArn, parseFunctionNameAsLambda } from "../../aws/arn.js";
 import { lambdaConstraintViolations, lambdaFieldRules, matchesPattern, validationExceptionMessage } from "../../aws/field-rules.js";
 import { lambdaMessages } from "../../aws/lambda-answers.js";
 import { isValidLambdaPrincipal, renderLambdaStatement, type StatementRequest } from "../../aws/lambda-statement.js";
@@ -247,18 +247,7 @@ function mergeQualifier(functionName: string, qualifierField: string | undefined
   return qualifierField ?? fromName;
 }
 
-/** The ":qualifier" suffix of a function name, partial ARN or ARN, if any. */
+/** The ":qualifier" suffix of a function name, partial ARN or ARN, if any, as Lambda reads the name. */
 function qualifierSuffix(functionName: string): string | undefined {
-  const parts = functionName.split(":");
-  if (parts[0] === "arn") return parts.length === 8 ? parts[7] : undefined;
-  switch (parts.length) {
-    case 2: // "name:qualifier" or "account:name"
-      return /^\d{12}$/.test(parts[0] ?? "") ? undefined : parts[1];
-    case 3: // "account:name:qualifier" or "account:function:name"
-      return parts[1] === "function" ? undefined : parts[2];
-    case 4: // "account:function:name:qualifier"
-      return parts[3];
-    default:
-      return undefined;
-  }
+  return parseFunctionNameAsLambda(functionName)?.qualifier;
 }

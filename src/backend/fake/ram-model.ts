@@ -17,7 +17,7 @@ import type {
   RamPermissionRef,
   RamPermissionType,
 } from "../backend.js";
-import { parseRamPermissionArn } from "../../aws/arn.js";
+import { parseRamPermissionArn, ramPermissionArn } from "../../aws/arn.js";
 import { brokenConstraint, ramFieldRules } from "../../aws/field-rules.js";
 import { createAwsError } from "./aws-errors.js";
 import { createClientTokenCache } from "./client-tokens.js";
@@ -364,7 +364,7 @@ function scopeKey(partition: string, region: string, account: string): string {
 }
 
 function permissionArn(partition: string, region: string, account: string, name: string): string {
-  return `arn:${partition}:ram:${region}:${account}:permission/${name}`;
+  return ramPermissionArn({ partition, region, account, name });
 }
 
 function toRamPermission(permission: ManagedPermission, version: number): RamPermission {

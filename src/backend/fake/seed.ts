@@ -9,6 +9,7 @@ import type { RamPermissionType } from "../backend.js";
 import { isValidLambdaPrincipal, type StatementRequest } from "../../aws/lambda-statement.js";
 import { lambdaMessages } from "../../aws/lambda-answers.js";
 import { awsPartition, partitionOfRegion } from "../../aws/partitions.js";
+import { brokenConstraint, lambdaFieldRules, ramFieldRules, type FieldRule } from "../../aws/field-rules.js";
 
 export interface FakeSeed {
   readonly lambda?: FakeSeedLambda | undefined;
@@ -91,14 +92,11 @@ export class FakeSeedError extends Error {
   }
 }
 
+/** The seed's own rules; what AWS's model constrains comes from src/aws/field-rules.ts. */
 export const seedPatterns = {
-  functionName: /^[a-zA-Z0-9._-]{1,64}$/,
   account: /^\d{12}$/,
+  /** Published versions only: not $LATEST. */
   version: /^[1-9]\d{0,9}$/,
-  alias: /^(?!\d+$)[a-zA-Z0-9_-]{1,128}$/,
-  statementId: /^[a-zA-Z0-9_-]{1,100}$/,
-  action: /^(lambda:\*|lambda:[a-zA-Z]+|\*)$/,
-  ramName: /^[\w.-]{1,36}$/,
   /** AWS managed names are longer than CreatePermission allows. */
   awsManagedRamName: /^[\w.-]{1,128}$/,
   resourceType: /^[a-z0-9-]+:[a-z0-9]+$/i,
@@ -170,7 +168,7 @@ export function policyTemplateProblem(template: string): string | undefined {
 
 function parseFunction(value: unknown, path: string): FakeSeedFunction {
   const o = readObject(value, path, ["name", "account", "region", "partition", "revisionId", "versions", "aliases", "statements"]);
-  const name = readPattern(o.name, `${path}.name`, seedPatterns.functionName, "a function name of 1 to 64 characters [a-zA-Z0-9._-]");
+  const name = readRule(o.name, `${path}.name`, lambdaFieldRules.bareFunctionName, "a function name of 1 to 64 characters [a-zA-Z0-9._-]");
   const versions = readArray(o.versions ?? [], `${path}.versions`, (v, p) =>
     readPattern(v, p, seedPatterns.version, 'a published version number such as "1"'),
   );
@@ -178,7 +176,9 @@ function parseFunction(value: unknown, path: string): FakeSeedFunction {
   const aliases: Record<string, string> = {};
   for (const [alias, target] of Object.entries(readObject(o.aliases ?? {}, `${path}.aliases`))) {
     const aliasPath = `${path}.aliases${jsonKey(alias)}`;
-    if (!seedPatterns.alias.test(alias)) throw new FakeSeedError(aliasPath, "an alias name is 1 to 128 characters [a-zA-Z0-9_-] and not only digits");
+    if (brokenConstraint(alias, lambdaFieldRules.alias) !== undefined) {
+      throw new FakeSeedError(aliasPath, "an alias name is 1 to 128 characters [a-zA-Z0-9_-] and not only digits");
+    }
     const version = readString(target, aliasPath);
     if (version !== "$LATEST" && !versions.includes(version)) {
       throw new FakeSeedError(aliasPath, `alias target ${JSON.stringify(version)} is neither $LATEST nor a published version of ${name}`);
@@ -226,8 +226,8 @@ function parseStatement(value: unknown, path: string, versions: readonly string[
   }
   return {
     qualifier,
-    statementId: readPattern(o.statementId, `${path}.statementId`, seedPatterns.statementId, "1 to 100 characters [a-zA-Z0-9_-]"),
-    action: readPattern(o.action, `${path}.action`, seedPatterns.action, "lambda:<Action>, lambda:* or *"),
+    statementId: readRule(o.statementId, `${path}.statementId`, lambdaFieldRules.addStatementId, "1 to 100 characters [a-zA-Z0-9_-]"),
+    action: readRule(o.action, `${path}.action`, lambdaFieldRules.action, "lambda:<Action>, lambda:* or *"),
     principal,
     sourceArn: readOptionalString(o.sourceArn, `${path}.sourceArn`),
     sourceAccount: readOptionalPattern(o.sourceAccount, `${path}.sourceAccount`, seedPatterns.account, "a 12-digit account ID"),
@@ -286,7 +286,7 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
     name:
       permissionType === "AWS_MANAGED"
         ? readPattern(o.name, `${path}.name`, seedPatterns.awsManagedRamName, "1 to 128 characters [\\w.-]")
-        : readPattern(o.name, `${path}.name`, seedPatterns.ramName, "1 to 36 characters [\\w.-]"),
+        : readRule(o.name, `${path}.name`, ramFieldRules.permissionName, "1 to 36 characters [\\w.-]"),
     permissionType,
     account: readOptionalPattern(o.account, `${path}.account`, seedPatterns.account, "a 12-digit account ID"),
     ...readPlacement(o, path),
@@ -386,6 +386,12 @@ function readOptionalString(value: unknown, path: string): string | undefined {
 function readPattern(value: unknown, path: string, pattern: RegExp, expected: string): string {
   const text = readString(value, path);
   if (!pattern.test(text)) throw new FakeSeedError(path, `${JSON.stringify(text)} is not valid: expected ${expected}`);
+  return text;
+}
+
+function readRule(value: unknown, path: string, rule: FieldRule, expected: string): string {
+  const text = readString(value, path);
+  if (brokenConstraint(text, rule) !== undefined) throw new FakeSeedError(path, `${JSON.stringify(text)} is not valid: expected ${expected}`);
   return text;
 }
 

@@ -52,6 +52,7 @@ describe("success paths on the wire", () => {
         qualifier: "live",
         principalOrgId: "o-abcdefghij",
         functionUrlAuthType: "AWS_IAM",
+        invokedViaFunctionUrl: true,
       },
       noDeadline(),
     );
@@ -71,9 +72,12 @@ describe("success paths on the wire", () => {
       EventSourceToken: "token-1",
       PrincipalOrgID: "o-abcdefghij",
       FunctionUrlAuthType: "AWS_IAM",
+      InvokedViaFunctionUrl: true,
     });
+    assert.equal(result.awsRequestId, exchange.requestId);
     const statement = JSON.parse(result.statement) as Record<string, unknown>;
     assert.equal(statement["Sid"], "allow-s3");
+    assert.deepEqual((statement["Condition"] as Record<string, unknown>)["Bool"], { "lambda:InvokedViaFunctionUrl": "true" });
     assert.equal(statement["Resource"], "arn:aws:lambda:us-east-1:123456789012:function:demo:live");
   });
 
