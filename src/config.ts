@@ -11,7 +11,7 @@ import {
   readString,
   type Env,
 } from "./config-values.js";
-import { knownErrorCodes, servicesOfErrorCode } from "./backend/fake/aws-errors.js";
+import { awsErrorCodes, servicesOfAwsError } from "./aws/error-catalogue.js";
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
 import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "./auth/config.js";
 import { assertListenAllowed } from "./auth/listen-policy.js";
@@ -25,6 +25,7 @@ export interface FakeBackendConfig {
   readonly latencyMs: number;
   readonly errorRate: number;
   readonly errorCode: string | undefined;
+  readonly lostAnswerRate: number;
 }
 
 export interface TlsConfig {
@@ -99,6 +100,12 @@ export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
   { name: "FAKE_LATENCY_MS", accepted: "0..60000", default: "0", description: "Fake backend: latency added to every call." },
   { name: "FAKE_ERROR_RATE", accepted: "0..1", default: "0", description: "Fake backend: share of calls that fail with FAKE_ERROR_CODE." },
   { name: "FAKE_ERROR_CODE", accepted: "an AWS error name, e.g. ThrottlingException", default: "the service's throttling error", description: "Fake backend: the error injected at FAKE_ERROR_RATE." },
+  {
+    name: "FAKE_LOST_ANSWER_RATE",
+    accepted: "0..1",
+    default: "0",
+    description: "Fake backend: share of mutations that take effect but lose their answer (the caller sees an unknown outcome, which the gateway reconciles).",
+  },
 ];
 
 export const ENV_HELP: readonly EnvHelp[] = [
@@ -146,6 +153,7 @@ export function loadConfig(env: Env): Config {
       latencyMs: readInteger(env, "FAKE_LATENCY_MS", 0, 60_000, 0),
       errorRate: readNumber(env, "FAKE_ERROR_RATE", 0, 1, 0),
       errorCode: readFakeErrorCode(env, "FAKE_ERROR_CODE"),
+      lostAnswerRate: readNumber(env, "FAKE_LOST_ANSWER_RATE", 0, 1, 0),
     },
     aws: parseAwsConfig(env),
     idempotency: parseIdempotencyConfig(env),
@@ -164,10 +172,10 @@ function readTls(env: Env): TlsConfig | undefined {
 
 function readFakeErrorCode(env: Env, name: string): string | undefined {
   const value = readString(env, name);
-  if (value === undefined || servicesOfErrorCode(value).length > 0) return value;
+  if (value === undefined || servicesOfAwsError(value).length > 0) return value;
   throw new ConfigError(
     name,
-    `an AWS error name the fake knows (Lambda: ${knownErrorCodes("lambda").join(", ")}; RAM: ${knownErrorCodes("ram").join(", ")})`,
+    `an AWS error name the fake knows (Lambda: ${awsErrorCodes("lambda").join(", ")}; RAM: ${awsErrorCodes("ram").join(", ")})`,
     value,
   );
 }

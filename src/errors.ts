@@ -14,10 +14,13 @@ import {
   ResourceInfoSchema,
   RetryInfoSchema,
 } from "../gen/google/rpc/error_details_pb.js";
+import { kindOfAwsError, type AwsErrorKind } from "./aws/error-catalogue.js";
+import { isDuplicateStatementConflict } from "./aws/lambda-answers.js";
 import {
   AwsApiError,
   UpstreamCredentialsError,
   UpstreamNetworkError,
+  UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
   type AwsService,
 } from "./backend/errors.js";
@@ -53,96 +56,55 @@ export interface ErrorSubject {
 type Detail = { desc: DescMessage; value: MessageInitShape<DescMessage> };
 
 type AwsRule =
-  | { code: Code; detail: "bad-request" | "resource-info" | "retry" | "none" }
-  | { code: Code; detail: "precondition"; violation: string }
-  | { code: Code; detail: "quota" }
+  | { code: Code; detail: "bad-request" | "resource-info" | "retry" | "none" | "quota" | "precondition" }
   | { code: Code; detail: "none"; reason: string; gatewayOwned: true; message: string };
 
-const invalid: AwsRule = { code: Code.InvalidArgument, detail: "bad-request" };
-const notFound: AwsRule = { code: Code.NotFound, detail: "resource-info" };
-const exists: AwsRule = { code: Code.AlreadyExists, detail: "resource-info" };
-const quota: AwsRule = { code: Code.ResourceExhausted, detail: "quota" };
-const throttled: AwsRule = { code: Code.ResourceExhausted, detail: "retry" };
-const unavailable: AwsRule = { code: Code.Unavailable, detail: "retry" };
 const credentialsMessage = "the gateway's AWS credentials are missing, invalid or expired";
-const credentials: AwsRule = {
-  code: Code.Internal,
-  detail: "none",
-  reason: "UPSTREAM_CREDENTIALS",
-  gatewayOwned: true,
-  message: credentialsMessage,
-};
 
-/** The error table of DESIGN.md section 5, keyed by AWS error name. */
-const awsRules: Readonly<Record<string, AwsRule>> = {
-  InvalidParameterValueException: invalid,
-  ValidationException: invalid,
-  InvalidClientTokenException: invalid,
-  MalformedArnException: invalid,
-  InvalidParameterException: invalid,
-  InvalidPolicyException: invalid,
-  MalformedPolicyTemplateException: invalid,
-  InvalidNextTokenException: invalid,
-  InvalidRequestContentException: invalid,
-  MissingRequiredParameterException: invalid,
-  InvalidMaxResultsException: invalid,
-  ResourceNotFoundException: notFound,
-  UnknownResourceException: notFound,
-  PreconditionFailedException: { code: Code.FailedPrecondition, detail: "precondition", violation: "REVISION_ID" },
-  PublicPolicyException: { code: Code.FailedPrecondition, detail: "precondition", violation: "PUBLIC_POLICY" },
-  OperationNotPermittedException: {
-    code: Code.FailedPrecondition,
-    detail: "precondition",
-    violation: "OPERATION_NOT_PERMITTED",
-  },
-  IdempotentParameterMismatchException: { code: Code.FailedPrecondition, detail: "none" },
+/** DESIGN.md section 5, by kind of AWS error (src/aws/error-catalogue.ts knows each name's kind). */
+const rulesByKind: Readonly<Record<AwsErrorKind, AwsRule>> = {
+  "invalid-argument": { code: Code.InvalidArgument, detail: "bad-request" },
+  "not-found": { code: Code.NotFound, detail: "resource-info" },
+  "revision-mismatch": { code: Code.FailedPrecondition, detail: "precondition" },
+  "not-permitted": { code: Code.FailedPrecondition, detail: "precondition" },
+  "idempotency-mismatch": { code: Code.FailedPrecondition, detail: "none" },
   // Only a duplicate; any other conflict is transient (ruleFor).
-  ResourceConflictException: exists,
-  PermissionAlreadyExistsException: exists,
-  PolicyLengthExceededException: quota,
-  PermissionLimitExceededException: quota,
-  PermissionVersionsLimitExceededException: quota,
-  TooManyRequestsException: throttled,
-  ThrottlingException: throttled,
-  ServiceException: unavailable,
-  ServerInternalException: unavailable,
-  ServiceUnavailableException: unavailable,
-  AccessDeniedException: {
+  conflict: { code: Code.AlreadyExists, detail: "resource-info" },
+  "already-exists": { code: Code.AlreadyExists, detail: "resource-info" },
+  quota: { code: Code.ResourceExhausted, detail: "quota" },
+  throttling: { code: Code.ResourceExhausted, detail: "retry" },
+  unavailable: { code: Code.Unavailable, detail: "retry" },
+  "access-denied": {
     code: Code.PermissionDenied,
     detail: "none",
     reason: "UPSTREAM_ACCESS_DENIED",
     gatewayOwned: true,
     message: "the gateway's AWS identity is not allowed to perform this action",
   },
-  ExpiredTokenException: credentials,
-  UnrecognizedClientException: credentials,
-  InvalidSignatureException: credentials,
-  // The common errors of every AWS API for a request that is not signed, or
-  // signed with keys AWS does not know; the JSON protocols add "Exception".
-  IncompleteSignatureException: credentials,
-  IncompleteSignature: credentials,
-  MissingAuthenticationTokenException: credentials,
-  MissingAuthenticationToken: credentials,
-  InvalidClientTokenId: credentials,
-  SignatureDoesNotMatch: credentials,
+  credentials: { code: Code.Internal, detail: "none", reason: "UPSTREAM_CREDENTIALS", gatewayOwned: true, message: credentialsMessage },
+  // The gateway asked for an operation AWS does not have: its own bug.
+  "unknown-operation": { code: Code.Internal, detail: "none", reason: "INTERNAL", gatewayOwned: true, message: "internal error" },
 };
 
 /**
  * Lambda answers ResourceConflictException both for a duplicate statement ID
  * and for "An update is in progress for resource: ...". Only the first is a
  * definitive ALREADY_EXISTS, which the idempotency guard stores for a day;
- * the second must stay retryable, so anything not plainly a duplicate
+ * the second must stay retryable, so anything not recorded as a duplicate
  * (AWS's own summary "already exists, or another operation is in progress"
  * included) is ABORTED with RetryInfo, which the guard releases.
  */
 const conflictInProgress: AwsRule = { code: Code.Aborted, detail: "retry" };
 
 function ruleFor(error: AwsApiError): AwsRule | undefined {
-  if (error.code === "ResourceConflictException") {
-    const duplicate = /\balready exists\b/i.test(error.message) && !/\bin progress\b/i.test(error.message);
-    return duplicate ? exists : conflictInProgress;
-  }
-  return Object.hasOwn(awsRules, error.code) ? awsRules[error.code] : undefined;
+  const kind = kindOfAwsError(error.service, error.code);
+  if (kind === "conflict" && !isDuplicateStatementConflict(error.message)) return conflictInProgress;
+  return kind === undefined ? undefined : rulesByKind[kind];
+}
+
+/** The PreconditionFailure type: the RevisionId, or the rule of the resource that refused. */
+function violationTypeOf(error: AwsApiError): string {
+  return kindOfAwsError(error.service, error.code) === "revision-mismatch" ? "REVISION_ID" : reasonOf(error.code);
 }
 
 /** Seconds suggested to a caller retrying after a transient failure with no Retry-After. */
@@ -156,6 +118,7 @@ export function toConnectError(error: unknown, subject: ErrorSubject, logger: Lo
   if (error instanceof ConnectError) return error;
   if (error instanceof RequestValidationError) return invalidArgument(error);
   if (error instanceof AwsApiError) return fromAwsApiError(error, subject, logger);
+  if (error instanceof UpstreamOutcomeUnknownError) return outcomeUnknown(error, logger);
   if (error instanceof UpstreamTimeoutError) {
     if (error.cancelled) return gatewayError(Code.Canceled, "the call was cancelled", "CANCELLED", []);
     if (error.callerDeadlineExceeded) {
@@ -178,6 +141,29 @@ export function toConnectError(error: unknown, subject: ErrorSubject, logger: Lo
   }
   logger.error("unexpected failure", { error });
   return gatewayError(Code.Internal, "internal error", "INTERNAL", []);
+}
+
+/**
+ * A mutation that may have taken effect: never a plain failure, which the
+ * caller would read as "nothing happened". The code says what ended the wait
+ * (the caller's deadline, its cancellation, or an upstream that stopped
+ * answering); the reason says the effect is unknown, so the idempotency
+ * guard keeps the token and the retry reconciles with the actual state.
+ */
+function outcomeUnknown(error: UpstreamOutcomeUnknownError, logger: Logger): ConnectError {
+  logger.warn("upstream outcome unknown", { service: error.service, error });
+  if (error.abort === "deadline") {
+    return gatewayError(Code.DeadlineExceeded, `the deadline passed before ${error.service} answered; the change may have been made`, OUTCOME_UNKNOWN_REASON, []);
+  }
+  if (error.abort === "cancelled") {
+    return gatewayError(Code.Canceled, `the call was cancelled while ${error.service} had it; the change may have been made`, OUTCOME_UNKNOWN_REASON, []);
+  }
+  return gatewayError(
+    Code.Unavailable,
+    `${error.service} did not confirm the change, which may have been made; retry with the same idempotency key`,
+    OUTCOME_UNKNOWN_REASON,
+    [retryInfo(defaultRetryDelayMs)],
+  );
 }
 
 /** INVALID_ARGUMENT with one FieldViolation per broken field. */
@@ -213,7 +199,7 @@ function fromAwsApiError(error: AwsApiError, subject: ErrorSubject, logger: Logg
     return gatewayError(Code.Internal, "internal error", "INTERNAL", [], metadata);
   }
   if ("gatewayOwned" in rule) {
-    logger.error("upstream refused the gateway's identity", { service: error.service, error });
+    logger.error("upstream refused the gateway's request", { service: error.service, awsErrorCode: error.code, error });
     return gatewayError(rule.code, rule.message, rule.reason, [], metadata);
   }
   const details: Detail[] = [errorInfo(reasonOf(error.code), awsDomain[error.service], metadata)];
@@ -233,7 +219,7 @@ function fromAwsApiError(error: AwsApiError, subject: ErrorSubject, logger: Logg
     case "precondition":
       details.push({
         desc: PreconditionFailureSchema,
-        value: { violations: [{ type: rule.violation, subject: subject.resourceName, description: error.message }] },
+        value: { violations: [{ type: violationTypeOf(error), subject: subject.resourceName, description: error.message }] },
       });
       break;
     case "quota":

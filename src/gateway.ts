@@ -11,7 +11,7 @@ import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
 import { createAuthorizer } from "./authz/config.js";
 import { createAuthorizationInterceptor } from "./authz/interceptor.js";
 import type { ResourceDefaults } from "./authz/rpc-inputs.js";
-import { partitionOfRegion } from "./backend/aws/partition-region.js";
+import { partitionOfRegion } from "./aws/partitions.js";
 import { createCallAnalysis } from "./rpc/call-analysis.js";
 import { createAuthenticator } from "./auth/create-authenticator.js";
 import type { Authenticator } from "./auth/authenticator.js";
@@ -19,6 +19,8 @@ import { ANONYMOUS_CALLER, callerContextKey } from "./auth/identity.js";
 import { createTlsMaterialSource, type TlsMaterialSource } from "./auth/tls-material.js";
 import { CredentialFileError } from "./auth/watched-files.js";
 import type { PermissionBackend } from "./backend/backend.js";
+import { FAKE_DEFAULT_ACCOUNT } from "./backend/fake/defaults.js";
+import { createReconcilingBackend } from "./backend/reconcile.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createIdempotency, type Idempotency } from "./idempotency/config.js";
@@ -67,7 +69,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const { logger, clock } = deps;
   const resources = new Resources();
   try {
-    const backend = await createBackend(config, logger, clock);
+    const defaults = resourceDefaultsOf(config);
+    const backend = await createBackend(config, defaults, logger, clock);
     resources.add(() => backend.close());
 
     const authenticator: Authenticator = await startupStep("authentication", () =>
@@ -94,7 +97,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     // After authentication (the server's own first step), in this order: the
     // caller's rate limit; the audit trail, outside authorization so it
     // records refusals too; authorization, default deny.
-    const analysis = createCallAnalysis(resourceDefaultsOf(config));
+    const analysis = createCallAnalysis(defaults);
     const callInterceptors: Interceptor[] = [];
     if (config.auth.rateLimit !== undefined) {
       const limiter = createCallerRateLimiter(config.auth.rateLimit, { redis: idempotency.redis, logger, clock });
@@ -189,10 +192,16 @@ async function startAuditSink(target: "stdout" | { readonly file: string }, logg
   }
 }
 
-/** Where a call that names no Region or account goes, for policies and audit events. */
+/**
+ * Where a call that names no Region or account goes: the backend and
+ * authorization (and the audit trail) must agree on it. AWS_REGION for
+ * both; the account is AUTHZ_DEFAULT_ACCOUNT, else, with the fake, the
+ * fake's own account, else unknown (policies test it with `has`).
+ */
 function resourceDefaultsOf(config: Config): ResourceDefaults {
   const region = config.aws.defaultRegion;
-  return { region, partition: partitionOfRegion(region), account: config.authz.defaultAccount };
+  const account = config.authz.defaultAccount ?? (config.backend === "fake" ? FAKE_DEFAULT_ACCOUNT : undefined);
+  return { region, partition: partitionOfRegion(region) ?? "aws", account };
 }
 
 function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSource> {
@@ -212,23 +221,35 @@ function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSo
   );
 }
 
-/** The AWS SDK is loaded only when BACKEND=aws, so start-up on the fake stays fast. */
-function createBackend(config: Config, logger: Logger, clock: Clock): Promise<PermissionBackend> {
-  return startupStep(`start the ${config.backend} backend`, async () => {
-    if (config.backend === "aws") {
-      const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
-      return createAwsBackend({ ...config.aws, logger, clock });
-    }
-    const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
-    const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);
-    return createFakeBackend({
-      ...(seed === undefined ? {} : { seed }),
-      clock,
-      faults: {
-        latencyMs: config.fake.latencyMs,
-        errorRate: config.fake.errorRate,
-        ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
-      },
-    });
+/**
+ * The configured adapter, wrapped so that unknown outcomes of Lambda
+ * mutations are reconciled. The AWS SDK is loaded only when BACKEND=aws, so
+ * start-up on the fake stays fast.
+ */
+function createBackend(config: Config, defaults: ResourceDefaults, logger: Logger, clock: Clock): Promise<PermissionBackend> {
+  return startupStep(`start the ${config.backend} backend`, async () =>
+    createReconcilingBackend(await createAdapter(config, defaults, logger, clock), { logger, clock }),
+  );
+}
+
+async function createAdapter(config: Config, defaults: ResourceDefaults, logger: Logger, clock: Clock): Promise<PermissionBackend> {
+  if (config.backend === "aws") {
+    const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
+    return createAwsBackend({ ...config.aws, logger, clock });
+  }
+  const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
+  const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);
+  return createFakeBackend({
+    ...(seed === undefined ? {} : { seed }),
+    clock,
+    defaultRegion: defaults.region,
+    defaultPartition: defaults.partition,
+    defaultAccount: defaults.account,
+    faults: {
+      latencyMs: config.fake.latencyMs,
+      errorRate: config.fake.errorRate,
+      lostAnswerRate: config.fake.lostAnswerRate,
+      ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
+    },
   });
 }

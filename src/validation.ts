@@ -2,8 +2,13 @@
 // before a request reaches the idempotency store or the backend. Each parser
 // turns a request message into the backend's input, or throws
 // RequestValidationError naming every broken field (one violation per field)
-// in AWS's own words. src/errors.ts turns that into a google.rpc.BadRequest.
-import { FUNCTION_NAME_PATTERN, matchesFunctionNamePattern, parseFunctionName, parseRamPermissionArn } from "./arn.js";
+// in AWS's own words. The constraints AWS defines come from the shared table
+// (src/aws/field-rules.ts); the gateway's own (tokens, RAM's undocumented
+// bounds) are below. src/errors.ts turns the error into a google.rpc.BadRequest.
+import type { Message, UnknownField } from "@bufbuild/protobuf";
+import { FUNCTION_NAME_PATTERN, matchesFunctionNamePattern, parseFunctionName, parseRamPermissionArn } from "./aws/arn.js";
+import { brokenConstraint, lambdaFieldRules, lengthUpTo, ramFieldRules, type FieldRule } from "./aws/field-rules.js";
+import { AWS_PARTITIONS, awsPartition, describeRegionsOf, isRegionOfPartition } from "./aws/partitions.js";
 import type {
   AddLambdaPermissionInput,
   FunctionUrlAuthType,
@@ -54,84 +59,33 @@ export function isRequestValidationError(value: unknown): value is RequestValida
 }
 
 // ---------------------------------------------------------------------------
-// Rules
+// Rules: AWS's from the shared table, the gateway's own here
 
-interface StringRule {
-  readonly min?: number;
-  readonly max?: number;
-  readonly pattern?: RegExp;
-  /** The pattern as the API reference prints it, for the description. */
-  readonly patternText?: string;
-}
+const { removeStatementId: REMOVE_STATEMENT_ID, addStatementId: ADD_STATEMENT_ID, qualifier: QUALIFIER } = lambdaFieldRules;
+const { action: ACTION, principal: PRINCIPAL, sourceArn: SOURCE_ARN, sourceAccount: SOURCE_ACCOUNT } = lambdaFieldRules;
+const { eventSourceToken: EVENT_SOURCE_TOKEN, principalOrgId: PRINCIPAL_ORG_ID } = lambdaFieldRules;
+const FUNCTION_NAME_MAX = lambdaFieldRules.functionName.max;
+const FUNCTION_BARE_NAME_MAX = lambdaFieldRules.bareFunctionName.max;
+const RAM_PERMISSION_NAME = ramFieldRules.permissionName;
+const PAGE_SIZE_MAX = ramFieldRules.maxResults.max;
 
-const FUNCTION_NAME_MAX = 256;
-const FUNCTION_BARE_NAME_MAX = 64;
-
-const REMOVE_STATEMENT_ID: StringRule = {
-  min: 1,
-  max: 100,
-  pattern: /^[a-zA-Z0-9_.-]+$/,
-  patternText: "[a-zA-Z0-9-_.]+",
-};
-// AddPermission's StatementId has no dot, unlike RemovePermission's.
-const ADD_STATEMENT_ID: StringRule = {
-  min: 1,
-  max: 100,
-  pattern: /^[a-zA-Z0-9_-]+$/,
-  patternText: "[a-zA-Z0-9-_]+",
-};
-const QUALIFIER: StringRule = {
-  min: 1,
-  max: 128,
-  pattern: /^(\$LATEST\.PUBLISHED|[a-zA-Z0-9$_-]+)$/,
-  patternText: "(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9$_-]+)",
-};
-const ACTION: StringRule = {
-  pattern: /^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/,
-  patternText: "(lambda:[*]|lambda:[a-zA-Z]+|[*])",
-};
-const PRINCIPAL: StringRule = { pattern: /^[^\s]+$/, patternText: "[^\\s]+" };
-const SOURCE_ARN: StringRule = {
-  pattern: /^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$/,
-  patternText: "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
-};
-const SOURCE_ACCOUNT: StringRule = { max: 12, pattern: /^\d{12}$/, patternText: "\\d{12}" };
-const EVENT_SOURCE_TOKEN: StringRule = {
-  min: 0,
-  max: 256,
-  pattern: /^[a-zA-Z0-9._-]+$/,
-  patternText: "[a-zA-Z0-9._\\-]+",
-};
-const PRINCIPAL_ORG_ID: StringRule = {
-  min: 12,
-  max: 34,
-  pattern: /^o-[a-z0-9]{10,32}$/,
-  patternText: "^o-[a-z0-9]{10,32}$",
-};
 // The references give RevisionId no constraint; an empty one can only be a mistake.
-const REVISION_ID: StringRule = { min: 1 };
+const REVISION_ID: FieldRule = { min: 1 };
 // client_token and idempotency_key: DESIGN.md section 3.
-const TOKEN: StringRule = { min: 1, max: 64, pattern: /^[\x21-\x7E]+$/, patternText: "[\\x21-\\x7E]+" };
-const RAM_PERMISSION_NAME: StringRule = { min: 1, max: 36, pattern: /^[\w.-]+$/, patternText: "[\\w.-]+" };
+const TOKEN: FieldRule = { min: 1, max: 64, pattern: "[\\x21-\\x7E]+" };
 // RAM documents "<service-code>:<resource-type>" (case-insensitive) but no
 // pattern or length; this keeps obvious garbage away from the backend.
-const RESOURCE_TYPE: StringRule = {
-  min: 1,
-  max: 256,
-  pattern: /^[a-zA-Z0-9-]+:[a-zA-Z0-9-]+$/,
-  patternText: "[a-zA-Z0-9-]+:[a-zA-Z0-9-]+",
-};
-const POLICY_TEMPLATE: StringRule = { min: 1 };
+const RESOURCE_TYPE: FieldRule = { min: 1, max: 256, pattern: "[a-zA-Z0-9-]+:[a-zA-Z0-9-]+" };
+const POLICY_TEMPLATE: FieldRule = { min: 1 };
 const PERMISSION_ARN_MAX = 2048;
 // RAM documents no bound for nextToken; this one is far above what RAM hands out.
-const PAGE_TOKEN: StringRule = { max: 8192 };
+const PAGE_TOKEN: FieldRule = { max: 8192 };
 
 const TAG_KEY_MAX = 128;
 const TAG_VALUE_MAX = 256;
 const TAGS_MAX = 50;
 
 const PAGE_SIZE_DEFAULT = 50;
-const PAGE_SIZE_MAX = 500;
 
 // ---------------------------------------------------------------------------
 // Checking
@@ -142,61 +96,20 @@ function violate(violations: Violations, field: string, constraint: string): voi
   violations.push({ field, description: `Value at '${field}' failed to satisfy constraint: ${constraint}` });
 }
 
-/**
- * The length in characters (code points, as AWS counts them, not UTF-16
- * units), counted only as far as `limit + 1`: enough to compare with the
- * limit. A value longer than twice the limit in UTF-16 units has more than
- * `limit` code points (each takes one or two units) and is not walked at all,
- * so a huge value costs O(limit), not O(length).
- */
-function lengthUpTo(value: string, limit: number): number {
-  if (value.length > 2 * limit) return limit + 1;
-  let count = 0;
-  for (let i = 0; i < value.length && count <= limit; count++) {
-    // A high surrogate followed by a low one is one character.
-    i += isSurrogatePair(value, i) ? 2 : 1;
-  }
-  return count;
-}
-
-function isSurrogatePair(value: string, index: number): boolean {
-  const high = value.charCodeAt(index);
-  const low = value.charCodeAt(index + 1);
-  return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
-}
-
 function longerThan(value: string, max: number): boolean {
   return lengthUpTo(value, max) > max;
-}
-
-function shorterThan(value: string, min: number): boolean {
-  return lengthUpTo(value, min) < min;
-}
-
-/** The first rule the value breaks, in AWS's words, or undefined. */
-function brokenRule(value: string, rule: StringRule): string | undefined {
-  if (rule.min !== undefined && shorterThan(value, rule.min)) {
-    return `Member must have length greater than or equal to ${rule.min}`;
-  }
-  if (rule.max !== undefined && longerThan(value, rule.max)) {
-    return `Member must have length less than or equal to ${rule.max}`;
-  }
-  if (rule.pattern !== undefined && !rule.pattern.test(value)) {
-    return `Member must satisfy regular expression pattern: ${rule.patternText ?? rule.pattern.source}`;
-  }
-  return undefined;
 }
 
 /**
  * A required string: the empty string (proto3's default) counts as missing.
  * Returns whether the value passed, so callers can go on to parse it.
  */
-function checkRequired(violations: Violations, field: string, value: string, rule: StringRule): boolean {
+function checkRequired(violations: Violations, field: string, value: string, rule: FieldRule): boolean {
   if (value === "") {
     violate(violations, field, "Member must not be null");
     return false;
   }
-  const broken = brokenRule(value, rule);
+  const broken = brokenConstraint(value, rule);
   if (broken !== undefined) violate(violations, field, broken);
   return broken === undefined;
 }
@@ -209,10 +122,10 @@ function checkOptional(
   violations: Violations,
   field: string,
   value: string | undefined,
-  rule: StringRule,
+  rule: FieldRule,
 ): string | undefined {
   if (value === undefined) return undefined;
-  const broken = brokenRule(value, rule);
+  const broken = brokenConstraint(value, rule);
   if (broken !== undefined) violate(violations, field, broken);
   return value;
 }
@@ -237,12 +150,28 @@ function checkFunctionName(violations: Violations, field: string, value: string)
   }
   // The pattern lets a ":<qualifier>" suffix of any length through; it obeys
   // the Qualifier field's rules all the same.
-  const qualifierBroken = parsed.qualifier === undefined ? undefined : brokenRule(parsed.qualifier, QUALIFIER);
+  const qualifierBroken = parsed.qualifier === undefined ? undefined : brokenConstraint(parsed.qualifier, QUALIFIER);
   if (qualifierBroken !== undefined) {
     violate(violations, field, qualifierBroken.replace(/^Member/, "Qualifier"));
     return undefined;
   }
-  return parsed;
+  return placementIsKnown(violations, field, parsed.partition, parsed.region) ? parsed : undefined;
+}
+
+/**
+ * A partition AWS has, and a Region of that partition. Anything else could
+ * never be answered, and would only grow what the gateway keeps per Region.
+ * Returns whether the placement is fine (nothing given is fine).
+ */
+function placementIsKnown(violations: Violations, field: string, partition: string | undefined, region: string | undefined): boolean {
+  if (partition === undefined) return true;
+  if (awsPartition(partition) === undefined) {
+    violate(violations, field, `Member must name a partition AWS has (${AWS_PARTITIONS.map((p) => p.id).join(", ")}), not ${partition}`);
+    return false;
+  }
+  if (region === undefined || region === "" || isRegionOfPartition(region, partition)) return true;
+  violate(violations, field, `Member must name a Region of partition ${partition} (${describeRegionsOf(partition)}), not ${region}`);
+  return false;
 }
 
 interface FunctionAndQualifier {
@@ -287,8 +216,26 @@ function checkPermissionArn(
       "Member must be a permission ARN: arn:<partition>:ram:<region>:<account>:permission/<name>, " +
         "or arn:<partition>:ram::aws:permission/<name> for an AWS managed permission",
     );
+    return undefined;
   }
-  return parsed;
+  return placementIsKnown(violations, field, parsed.partition, parsed.region) ? parsed : undefined;
+}
+
+/**
+ * Fields the message does not define. The JSON form refuses them while
+ * decoding; the binary forms (gRPC, gRPC-Web, Connect with protobuf) keep
+ * them aside, and dropping them silently could drop a condition the caller
+ * meant to set, which widens a grant. They are named by field number, the
+ * only name they have on the wire.
+ */
+function checkUnknownFields(violations: Violations, message: Message): void {
+  const numbers = new Set((message.$unknown ?? []).map((field: UnknownField) => field.no));
+  for (const no of [...numbers].sort((a, b) => a - b)) {
+    violations.push({
+      field: `field ${no}`,
+      description: `Field number ${no} is not a field of ${message.$typeName}; fields the gateway does not know are refused, never dropped`,
+    });
+  }
 }
 
 function checkTags(violations: Violations, tags: Readonly<Record<string, string>>): Record<string, string> {
@@ -332,6 +279,7 @@ export function parseRemoveLambdaPermissionRequest(
   req: RemoveLambdaPermissionRequest,
 ): ParsedRemoveLambdaPermissionRequest {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   const target = checkFunctionAndQualifier(violations, req.functionName, req.qualifier);
   checkRequired(violations, "statementId", req.statementId, REMOVE_STATEMENT_ID);
   const revisionId = checkOptional(violations, "revisionId", req.revisionId, REVISION_ID);
@@ -380,6 +328,7 @@ function functionUrlAuthTypeOf(
 
 export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest): ParsedAddLambdaPermissionRequest {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   const target = checkFunctionAndQualifier(violations, req.functionName, req.qualifier);
   checkRequired(violations, "statementId", req.statementId, ADD_STATEMENT_ID);
   checkRequired(violations, "action", req.action, ACTION);
@@ -407,6 +356,7 @@ export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest)
       revisionId,
       principalOrgId,
       functionUrlAuthType,
+      invokedViaFunctionUrl: req.invokedViaFunctionUrl,
     }),
     idempotencyKey,
   });
@@ -414,6 +364,7 @@ export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest)
 
 export function parseGetLambdaPolicyRequest(req: GetLambdaPolicyRequest): GetLambdaPolicyInput {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   const target = checkFunctionAndQualifier(violations, req.functionName, req.qualifier);
   throwIfAny(violations);
   if (target.function === undefined) throw new RequestValidationError(violations);
@@ -432,6 +383,7 @@ export interface ParsedDeleteRamPermissionRequest {
  */
 export function parseDeleteRamPermissionRequest(req: DeleteRamPermissionRequest): ParsedDeleteRamPermissionRequest {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   const permission = checkPermissionArn(violations, req.permissionArn);
   const clientToken = checkOptional(violations, "clientToken", req.clientToken, TOKEN);
   throwIfAny(violations);
@@ -450,6 +402,7 @@ export interface ParsedCreateRamPermissionRequest {
 /** Whether the template is meaningful JSON is the backend's call (MalformedPolicyTemplate). */
 export function parseCreateRamPermissionRequest(req: CreateRamPermissionRequest): ParsedCreateRamPermissionRequest {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   checkRequired(violations, "name", req.name, RAM_PERMISSION_NAME);
   checkRequired(violations, "resourceType", req.resourceType, RESOURCE_TYPE);
   checkRequired(violations, "policyTemplate", req.policyTemplate, POLICY_TEMPLATE);
@@ -467,6 +420,7 @@ export function parseCreateRamPermissionRequest(req: CreateRamPermissionRequest)
 
 export function parseGetRamPermissionRequest(req: GetRamPermissionRequest): GetRamPermissionInput {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   const permission = checkPermissionArn(violations, req.permissionArn);
   const permissionVersion = req.permissionVersion;
   if (permissionVersion !== undefined && permissionVersion < 1) {
@@ -497,6 +451,7 @@ function permissionTypeOf(violations: Violations, value: PermissionTypeEnum): Ra
 
 export function parseListRamPermissionsRequest(req: ListRamPermissionsRequest): ListRamPermissionsInput {
   const violations: Violations = [];
+  checkUnknownFields(violations, req);
   // Plain proto3 strings: empty means "no filter" / "first page".
   const resourceType =
     req.resourceType === "" ? undefined : checkOptional(violations, "resourceType", req.resourceType, RESOURCE_TYPE);

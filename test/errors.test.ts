@@ -15,10 +15,11 @@ import {
   AwsApiError,
   UpstreamCredentialsError,
   UpstreamNetworkError,
+  UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
   type AwsService,
 } from "../src/backend/errors.js";
-import { reasonOf, toConnectError } from "../src/errors.js";
+import { isOutcomeUnknownError, OUTCOME_UNKNOWN_REASON, reasonOf, toConnectError } from "../src/errors.js";
 import type { Logger } from "../src/logger.js";
 import { RequestValidationError } from "../src/validation.js";
 
@@ -94,7 +95,8 @@ const conflictRows: [string, Code, DetailName][] = [
     Code.AlreadyExists,
     "resource-info",
   ],
-  ["The resource already exists.", Code.AlreadyExists, "resource-info"],
+  // Not the recorded duplicate wording: not certainly a duplicate, so retryable.
+  ["The resource already exists.", Code.Aborted, "retry"],
   [
     "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:demo",
     Code.Aborted,
@@ -241,6 +243,34 @@ test("missing credentials -> INTERNAL UPSTREAM_CREDENTIALS, cause logged not sen
   assert.doesNotMatch(error.rawMessage, /providers/);
   assert.equal(logger.lines.length, 1);
 });
+
+test("a credentials error answered by AWS carries the same metadata whichever backend read it", () => {
+  // The fake answers AwsApiErrors with its own request ID; the AWS adapter now does the same.
+  const error = toConnectError(aws("lambda", "ExpiredTokenException", { httpStatus: 403 }), subject, recordingLogger());
+  assert.deepEqual(error.findDetails(ErrorInfoSchema)[0]?.metadata, { awsErrorCode: "ExpiredTokenException", awsRequestId: "req-1", httpStatus: "403" });
+});
+
+const outcomeUnknownRows: [string, UpstreamOutcomeUnknownError, Code, boolean][] = [
+  ["no answer came", new UpstreamOutcomeUnknownError("lambda", "socket hang up after sending"), Code.Unavailable, true],
+  ["the caller's deadline passed", new UpstreamOutcomeUnknownError("lambda", "deadline", { abort: "deadline" }), Code.DeadlineExceeded, false],
+  ["the caller cancelled", new UpstreamOutcomeUnknownError("lambda", "cancelled", { abort: "cancelled" }), Code.Canceled, false],
+];
+for (const [why, failure, code, retry] of outcomeUnknownRows) {
+  test(`an unknown outcome (${why}) -> ${Code[code]}, reason ${OUTCOME_UNKNOWN_REASON}, never a plain failure`, () => {
+    const logger = recordingLogger();
+    const error = toConnectError(failure, subject, logger);
+    assert.equal(error.code, code);
+    const infos = error.findDetails(ErrorInfoSchema);
+    assert.equal(infos.length, 1);
+    assert.equal(infos[0]?.reason, OUTCOME_UNKNOWN_REASON);
+    assert.equal(infos[0]?.domain, "permission-gateway");
+    assert.ok(isOutcomeUnknownError(error), "the idempotency guard recognises it");
+    assert.equal(error.findDetails(RetryInfoSchema).length, retry ? 1 : 0);
+    assert.match(error.rawMessage, /may have been made/);
+    assert.doesNotMatch(error.rawMessage, /hang up/, "the cause is logged, never sent");
+    assert.equal(logger.lines.filter((line) => line.level === "warn").length, 1);
+  });
+}
 
 test("network failure -> UNAVAILABLE with RetryInfo", () => {
   const error = toConnectError(new UpstreamNetworkError("ram", "connect ECONNREFUSED 127.0.0.1:1"), subject, recordingLogger());

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
+import { once } from "node:events";
+import * as http2 from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../gen/google/rpc/status_pb.js";
+import { startTestGateway, type TestGateway } from "./support/gateway.js";
 import {
   AddLambdaPermissionRequestSchema,
   CreateRamPermissionRequestSchema,
@@ -13,7 +18,7 @@ import {
   PermissionType,
   RemoveLambdaPermissionRequestSchema,
 } from "../gen/permission/v1/permission_pb.js";
-import { FUNCTION_NAME_PATTERN } from "../src/arn.js";
+import { FUNCTION_NAME_PATTERN } from "../src/aws/arn.js";
 import {
   isRequestValidationError,
   parseAddLambdaPermissionRequest,
@@ -49,7 +54,7 @@ const PERMISSION_ARN_FORM =
   "Member must be a permission ARN: arn:<partition>:ram:<region>:<account>:permission/<name>, " +
   "or arn:<partition>:ram::aws:permission/<name> for an AWS managed permission";
 const TOKEN_PATTERN = "[\\x21-\\x7E]+";
-const QUALIFIER_PATTERN = "(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9$_-]+)";
+const QUALIFIER_PATTERN = "\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+";
 
 /** The violations `run` throws; fails when it throws anything else or nothing. */
 function violationsOf(run: () => unknown): FieldViolation[] {
@@ -92,17 +97,21 @@ const removeBase = { functionName: "my-fn", statementId: "sid-1" } satisfies Rem
 const parseRemove = (init: RemoveInit) =>
   parseRemoveLambdaPermissionRequest(create(RemoveLambdaPermissionRequestSchema, { ...removeBase, ...init }));
 
-// The longest ARN the current reference allows: 256 characters, with a
-// 64-character name and a 128-character alias. Real Region codes are too
-// short to reach 256 with those; the pattern takes any "<xx>-gov-<word>-<n>".
+// The length bound is 256 characters; the pattern alone takes any
+// "<xx>-gov-<word>-<n>" Region, which builds a 256-character ARN with a
+// 64-character name and a 128-character alias. The length is checked first,
+// so one character more is refused for its length alone. Real Regions are
+// shorter: the longest valid ARN has 251 characters.
 const govPrefix = "arn:aws-us-gov:lambda:us-gov-northwest-1:123456789012:function:";
 const arn256 = `${govPrefix}${"n".repeat(64)}:${"a".repeat(256 - govPrefix.length - 65)}`;
+const arnLongest = `arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:${"n".repeat(64)}:${"a".repeat(128)}`;
 const QUALIFIER_IN_NAME_TOO_LONG = violation("functionName", "Qualifier must have length less than or equal to 128");
 
 describe("function_name and qualifier", () => {
   it("builds a 256-character ARN for the bound cases", () => {
     assert.equal(arn256.length, 256);
     assert.equal(arn256.split(":").at(-1)?.length, 128);
+    assert.equal(arnLongest.length, 251);
   });
 
   runCases<RemoveInit>(
@@ -124,7 +133,7 @@ describe("function_name and qualifier", () => {
       },
       { name: "a name with $LATEST", init: { functionName: "my-fn:$LATEST" }, expected: [] },
       { name: "a name with $LATEST.PUBLISHED", init: { functionName: "my-fn:$LATEST.PUBLISHED" }, expected: [] },
-      { name: "a 256-character ARN", init: { functionName: arn256 }, expected: [] },
+      { name: "the longest ARN of a real Region", init: { functionName: arnLongest }, expected: [] },
       { name: "a 257-character ARN", init: { functionName: `${arn256}a` }, expected: [tooLong("functionName", 256)] },
       { name: "an empty function name", init: { functionName: "" }, expected: [missing("functionName")] },
       { name: "a 64-character name", init: { functionName: "f".repeat(64) }, expected: [] },
@@ -257,7 +266,7 @@ describe("parseRemoveLambdaPermissionRequest", () => {
       {
         name: "a statement ID with a space",
         init: { statementId: "my sid" },
-        expected: [pattern("statementId", "[a-zA-Z0-9-_.]+")],
+        expected: [pattern("statementId", "([a-zA-Z0-9-_.]+)")],
       },
       { name: "a revision ID", init: { revisionId: "b0ed6d4f-7b1f-4b42-8a1e-0b8a3c1b9a52" }, expected: [] },
       { name: "an empty revision ID", init: { revisionId: "" }, expected: [tooShort("revisionId", 1)] },
@@ -285,7 +294,7 @@ describe("parseRemoveLambdaPermissionRequest", () => {
         expected: [
           missing("functionName"),
           tooShort("qualifier", 1),
-          pattern("statementId", "[a-zA-Z0-9-_.]+"),
+          pattern("statementId", "([a-zA-Z0-9-_.]+)"),
           tooShort("revisionId", 1),
           tooShort("idempotencyKey", 1),
         ],
@@ -369,7 +378,7 @@ describe("parseAddLambdaPermissionRequest", () => {
       {
         name: "a statement ID with a dot (allowed on remove only)",
         init: { statementId: "my.sid" },
-        expected: [pattern("statementId", "[a-zA-Z0-9-_]+")],
+        expected: [pattern("statementId", "([a-zA-Z0-9-_]+)")],
       },
       { name: "an empty statement ID", init: { statementId: "" }, expected: [missing("statementId")] },
       // action
@@ -415,7 +424,7 @@ describe("parseAddLambdaPermissionRequest", () => {
         expected: [
           pattern(
             "sourceArn",
-            "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
+            "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
           ),
         ],
       },
@@ -465,12 +474,12 @@ describe("parseAddLambdaPermissionRequest", () => {
       {
         name: "an org ID in upper case",
         init: { principalOrgId: "o-ABCDEFGH12" },
-        expected: [pattern("principalOrgId", "^o-[a-z0-9]{10,32}$")],
+        expected: [pattern("principalOrgId", "o-[a-z0-9]{10,32}")],
       },
       {
         name: "an org ID without o-",
         init: { principalOrgId: "r-abcdefgh12" },
-        expected: [pattern("principalOrgId", "^o-[a-z0-9]{10,32}$")],
+        expected: [pattern("principalOrgId", "o-[a-z0-9]{10,32}")],
       },
       // qualifier: $LATEST passes here; refusing it is the backend's documented case
       { name: "qualifier $LATEST", init: { qualifier: "$LATEST" }, expected: [] },
@@ -509,7 +518,7 @@ describe("parseAddLambdaPermissionRequest", () => {
         },
         expected: [
           QUALIFIER_MISMATCH,
-          pattern("statementId", "[a-zA-Z0-9-_]+"),
+          pattern("statementId", "([a-zA-Z0-9-_]+)"),
           missing("action"),
           pattern("principal", "[^\\s]+"),
           pattern("sourceAccount", "\\d{12}"),
@@ -706,8 +715,8 @@ describe("parseCreateRamPermissionRequest", () => {
       { name: "a name with . _ -", init: { name: "My_perm.v1-a" }, expected: [] },
       { name: "an empty name", init: { name: "" }, expected: [missing("name")] },
       { name: "a name of 37 characters", init: { name: "n".repeat(37) }, expected: [tooLong("name", 36)] },
-      { name: "a name with a space", init: { name: "my perm" }, expected: [pattern("name", "[\\w.-]+")] },
-      { name: "a name with a slash", init: { name: "my/perm" }, expected: [pattern("name", "[\\w.-]+")] },
+      { name: "a name with a space", init: { name: "my perm" }, expected: [pattern("name", "[\\w.-]*")] },
+      { name: "a name with a slash", init: { name: "my/perm" }, expected: [pattern("name", "[\\w.-]*")] },
       { name: "resource type with a hyphenated service", init: { resourceType: "license-manager:LicenseConfiguration" }, expected: [] },
       { name: "resource type in lower case", init: { resourceType: "ec2:subnet" }, expected: [] },
       { name: "an empty resource type", init: { resourceType: "" }, expected: [missing("resourceType")] },
@@ -947,4 +956,174 @@ describe("parseListRamPermissionsRequest", () => {
       assert.equal(parseList({ permissionType: value }).permissionType, expected);
     });
   }
+});
+
+// ---------------------------------------------------------------------------
+// Regions, partitions and the newer members
+
+describe("partitions and Regions AWS has", () => {
+  const refused: [string, () => unknown, string, RegExp][] = [
+    [
+      "a function ARN in a Region its partition lacks",
+      () => parseRemoveLambdaPermissionRequest(create(RemoveLambdaPermissionRequestSchema, { functionName: "arn:aws:lambda:us-east-9:123456789012:function:f", statementId: "s" })),
+      "functionName",
+      /Member must name a Region of partition aws \(.*us-east-1.*\), not us-east-9/,
+    ],
+    [
+      "a function ARN whose Region belongs to another partition",
+      () => parseGetLambdaPolicyRequest(create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws:lambda:cn-north-1:123456789012:function:f" })),
+      "functionName",
+      /Region of partition aws .*not cn-north-1/,
+    ],
+    [
+      "a function ARN in a partition AWS does not have",
+      () => parseGetLambdaPolicyRequest(create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws-moon:lambda:us-east-1:123456789012:function:f" })),
+      "functionName",
+      /Member must name a partition AWS has \(aws, aws-cn, .*aws-eusc.*\), not aws-moon/,
+    ],
+    [
+      "a RAM permission ARN in a Region its partition lacks",
+      () => parseGetRamPermissionRequest(create(GetRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:eu-moon-1:123456789012:permission/p" })),
+      "permissionArn",
+      /Region of partition aws .*not eu-moon-1/,
+    ],
+    [
+      "an AWS managed permission of a partition AWS does not have",
+      () => parseDeleteRamPermissionRequest(create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws-moon:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" })),
+      "permissionArn",
+      /partition AWS has/,
+    ],
+  ];
+  for (const [name, run, field, description] of refused) {
+    it(`refuses ${name}, naming the field`, () => {
+      const violations = violationsOf(run);
+      assert.equal(violations.length, 1);
+      assert.equal(violations[0]?.field, field);
+      assert.match(violations[0]?.description ?? "", description);
+    });
+  }
+
+  it("accepts aws-eusc and its eusc- Regions", () => {
+    const input = parseGetLambdaPolicyRequest(
+      create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:sovereign:live" }),
+    );
+    assert.equal(input.function.partition, "aws-eusc");
+    assert.equal(input.function.region, "eusc-de-east-1");
+    assert.equal(input.qualifier, "live");
+    parseGetRamPermissionRequest(create(GetRamPermissionRequestSchema, { permissionArn: "arn:aws-eusc:ram:eusc-de-east-1:123456789012:permission/p" }));
+  });
+});
+
+describe("AddLambdaPermission's invoked_via_function_url", () => {
+  const base = { functionName: "demo", statementId: "url", action: "lambda:InvokeFunction", principal: "*" };
+  it("passes true and false through, and leaves it out when unset", () => {
+    for (const value of [true, false]) {
+      const parsed = parseAddLambdaPermissionRequest(create(AddLambdaPermissionRequestSchema, { ...base, invokedViaFunctionUrl: value }));
+      assert.equal(parsed.input.invokedViaFunctionUrl, value);
+    }
+    const unset = parseAddLambdaPermissionRequest(create(AddLambdaPermissionRequestSchema, base));
+    assert.equal("invokedViaFunctionUrl" in unset.input, false);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Unknown fields in binary requests, through a real gateway
+
+/** Protobuf wire bytes of a field the message does not have: number 99, varint 1. */
+const UNKNOWN_FIELD_99 = Uint8Array.from([0x98, 0x06, 0x01]);
+
+function withUnknownField(): Uint8Array {
+  const known = toBinary(GetLambdaPolicyRequestSchema, create(GetLambdaPolicyRequestSchema, { functionName: "demo" }));
+  return Uint8Array.from([...known, ...UNKNOWN_FIELD_99]);
+}
+
+function grpcFrame(message: Uint8Array): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(message.length, 1);
+  return Buffer.concat([header, message]);
+}
+
+/** The google.rpc.Status a gRPC or gRPC-Web answer carries in grpc-status-details-bin. */
+function statusOf(detailsBin: string | undefined): { code: number; violations: string[] } {
+  assert.ok(detailsBin !== undefined, "grpc-status-details-bin is present");
+  const status = fromBinary(StatusSchema, Buffer.from(detailsBin, "base64"));
+  const violations = status.details
+    .filter((detail) => detail.typeUrl.endsWith("google.rpc.BadRequest"))
+    .flatMap((detail) => fromBinary(BadRequestSchema, detail.value).fieldViolations.map((v) => v.field));
+  return { code: status.code, violations };
+}
+
+describe("fields a request message does not have, in each binary protocol", () => {
+  let gateway: TestGateway;
+  const path = "/permission.v1.PermissionService/GetLambdaPolicy";
+  before(async () => {
+    gateway = await startTestGateway();
+  });
+  after(() => gateway.close());
+
+  it("Connect binary: INVALID_ARGUMENT naming field 99", async () => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: withUnknownField(),
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { code: string; details: { type: string; value: string }[] };
+    assert.equal(body.code, "invalid_argument");
+    const badRequest = body.details.find((detail) => detail.type === "google.rpc.BadRequest");
+    assert.ok(badRequest !== undefined);
+    const fields = fromBinary(BadRequestSchema, Buffer.from(badRequest.value, "base64")).fieldViolations;
+    assert.deepEqual(fields.map((v) => v.field), ["field 99"]);
+    assert.match(fields[0]?.description ?? "", /Field number 99 is not a field of permission\.v1\.GetLambdaPolicyRequest/);
+  });
+
+  it("gRPC over h2c: grpc-status 3 naming field 99", async () => {
+    const session = http2.connect(gateway.url);
+    try {
+      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+      stream.end(grpcFrame(withUnknownField()));
+      const headers: http2.IncomingHttpHeaders = {};
+      stream.on("response", (h) => Object.assign(headers, h));
+      stream.on("trailers", (t) => Object.assign(headers, t));
+      stream.resume();
+      await once(stream, "close");
+      assert.equal(headers["grpc-status"], "3");
+      const status = statusOf(headers["grpc-status-details-bin"] as string | undefined);
+      assert.equal(status.code, 3);
+      assert.deepEqual(status.violations, ["field 99"]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("gRPC-Web over HTTP/1.1: grpc-status 3 naming field 99", async () => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: grpcFrame(withUnknownField()),
+    });
+    const body = Buffer.from(await response.arrayBuffer());
+    // The status is in the headers (trailers-only) or in the trailer frame (flag 0x80).
+    const trailers = new Map<string, string>();
+    response.headers.forEach((value, key) => trailers.set(key, value));
+    for (let offset = 0; offset + 5 <= body.length; ) {
+      const length = body.readUInt32BE(offset + 1);
+      if ((body[offset] ?? 0) & 0x80) {
+        for (const line of body.subarray(offset + 5, offset + 5 + length).toString("utf8").split("\r\n")) {
+          const colon = line.indexOf(":");
+          if (colon > 0) trailers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+        }
+      }
+      offset += 5 + length;
+    }
+    assert.equal(trailers.get("grpc-status"), "3");
+    assert.deepEqual(statusOf(trailers.get("grpc-status-details-bin")).violations, ["field 99"]);
+  });
+
+  it("a binary request without unknown fields is served as before", async () => {
+    const known = toBinary(GetLambdaPolicyRequestSchema, create(GetLambdaPolicyRequestSchema, { functionName: "demo" }));
+    const response = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/proto" }, body: known });
+    // The demo function has no policy yet: Lambda's NOT_FOUND, not a refusal of the request.
+    assert.equal(response.status, 404);
+  });
 });

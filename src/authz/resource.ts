@@ -4,7 +4,7 @@
 // sends it (the default Region, the configured account); what nobody knows
 // (the account of a bare function name with no AUTHZ_DEFAULT_ACCOUNT) is left
 // out, never guessed, so a policy must test it with `has`.
-import { lambdaFunctionArn, ramPermissionArn } from "../arn.js";
+import { lambdaFunctionArn, ramPermissionArn } from "../aws/arn.js";
 import type { LambdaFunctionRef, RamPermissionRef } from "../backend/backend.js";
 import type { ResourceDefaults, RpcCall } from "./rpc-inputs.js";
 

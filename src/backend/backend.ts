@@ -16,7 +16,7 @@ export interface LambdaFunctionRef {
   readonly account?: string | undefined;
   /** The Region when the caller gave a full ARN. */
   readonly region?: string | undefined;
-  /** The partition ("aws", "aws-cn", "aws-us-gov") when given in an ARN. */
+  /** The partition ("aws", "aws-cn", "aws-us-gov", "aws-eusc", ...) when given in an ARN. */
   readonly partition?: string | undefined;
 }
 
@@ -72,9 +72,31 @@ export interface AddLambdaPermissionInput {
   readonly revisionId?: string | undefined;
   readonly principalOrgId?: string | undefined;
   readonly functionUrlAuthType?: FunctionUrlAuthType | undefined;
+  /** Lambda's InvokedViaFunctionUrl: the statement applies only to (true) or never to (false) calls through a function URL. */
+  readonly invokedViaFunctionUrl?: boolean | undefined;
 }
 
-export interface AddLambdaPermissionOutput {
+/** What every output may carry besides its data, for the audit trail and the access log. */
+export interface AwsCallMetadata {
+  /** AWS's request ID of the call that produced the output (the fake's own for the fake). */
+  readonly awsRequestId?: string | undefined;
+}
+
+/**
+ * Set on the output of a mutation whose attempt's answer was lost or taken
+ * over, when reading the actual state showed its effect already in place
+ * (backend/reconcile.ts).
+ */
+export interface Reconciled {
+  readonly reconciled?: boolean | undefined;
+}
+
+export interface RemoveLambdaPermissionOutput extends AwsCallMetadata, Reconciled {
+  /** The statement JSON that was removed, when the adapter knows it. */
+  readonly removedStatement?: string | undefined;
+}
+
+export interface AddLambdaPermissionOutput extends AwsCallMetadata, Reconciled {
   /** The new statement as JSON text, as Lambda returns it. */
   readonly statement: string;
 }
@@ -84,7 +106,7 @@ export interface GetLambdaPolicyInput {
   readonly qualifier?: string | undefined;
 }
 
-export interface GetLambdaPolicyOutput {
+export interface GetLambdaPolicyOutput extends AwsCallMetadata {
   /** The policy document as JSON text. */
   readonly policy: string;
   readonly revisionId: string;
@@ -106,6 +128,8 @@ export interface RamPermission {
   readonly policyTemplate: string;
   readonly creationTime: Date;
   readonly lastUpdatedTime: Date;
+  /** The tags given at creation (RAM returns them with the permission). */
+  readonly tags?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface DeleteRamPermissionInput {
@@ -114,7 +138,7 @@ export interface DeleteRamPermissionInput {
   readonly clientToken: string;
 }
 
-export interface DeleteRamPermissionOutput {
+export interface DeleteRamPermissionOutput extends AwsCallMetadata {
   readonly returnValue: boolean;
   readonly clientToken: string;
   readonly permissionStatus: RamPermissionStatus;
@@ -128,7 +152,7 @@ export interface CreateRamPermissionInput {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-export interface CreateRamPermissionOutput {
+export interface CreateRamPermissionOutput extends AwsCallMetadata {
   readonly permission: RamPermission;
   readonly clientToken: string;
 }
@@ -138,6 +162,8 @@ export interface GetRamPermissionInput {
   readonly permissionVersion?: number | undefined;
 }
 
+export type GetRamPermissionOutput = RamPermission & AwsCallMetadata;
+
 export interface ListRamPermissionsInput {
   readonly resourceType?: string | undefined;
   readonly permissionType?: RamPermissionType | undefined;
@@ -146,7 +172,7 @@ export interface ListRamPermissionsInput {
   readonly nextToken?: string | undefined;
 }
 
-export interface ListRamPermissionsOutput {
+export interface ListRamPermissionsOutput extends AwsCallMetadata {
   readonly permissions: readonly RamPermission[];
   readonly nextToken?: string | undefined;
 }
@@ -154,16 +180,17 @@ export interface ListRamPermissionsOutput {
 /**
  * The backend port. Every method either resolves or rejects with one of the
  * errors of backend/errors.ts (AwsApiError for anything AWS answered,
- * UpstreamNetworkError, UpstreamTimeoutError, UpstreamCredentialsError);
- * anything else is treated as a bug and becomes INTERNAL.
+ * UpstreamNetworkError, UpstreamTimeoutError, UpstreamCredentialsError,
+ * UpstreamOutcomeUnknownError); anything else is treated as a bug and
+ * becomes INTERNAL.
  */
 export interface PermissionBackend {
-  removeLambdaPermission(input: RemoveLambdaPermissionInput, options: CallOptions): Promise<void>;
+  removeLambdaPermission(input: RemoveLambdaPermissionInput, options: CallOptions): Promise<RemoveLambdaPermissionOutput>;
   addLambdaPermission(input: AddLambdaPermissionInput, options: CallOptions): Promise<AddLambdaPermissionOutput>;
   getLambdaPolicy(input: GetLambdaPolicyInput, options: CallOptions): Promise<GetLambdaPolicyOutput>;
   deleteRamPermission(input: DeleteRamPermissionInput, options: CallOptions): Promise<DeleteRamPermissionOutput>;
   createRamPermission(input: CreateRamPermissionInput, options: CallOptions): Promise<CreateRamPermissionOutput>;
-  getRamPermission(input: GetRamPermissionInput, options: CallOptions): Promise<RamPermission>;
+  getRamPermission(input: GetRamPermissionInput, options: CallOptions): Promise<GetRamPermissionOutput>;
   listRamPermissions(input: ListRamPermissionsInput, options: CallOptions): Promise<ListRamPermissionsOutput>;
   /** Releases sockets and timers. */
   close(): Promise<void>;

@@ -105,3 +105,33 @@ export class UpstreamCredentialsError extends Error {
   }
   readonly code: string | undefined;
 }
+
+/**
+ * A mutation's attempt may have reached AWS and no answer came back: a
+ * timeout or a dropped connection after the request was sent, or the caller
+ * leaving while it was in flight. Whether it took effect is unknown, so it
+ * must be neither retried blindly nor reported as a failure: the reconciling
+ * decorator reads the actual state, and if that cannot settle it either, the
+ * caller is told exactly this (src/errors.ts: OUTCOME_UNKNOWN_REASON), so its
+ * retry reconciles. `abort` says the caller's deadline or cancellation ended
+ * the wait, which decides the code the caller gets.
+ */
+export class UpstreamOutcomeUnknownError extends Error {
+  override readonly name = "UpstreamOutcomeUnknownError" as const;
+  constructor(
+    readonly service: AwsService,
+    message: string,
+    options?: { cause?: unknown; abort?: AbortReason | undefined },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.abort = options?.abort;
+  }
+  readonly abort: AbortReason | undefined;
+}
+
+export function isUpstreamOutcomeUnknownError(value: unknown): value is UpstreamOutcomeUnknownError {
+  return value instanceof UpstreamOutcomeUnknownError;
+}
+
+/** Why a caller's call ended early: its deadline passed, or it went away. */
+export type AbortReason = "deadline" | "cancelled";

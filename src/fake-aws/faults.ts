@@ -1,5 +1,7 @@
 // Faults injected on request: a chosen AWS error, added latency, a dropped
-// connection, for the next N matching requests or until cleared. The same
+// connection, for the next N matching requests or until cleared, either
+// instead of running the request or after it ran (the faults of an uncertain
+// outcome: executed, then the connection dropped or the answer late). The same
 // shape arrives from TypeScript (`injectFault`) and over HTTP
 // (`POST /__fake/faults`), so both go through one validator.
 import { FAKE_AWS_OPERATIONS, isFakeAwsOperation, type FakeAwsOperation } from "./operations.js";
@@ -11,12 +13,20 @@ export interface FakeAwsFault {
   readonly errorCode?: string | undefined;
   /** The status of that error; defaults to AWS's status for the code. */
   readonly httpStatus?: number | undefined;
+  /** The error's message, to replay an answer AWS gave word for word; default a note that it was injected. */
+  readonly message?: string | undefined;
   /** Sent as Retry-After; throttling errors default to 1. */
   readonly retryAfterSeconds?: number | undefined;
   /** Delay before answering (or dropping). */
   readonly latencyMs?: number | undefined;
   /** Destroy the socket without answering. */
   readonly dropConnection?: boolean | undefined;
+  /**
+   * Run the request against the backend first, then apply the latency, the
+   * drop or the error to its answer: the request took effect, and the caller
+   * learns it late, never, or wrongly.
+   */
+  readonly afterExecution?: boolean | undefined;
   /** Apply to the next N matching requests; absent means until cleared. */
   readonly times?: number | undefined;
 }
@@ -25,8 +35,19 @@ export class InvalidFakeAwsFaultError extends Error {
   override readonly name = "InvalidFakeAwsFaultError" as const;
 }
 
-const FAULT_KEYS = new Set(["operation", "errorCode", "httpStatus", "retryAfterSeconds", "latencyMs", "dropConnection", "times"]);
+const FAULT_KEYS = new Set([
+  "operation",
+  "errorCode",
+  "httpStatus",
+  "message",
+  "retryAfterSeconds",
+  "latencyMs",
+  "dropConnection",
+  "afterExecution",
+  "times",
+]);
 const MAX_LATENCY_MS = 600_000;
+const MAX_MESSAGE_LENGTH = 4096;
 // An error code travels in a header; keep it to what AWS codes look like.
 const ERROR_CODE_RE = /^[A-Za-z][A-Za-z0-9.]{0,127}$/;
 
@@ -53,7 +74,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   const unknown = Object.keys(record).filter((key) => !FAULT_KEYS.has(key));
   if (unknown.length > 0) reject(`unknown fault field(s): ${unknown.join(", ")}; accepted: ${[...FAULT_KEYS].join(", ")}`);
 
-  const { operation, errorCode, dropConnection } = record;
+  const { operation, errorCode, dropConnection, afterExecution, message } = record;
   if (operation !== undefined && !isFakeAwsOperation(operation)) {
     reject(`operation must be one of ${FAKE_AWS_OPERATIONS.join(", ")}`);
   }
@@ -61,6 +82,10 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
     reject("errorCode must be an AWS error code such as TooManyRequestsException");
   }
   if (dropConnection !== undefined && typeof dropConnection !== "boolean") reject("dropConnection must be a boolean");
+  if (afterExecution !== undefined && typeof afterExecution !== "boolean") reject("afterExecution must be a boolean");
+  if (message !== undefined && (typeof message !== "string" || message.length > MAX_MESSAGE_LENGTH)) {
+    reject(`message must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
+  }
   const httpStatus = optionalNumber(record, "httpStatus", (n) => Number.isInteger(n) && n >= 400 && n <= 599, "an integer from 400 to 599");
   const retryAfterSeconds = optionalNumber(record, "retryAfterSeconds", (n) => Number.isInteger(n) && n >= 0, "a whole number of seconds, 0 or more");
   const latencyMs = optionalNumber(record, "latencyMs", (n) => Number.isFinite(n) && n >= 0 && n <= MAX_LATENCY_MS, `a number from 0 to ${MAX_LATENCY_MS}`);
@@ -71,14 +96,17 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
     reject("a fault needs errorCode, httpStatus, latencyMs or dropConnection: true");
   }
   if (retryAfterSeconds !== undefined && !failsTheRequest) reject("retryAfterSeconds needs errorCode or httpStatus");
+  if (message !== undefined && !failsTheRequest) reject("message needs errorCode or httpStatus");
 
   return {
     ...(operation === undefined ? {} : { operation }),
     ...(errorCode === undefined ? {} : { errorCode: errorCode as string }),
     ...(httpStatus === undefined ? {} : { httpStatus }),
+    ...(message === undefined ? {} : { message: message as string }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(dropConnection === undefined ? {} : { dropConnection: dropConnection as boolean }),
+    ...(afterExecution === undefined ? {} : { afterExecution: afterExecution as boolean }),
     ...(times === undefined ? {} : { times }),
   };
 }
@@ -86,6 +114,7 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
 export interface InjectedError {
   readonly errorCode?: string | undefined;
   readonly httpStatus?: number | undefined;
+  readonly message?: string | undefined;
   readonly retryAfterSeconds?: number | undefined;
 }
 
@@ -94,6 +123,8 @@ export interface FaultOutcome {
   /** The sum of the matching faults' latencies. */
   readonly latencyMs: number;
   readonly dropConnection: boolean;
+  /** Whether the request runs first and the fault applies to its answer. */
+  readonly afterExecution: boolean;
   /** The first matching fault's error, if any fails the request. */
   readonly error?: InjectedError | undefined;
 }
@@ -131,12 +162,14 @@ export function createFaultSchedule(): FaultSchedule {
       return {
         latencyMs: matching.reduce((sum, { fault }) => sum + (fault.latencyMs ?? 0), 0),
         dropConnection: matching.some(({ fault }) => fault.dropConnection === true),
+        afterExecution: matching.some(({ fault }) => fault.afterExecution === true),
         ...(failing === undefined
           ? {}
           : {
               error: {
                 errorCode: failing.fault.errorCode,
                 httpStatus: failing.fault.httpStatus,
+                message: failing.fault.message,
                 retryAfterSeconds: failing.fault.retryAfterSeconds,
               },
             }),

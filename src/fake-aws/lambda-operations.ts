@@ -1,34 +1,13 @@
 // Lambda's RemovePermission, AddPermission and GetPolicy on the wire: request
 // members -> the backend's domain input, domain output -> the response body.
 // Constraints are the service model's (botocore lambda/2015-03-31).
-import { parseFunctionName } from "../arn.js";
+import { parseFunctionNameAsLambda } from "../aws/arn.js";
+import { lambdaConstraintViolations, type LambdaPermissionMembers } from "../aws/field-rules.js";
+import { lambdaMessages } from "../aws/lambda-answers.js";
 import type { FunctionUrlAuthType, LambdaFunctionRef } from "../backend/backend.js";
 import type { WireCall, WireSuccess } from "./operations.js";
 import { wireError } from "./wire-errors.js";
-import {
-  booleanMember,
-  constraintViolation,
-  queryParam,
-  stringMember,
-  throwIfLambdaViolations,
-  validated,
-  type StringConstraint,
-} from "./wire-input.js";
-
-const QUALIFIER: StringConstraint = { min: 1, max: 128, pattern: "\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+" };
-const REMOVE_STATEMENT_ID: StringConstraint = { required: true, min: 1, max: 100, pattern: "([a-zA-Z0-9-_.]+)" };
-const ADD_STATEMENT_ID: StringConstraint = { required: true, min: 1, max: 100, pattern: "([a-zA-Z0-9-_]+)" };
-const ACTION: StringConstraint = { required: true, pattern: "(lambda:[*]|lambda:[a-zA-Z]+|[*])" };
-const PRINCIPAL: StringConstraint = { required: true, pattern: "[^\\s]+" };
-const SOURCE_ARN: StringConstraint = {
-  pattern: "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
-};
-const SOURCE_ACCOUNT: StringConstraint = { min: 0, max: 12, pattern: "\\d{12}" };
-const EVENT_SOURCE_TOKEN: StringConstraint = { min: 0, max: 256, pattern: "[a-zA-Z0-9._\\-]+" };
-const PRINCIPAL_ORG_ID: StringConstraint = { min: 12, max: 34, pattern: "o-[a-z0-9]{10,32}" };
-const FUNCTION_URL_AUTH_TYPES = ["NONE", "AWS_IAM"] as const;
-const FUNCTION_URL_AUTH_TYPE: StringConstraint = { values: FUNCTION_URL_AUTH_TYPES };
-const FUNCTION_NAME_MAX_LENGTH = 256;
+import { booleanMember, queryParam, stringMember, throwIfLambdaViolations, validated } from "./wire-input.js";
 
 interface ResolvedFunction {
   readonly ref: LambdaFunctionRef;
@@ -36,13 +15,16 @@ interface ResolvedFunction {
 }
 
 /**
- * The function and its effective qualifier. A name that is none of the
- * documented forms, or a ":qualifier" suffix that disagrees with the
- * Qualifier parameter, is an InvalidParameterValueException, as Lambda
- * answers it.
+ * The members' constraints first, as Lambda's front end checks them (one
+ * ValidationException for all), then the function and its effective
+ * qualifier: a name the pattern allows but no form of Lambda's reading
+ * explains, or a ":qualifier" suffix that disagrees with the Qualifier
+ * parameter, is an InvalidParameterValueException, as Lambda answers it.
  */
-function resolveFunction(functionName: string, qualifierParam: string | undefined): ResolvedFunction {
-  const parsed = functionName.length <= FUNCTION_NAME_MAX_LENGTH ? parseFunctionName(functionName) : undefined;
+function resolveFunction(operation: "AddPermission" | "RemovePermission" | "GetPolicy", members: LambdaPermissionMembers): ResolvedFunction {
+  throwIfLambdaViolations(lambdaConstraintViolations(operation, members));
+  const functionName = validated(members.functionName, "FunctionName");
+  const parsed = parseFunctionNameAsLambda(functionName);
   if (parsed === undefined) {
     throw wireError(
       "lambda",
@@ -51,14 +33,10 @@ function resolveFunction(functionName: string, qualifierParam: string | undefine
     );
   }
   const { qualifier: derived, ...ref } = parsed;
-  if (derived !== undefined && qualifierParam !== undefined && derived !== qualifierParam) {
-    throw wireError(
-      "lambda",
-      "InvalidParameterValueException",
-      "The derived qualifier from the function name does not match the specified qualifier.",
-    );
+  if (derived !== undefined && members.qualifier !== undefined && derived !== members.qualifier) {
+    throw wireError("lambda", "InvalidParameterValueException", lambdaMessages.qualifierMismatch);
   }
-  return { ref, qualifier: qualifierParam ?? derived };
+  return { ref, qualifier: members.qualifier ?? derived };
 }
 
 function labelAt(labels: readonly string[], index: number): string {
@@ -66,81 +44,59 @@ function labelAt(labels: readonly string[], index: number): string {
 }
 
 export async function removePermission(call: WireCall): Promise<WireSuccess> {
-  const functionName = labelAt(call.labels, 0);
   const statementId = labelAt(call.labels, 1);
-  const qualifier = queryParam(call.query, "Qualifier");
-  const revisionId = queryParam(call.query, "RevisionId");
-  throwIfLambdaViolations([
-    constraintViolation("statementId", statementId, REMOVE_STATEMENT_ID),
-    constraintViolation("qualifier", qualifier, QUALIFIER),
-  ]);
-  const fn = resolveFunction(functionName, qualifier);
-  await call.backend.removeLambdaPermission(
-    { function: fn.ref, statementId, qualifier: fn.qualifier, revisionId },
+  const fn = resolveFunction("RemovePermission", {
+    functionName: labelAt(call.labels, 0),
+    statementId,
+    qualifier: queryParam(call.query, "Qualifier"),
+  });
+  const output = await call.backend.removeLambdaPermission(
+    { function: fn.ref, statementId, qualifier: fn.qualifier, revisionId: queryParam(call.query, "RevisionId") },
     call.options,
   );
-  return { status: 204 };
+  return { status: 204, requestId: output.awsRequestId };
 }
 
 export async function addPermission(call: WireCall): Promise<WireSuccess> {
-  const functionName = labelAt(call.labels, 0);
-  const qualifier = queryParam(call.query, "Qualifier");
   const body = call.body;
-  const statementId = stringMember("lambda", body, "StatementId");
-  const action = stringMember("lambda", body, "Action");
-  const principal = stringMember("lambda", body, "Principal");
-  const sourceArn = stringMember("lambda", body, "SourceArn");
-  const sourceAccount = stringMember("lambda", body, "SourceAccount");
-  const eventSourceToken = stringMember("lambda", body, "EventSourceToken");
+  const members = {
+    functionName: labelAt(call.labels, 0),
+    qualifier: queryParam(call.query, "Qualifier"),
+    statementId: stringMember("lambda", body, "StatementId"),
+    action: stringMember("lambda", body, "Action"),
+    principal: stringMember("lambda", body, "Principal"),
+    sourceArn: stringMember("lambda", body, "SourceArn"),
+    sourceAccount: stringMember("lambda", body, "SourceAccount"),
+    eventSourceToken: stringMember("lambda", body, "EventSourceToken"),
+    principalOrgId: stringMember("lambda", body, "PrincipalOrgID"),
+    functionUrlAuthType: stringMember("lambda", body, "FunctionUrlAuthType"),
+  };
   const revisionId = stringMember("lambda", body, "RevisionId");
-  const principalOrgId = stringMember("lambda", body, "PrincipalOrgID");
-  const functionUrlAuthType = stringMember("lambda", body, "FunctionUrlAuthType");
   const invokedViaFunctionUrl = booleanMember("lambda", body, "InvokedViaFunctionUrl");
-  throwIfLambdaViolations([
-    constraintViolation("statementId", statementId, ADD_STATEMENT_ID),
-    constraintViolation("action", action, ACTION),
-    constraintViolation("principal", principal, PRINCIPAL),
-    constraintViolation("sourceArn", sourceArn, SOURCE_ARN),
-    constraintViolation("sourceAccount", sourceAccount, SOURCE_ACCOUNT),
-    constraintViolation("eventSourceToken", eventSourceToken, EVENT_SOURCE_TOKEN),
-    constraintViolation("qualifier", qualifier, QUALIFIER),
-    constraintViolation("principalOrgID", principalOrgId, PRINCIPAL_ORG_ID),
-    constraintViolation("functionUrlAuthType", functionUrlAuthType, FUNCTION_URL_AUTH_TYPE),
-  ]);
-  // The backend port has no InvokedViaFunctionUrl condition; accepting it
-  // and dropping it would grant more than the caller asked for.
-  if (invokedViaFunctionUrl === true) {
-    throw wireError(
-      "lambda",
-      "InvalidParameterValueException",
-      "InvokedViaFunctionUrl is not supported by this fake Lambda endpoint.",
-    );
-  }
-  const fn = resolveFunction(functionName, qualifier);
+  const fn = resolveFunction("AddPermission", members);
   const output = await call.backend.addLambdaPermission(
     {
       function: fn.ref,
-      statementId: validated(statementId, "StatementId"),
-      action: validated(action, "Action"),
-      principal: validated(principal, "Principal"),
-      sourceArn,
-      sourceAccount,
-      eventSourceToken,
+      statementId: validated(members.statementId, "StatementId"),
+      action: validated(members.action, "Action"),
+      principal: validated(members.principal, "Principal"),
+      sourceArn: members.sourceArn,
+      sourceAccount: members.sourceAccount,
+      eventSourceToken: members.eventSourceToken,
       qualifier: fn.qualifier,
       revisionId,
-      principalOrgId,
-      functionUrlAuthType: functionUrlAuthType as FunctionUrlAuthType | undefined,
+      principalOrgId: members.principalOrgId,
+      // The constraints checked it is one of the enum's values.
+      functionUrlAuthType: members.functionUrlAuthType as FunctionUrlAuthType | undefined,
+      invokedViaFunctionUrl,
     },
     call.options,
   );
-  return { status: 201, body: { Statement: output.statement } };
+  return { status: 201, body: { Statement: output.statement }, requestId: output.awsRequestId };
 }
 
 export async function getPolicy(call: WireCall): Promise<WireSuccess> {
-  const functionName = labelAt(call.labels, 0);
-  const qualifier = queryParam(call.query, "Qualifier");
-  throwIfLambdaViolations([constraintViolation("qualifier", qualifier, QUALIFIER)]);
-  const fn = resolveFunction(functionName, qualifier);
+  const fn = resolveFunction("GetPolicy", { functionName: labelAt(call.labels, 0), qualifier: queryParam(call.query, "Qualifier") });
   const output = await call.backend.getLambdaPolicy({ function: fn.ref, qualifier: fn.qualifier }, call.options);
-  return { status: 200, body: { Policy: output.policy, RevisionId: output.revisionId } };
+  return { status: 200, body: { Policy: output.policy, RevisionId: output.revisionId }, requestId: output.awsRequestId };
 }

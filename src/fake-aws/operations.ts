@@ -78,6 +78,8 @@ export interface WireSuccess {
   readonly status: number;
   /** The JSON body; undefined for an empty body. */
   readonly body?: unknown;
+  /** The backend's request ID, sent as x-amzn-RequestId; a fresh one when it has none. */
+  readonly requestId?: string | undefined;
 }
 
 export type OperationHandler = (call: WireCall) => Promise<WireSuccess>;

@@ -4,7 +4,8 @@
 // model's (botocore ram/2018-01-04); RAM reports them with its own modelled
 // exceptions.
 import { randomUUID } from "node:crypto";
-import { parseRamPermissionArn } from "../arn.js";
+import { parseRamPermissionArn } from "../aws/arn.js";
+import { brokenConstraint, ramFieldRules } from "../aws/field-rules.js";
 import type { RamPermission, RamPermissionRef, RamPermissionType } from "../backend/backend.js";
 import type { WireCall, WireSuccess } from "./operations.js";
 import { wireError } from "./wire-errors.js";
@@ -12,10 +13,6 @@ import { arrayMember, integerMember, queryParam, stringMember, type JsonObject }
 
 /** RAM documents only "a value specific to the operation" as the default page size; this is the fake's. */
 export const RAM_DEFAULT_MAX_RESULTS = 50;
-const RAM_MAX_RESULTS = 500;
-const RAM_NAME_PATTERN = /^[\w.-]*$/;
-const RAM_NAME_MAX_LENGTH = 36;
-const PERMISSION_TYPE_FILTERS = ["ALL", "AWS_MANAGED", "CUSTOMER_MANAGED"] as const;
 /** The prefix of the AWS managed permissions RAM attaches by default for a resource type. */
 const DEFAULT_PERMISSION_PREFIX = "AWSRAMDefaultPermission";
 
@@ -42,8 +39,9 @@ function epochSeconds(date: Date): number {
 
 type WireTag = { key: string; value: string };
 
-/** A ResourceSharePermissionSummary; `version` is a string on the wire. */
-function permissionSummary(permission: RamPermission, tags?: readonly WireTag[]): Record<string, unknown> {
+/** A ResourceSharePermissionSummary; `version` is a string on the wire, tags a list. */
+function permissionSummary(permission: RamPermission): Record<string, unknown> {
+  const tags = Object.entries(permission.tags ?? {}).map(([key, value]) => ({ key, value }));
   return {
     arn: permission.arn,
     version: String(permission.version),
@@ -57,7 +55,7 @@ function permissionSummary(permission: RamPermission, tags?: readonly WireTag[])
       permission.permissionType === "AWS_MANAGED" && permission.name.startsWith(DEFAULT_PERMISSION_PREFIX),
     permissionType: permission.permissionType,
     featureSet: "STANDARD",
-    ...(tags === undefined ? {} : { tags }),
+    ...(tags.length === 0 ? {} : { tags }),
   };
 }
 
@@ -89,6 +87,7 @@ export async function deletePermission(call: WireCall): Promise<WireSuccess> {
       clientToken: output.clientToken,
       permissionStatus: output.permissionStatus,
     },
+    requestId: output.awsRequestId,
   };
 }
 
@@ -98,8 +97,9 @@ export async function createPermission(call: WireCall): Promise<WireSuccess> {
   const policyTemplate = stringMember("ram", call.body, "policyTemplate") ?? missing("policyTemplate");
   const clientToken = stringMember("ram", call.body, "clientToken") ?? randomUUID();
   const tags = readTags(call.body);
-  if (name.length < 1 || name.length > RAM_NAME_MAX_LENGTH || !RAM_NAME_PATTERN.test(name)) {
-    invalid(`The name ${JSON.stringify(name)} must be 1 to ${RAM_NAME_MAX_LENGTH} characters matching [\\w.-]*.`);
+  const nameRule = ramFieldRules.permissionName;
+  if (brokenConstraint(name, nameRule) !== undefined) {
+    invalid(`The name ${JSON.stringify(name)} must be ${nameRule.min} to ${nameRule.max} characters matching ${nameRule.pattern}.`);
   }
   const output = await call.backend.createRamPermission(
     {
@@ -113,10 +113,8 @@ export async function createPermission(call: WireCall): Promise<WireSuccess> {
   );
   return {
     status: 200,
-    body: {
-      permission: permissionSummary(output.permission, tags.length === 0 ? undefined : tags),
-      clientToken: output.clientToken,
-    },
+    body: { permission: permissionSummary(output.permission), clientToken: output.clientToken },
+    requestId: output.awsRequestId,
   };
 }
 
@@ -127,7 +125,7 @@ export async function getPermission(call: WireCall): Promise<WireSuccess> {
     invalid(`The permissionVersion ${permissionVersion} must be 1 or greater.`);
   }
   const output = await call.backend.getRamPermission({ permission, permissionVersion }, call.options);
-  return { status: 200, body: { permission: permissionDetail(output) } };
+  return { status: 200, body: { permission: permissionDetail(output) }, requestId: output.awsRequestId };
 }
 
 export async function listPermissions(call: WireCall): Promise<WireSuccess> {
@@ -135,11 +133,12 @@ export async function listPermissions(call: WireCall): Promise<WireSuccess> {
   const nextToken = stringMember("ram", call.body, "nextToken");
   const maxResults = integerMember("ram", call.body, "maxResults") ?? RAM_DEFAULT_MAX_RESULTS;
   const permissionTypeFilter = stringMember("ram", call.body, "permissionType") ?? "ALL";
-  if (maxResults < 1 || maxResults > RAM_MAX_RESULTS) {
-    invalid(`The maxResults ${maxResults} must be from 1 to ${RAM_MAX_RESULTS}.`);
+  const { maxResults: limits, permissionType: filters } = ramFieldRules;
+  if (maxResults < limits.min || maxResults > limits.max) {
+    invalid(`The maxResults ${maxResults} must be from ${limits.min} to ${limits.max}.`);
   }
-  if (!(PERMISSION_TYPE_FILTERS as readonly string[]).includes(permissionTypeFilter)) {
-    invalid(`The permissionType ${JSON.stringify(permissionTypeFilter)} must be one of ${PERMISSION_TYPE_FILTERS.join(", ")}.`);
+  if (!(filters.values as readonly string[]).includes(permissionTypeFilter)) {
+    invalid(`The permissionType ${JSON.stringify(permissionTypeFilter)} must be one of ${filters.values.join(", ")}.`);
   }
   const permissionType =
     permissionTypeFilter === "ALL" ? undefined : (permissionTypeFilter as RamPermissionType);
@@ -153,5 +152,6 @@ export async function listPermissions(call: WireCall): Promise<WireSuccess> {
       permissions: output.permissions.map((permission) => permissionSummary(permission)),
       ...(output.nextToken === undefined ? {} : { nextToken: output.nextToken }),
     },
+    requestId: output.awsRequestId,
   };
 }

@@ -2,14 +2,16 @@
 // REST-JSON wire protocol for the seven operations from any
 // PermissionBackend, so an AWS SDK in any language can be pointed at it.
 // It never checks signatures. Calls are counted per operation at the HTTP
-// layer, every attempt included, and faults are applied before the backend
-// sees the request, as a failing AWS frontend would.
+// layer, every attempt included. Faults apply before the backend sees the
+// request, as a failing AWS front end would, or, with afterExecution, to the
+// answer of a request that already took effect.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PermissionBackend } from "../backend/backend.js";
-import { isAwsApiError, type AwsService } from "../backend/errors.js";
+import { SERVICE_ERROR_CODES } from "../aws/error-catalogue.js";
+import { isAwsApiError, isUpstreamOutcomeUnknownError, type AwsService } from "../backend/errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import {
   createFaultSchedule,
@@ -32,7 +34,6 @@ import { createPermission, deletePermission, getPermission, listPermissions } fr
 import {
   codeForStatus,
   defaultStatusOf,
-  internalErrorCode,
   isThrottlingCode,
   DEFAULT_RETRY_AFTER_SECONDS,
   toWireErrorResponse,
@@ -41,7 +42,7 @@ import {
   writeJsonResponse,
   type WireErrorResponse,
 } from "./wire-errors.js";
-import { parseJsonBody } from "./wire-input.js";
+import { parseJsonBody, type JsonObject } from "./wire-input.js";
 
 export type { FakeAwsFault } from "./faults.js";
 export { InvalidFakeAwsFaultError } from "./faults.js";
@@ -134,10 +135,10 @@ function injectedErrorResponse(service: AwsService, outcome: FaultOutcome): Wire
   return {
     service,
     code,
-    message: `${code}: injected by the fake AWS endpoint`,
+    message: injected.message ?? `${code}: injected by the fake AWS endpoint`,
     httpStatus: status ?? defaultStatusOf(service, code),
     requestId: randomUUID(),
-    retryAfterSeconds: injected.retryAfterSeconds ?? (isThrottlingCode(code) ? DEFAULT_RETRY_AFTER_SECONDS : undefined),
+    retryAfterSeconds: injected.retryAfterSeconds ?? (isThrottlingCode(service, code) ? DEFAULT_RETRY_AFTER_SECONDS : undefined),
   };
 }
 
@@ -242,6 +243,27 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
     return true;
   }
 
+  /** Runs the request against the backend; the answer is written later, so an after-execution fault can hold or drop it. */
+  async function execute(
+    routed: RoutedRequest,
+    url: URL,
+    body: JsonObject,
+    signal: AbortSignal,
+  ): Promise<(res: ServerResponse) => void> {
+    const { operation } = routed;
+    try {
+      const result = await handlers[operation]({ labels: routed.labels, query: url.searchParams, body, backend, options: { signal } });
+      const requestId = result.requestId ?? randomUUID();
+      logger.debug("fake AWS endpoint: answered", { operation, status: result.status, requestId });
+      return (res) => writeJsonResponse(res, result.status, requestId, result.body);
+    } catch (error) {
+      if (!isAwsApiError(error)) throw error;
+      const response = toWireErrorResponse(error);
+      logger.debug("fake AWS endpoint: AWS error", { operation, code: response.code, status: response.httpStatus, requestId: response.requestId });
+      return (res) => writeErrorResponse(res, response);
+    }
+  }
+
   async function handleAws(req: IncomingMessage, res: ServerResponse, url: URL, segments: string[]): Promise<void> {
     const method = req.method ?? "GET";
     let service = serviceOfPath(segments);
@@ -262,38 +284,28 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
       const text = await readBodyOrThrow(service, req);
 
       const outcome = faults.take(operation);
-      if (outcome !== undefined && (await answeredByFault(req, res, call.signal, service, operation, outcome))) return;
-
-      const body = method === "POST" ? parseJsonBody(service, text) : {};
-      const result = await handlers[operation]({
-        labels: routed.labels,
-        query: url.searchParams,
-        body,
-        backend,
-        options: { signal: call.signal },
-      });
-      if (res.destroyed) return;
-      const requestId = randomUUID();
-      writeJsonResponse(res, result.status, requestId, result.body);
-      logger.debug("fake AWS endpoint: answered", { operation, status: result.status, requestId });
+      const faultFirst = outcome !== undefined && !outcome.afterExecution;
+      if (faultFirst && (await answeredByFault(req, res, call.signal, service, operation, outcome))) return;
+      const answer = await execute(routed, url, method === "POST" ? parseJsonBody(service, text) : {}, call.signal);
+      if (outcome?.afterExecution === true && (await answeredByFault(req, res, call.signal, service, operation, outcome))) return;
+      if (!res.destroyed) answer(res);
     } catch (error) {
       if (res.destroyed || res.headersSent) return;
       if (isAwsApiError(error)) {
-        const response = toWireErrorResponse(error);
-        logger.debug("fake AWS endpoint: AWS error", {
-          operation,
-          code: response.code,
-          status: response.httpStatus,
-          requestId: response.requestId,
-        });
-        writeErrorResponse(res, response);
+        writeErrorResponse(res, toWireErrorResponse(error));
+        return;
+      }
+      if (isUpstreamOutcomeUnknownError(error)) {
+        // The backend ran the request and lost the answer: on the wire, a connection that drops.
+        logger.debug("fake AWS endpoint: dropping the connection (the backend lost the answer)", { operation });
+        req.socket.destroy();
         return;
       }
       const requestId = randomUUID();
       logger.error("fake AWS endpoint: unexpected failure", { operation, requestId, error });
       writeErrorResponse(res, {
         service,
-        code: internalErrorCode[service],
+        code: SERVICE_ERROR_CODES[service].internal,
         message: "The fake AWS endpoint encountered an internal error.",
         httpStatus: 500,
         requestId,

@@ -2,16 +2,13 @@
 // a body that is not JSON, or a member of the wrong JSON type, fails
 // deserialisation; a value that breaks the model's constraints fails
 // validation. Lambda reports constraint failures as one ValidationException
-// in Coral's words; RAM answers with its own modelled exceptions.
+// in its front end's words; RAM answers with its own modelled exceptions.
+import { SERVICE_ERROR_CODES } from "../aws/error-catalogue.js";
+import { validationExceptionMessage } from "../aws/field-rules.js";
 import type { AwsService } from "../backend/errors.js";
 import { wireError } from "./wire-errors.js";
 
 export type JsonObject = Readonly<Record<string, unknown>>;
-
-const deserializationErrorCode: Readonly<Record<AwsService, string>> = {
-  lambda: "InvalidRequestContentException",
-  ram: "InvalidParameterException",
-};
 
 /** The JSON object of a request body; an empty body is an empty input, as the SDKs send it. */
 export function parseJsonBody(service: AwsService, text: string): JsonObject {
@@ -21,10 +18,10 @@ export function parseJsonBody(service: AwsService, text: string): JsonObject {
     parsed = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw wireError(service, deserializationErrorCode[service], `Could not parse request body into json: ${reason}`);
+    throw wireError(service, SERVICE_ERROR_CODES[service].unreadableRequest, `Could not parse request body into json: ${reason}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw wireError(service, deserializationErrorCode[service], "Could not parse request body into json: expected a JSON object");
+    throw wireError(service, SERVICE_ERROR_CODES[service].unreadableRequest, "Could not parse request body into json: expected a JSON object");
   }
   return parsed as JsonObject;
 }
@@ -32,7 +29,7 @@ export function parseJsonBody(service: AwsService, text: string): JsonObject {
 function wrongType(service: AwsService, member: string, expected: string): never {
   throw wireError(
     service,
-    deserializationErrorCode[service],
+    SERVICE_ERROR_CODES[service].unreadableRequest,
     `Could not parse request body into json: member '${member}' must be ${expected}`,
   );
 }
@@ -71,46 +68,9 @@ export function queryParam(query: URLSearchParams, name: string): string | undef
   return query.get(name) ?? undefined;
 }
 
-/** A constraint of the service model, checked as AWS checks it: on the whole value. */
-export interface StringConstraint {
-  readonly required?: boolean | undefined;
-  readonly min?: number | undefined;
-  readonly max?: number | undefined;
-  /** The model's pattern, quoted verbatim in the violation. */
-  readonly pattern?: string | undefined;
-  readonly values?: readonly string[] | undefined;
-}
-
-/** Coral's wording for one broken constraint, or undefined when the value is fine. */
-export function constraintViolation(
-  member: string,
-  value: string | undefined,
-  constraint: StringConstraint,
-): string | undefined {
-  const at = `at '${member}' failed to satisfy constraint`;
-  if (value === undefined) return constraint.required === true ? `Value null ${at}: Member must not be null` : undefined;
-  const shown = `Value '${value}' ${at}`;
-  if (constraint.min !== undefined && value.length < constraint.min) {
-    return `${shown}: Member must have length greater than or equal to ${constraint.min}`;
-  }
-  if (constraint.max !== undefined && value.length > constraint.max) {
-    return `${shown}: Member must have length less than or equal to ${constraint.max}`;
-  }
-  if (constraint.values !== undefined && !constraint.values.includes(value)) {
-    return `${shown}: Member must satisfy enum value set: [${constraint.values.join(", ")}]`;
-  }
-  if (constraint.pattern !== undefined && !new RegExp(`^(?:${constraint.pattern})$`).test(value)) {
-    return `${shown}: Member must satisfy regular expression pattern: ${constraint.pattern}`;
-  }
-  return undefined;
-}
-
-/** Lambda's single ValidationException listing every broken constraint. */
-export function throwIfLambdaViolations(violations: readonly (string | undefined)[]): void {
-  const broken = violations.filter((violation): violation is string => violation !== undefined);
-  if (broken.length === 0) return;
-  const count = broken.length === 1 ? "1 validation error detected" : `${broken.length} validation errors detected`;
-  throw wireError("lambda", "ValidationException", `${count}: ${broken.join("; ")}`);
+/** Lambda's single ValidationException listing every broken constraint (src/aws/field-rules.ts). */
+export function throwIfLambdaViolations(violations: readonly string[]): void {
+  if (violations.length > 0) throw wireError("lambda", "ValidationException", validationExceptionMessage(violations));
 }
 
 /** A required member that validation already proved present; absence here is a bug. */

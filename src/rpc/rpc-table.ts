@@ -244,5 +244,6 @@ function toRamPermissionMessage(permission: RamPermission): RamPermissionMessage
     policyTemplate: permission.policyTemplate,
     creationTime: timestampFromDate(permission.creationTime),
     lastUpdatedTime: timestampFromDate(permission.lastUpdatedTime),
+    tags: { ...permission.tags },
   });
 }

@@ -87,6 +87,42 @@ describe("fake AWS endpoint: faults", () => {
     assert.equal((await rejectionOf(lambda.send(new GetPolicyCommand({ FunctionName: "demo" })))).name, "ResourceNotFoundException");
   });
 
+  it("executes, then drops the connection: the statement is added though the SDK never hears so", async (t) => {
+    const { lambda, server } = await startHarness(t);
+    server.injectFault({ operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 });
+    const error = await rejectionOf(lambda.send(addDemo("landed")));
+    assert.equal(error.$metadata.httpStatusCode, undefined);
+    assert.match(`${error.code ?? ""} ${error.message}`, /ECONNRESET|socket hang up/);
+    const policy = await lambda.send(new GetPolicyCommand({ FunctionName: "demo" }));
+    assert.match(policy.Policy ?? "", /"Sid":"landed"/);
+  });
+
+  it("executes, then answers late: a client that stops waiting has still made the change", async (t) => {
+    const { lambda, server } = await startHarness(t);
+    server.injectFault({ operation: "AddPermission", afterExecution: true, latencyMs: 30_000, times: 1 });
+    const error = await rejectionOf(lambda.send(addDemo("late"), { abortSignal: AbortSignal.timeout(300) }));
+    assert.equal(error.name, "AbortError");
+    const policy = await lambda.send(new GetPolicyCommand({ FunctionName: "demo" }));
+    assert.match(policy.Policy ?? "", /"Sid":"late"/);
+  });
+
+  it("executes, then answers the backend's own answer late to a patient client", async (t) => {
+    const { lambda, server } = await startHarness(t);
+    server.injectFault({ operation: "AddPermission", afterExecution: true, latencyMs: 100, times: 1 });
+    const added = await lambda.send(addDemo("patient"));
+    assert.equal(added.$metadata.httpStatusCode, 201);
+    assert.match(added.Statement ?? "", /patient/);
+  });
+
+  it("drops the connection when the backend lost its answer (the in-process fake's fault)", async (t) => {
+    const { lambda, backend } = await startHarness(t);
+    backend.setFaults({ lostAnswerRate: 1, operations: ["AddPermission"] });
+    const error = await rejectionOf(lambda.send(addDemo("lost")));
+    assert.equal(error.$metadata.httpStatusCode, undefined);
+    backend.setFaults({});
+    assert.match((await lambda.send(new GetPolicyCommand({ FunctionName: "demo" }))).Policy ?? "", /"Sid":"lost"/);
+  });
+
   it("refuses a fault that does not make sense", async (t) => {
     const { server } = await startHarness(t);
     assert.throws(() => server.injectFault({ operation: "Invoke", errorCode: "ServiceException" }), InvalidFakeAwsFaultError);
@@ -100,6 +136,8 @@ describe("parseFakeAwsFault", () => {
     { latencyMs: 0 },
     { dropConnection: true, latencyMs: 10 },
     { errorCode: "TooManyRequestsException", retryAfterSeconds: 0 },
+    { operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 },
+    { afterExecution: true, latencyMs: 10_000 },
   ];
   for (const fault of valid) {
     it(`accepts ${JSON.stringify(fault)}`, () => {
@@ -123,6 +161,8 @@ describe("parseFakeAwsFault", () => {
     [{ latencyMs: "5" }, /latencyMs/],
     [{ latencyMs: 5, retryAfterSeconds: 1 }, /retryAfterSeconds needs errorCode or httpStatus/],
     [{ dropConnection: "yes" }, /dropConnection must be a boolean/],
+    [{ afterExecution: "yes", dropConnection: true }, /afterExecution must be a boolean/],
+    [{ afterExecution: true }, /needs errorCode, httpStatus, latencyMs or dropConnection/],
   ];
   for (const [fault, message] of invalid) {
     it(`refuses ${JSON.stringify(fault)}`, () => {

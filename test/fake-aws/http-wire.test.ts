@@ -101,11 +101,11 @@ describe("fake AWS endpoint: raw HTTP", () => {
     { name: "DeletePermission without permissionArn", path: "/deletepermission", init: { method: "DELETE" }, status: 400, code: "MissingRequiredParameterException" },
     { name: "an empty Qualifier", path: "/2015-03-31/functions/demo/policy?Qualifier=", init: {}, status: 400, code: "ValidationException" },
     {
-      name: "InvokedViaFunctionUrl, which the backend cannot model",
+      name: "InvokedViaFunctionUrl that is no boolean",
       path: "/2015-03-31/functions/demo/policy",
-      init: jsonPost({ StatementId: "s", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true }),
+      init: jsonPost({ StatementId: "s", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: "yes" }),
       status: 400,
-      code: "InvalidParameterValueException",
+      code: "InvalidRequestContentException",
     },
   ];
   for (const request of malformed) {

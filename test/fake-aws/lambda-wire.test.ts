@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambda";
-import { ACCOUNT, FUNCTION_ARN, UUID_RE, rejectionOf, startHarness, type SdkError } from "./harness.js";
+import type { PermissionBackend } from "../../src/backend/backend.js";
+import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
+import { ACCOUNT, FUNCTION_ARN, UUID_RE, rejectionOf, startHarness, testSeed, type SdkError } from "./harness.js";
 
 const invoke = { Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com" };
 
@@ -80,6 +82,34 @@ describe("fake AWS endpoint: Lambda", () => {
     assert.match(text, /token-1/);
   });
 
+  it("writes InvokedViaFunctionUrl as Lambda's Bool condition", async (t) => {
+    const { lambda } = await startHarness(t);
+    const added = await lambda.send(
+      new AddPermissionCommand({ FunctionName: "demo", StatementId: "via-url", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true }),
+    );
+    assert.deepEqual((JSON.parse(added.Statement ?? "") as Record<string, unknown>)["Condition"], {
+      Bool: { "lambda:InvokedViaFunctionUrl": "true" },
+    });
+  });
+
+  it("sends the backend's own request ID as x-amzn-RequestId", async (t) => {
+    const fake = createFakeBackend({ seed: testSeed });
+    let backendRequestId: string | undefined;
+    const recording: PermissionBackend = {
+      ...fake,
+      addLambdaPermission: async (input, options) => {
+        const output = await fake.addLambdaPermission(input, options);
+        backendRequestId = output.awsRequestId;
+        return output;
+      },
+    };
+    const { lambda } = await startHarness(t, { backend: recording });
+    const added = await lambda.send(new AddPermissionCommand({ FunctionName: "demo", StatementId: "id", ...invoke }));
+    assert.match(backendRequestId ?? "", UUID_RE);
+    assert.equal(added.$metadata.requestId, backendRequestId);
+    await fake.close();
+  });
+
   const modelErrors: {
     name: string;
     setup?: (send: (c: AddPermissionCommand) => Promise<unknown>) => Promise<unknown>;
@@ -129,8 +159,20 @@ describe("fake AWS endpoint: Lambda", () => {
       status: 400,
     },
     {
-      name: "function name that is no documented form",
+      name: "function name breaking the model's pattern (an 11-digit account)",
       command: () => new GetPolicyCommand({ FunctionName: "arn:aws:lambda:us-east-1:12345:function:demo" }),
+      code: "ValidationException",
+      status: 400,
+    },
+    {
+      name: "function ARN without a name, which Lambda reads as the function named function",
+      command: () => new AddPermissionCommand({ FunctionName: "arn:aws:lambda:us-east-1:123456789012:function", StatementId: "s", ...invoke }),
+      code: "ResourceNotFoundException",
+      status: 404,
+    },
+    {
+      name: "function name the pattern allows but no form of Lambda's reading explains",
+      command: () => new GetPolicyCommand({ FunctionName: "us-east-1:123456789012:function:demo" }),
       code: "InvalidParameterValueException",
       status: 400,
     },

@@ -22,20 +22,23 @@ import type {
   GetRamPermissionInput,
   ListRamPermissionsInput,
   ListRamPermissionsOutput,
+  GetRamPermissionOutput,
   PermissionBackend,
-  RamPermission,
   RamPermissionRef,
   RemoveLambdaPermissionInput,
+  RemoveLambdaPermissionOutput,
 } from "../backend.js";
 import type { MiddlewareStack } from "@smithy/types";
+import { callerAbortError } from "../abort.js";
 import type { AwsService } from "../errors.js";
 import { systemClock, type Clock } from "../../clock.js";
 import type { Logger } from "../../logger.js";
 import { toRamPermission, toStatus, UnexpectedAwsResponseError } from "./ram-output.js";
 import { createSdkClientFactory, type AwsClientFactory, type AwsClientPair, type AwsCredentials } from "./sdk-clients.js";
-import { callerAbortError, translateSdkError } from "./translate-error.js";
+import { abortedInFlightError, translateSdkError } from "./translate-error.js";
 import { stopRetriesPastDeadline } from "./deadline-guard.js";
 import { regionForPartition } from "./partition-region.js";
+import { stopRetriesAfterUncertainAttempt, type AttemptTracker } from "./uncertain-attempts.js";
 
 export type { AwsClientFactory, AwsClientPair, AwsCredentials } from "./sdk-clients.js";
 export { createSdkClientFactory } from "./sdk-clients.js";
@@ -61,9 +64,9 @@ export interface AwsBackendOptions {
   readonly clock?: Clock | undefined;
 }
 
-/** An SDK command as far as the deadline guard needs it. */
+/** An SDK command as far as the guards need it. */
 interface GuardableCommand<I extends object, O extends object> {
-  readonly middlewareStack: Pick<MiddlewareStack<I, O>, "addRelativeTo">;
+  readonly middlewareStack: Pick<MiddlewareStack<I, O>, "add" | "addRelativeTo">;
 }
 
 /** What each call needs besides its input: where it goes and how to read its failure. */
@@ -71,6 +74,18 @@ interface Route {
   readonly service: AwsService;
   readonly region: string;
   readonly permissionVersion?: number | undefined;
+  /**
+   * A Lambda mutation: not retried after an attempt that may have taken
+   * effect, and reported as an unknown outcome then (RAM's mutations carry a
+   * clientToken, which makes their retries safe).
+   */
+  readonly uncertainAfterSending?: boolean | undefined;
+}
+
+/** The request ID AWS gave an output, from the SDK's response metadata. */
+function requestIdOf(output: { readonly $metadata?: { readonly requestId?: string | undefined } }): { awsRequestId?: string } {
+  const requestId = output.$metadata?.requestId;
+  return requestId === undefined ? {} : { awsRequestId: requestId };
 }
 
 export function createAwsBackend(options: AwsBackendOptions): PermissionBackend {
@@ -112,16 +127,22 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
     if (call.signal.aborted) throw callerAbortError(route.service, call, now());
     const clients = clientsFor(route.region);
     stopRetriesPastDeadline(command.middlewareStack, call.deadline, now);
+    const attempts: AttemptTracker = { inFlight: false };
+    if (route.uncertainAfterSending === true) stopRetriesAfterUncertainAttempt(command.middlewareStack, attempts);
     try {
       return await untilAborted(run(clients, { abortSignal: call.signal }), call.signal);
     } catch (error) {
+      if (route.uncertainAfterSending === true && call.signal.aborted && attempts.inFlight) {
+        throw abortedInFlightError(route.service, call, now(), error);
+      }
       throw translateSdkError(error, { service: route.service, call, permissionVersion: route.permissionVersion, now });
     }
   }
 
-  const lambdaRoute = (region: string | undefined): Route => ({
+  const lambdaRoute = (region: string | undefined, uncertainAfterSending = false): Route => ({
     service: "lambda",
     region: region ?? options.defaultRegion,
+    uncertainAfterSending,
   });
   const ramRoute = (permission: RamPermissionRef | undefined, permissionVersion?: number): Route => ({
     service: "ram",
@@ -139,14 +160,17 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
   }
 
   return {
-    async removeLambdaPermission(input: RemoveLambdaPermissionInput, call: CallOptions): Promise<void> {
+    async removeLambdaPermission(input: RemoveLambdaPermissionInput, call: CallOptions): Promise<RemoveLambdaPermissionOutput> {
       const command = new RemovePermissionCommand({
         FunctionName: input.function.functionName,
         StatementId: input.statementId,
         Qualifier: input.qualifier,
         RevisionId: input.revisionId,
       });
-      await send(lambdaRoute(input.function.region), call, command, (clients, http) => clients.lambda.send(command, http));
+      const output = await send(lambdaRoute(input.function.region, true), call, command, (clients, http) =>
+        clients.lambda.send(command, http),
+      );
+      return requestIdOf(output);
     },
 
     async addLambdaPermission(input: AddLambdaPermissionInput, call: CallOptions): Promise<AddLambdaPermissionOutput> {
@@ -162,12 +186,13 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
         RevisionId: input.revisionId,
         PrincipalOrgID: input.principalOrgId,
         FunctionUrlAuthType: input.functionUrlAuthType,
+        InvokedViaFunctionUrl: input.invokedViaFunctionUrl,
       });
-      const output = await send(lambdaRoute(input.function.region), call, command, (clients, http) =>
+      const output = await send(lambdaRoute(input.function.region, true), call, command, (clients, http) =>
         clients.lambda.send(command, http),
       );
       if (output.Statement === undefined) throw new UnexpectedAwsResponseError("Lambda AddPermission returned no Statement");
-      return { statement: output.Statement };
+      return { statement: output.Statement, ...requestIdOf(output) };
     },
 
     async getLambdaPolicy(input: GetLambdaPolicyInput, call: CallOptions): Promise<GetLambdaPolicyOutput> {
@@ -176,7 +201,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
         clients.lambda.send(command, http),
       );
       if (output.Policy === undefined) throw new UnexpectedAwsResponseError("Lambda GetPolicy returned no Policy");
-      return { policy: output.Policy, revisionId: output.RevisionId ?? "" };
+      return { policy: output.Policy, revisionId: output.RevisionId ?? "", ...requestIdOf(output) };
     },
 
     async deleteRamPermission(input: DeleteRamPermissionInput, call: CallOptions): Promise<DeleteRamPermissionOutput> {
@@ -190,6 +215,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
         returnValue: output.returnValue ?? false,
         clientToken: output.clientToken ?? input.clientToken,
         permissionStatus: toStatus(output.permissionStatus),
+        ...requestIdOf(output),
       };
     },
 
@@ -210,10 +236,11 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       return {
         permission: toRamPermission(output.permission, input.policyTemplate),
         clientToken: output.clientToken ?? input.clientToken,
+        ...requestIdOf(output),
       };
     },
 
-    async getRamPermission(input: GetRamPermissionInput, call: CallOptions): Promise<RamPermission> {
+    async getRamPermission(input: GetRamPermissionInput, call: CallOptions): Promise<GetRamPermissionOutput> {
       const command = new GetPermissionCommand({
         permissionArn: input.permission.arn,
         permissionVersion: input.permissionVersion,
@@ -221,7 +248,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       const route = ramRoute(input.permission, input.permissionVersion);
       const output = await send(route, call, command, (clients, http) => clients.ram.send(command, http));
       if (output.permission === undefined) throw new UnexpectedAwsResponseError("RAM GetPermission returned no permission");
-      return toRamPermission(output.permission, output.permission.permission ?? "");
+      return { ...toRamPermission(output.permission, output.permission.permission ?? ""), ...requestIdOf(output) };
     },
 
     async listRamPermissions(input: ListRamPermissionsInput, call: CallOptions): Promise<ListRamPermissionsOutput> {
@@ -235,8 +262,8 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       // ListPermissions returns summaries: RAM sends no policy text there.
       const permissions = (output.permissions ?? []).map((summary) => toRamPermission(summary, ""));
       return output.nextToken === undefined || output.nextToken === ""
-        ? { permissions }
-        : { permissions, nextToken: output.nextToken };
+        ? { permissions, ...requestIdOf(output) }
+        : { permissions, nextToken: output.nextToken, ...requestIdOf(output) };
     },
 
     async close(): Promise<void> {

@@ -14,6 +14,7 @@ export interface RamPermissionShape {
   readonly permissionType?: string | undefined;
   readonly creationTime?: Date | undefined;
   readonly lastUpdatedTime?: Date | undefined;
+  readonly tags?: readonly { readonly key?: string | undefined; readonly value?: string | undefined }[] | undefined;
 }
 
 const statuses: readonly RamPermissionStatus[] = ["ATTACHABLE", "UNATTACHABLE", "DELETING", "DELETED"];
@@ -40,7 +41,14 @@ export function toRamPermission(shape: RamPermissionShape, policyTemplate: strin
     policyTemplate,
     creationTime: shape.creationTime ?? new Date(0),
     lastUpdatedTime: shape.lastUpdatedTime ?? shape.creationTime ?? new Date(0),
+    ...tagsOf(shape.tags),
   };
+}
+
+/** RAM's tag list as the port's record; none when RAM sent no tags. */
+function tagsOf(tags: RamPermissionShape["tags"]): { tags?: Record<string, string> } {
+  const entries = (tags ?? []).flatMap((tag) => (tag.key === undefined ? [] : [[tag.key, tag.value ?? ""] as const]));
+  return entries.length === 0 ? {} : { tags: Object.fromEntries(entries) };
 }
 
 export function toStatus(value: string | undefined): RamPermissionStatus {

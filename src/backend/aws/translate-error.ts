@@ -1,18 +1,23 @@
 // Turns whatever an SDK call rejected with into one of the backend's domain
 // errors. AWS errors are recognised by their `name` (the x-amzn-ErrorType the
-// SDK surfaces), never by HTTP status; nothing of the SDK error leaves except
-// as `cause`, which the gateway logs and never sends.
+// SDK surfaces), never by HTTP status, and read with the same tables the fake
+// answers from (src/aws/); nothing of the SDK error leaves except as
+// `cause`, which the gateway logs and never sends.
 import type { CallOptions } from "../backend.js";
+import { abortReasonOf, callerAbortError } from "../abort.js";
 import {
   AwsApiError,
   UpstreamCredentialsError,
   UpstreamNetworkError,
+  UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
   type AwsService,
   type MissingResource,
 } from "../errors.js";
+import { missingResourceOfLambdaMessage } from "../../aws/lambda-answers.js";
 import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
 import { retryAfterSecondsOf } from "./retry-after.js";
+import { UncertainAttemptError } from "./uncertain-attempts.js";
 
 /** What the failed call was, for errors whose meaning depends on it. */
 export interface FailedCall {
@@ -22,27 +27,6 @@ export interface FailedCall {
   readonly permissionVersion?: number | undefined;
   readonly now: () => number;
 }
-
-/**
- * AWS names meaning the gateway's own identity cannot sign or is not
- * recognised: the common errors every AWS API may answer. The JSON protocols
- * spell them with "Exception", the query-style ones without, and some
- * front ends answer in the other style, so both spellings are listed.
- * (RAM's InvalidClientTokenException is about the request's clientToken, not
- * about credentials, and is deliberately absent.)
- */
-const credentialErrorNames = new Set([
-  "ExpiredTokenException",
-  "ExpiredToken",
-  "UnrecognizedClientException",
-  "InvalidSignatureException",
-  "IncompleteSignatureException",
-  "IncompleteSignature",
-  "MissingAuthenticationTokenException",
-  "MissingAuthenticationToken",
-  "InvalidClientTokenId",
-  "SignatureDoesNotMatch",
-]);
 
 /** Raised by the SDK before any request when no usable credentials were found. */
 const credentialProviderErrorNames = new Set(["CredentialsProviderError", "TokenProviderError"]);
@@ -61,18 +45,14 @@ const networkErrorCodes = new Set([
   "EHOSTDOWN",
 ]);
 
-/** gRPC's DEADLINE_EXCEEDED, as carried by a Connect deadline signal's reason. */
-const deadlineExceededCode = 4;
-
-/**
- * Timers may fire a little before Date.now() reaches the deadline; an abort
- * this close to it is the deadline, not a cancellation.
- */
-const deadlineSlackMs = 25;
-
 export function translateSdkError(error: unknown, failed: FailedCall): Error {
   // The deadline guard ended the SDK's retries; AWS's last answer is the outcome.
   if (error instanceof RetryWouldPassDeadlineError) return translateSdkError(error.finalError, failed);
+  if (error instanceof UncertainAttemptError) {
+    return new UpstreamOutcomeUnknownError(failed.service, `${failed.service} did not answer, and the request may have taken effect`, {
+      cause: error.attemptError,
+    });
+  }
   const { service, call } = failed;
   const sdk = asRecord(error);
   const name = typeof sdk["name"] === "string" ? sdk["name"] : "";
@@ -95,12 +75,6 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
 
   // AWS answered: whatever happened to the caller meanwhile, this is the outcome.
   if (httpStatus !== undefined && name !== "" && name !== "AbortError" && name !== "TimeoutError") {
-    if (credentialErrorNames.has(name)) {
-      return new UpstreamCredentialsError(service, `${service} refused the gateway's credentials: ${message}`, {
-        cause: error,
-        code: name,
-      });
-    }
     return new AwsApiError({
       service,
       code: name,
@@ -130,31 +104,25 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
   return new Error(`unexpected ${service} SDK failure: ${name || "unknown"}`, { cause: error });
 }
 
-/** The error for a call the caller abandoned, by deadline or by cancelling. */
-export function callerAbortError(service: AwsService, call: CallOptions, now: number, cause?: unknown): UpstreamTimeoutError {
-  const options = cause === undefined ? {} : { cause };
-  if (callerDeadlinePassed(call, now)) {
-    return new UpstreamTimeoutError(service, `the caller's deadline passed before ${service} answered`, true, options);
-  }
-  return new UpstreamTimeoutError(service, `the caller cancelled the ${service} call`, false, {
-    ...options,
-    cancelled: true,
+/**
+ * The caller's deadline or cancellation ended a mutation while its request
+ * was with AWS: it may have taken effect, so the caller is told the outcome
+ * is unknown (with the code its abort calls for), not that nothing happened.
+ */
+export function abortedInFlightError(service: AwsService, call: CallOptions, now: number, cause: unknown): UpstreamOutcomeUnknownError {
+  const abort = abortReasonOf(call, now);
+  const ended = abort === "deadline" ? "the caller's deadline passed" : "the caller cancelled";
+  return new UpstreamOutcomeUnknownError(service, `${ended} while the ${service} request was in flight; it may have taken effect`, {
+    cause,
+    abort,
   });
 }
 
-function callerDeadlinePassed(call: CallOptions, now: number): boolean {
-  const reason = asRecord(call.signal.reason);
-  // AbortSignal.timeout() aborts with a DOMException named TimeoutError.
-  if (reason["name"] === "TimeoutError") return true;
-  if (reason["name"] === "ConnectError" && reason["code"] === deadlineExceededCode) return true;
-  return call.deadline !== undefined && now >= call.deadline - deadlineSlackMs;
-}
-
 /**
- * Lambda answers ResourceNotFoundException for a missing function, version,
- * alias, policy or statement alike; only its message tells them apart, and
- * allow_missing must treat a gone statement as success but a gone function
- * as an error. Unrecognised messages stay unclassified, which is the safe side.
+ * What a not-found answer says is missing, from the recorded forms of the
+ * answer (src/aws/lambda-answers.ts): unclassified unless certain, which the
+ * service treats as a plain NOT_FOUND even with allow_missing. RAM's answers
+ * only inform; nothing turns a missing permission into success.
  */
 export function missingResourceOf(
   service: AwsService,
@@ -166,16 +134,10 @@ export function missingResourceOf(
     if (code !== "UnknownResourceException") return undefined;
     return permissionVersion !== undefined && /\bversion\b/i.test(message) ? "permission-version" : "permission";
   }
-  if (code !== "ResourceNotFoundException") return undefined;
-  // "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo[:qualifier]"
-  const functionArn = /^Function not found: (\S+)/.exec(message)?.[1];
-  if (functionArn !== undefined) return /:function:[^:]+:[^:]+$/.test(functionArn) ? "qualifier" : "function";
-  if (/\b(alias|version)\b[^.]*\b(not found|does not exist)/i.test(message)) return "qualifier";
-  if (/\bstatement\b/i.test(message)) return "statement";
-  if (/\bpolicy\b/i.test(message) || /^The resource you requested does not exist/i.test(message)) return "policy";
-  return undefined;
+  return code === "ResourceNotFoundException" ? missingResourceOfLambdaMessage(message) : undefined;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
+

@@ -1,10 +1,13 @@
 // The fake adapter of the PermissionBackend port: an in-memory model of
 // Lambda policies and RAM permissions that answers as AWS does, for
 // development (`npm start`), tests and chaos drills. Every call is counted,
-// then passes the fault injector, then runs against the model.
-import type { CallOptions, PermissionBackend } from "../backend.js";
+// then passes the fault injector, then runs against the model; its output
+// carries a request ID of the fake's own, as AWS's outputs carry AWS's.
+import { randomUUID } from "node:crypto";
+import type { AwsCallMetadata, CallOptions, PermissionBackend } from "../backend.js";
 import { systemClock } from "../../clock.js";
 import type { Clock } from "../../clock.js";
+import { FAKE_DEFAULT_ACCOUNT, FAKE_DEFAULT_PARTITION, FAKE_DEFAULT_REGION } from "./defaults.js";
 import { demoSeed } from "./demo-seed.js";
 import { createFaultInjector } from "./faults.js";
 import type { FakeFaults } from "./faults.js";
@@ -45,6 +48,8 @@ export interface FakeBackendOptions {
   readonly defaultRegion?: string | undefined;
   readonly defaultPartition?: string | undefined;
   readonly limits?: FakeLimits | undefined;
+  /** What RAM's DeletePermission reports: DELETED (default) or DELETING, which RAM may answer as it deletes asynchronously. */
+  readonly ramDeletionStatus?: "DELETED" | "DELETING" | undefined;
 }
 
 export interface FakeLimits {
@@ -72,9 +77,9 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   const clock = options.clock ?? systemClock;
   const seed = parseFakeSeed(options.seed ?? demoSeed);
   const defaults = {
-    partition: options.defaultPartition ?? "aws",
-    region: options.defaultRegion ?? "us-east-1",
-    account: options.defaultAccount ?? "123456789012",
+    partition: options.defaultPartition ?? FAKE_DEFAULT_PARTITION,
+    region: options.defaultRegion ?? FAKE_DEFAULT_REGION,
+    account: options.defaultAccount ?? FAKE_DEFAULT_ACCOUNT,
   };
   const limits = options.limits ?? {};
   const lambda = createLambdaModel(seed.lambda?.functions ?? [], {
@@ -87,6 +92,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     permissionLimit: limits.ramCustomerManagedPermissions ?? 1000,
     clientTokenTtlMs: limits.clientTokenTtlMs ?? 24 * 60 * 60 * 1000,
     maxClientTokens: limits.maxClientTokens ?? 10_000,
+    deletionStatus: options.ramDeletionStatus ?? "DELETED",
   });
   const faults = createFaultInjector({
     clock,
@@ -97,10 +103,12 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
 
   const counts = new Map<FakeOperation, number>();
 
-  const call = async <T>(operation: FakeOperation, callOptions: CallOptions, run: () => T): Promise<T> => {
+  const call = async <T extends object>(operation: FakeOperation, callOptions: CallOptions, run: () => T): Promise<T & AwsCallMetadata> => {
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     await faults.apply(operation, callOptions);
-    return run();
+    const output = run();
+    faults.afterEffect(operation);
+    return { ...output, awsRequestId: randomUUID() };
   };
 
   return {

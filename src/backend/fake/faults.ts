@@ -1,11 +1,14 @@
 // Fault injection for tests and chaos drills: added latency that honours the
-// caller's signal, and a rate of a chosen AWS error that looks exactly like
-// the real one (its service, status, request ID, Retry-After).
+// caller's signal, a rate of a chosen AWS error that looks exactly like the
+// real one (its service, status, request ID, Retry-After), and a rate of
+// mutations that take effect but whose answer is lost on the way back.
 import type { CallOptions } from "../backend.js";
-import { UpstreamTimeoutError } from "../errors.js";
+import { callerAbortError } from "../abort.js";
+import { UpstreamOutcomeUnknownError, type UpstreamTimeoutError } from "../errors.js";
 import type { Clock } from "../../clock.js";
-import { createAwsError, knownErrorCodes, servicesOfErrorCode, throttlingErrorCode } from "./aws-errors.js";
-import { fakeOperations, isFakeOperation, operationService } from "./operations.js";
+import { awsErrorCodes, SERVICE_ERROR_CODES, servicesOfAwsError } from "../../aws/error-catalogue.js";
+import { createAwsError } from "./aws-errors.js";
+import { fakeOperations, isFakeOperation, isMutation, operationService } from "./operations.js";
 import type { FakeOperation } from "./operations.js";
 
 export interface FakeFaults {
@@ -19,6 +22,13 @@ export interface FakeFaults {
    * ThrottlingException).
    */
   readonly errorCode?: string | undefined;
+  /**
+   * Share of mutations, 0..1, that take effect and then lose their answer:
+   * the caller gets UpstreamOutcomeUnknownError, as when a connection drops
+   * after AWS executed the request. Reads have no effect to lose and are
+   * never picked.
+   */
+  readonly lostAnswerRate?: number | undefined;
   /**
    * The operations faults apply to. Default: all of them, or with errorCode,
    * all operations of the services that have that error.
@@ -38,23 +48,28 @@ export interface FaultInjector {
   set(faults: FakeFaults): void;
   /** Waits the latency and maybe throws the error, as `operation` would. */
   apply(operation: FakeOperation, options: CallOptions): Promise<void>;
+  /** After `operation` took effect: throws UpstreamOutcomeUnknownError when its answer is to be lost. */
+  afterEffect(operation: FakeOperation): void;
   /** Ends pending latency waits, which reject as cancelled. */
   close(): void;
 }
 
+function checkRate(name: string, rate: number | undefined): void {
+  if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new Error(`faults.${name} must be from 0 to 1, got ${rate}`);
+}
+
 /** Throws an Error naming the first setting that is not valid. */
 export function validateFakeFaults(faults: FakeFaults): void {
-  const { latencyMs, errorRate, errorCode, operations } = faults;
+  const { latencyMs, errorCode, operations } = faults;
   if (latencyMs !== undefined && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
     throw new Error(`faults.latencyMs must be a number of milliseconds >= 0, got ${latencyMs}`);
   }
-  if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1)) {
-    throw new Error(`faults.errorRate must be from 0 to 1, got ${errorRate}`);
-  }
-  const codeServices = errorCode === undefined ? undefined : servicesOfErrorCode(errorCode);
+  checkRate("errorRate", faults.errorRate);
+  checkRate("lostAnswerRate", faults.lostAnswerRate);
+  const codeServices = errorCode === undefined ? undefined : servicesOfAwsError(errorCode);
   if (codeServices !== undefined && codeServices.length === 0) {
     throw new Error(
-      `faults.errorCode ${JSON.stringify(errorCode)} is not an error the fake knows; Lambda: ${knownErrorCodes("lambda").join(", ")}; RAM: ${knownErrorCodes("ram").join(", ")}`,
+      `faults.errorCode ${JSON.stringify(errorCode)} is not an error the fake knows; Lambda: ${awsErrorCodes("lambda").join(", ")}; RAM: ${awsErrorCodes("ram").join(", ")}`,
     );
   }
   for (const operation of operations ?? []) {
@@ -71,17 +86,8 @@ export function createFaultInjector(options: FaultInjectorOptions): FaultInjecto
   let faults: FakeFaults = {};
   const pending = new Set<() => void>();
 
-  const timeoutError = (operation: FakeOperation, call: CallOptions): UpstreamTimeoutError => {
-    const reason: unknown = call.signal.reason;
-    const deadlineExceeded =
-      (call.deadline !== undefined && options.clock.now() >= call.deadline) || (reason instanceof Error && reason.name === "TimeoutError");
-    return new UpstreamTimeoutError(
-      operationService[operation],
-      deadlineExceeded ? `${operation} did not finish before the caller's deadline` : `${operation} was cancelled by the caller`,
-      deadlineExceeded,
-      { cause: reason, cancelled: !deadlineExceeded },
-    );
-  };
+  const abortError = (operation: FakeOperation, call: CallOptions): UpstreamTimeoutError =>
+    callerAbortError(operationService[operation], call, options.clock.now(), call.signal.reason);
 
   const sleep = (ms: number, operation: FakeOperation, call: CallOptions): Promise<void> =>
     new Promise<void>((resolve, reject) => {
@@ -91,7 +97,7 @@ export function createFaultInjector(options: FaultInjectorOptions): FaultInjecto
         pending.delete(onAbort);
         outcome();
       };
-      const onAbort = (): void => finish(() => reject(timeoutError(operation, call)));
+      const onAbort = (): void => finish(() => reject(abortError(operation, call)));
       const timer = setTimeout(() => finish(resolve), ms);
       call.signal.addEventListener("abort", onAbort, { once: true });
       pending.add(onAbort);
@@ -99,7 +105,7 @@ export function createFaultInjector(options: FaultInjectorOptions): FaultInjecto
 
   const applies = (operation: FakeOperation, forError: boolean): boolean => {
     if (faults.operations !== undefined) return faults.operations.includes(operation);
-    if (forError && faults.errorCode !== undefined) return servicesOfErrorCode(faults.errorCode).includes(operationService[operation]);
+    if (forError && faults.errorCode !== undefined) return servicesOfAwsError(faults.errorCode).includes(operationService[operation]);
     return true;
   };
 
@@ -110,13 +116,25 @@ export function createFaultInjector(options: FaultInjectorOptions): FaultInjecto
     },
 
     async apply(operation, call) {
-      if (call.signal.aborted) throw timeoutError(operation, call);
+      if (call.signal.aborted) throw abortError(operation, call);
       const latencyMs = faults.latencyMs ?? 0;
       if (latencyMs > 0 && applies(operation, false)) await sleep(latencyMs, operation, call);
       const errorRate = faults.errorRate ?? 0;
       if (errorRate > 0 && applies(operation, true) && options.random() < errorRate) {
         const service = operationService[operation];
-        throw createAwsError(service, faults.errorCode ?? throttlingErrorCode[service], { retryAfterSeconds: options.retryAfterSeconds });
+        throw createAwsError(service, faults.errorCode ?? SERVICE_ERROR_CODES[service].throttling, {
+          retryAfterSeconds: options.retryAfterSeconds,
+        });
+      }
+    },
+
+    afterEffect(operation) {
+      const rate = faults.lostAnswerRate ?? 0;
+      if (rate > 0 && isMutation(operation) && applies(operation, false) && options.random() < rate) {
+        throw new UpstreamOutcomeUnknownError(
+          operationService[operation],
+          `${operation} took effect, but its answer was lost (injected by the fake backend)`,
+        );
       }
     },
 

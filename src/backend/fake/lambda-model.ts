@@ -1,7 +1,10 @@
 // In-memory model of Lambda resource-based policies, after the Lambda API
-// reference (AddPermission, RemovePermission, GetPolicy). Every function has
-// a separate policy for the unqualified function (which $LATEST shares), for
-// each published version and for each alias, each with its own RevisionId.
+// reference and the answers recorded against real Lambda
+// (test/fixtures/aws-recorded-answers.json). Every function has a separate
+// policy for the unqualified function (which $LATEST shares), for each
+// published version and for each alias. As in Lambda, a policy's RevisionId
+// is the RevisionId of the function, version or alias it belongs to: it
+// exists before any statement does, and every policy change renews it.
 // Functions and statements sit in Maps, so lookups and removals do not grow
 // with their number; a Map also keeps the statement order of the document.
 import { randomUUID } from "node:crypto";
@@ -12,11 +15,17 @@ import type {
   GetLambdaPolicyOutput,
   LambdaFunctionRef,
   RemoveLambdaPermissionInput,
+  RemoveLambdaPermissionOutput,
 } from "../backend.js";
 import { isAwsApiError } from "../errors.js";
+import { lambdaFunctionArn, parseFunctionNameAsLambda } from "../../aws/arn.js";
+import { lambdaConstraintViolations, lambdaFieldRules, matchesPattern, validationExceptionMessage } from "../../aws/field-rules.js";
+import { lambdaMessages } from "../../aws/lambda-answers.js";
+import { isValidLambdaPrincipal, renderLambdaStatement, type StatementRequest } from "../../aws/lambda-statement.js";
+import { partitionOfRegion } from "../../aws/partitions.js";
 import { createAwsError } from "./aws-errors.js";
-import { FakeSeedError, principalProblem, seedPatterns } from "./seed.js";
-import type { FakeSeedFunction, FakeSeedStatement } from "./seed.js";
+import { FakeSeedError } from "./seed.js";
+import type { FakeSeedFunction } from "./seed.js";
 
 export interface LambdaModelOptions {
   readonly partition: string;
@@ -27,13 +36,13 @@ export interface LambdaModelOptions {
 }
 
 export interface LambdaModel {
-  removePermission(input: RemoveLambdaPermissionInput): void;
+  removePermission(input: RemoveLambdaPermissionInput): RemoveLambdaPermissionOutput;
   addPermission(input: AddLambdaPermissionInput): AddLambdaPermissionOutput;
   getPolicy(input: GetLambdaPolicyInput): GetLambdaPolicyOutput;
 }
 
-/** One resource-based policy: of the function, a version or an alias. */
-interface Policy {
+/** The function, a version or an alias: its RevisionId and its policy. */
+interface Resource {
   revisionId: string;
   /** Sid -> the statement's JSON text, in the order they were added. */
   readonly statements: Map<string, string>;
@@ -45,21 +54,41 @@ interface LambdaFunction {
   /** Unqualified ARN. */
   readonly arn: string;
   readonly partition: string;
-  readonly unqualified: Policy;
-  readonly versions: Map<string, Policy>;
-  readonly aliases: Map<string, Policy>;
+  readonly unqualified: Resource;
+  readonly versions: Map<string, Resource>;
+  readonly aliases: Map<string, Resource>;
 }
 
 interface Target {
   readonly fn: LambdaFunction;
-  readonly policy: Policy;
+  readonly resource: Resource;
   /** The ARN a statement's Resource names: qualified when a qualifier was given. */
   readonly resourceArn: string;
 }
 
+type Operation = "AddPermission" | "RemovePermission" | "GetPolicy";
+
 const documentPrefix = '{"Version":"2012-10-17","Id":"default","Statement":[';
 const documentSuffix = "]}";
 const documentOverhead = Buffer.byteLength(documentPrefix + documentSuffix);
+
+/**
+ * The not-found answer of each operation, as recorded: AddPermission names
+ * the function (or version) or the alias it could not find, RemovePermission
+ * says no policy was found for it, GetPolicy says only that the resource
+ * does not exist. `arn` is qualified when the request was.
+ */
+function notFound(operation: Operation, arn: string, aliasMissing: boolean): Error {
+  const message =
+    operation === "GetPolicy"
+      ? lambdaMessages.resourceNotFound
+      : aliasMissing
+        ? lambdaMessages.aliasNotFound(arn)
+        : operation === "AddPermission"
+          ? lambdaMessages.functionNotFound(arn)
+          : lambdaMessages.noPolicyFound(arn);
+  return createAwsError("lambda", "ResourceNotFoundException", { message });
+}
 
 export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], options: LambdaModelOptions): LambdaModel {
   const functions = new Map<string, LambdaFunction>();
@@ -67,173 +96,142 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
   const functionKey = (partition: string, region: string, account: string, name: string): string =>
     `${partition}/${region}/${account}/${name}`;
 
-  const resolve = (ref: LambdaFunctionRef, qualifierField: string | undefined): Target => {
+  const resolve = (operation: Operation, ref: LambdaFunctionRef, qualifierField: string | undefined): Target => {
     const qualifier = mergeQualifier(ref.functionName, qualifierField);
-    const partition = ref.partition ?? options.partition;
     const region = ref.region ?? options.region;
+    const partition = ref.partition ?? partitionOfRegion(region) ?? options.partition;
     const account = ref.account ?? options.account;
+    const arn = lambdaFunctionArn({ partition, region, account, name: ref.name });
+    const qualifiedArn = qualifier === undefined ? arn : `${arn}:${qualifier}`;
+    const aliasShaped = qualifier !== undefined && isAliasName(qualifier);
     const fn = functions.get(functionKey(partition, region, account, ref.name));
-    if (fn === undefined) {
-      throw createAwsError("lambda", "ResourceNotFoundException", {
-        message: `Function not found: ${functionArn(partition, region, account, ref.name)}`,
-        missing: "function",
-      });
-    }
-    if (qualifier === undefined || qualifier === "$LATEST") return { fn, policy: fn.unqualified, resourceArn: fn.arn };
-    const policy = /^\d+$/.test(qualifier) ? fn.versions.get(qualifier) : fn.aliases.get(qualifier);
-    if (policy === undefined) {
-      throw createAwsError("lambda", "ResourceNotFoundException", {
-        message: `Function not found: ${fn.arn}:${qualifier}`,
-        missing: "qualifier",
-      });
-    }
-    return { fn, policy, resourceArn: `${fn.arn}:${qualifier}` };
+    if (fn === undefined) throw notFound(operation, qualifiedArn, false);
+    if (qualifier === undefined || qualifier === "$LATEST") return { fn, resource: fn.unqualified, resourceArn: fn.arn };
+    // A qualifier that is neither a version nor an alias name is looked up as a version would be.
+    const resource = aliasShaped ? fn.aliases.get(qualifier) : fn.versions.get(qualifier);
+    if (resource === undefined) throw notFound(operation, qualifiedArn, aliasShaped);
+    return { fn, resource, resourceArn: qualifiedArn };
   };
 
-  const checkRevision = (policy: Policy, revisionId: string | undefined): void => {
-    if (revisionId !== undefined && revisionId !== policy.revisionId) {
-      throw createAwsError("lambda", "PreconditionFailedException", {
-        message: "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
-      });
+  const checkRevision = (resource: Resource, revisionId: string | undefined): void => {
+    if (revisionId !== undefined && revisionId !== resource.revisionId) {
+      throw createAwsError("lambda", "PreconditionFailedException", { message: lambdaMessages.revisionMismatch });
     }
   };
 
-  const addStatement = (target: Target, input: StatementInput): string => {
-    const problem = principalProblem(input.principal);
-    if (problem !== undefined) throw createAwsError("lambda", "InvalidParameterValueException", { message: problem });
-    const { policy } = target;
-    if (policy.statements.has(input.statementId)) {
-      throw createAwsError("lambda", "ResourceConflictException", {
-        message: `The statement id (${input.statementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
-      });
+  const addStatement = (target: Target, request: StatementRequest): string => {
+    const { resource } = target;
+    if (resource.statements.has(request.statementId)) {
+      throw createAwsError("lambda", "ResourceConflictException", { message: lambdaMessages.duplicateStatement(request.statementId) });
     }
-    const statement = renderStatement(input, target.resourceArn, target.fn.partition);
+    const statement = JSON.stringify(renderLambdaStatement(request, target.resourceArn, target.fn.partition));
     const bytes = Buffer.byteLength(statement);
-    const finalSize = documentOverhead + policy.statementBytes + bytes + policy.statements.size; // one comma per earlier statement
+    const finalSize = documentOverhead + resource.statementBytes + bytes + resource.statements.size; // one comma per earlier statement
     if (finalSize > options.policyLimitBytes) {
       throw createAwsError("lambda", "PolicyLengthExceededException", {
         message: `The final policy size (${finalSize}) is bigger than the limit (${options.policyLimitBytes}).`,
       });
     }
-    policy.statements.set(input.statementId, statement);
-    policy.statementBytes += bytes;
-    policy.revisionId = randomUUID();
+    resource.statements.set(request.statementId, statement);
+    resource.statementBytes += bytes;
+    resource.revisionId = randomUUID();
     return statement;
   };
 
-  seedFunctions.forEach((seed, index) => {
-    const path = `$.lambda.functions[${index}]`;
-    const partition = seed.partition ?? options.partition;
+  seedFunctions.forEach((seed, index) => loadSeedFunction(seed, `$.lambda.functions[${index}]`));
+
+  function loadSeedFunction(seed: FakeSeedFunction, path: string): void {
     const region = seed.region ?? options.region;
+    const partition = seed.partition ?? partitionOfRegion(region) ?? options.partition;
     const account = seed.account ?? options.account;
     const key = functionKey(partition, region, account, seed.name);
-    const arn = functionArn(partition, region, account, seed.name);
+    const arn = lambdaFunctionArn({ partition, region, account, name: seed.name });
     if (functions.has(key)) throw new FakeSeedError(path, `duplicate function ${arn}`);
-    const fn: LambdaFunction = { arn, partition, unqualified: newPolicy(), versions: new Map(), aliases: new Map() };
-    for (const version of seed.versions ?? []) fn.versions.set(version, newPolicy());
-    for (const alias of Object.keys(seed.aliases ?? {})) fn.aliases.set(alias, newPolicy());
+    const fn: LambdaFunction = { arn, partition, unqualified: newResource(seed.revisionId), versions: new Map(), aliases: new Map() };
+    for (const version of seed.versions ?? []) fn.versions.set(version, newResource());
+    for (const alias of Object.keys(seed.aliases ?? {})) fn.aliases.set(alias, newResource());
     functions.set(key, fn);
     (seed.statements ?? []).forEach((statement, statementIndex) => {
       const ref: LambdaFunctionRef = { functionName: arn, name: seed.name, account, region, partition };
       try {
-        addStatement(resolve(ref, statement.qualifier), statement);
+        checkPrincipal(statement.principal);
+        addStatement(resolve("AddPermission", ref, statement.qualifier), statement);
       } catch (error) {
         if (isAwsApiError(error)) throw new FakeSeedError(`${path}.statements[${statementIndex}]`, error.message);
         throw error;
       }
     });
-  });
+  }
 
   return {
     removePermission(input) {
-      const { policy } = resolve(input.function, input.qualifier);
-      checkRevision(policy, input.revisionId);
-      if (policy.statements.size === 0) {
-        throw createAwsError("lambda", "ResourceNotFoundException", {
-          message: "No policy is associated with the given resource.",
-          missing: "policy",
-        });
-      }
-      const statement = policy.statements.get(input.statementId);
+      throwIfConstraintsBroken("RemovePermission", input.function, input);
+      const { resource } = resolve("RemovePermission", input.function, input.qualifier);
+      checkRevision(resource, input.revisionId);
+      if (resource.statements.size === 0) throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.noPolicy });
+      const statement = resource.statements.get(input.statementId);
       if (statement === undefined) {
-        throw createAwsError("lambda", "ResourceNotFoundException", {
-          message: `Statement ${input.statementId} is not found in resource policy.`,
-          missing: "statement",
-        });
+        throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.statementNotFound(input.statementId) });
       }
-      policy.statements.delete(input.statementId);
-      policy.statementBytes -= Buffer.byteLength(statement);
-      policy.revisionId = randomUUID();
+      resource.statements.delete(input.statementId);
+      resource.statementBytes -= Buffer.byteLength(statement);
+      resource.revisionId = randomUUID();
+      return { removedStatement: statement };
     },
 
     addPermission(input) {
+      throwIfConstraintsBroken("AddPermission", input.function, input);
       // Lambda refuses $LATEST before it looks anything up.
       if (input.qualifier === "$LATEST" || qualifierSuffix(input.function.functionName) === "$LATEST") {
-        throw createAwsError("lambda", "InvalidParameterValueException", {
-          message: "We currently do not support adding policies for $LATEST.",
-        });
+        throw createAwsError("lambda", "InvalidParameterValueException", { message: lambdaMessages.latestNotSupported });
       }
-      const target = resolve(input.function, input.qualifier);
-      checkRevision(target.policy, input.revisionId);
+      mergeQualifier(input.function.functionName, input.qualifier);
+      checkPrincipal(input.principal);
+      const target = resolve("AddPermission", input.function, input.qualifier);
+      checkRevision(target.resource, input.revisionId);
       return { statement: addStatement(target, input) };
     },
 
     getPolicy(input) {
-      const { policy } = resolve(input.function, input.qualifier);
-      if (policy.statements.size === 0) {
-        throw createAwsError("lambda", "ResourceNotFoundException", {
-          message: "The resource you requested does not exist.",
-          missing: "policy",
-        });
-      }
+      throwIfConstraintsBroken("GetPolicy", input.function, input);
+      const { resource } = resolve("GetPolicy", input.function, input.qualifier);
+      if (resource.statements.size === 0) throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.resourceNotFound });
       return {
-        policy: documentPrefix + [...policy.statements.values()].join(",") + documentSuffix,
-        revisionId: policy.revisionId,
+        policy: documentPrefix + [...resource.statements.values()].join(",") + documentSuffix,
+        revisionId: resource.revisionId,
       };
     },
   };
 }
 
-type StatementInput = Omit<FakeSeedStatement, "qualifier">;
-
-function newPolicy(): Policy {
-  return { revisionId: randomUUID(), statements: new Map(), statementBytes: 0 };
+function newResource(revisionId: string = randomUUID()): Resource {
+  return { revisionId, statements: new Map(), statementBytes: 0 };
 }
 
-function functionArn(partition: string, region: string, account: string, name: string): string {
-  return `arn:${partition}:lambda:${region}:${account}:function:${name}`;
+function isAliasName(qualifier: string): boolean {
+  return !matchesPattern(qualifier, lambdaFieldRules.version.pattern) && matchesPattern(qualifier, lambdaFieldRules.alias.pattern);
+}
+
+function checkPrincipal(principal: string): void {
+  if (!isValidLambdaPrincipal(principal)) {
+    throw createAwsError("lambda", "InvalidParameterValueException", { message: lambdaMessages.invalidPrincipal });
+  }
 }
 
 /**
- * The statement as Lambda writes it: an account ID becomes the account's root
- * ARN, a service name a Service principal, and the optional parameters become
- * conditions (StringEquals before ArnLike, as in Lambda's own examples).
+ * Lambda's front end checks every member against the model before the
+ * operation runs; the gateway has checked them already, but the fake answers
+ * a caller that did not as Lambda would: one ValidationException.
  */
-function renderStatement(input: StatementInput, resource: string, partition: string): string {
-  const principal =
-    input.principal === "*"
-      ? "*"
-      : seedPatterns.account.test(input.principal)
-        ? { AWS: `arn:${partition}:iam::${input.principal}:root` }
-        : input.principal.startsWith("arn:")
-          ? { AWS: input.principal }
-          : { Service: input.principal };
-  const stringEquals: Record<string, string> = {};
-  if (input.sourceAccount !== undefined) stringEquals["AWS:SourceAccount"] = input.sourceAccount;
-  if (input.principalOrgId !== undefined) stringEquals["aws:PrincipalOrgID"] = input.principalOrgId;
-  if (input.eventSourceToken !== undefined) stringEquals["lambda:EventSourceToken"] = input.eventSourceToken;
-  if (input.functionUrlAuthType !== undefined) stringEquals["lambda:FunctionUrlAuthType"] = input.functionUrlAuthType;
-  const condition: Record<string, Record<string, string>> = {};
-  if (Object.keys(stringEquals).length > 0) condition.StringEquals = stringEquals;
-  if (input.sourceArn !== undefined) condition.ArnLike = { "AWS:SourceArn": input.sourceArn };
-  return JSON.stringify({
-    Sid: input.statementId,
-    Effect: "Allow",
-    Principal: principal,
-    Action: input.action,
-    Resource: resource,
-    ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
-  });
+function throwIfConstraintsBroken(
+  operation: Operation,
+  ref: LambdaFunctionRef,
+  members: Partial<Omit<AddLambdaPermissionInput, "function">>,
+): void {
+  const violations = lambdaConstraintViolations(operation, { ...members, functionName: ref.functionName });
+  if (violations.length > 0) {
+    throw createAwsError("lambda", "ValidationException", { message: validationExceptionMessage(violations) });
+  }
 }
 
 /**
@@ -244,25 +242,12 @@ function renderStatement(input: StatementInput, resource: string, partition: str
 function mergeQualifier(functionName: string, qualifierField: string | undefined): string | undefined {
   const fromName = qualifierSuffix(functionName);
   if (fromName !== undefined && qualifierField !== undefined && fromName !== qualifierField) {
-    throw createAwsError("lambda", "InvalidParameterValueException", {
-      message: "The derived qualifier from the function name does not match the specified qualifier.",
-    });
+    throw createAwsError("lambda", "InvalidParameterValueException", { message: lambdaMessages.qualifierMismatch });
   }
   return qualifierField ?? fromName;
 }
 
-/** The ":qualifier" suffix of a function name, partial ARN or ARN, if any. */
+/** The ":qualifier" suffix of a function name, partial ARN or ARN, if any, as Lambda reads the name. */
 function qualifierSuffix(functionName: string): string | undefined {
-  const parts = functionName.split(":");
-  if (parts[0] === "arn") return parts.length === 8 ? parts[7] : undefined;
-  switch (parts.length) {
-    case 2: // "name:qualifier" or "account:name"
-      return seedPatterns.account.test(parts[0] ?? "") ? undefined : parts[1];
-    case 3: // "account:name:qualifier" or "account:function:name"
-      return parts[1] === "function" ? undefined : parts[2];
-    case 4: // "account:function:name:qualifier"
-      return parts[3];
-    default:
-      return undefined;
-  }
+  return parseFunctionNameAsLambda(functionName)?.qualifier;
 }

@@ -21,3 +21,10 @@ export const fakeOperations = Object.keys(operationService) as readonly FakeOper
 export function isFakeOperation(value: unknown): value is FakeOperation {
   return typeof value === "string" && Object.hasOwn(operationService, value);
 }
+
+const mutations: ReadonlySet<FakeOperation> = new Set(["RemovePermission", "AddPermission", "DeletePermission", "CreatePermission"]);
+
+/** Whether the operation changes state (and so has an effect that can outlive a lost answer). */
+export function isMutation(operation: FakeOperation): boolean {
+  return mutations.has(operation);
+}

@@ -17,6 +17,8 @@ import type {
   RamPermissionRef,
   RamPermissionType,
 } from "../backend.js";
+import { parseRamPermissionArn, ramPermissionArn } from "../../aws/arn.js";
+import { brokenConstraint, ramFieldRules } from "../../aws/field-rules.js";
 import { createAwsError } from "./aws-errors.js";
 import { createClientTokenCache } from "./client-tokens.js";
 import { FakeSeedError, policyTemplateProblem, seedPatterns } from "./seed.js";
@@ -31,6 +33,11 @@ export interface RamModelOptions {
   readonly permissionLimit: number;
   readonly clientTokenTtlMs: number;
   readonly maxClientTokens: number;
+  /**
+   * What DeletePermission reports. RAM deletes asynchronously and may answer
+   * DELETING; the fake removes the permission at once either way.
+   */
+  readonly deletionStatus: "DELETED" | "DELETING";
 }
 
 export interface RamModel {
@@ -59,6 +66,7 @@ interface ManagedPermission {
   readonly versions: Map<number, PermissionVersion>;
   readonly defaultVersion: number;
   readonly attachedTo: ReadonlySet<string>;
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** Canonical spelling of resource types; RAM treats them case-insensitively. */
@@ -97,7 +105,6 @@ const knownResourceTypes = [
   "ssm-incidents:ResponsePlan",
 ];
 
-const permissionArnPattern = /^arn:aws[a-z-]*:ram:(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}|:aws):permission\/[\w.-]+$/;
 const clientTokenPattern = /^[\x21-\x7e]{1,64}$/;
 
 export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[], options: RamModelOptions): RamModel {
@@ -134,7 +141,7 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
   };
 
   const find = (ref: RamPermissionRef): ManagedPermission => {
-    if (!permissionArnPattern.test(ref.arn)) {
+    if (parseRamPermissionArn(ref.arn) === undefined) {
       throw createAwsError("ram", "MalformedArnException", { message: `The ARN ${ref.arn} is not a valid permission ARN.` });
     }
     const permission = byArn.get(ref.arn);
@@ -217,6 +224,7 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
       ),
       defaultVersion: seed.defaultVersion ?? Math.max(...versions.map((v) => v.version)),
       attachedTo: new Set(seed.attachedTo ?? []),
+      tags: { ...seed.tags },
     });
   });
 
@@ -239,14 +247,18 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
         });
       }
       remove(permission);
-      const output: DeleteRamPermissionOutput = { returnValue: true, clientToken: input.clientToken, permissionStatus: "DELETED" };
+      const output: DeleteRamPermissionOutput = {
+        returnValue: true,
+        clientToken: input.clientToken,
+        permissionStatus: options.deletionStatus,
+      };
       clientTokens.remember(tokenKey, { fingerprint, result: output });
       return { ...output };
     },
 
     createPermission(input) {
       checkClientToken(input.clientToken);
-      if (!seedPatterns.ramName.test(input.name)) {
+      if (brokenConstraint(input.name, ramFieldRules.permissionName) !== undefined) {
         throw createAwsError("ram", "InvalidParameterException", {
           message: `The name ${JSON.stringify(input.name)} is not valid. It must be 1 to 36 characters of letters, digits, underscores, periods and hyphens.`,
         });
@@ -288,6 +300,7 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
         versions: new Map([[1, { version: 1, policyTemplate: input.policyTemplate, creationTime: now, lastUpdatedTime: now }]]),
         defaultVersion: 1,
         attachedTo: new Set(),
+        tags: { ...input.tags },
       };
       insert(permission);
       const output: CreateRamPermissionOutput = { permission: toRamPermission(permission, 1), clientToken: input.clientToken };
@@ -351,7 +364,7 @@ function scopeKey(partition: string, region: string, account: string): string {
 }
 
 function permissionArn(partition: string, region: string, account: string, name: string): string {
-  return `arn:${partition}:ram:${region}:${account}:permission/${name}`;
+  return ramPermissionArn({ partition, region, account, name });
 }
 
 function toRamPermission(permission: ManagedPermission, version: number): RamPermission {
@@ -368,10 +381,16 @@ function toRamPermission(permission: ManagedPermission, version: number): RamPer
     policyTemplate: v.policyTemplate,
     creationTime: new Date(v.creationTime),
     lastUpdatedTime: new Date(v.lastUpdatedTime),
+    ...(Object.keys(permission.tags).length === 0 ? {} : { tags: { ...permission.tags } }),
   };
 }
 
 /** Callers get their own Dates, so nothing they do reaches the model. */
 function copyPermission(permission: RamPermission): RamPermission {
-  return { ...permission, creationTime: new Date(permission.creationTime), lastUpdatedTime: new Date(permission.lastUpdatedTime) };
+  return {
+    ...permission,
+    creationTime: new Date(permission.creationTime),
+    lastUpdatedTime: new Date(permission.lastUpdatedTime),
+    ...(permission.tags === undefined ? {} : { tags: { ...permission.tags } }),
+  };
 }

@@ -5,7 +5,11 @@
 // Rules across entries (duplicates, policy size) are checked when a backend
 // loads the seed, because they depend on its default account and Region.
 import { readFile } from "node:fs/promises";
-import type { FunctionUrlAuthType, RamPermissionType } from "../backend.js";
+import type { RamPermissionType } from "../backend.js";
+import { isValidLambdaPrincipal, type StatementRequest } from "../../aws/lambda-statement.js";
+import { lambdaMessages } from "../../aws/lambda-answers.js";
+import { awsPartition, partitionOfRegion } from "../../aws/partitions.js";
+import { brokenConstraint, lambdaFieldRules, ramFieldRules, type FieldRule } from "../../aws/field-rules.js";
 
 export interface FakeSeed {
   readonly lambda?: FakeSeedLambda | undefined;
@@ -22,6 +26,11 @@ export interface FakeSeedFunction {
   readonly account?: string | undefined;
   readonly region?: string | undefined;
   readonly partition?: string | undefined;
+  /**
+   * The function's RevisionId, which its policy shares (Lambda's own
+   * semantics); default a fresh UUID. Versions and aliases always get fresh ones.
+   */
+  readonly revisionId?: string | undefined;
   /** Published version numbers, e.g. ["1", "2"]. */
   readonly versions?: readonly string[] | undefined;
   /** Alias name -> a published version or "$LATEST". */
@@ -30,18 +39,11 @@ export interface FakeSeedFunction {
   readonly statements?: readonly FakeSeedStatement[] | undefined;
 }
 
-export interface FakeSeedStatement {
+/** A statement, as AddPermission would have added it (the same members). */
+export type FakeSeedStatement = StatementRequest & {
   /** A version or alias; absent for the unqualified function's policy. */
   readonly qualifier?: string | undefined;
-  readonly statementId: string;
-  readonly action: string;
-  readonly principal: string;
-  readonly sourceArn?: string | undefined;
-  readonly sourceAccount?: string | undefined;
-  readonly eventSourceToken?: string | undefined;
-  readonly principalOrgId?: string | undefined;
-  readonly functionUrlAuthType?: FunctionUrlAuthType | undefined;
-}
+};
 
 export interface FakeSeedRam {
   readonly permissions?: readonly FakeSeedRamPermission[] | undefined;
@@ -66,6 +68,8 @@ export interface FakeSeedRamPermission {
   readonly attachedTo?: readonly string[] | undefined;
   /** ISO 8601; defaults to the backend clock at load time. */
   readonly creationTime?: string | undefined;
+  /** Tags, as CreatePermission would have been given them. */
+  readonly tags?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface FakeSeedRamPermissionVersion {
@@ -88,16 +92,11 @@ export class FakeSeedError extends Error {
   }
 }
 
+/** The seed's own rules; what AWS's model constrains comes from src/aws/field-rules.ts. */
 export const seedPatterns = {
-  functionName: /^[a-zA-Z0-9._-]{1,64}$/,
   account: /^\d{12}$/,
-  region: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/,
-  partition: /^aws(-[a-z]+)*$/,
+  /** Published versions only: not $LATEST. */
   version: /^[1-9]\d{0,9}$/,
-  alias: /^(?!\d+$)[a-zA-Z0-9_-]{1,128}$/,
-  statementId: /^[a-zA-Z0-9_-]{1,100}$/,
-  action: /^(lambda:\*|lambda:[a-zA-Z]+|\*)$/,
-  ramName: /^[\w.-]{1,36}$/,
   /** AWS managed names are longer than CreatePermission allows. */
   awsManagedRamName: /^[\w.-]{1,128}$/,
   resourceType: /^[a-z0-9-]+:[a-z0-9]+$/i,
@@ -168,8 +167,8 @@ export function policyTemplateProblem(template: string): string | undefined {
 }
 
 function parseFunction(value: unknown, path: string): FakeSeedFunction {
-  const o = readObject(value, path, ["name", "account", "region", "partition", "versions", "aliases", "statements"]);
-  const name = readPattern(o.name, `${path}.name`, seedPatterns.functionName, "a function name of 1 to 64 characters [a-zA-Z0-9._-]");
+  const o = readObject(value, path, ["name", "account", "region", "partition", "revisionId", "versions", "aliases", "statements"]);
+  const name = readRule(o.name, `${path}.name`, lambdaFieldRules.bareFunctionName, "a function name of 1 to 64 characters [a-zA-Z0-9._-]");
   const versions = readArray(o.versions ?? [], `${path}.versions`, (v, p) =>
     readPattern(v, p, seedPatterns.version, 'a published version number such as "1"'),
   );
@@ -177,7 +176,9 @@ function parseFunction(value: unknown, path: string): FakeSeedFunction {
   const aliases: Record<string, string> = {};
   for (const [alias, target] of Object.entries(readObject(o.aliases ?? {}, `${path}.aliases`))) {
     const aliasPath = `${path}.aliases${jsonKey(alias)}`;
-    if (!seedPatterns.alias.test(alias)) throw new FakeSeedError(aliasPath, "an alias name is 1 to 128 characters [a-zA-Z0-9_-] and not only digits");
+    if (brokenConstraint(alias, lambdaFieldRules.alias) !== undefined) {
+      throw new FakeSeedError(aliasPath, "an alias name is 1 to 128 characters [a-zA-Z0-9_-] and not only digits");
+    }
     const version = readString(target, aliasPath);
     if (version !== "$LATEST" && !versions.includes(version)) {
       throw new FakeSeedError(aliasPath, `alias target ${JSON.stringify(version)} is neither $LATEST nor a published version of ${name}`);
@@ -188,8 +189,8 @@ function parseFunction(value: unknown, path: string): FakeSeedFunction {
   return {
     name,
     account: readOptionalPattern(o.account, `${path}.account`, seedPatterns.account, "a 12-digit account ID"),
-    region: readOptionalPattern(o.region, `${path}.region`, seedPatterns.region, "a Region such as us-east-1"),
-    partition: readOptionalPattern(o.partition, `${path}.partition`, seedPatterns.partition, "a partition such as aws"),
+    ...readPlacement(o, path),
+    revisionId: readOptionalString(o.revisionId, `${path}.revisionId`),
     versions,
     aliases,
     statements,
@@ -207,39 +208,34 @@ function parseStatement(value: unknown, path: string, versions: readonly string[
     "eventSourceToken",
     "principalOrgId",
     "functionUrlAuthType",
+    "invokedViaFunctionUrl",
   ]);
   const qualifier = o.qualifier === undefined ? undefined : readString(o.qualifier, `${path}.qualifier`);
   if (qualifier !== undefined && !versions.includes(qualifier) && !Object.hasOwn(aliases, qualifier)) {
     throw new FakeSeedError(`${path}.qualifier`, `${JSON.stringify(qualifier)} is neither a published version nor an alias of the function`);
   }
   const principal = readString(o.principal, `${path}.principal`);
-  if (principalProblem(principal) !== undefined) throw new FakeSeedError(`${path}.principal`, principalProblem(principal) ?? "");
+  if (!isValidLambdaPrincipal(principal)) throw new FakeSeedError(`${path}.principal`, lambdaMessages.invalidPrincipal);
   const urlAuthType = o.functionUrlAuthType;
   if (urlAuthType !== undefined && urlAuthType !== "NONE" && urlAuthType !== "AWS_IAM") {
     throw new FakeSeedError(`${path}.functionUrlAuthType`, 'expected "NONE" or "AWS_IAM"');
   }
+  const invokedViaFunctionUrl = o.invokedViaFunctionUrl;
+  if (invokedViaFunctionUrl !== undefined && typeof invokedViaFunctionUrl !== "boolean") {
+    throw new FakeSeedError(`${path}.invokedViaFunctionUrl`, "expected true or false");
+  }
   return {
     qualifier,
-    statementId: readPattern(o.statementId, `${path}.statementId`, seedPatterns.statementId, "1 to 100 characters [a-zA-Z0-9_-]"),
-    action: readPattern(o.action, `${path}.action`, seedPatterns.action, "lambda:<Action>, lambda:* or *"),
+    statementId: readRule(o.statementId, `${path}.statementId`, lambdaFieldRules.addStatementId, "1 to 100 characters [a-zA-Z0-9_-]"),
+    action: readRule(o.action, `${path}.action`, lambdaFieldRules.action, "lambda:<Action>, lambda:* or *"),
     principal,
     sourceArn: readOptionalString(o.sourceArn, `${path}.sourceArn`),
     sourceAccount: readOptionalPattern(o.sourceAccount, `${path}.sourceAccount`, seedPatterns.account, "a 12-digit account ID"),
     eventSourceToken: readOptionalString(o.eventSourceToken, `${path}.eventSourceToken`),
     principalOrgId: readOptionalString(o.principalOrgId, `${path}.principalOrgId`),
     functionUrlAuthType: urlAuthType,
+    invokedViaFunctionUrl,
   };
-}
-
-/**
- * Lambda accepts "*", an account ID, an IAM ARN or a service principal
- * (anything with a dot, e.g. s3.amazonaws.com). Shared with the Lambda model.
- */
-export function principalProblem(principal: string): string | undefined {
-  if (principal === "*" || seedPatterns.account.test(principal)) return undefined;
-  if (/^arn:aws[a-z-]*:iam::\d{12}:\S+$/.test(principal)) return undefined;
-  if (/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$/.test(principal)) return undefined;
-  return "The provided principal was invalid. Please check the principal and try again.";
 }
 
 function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission {
@@ -255,6 +251,7 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
     "defaultVersion",
     "attachedTo",
     "creationTime",
+    "tags",
   ]);
   const permissionType = o.permissionType ?? "CUSTOMER_MANAGED";
   if (permissionType !== "CUSTOMER_MANAGED" && permissionType !== "AWS_MANAGED") {
@@ -289,17 +286,45 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
     name:
       permissionType === "AWS_MANAGED"
         ? readPattern(o.name, `${path}.name`, seedPatterns.awsManagedRamName, "1 to 128 characters [\\w.-]")
-        : readPattern(o.name, `${path}.name`, seedPatterns.ramName, "1 to 36 characters [\\w.-]"),
+        : readRule(o.name, `${path}.name`, ramFieldRules.permissionName, "1 to 36 characters [\\w.-]"),
     permissionType,
     account: readOptionalPattern(o.account, `${path}.account`, seedPatterns.account, "a 12-digit account ID"),
-    region: readOptionalPattern(o.region, `${path}.region`, seedPatterns.region, "a Region such as us-east-1"),
-    partition: readOptionalPattern(o.partition, `${path}.partition`, seedPatterns.partition, "a partition such as aws"),
+    ...readPlacement(o, path),
     resourceType: readPattern(o.resourceType, `${path}.resourceType`, seedPatterns.resourceType, "<service-code>:<resource-type>, e.g. ec2:Subnet"),
     versions,
     defaultVersion,
     attachedTo,
     creationTime: readOptionalTime(o.creationTime, `${path}.creationTime`),
+    tags: readTags(o.tags, `${path}.tags`),
   };
+}
+
+/**
+ * A partition and Region as AWS knows them: a known partition, a Region of
+ * it. A Region alone implies its partition.
+ */
+function readPlacement(o: Record<string, unknown>, path: string): { region: string | undefined; partition: string | undefined } {
+  const region = readOptionalString(o.region, `${path}.region`);
+  const given = readOptionalString(o.partition, `${path}.partition`);
+  if (given !== undefined && awsPartition(given) === undefined) {
+    throw new FakeSeedError(`${path}.partition`, `${JSON.stringify(given)} is not an AWS partition such as aws, aws-cn, aws-us-gov or aws-eusc`);
+  }
+  if (region === undefined) return { region, partition: given };
+  const partition = partitionOfRegion(region);
+  if (partition === undefined) throw new FakeSeedError(`${path}.region`, `${JSON.stringify(region)} is not a Region AWS has, such as us-east-1`);
+  if (given !== undefined && given !== partition) {
+    throw new FakeSeedError(`${path}.region`, `${region} is a Region of ${partition}, not of ${given}`);
+  }
+  return { region, partition };
+}
+
+function readTags(value: unknown, path: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const tags = readObject(value, path);
+  for (const [key, tag] of Object.entries(tags)) {
+    if (typeof tag !== "string") throw new FakeSeedError(`${path}${jsonKey(key)}`, "a tag value is a string");
+  }
+  return tags as Record<string, string>;
 }
 
 function parseRamVersion(value: unknown, path: string): FakeSeedRamPermissionVersion {
@@ -361,6 +386,12 @@ function readOptionalString(value: unknown, path: string): string | undefined {
 function readPattern(value: unknown, path: string, pattern: RegExp, expected: string): string {
   const text = readString(value, path);
   if (!pattern.test(text)) throw new FakeSeedError(path, `${JSON.stringify(text)} is not valid: expected ${expected}`);
+  return text;
+}
+
+function readRule(value: unknown, path: string, rule: FieldRule, expected: string): string {
+  const text = readString(value, path);
+  if (brokenConstraint(text, rule) !== undefined) throw new FakeSeedError(path, `${JSON.stringify(text)} is not valid: expected ${expected}`);
   return text;
 }
 

@@ -247,14 +247,17 @@ async function outcomeOf(step: Step, backend: PermissionBackend, context: Contex
 function normalise(value: unknown, key = ""): unknown {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "string") {
-    // RevisionIds are fresh UUIDs in each model; page tokens are signed with a per-model key.
+    // RevisionIds and request IDs are fresh UUIDs in each model; page tokens are signed with a per-model key.
     if (key === "revisionId" && UUID_RE.test(value)) return "<revision-id>";
+    if (key === "awsRequestId" && UUID_RE.test(value)) return "<request-id>";
     if (key === "nextToken") return "<page-token>";
     return value;
   }
   if (Array.isArray(value)) return value.map((item) => normalise(item, key));
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v, k)]));
+    // The removed statement is what only the fake knows: Lambda's RemovePermission does not return it.
+    const entries = Object.entries(value).filter(([k]) => k !== "removedStatement");
+    return Object.fromEntries(entries.map(([k, v]) => [k, normalise(v, k)]));
   }
   return value;
 }

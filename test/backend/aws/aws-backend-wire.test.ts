@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   AwsApiError,
-  UpstreamCredentialsError,
   type AwsService,
   type MissingResource,
 } from "../../../src/backend/errors.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
+import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
 import {
   AWS_MANAGED_PREFIX_LIST,
   AWS_MANAGED_SUBNET,
@@ -52,6 +52,7 @@ describe("success paths on the wire", () => {
         qualifier: "live",
         principalOrgId: "o-abcdefghij",
         functionUrlAuthType: "AWS_IAM",
+        invokedViaFunctionUrl: true,
       },
       noDeadline(),
     );
@@ -71,9 +72,12 @@ describe("success paths on the wire", () => {
       EventSourceToken: "token-1",
       PrincipalOrgID: "o-abcdefghij",
       FunctionUrlAuthType: "AWS_IAM",
+      InvokedViaFunctionUrl: true,
     });
+    assert.equal(result.awsRequestId, exchange.requestId);
     const statement = JSON.parse(result.statement) as Record<string, unknown>;
     assert.equal(statement["Sid"], "allow-s3");
+    assert.deepEqual((statement["Condition"] as Record<string, unknown>)["Bool"], { "lambda:InvokedViaFunctionUrl": "true" });
     assert.equal(statement["Resource"], "arn:aws:lambda:us-east-1:123456789012:function:demo:live");
   });
 
@@ -128,12 +132,25 @@ describe("success paths on the wire", () => {
       policyTemplate: template,
       creationTime: new Date(fixedClock.now()),
       lastUpdatedTime: new Date(fixedClock.now()),
+      tags: { team: "platform", env: "test" },
     });
+    assert.equal(output.awsRequestId, lastExchange(stack).requestId);
+  });
+
+  test("GetPermission returns the tags given at CreatePermission, as RAM does", async () => {
+    const template = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
+    await stack.backend.createRamPermission(
+      { name: "wire-tagged", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-tagged", tags: { owner: "team-a" } },
+      noDeadline(),
+    );
+    const permission = await stack.backend.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") }, noDeadline());
+    assert.deepEqual(permission.tags, { owner: "team-a" });
   });
 
   test("GetPermission maps the detail: version number, dates, type, policy text", async () => {
-    const permission = await stack.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline());
+    const { awsRequestId, ...permission } = await stack.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline());
     assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: DEMO_PERMISSION });
+    assert.equal(awsRequestId, lastExchange(stack).requestId);
     assert.deepEqual(permission, {
       arn: DEMO_PERMISSION,
       name: "demo-permission",
@@ -195,7 +212,17 @@ describe("success paths on the wire", () => {
     assert.equal(exchange.path, "/deletepermission");
     assert.equal(exchange.query.get("permissionArn"), DEMO_PERMISSION);
     assert.equal(exchange.query.get("clientToken"), "token-delete-1");
-    assert.deepEqual(output, { returnValue: true, clientToken: "token-delete-1", permissionStatus: "DELETED" });
+    assert.deepEqual(output, { returnValue: true, clientToken: "token-delete-1", permissionStatus: "DELETED", awsRequestId: exchange.requestId });
+  });
+
+  test("DeletePermission maps RAM's DELETING, which an asynchronous deletion answers", async () => {
+    const deleting = await startAwsStack({ clock: fixedClock, fake: { ramDeletionStatus: "DELETING" } });
+    try {
+      const output = await deleting.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "token-async" }, noDeadline());
+      assert.equal(output.permissionStatus, "DELETING");
+    } finally {
+      await deleting.close();
+    }
   });
 });
 
@@ -212,17 +239,19 @@ describe("errors the model answers, translated", () => {
     readonly service: AwsService;
     readonly code: string;
     readonly httpStatus: number;
-    readonly missing?: MissingResource;
+    /** Absent or undefined: AWS's answer says nothing certain about what is missing. */
+    readonly missing?: MissingResource | undefined;
   }
 
   const cases: ModelErrorCase[] = [
     {
+      // GetPolicy says the same for an unknown function, alias or an empty policy: nothing certain.
       name: "GetPolicy of an unknown function",
       run: (b) => b.getLambdaPolicy({ function: fn("nope") }, noDeadline()),
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "function",
+      missing: undefined,
     },
     {
       name: "GetPolicy of an unknown alias",
@@ -230,7 +259,7 @@ describe("errors the model answers, translated", () => {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "qualifier",
+      missing: undefined,
     },
     {
       name: "GetPolicy of a function with no statements",
@@ -238,7 +267,32 @@ describe("errors the model answers, translated", () => {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "policy",
+      missing: undefined,
+    },
+    {
+      name: "AddPermission on an unknown function",
+      run: (b) => b.addLambdaPermission({ function: fn("nope"), statementId: "s", action: "lambda:InvokeFunction", principal: "*" }, noDeadline()),
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: "function",
+    },
+    {
+      name: "AddPermission on an unknown alias",
+      run: (b) =>
+        b.addLambdaPermission({ function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "staging" }, noDeadline()),
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: "qualifier",
+    },
+    {
+      name: "RemovePermission on an unknown function",
+      run: (b) => b.removeLambdaPermission({ function: fn("nope"), statementId: "x" }, noDeadline()),
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: undefined,
     },
     {
       name: "RemovePermission of a function with no policy",
@@ -254,7 +308,7 @@ describe("errors the model answers, translated", () => {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "qualifier",
+      missing: undefined,
     },
     {
       name: "AddPermission on $LATEST",
@@ -508,12 +562,14 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
       });
     }
     for (const code of credentialCodes) {
-      test(`${operation}: ${code} is the gateway's own credentials failing`, async () => {
+      test(`${operation}: ${code} is AWS's answer, of the credentials kind, request ID kept`, async () => {
         stack.endpoint.injectFault({ operation, errorCode: code, times: 1 });
         const error = await rejectionOf(spec.run(stack.backend));
-        assert.ok(error instanceof UpstreamCredentialsError, `expected UpstreamCredentialsError, got ${error.name}: ${error.message}`);
+        assert.ok(error instanceof AwsApiError, `expected AwsApiError, got ${error.name}: ${error.message}`);
         assert.equal(error.service, spec.service);
         assert.equal(error.code, code);
+        assert.equal(error.requestId, lastExchange(stack).requestId);
+        assert.equal(kindOfAwsError(spec.service, code), "credentials");
       });
     }
   }

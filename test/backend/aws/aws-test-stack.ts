@@ -3,17 +3,19 @@
 // the wire (its body, its SigV4 signing Region, the request ID answered).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseFunctionName, parseRamPermissionArn } from "../../../src/arn.js";
+import { parseFunctionName, parseRamPermissionArn } from "../../../src/aws/arn.js";
 import type { CallOptions, LambdaFunctionRef, PermissionBackend, RamPermissionRef } from "../../../src/backend/backend.js";
 import {
   createAwsBackend,
   createSdkClientFactory,
   type AwsCredentials,
 } from "../../../src/backend/aws/aws-backend.js";
-import { createFakeBackend, type FakeBackend } from "../../../src/backend/fake/fake-backend.js";
+import { createFakeBackend, type FakeBackend, type FakeBackendOptions } from "../../../src/backend/fake/fake-backend.js";
 import type { Clock } from "../../../src/clock.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../../src/fake-aws/server.js";
 import { silentLogger } from "../../../src/logger.js";
+import { createGatewayClient, type GatewayClient } from "../../support/clients.js";
+import { startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 export const testCredentials = { accessKeyId: "AKIDTESTGATEWAY", secretAccessKey: "test-secret" } as const satisfies AwsCredentials;
 
@@ -115,6 +117,8 @@ export interface AwsStackOptions {
   readonly defaultRegion?: string;
   readonly credentials?: AwsCredentials;
   readonly clock?: Clock;
+  /** Options of the fake model behind the endpoint. */
+  readonly fake?: FakeBackendOptions;
 }
 
 export interface AwsStack {
@@ -131,7 +135,7 @@ export interface AwsStack {
 
 /** AWS backend -> real SDK clients -> recording proxy -> fake AWS endpoint -> fresh fake model. */
 export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsStack> {
-  const model = createFakeBackend(options.clock === undefined ? {} : { clock: options.clock });
+  const model = createFakeBackend({ ...options.fake, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const endpoint = await startFakeAwsServer({ backend: model });
   const proxy = await startRecordingProxy(endpoint.url);
   const maxAttempts = options.maxAttempts ?? 3;
@@ -216,3 +220,31 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A gateway serving the AWS adapter of a stack, and a Connect client of it. */
+export interface AwsChain {
+  readonly stack: AwsStack;
+  readonly gateway: TestGateway<PermissionBackend>;
+  readonly client: GatewayClient;
+  close(): Promise<void>;
+}
+
+/** Connect client -> gateway -> `decorate(AWS adapter)` -> SDK -> recording proxy -> fake AWS endpoint. */
+export async function startAwsChain(
+  options: AwsStackOptions = {},
+  decorate: (backend: PermissionBackend) => PermissionBackend = (backend) => backend,
+): Promise<AwsChain> {
+  const stack = await startAwsStack(options);
+  const gateway = await startTestGateway<PermissionBackend>({ backend: decorate(stack.backend) });
+  const client = createGatewayClient("connect-json", gateway.url);
+  return {
+    stack,
+    gateway,
+    client,
+    async close() {
+      client.close();
+      await gateway.close();
+      await stack.close();
+    },
+  };
+}

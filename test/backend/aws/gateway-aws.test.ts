@@ -13,34 +13,22 @@ import { Code } from "@connectrpc/connect";
 import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { silentLogger } from "../../../src/logger.js";
-import { createGatewayClient, type CallFailure, type CallResult, type GatewayClient, type MethodName } from "../../support/clients.js";
-import { startTestGateway, type TestGateway } from "../../support/gateway.js";
-import { DEMO_PERMISSION, UUID_RE, fixedClock, startAwsStack, testCredentials, type AwsStack } from "./aws-test-stack.js";
+import { createGatewayClient, type CallFailure, type CallResult, type MethodName } from "../../support/clients.js";
+import { startTestGateway } from "../../support/gateway.js";
+import {
+  DEMO_PERMISSION,
+  UUID_RE,
+  fixedClock,
+  startAwsChain,
+  testCredentials,
+  type AwsChain,
+  type AwsStackOptions,
+} from "./aws-test-stack.js";
 
 const subnetTemplate = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
 
-interface Chain {
-  readonly stack: AwsStack;
-  readonly gateway: TestGateway<PermissionBackend>;
-  readonly client: GatewayClient;
-  close(): Promise<void>;
-}
-
-async function startChain(options: Parameters<typeof startAwsStack>[0] = {}): Promise<Chain> {
-  const stack = await startAwsStack(options);
-  const gateway = await startTestGateway<PermissionBackend>({ backend: stack.backend });
-  const client = createGatewayClient("connect-json", gateway.url);
-  return {
-    stack,
-    gateway,
-    client,
-    async close() {
-      client.close();
-      await gateway.close();
-      await stack.close();
-    },
-  };
-}
+type Chain = AwsChain;
+const startChain = (options: AwsStackOptions = {}): Promise<Chain> => startAwsChain(options);
 
 function failureOf(result: CallResult): CallFailure {
   assert.ok(!result.ok, `expected a failure, got ${JSON.stringify(result.ok ? result.response : null)}`);
@@ -432,4 +420,50 @@ describe("retries, deadlines, connections and credentials as the caller sees the
       await gateway.close();
     }
   });
+});
+
+// The bug this guards against: Lambda answers RemovePermission on a function
+// that does not exist with "No policy found for: <function ARN>", which was
+// once read as a missing policy, so allow_missing answered success for a
+// mistyped name while the grant stayed. Recorded answers
+// (test/fixtures/aws-recorded-answers.json), replayed word for word.
+describe("allow_missing through the AWS adapter, against recorded answers", () => {
+  let chain: Chain;
+  before(async () => {
+    chain = await startChain();
+  });
+  after(() => chain.close());
+
+  const recorded: [answer: string, message: string, code: Code][] = [
+    ["remove_permission_fn_doesnotexist", "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:doesnotexist", Code.NotFound],
+    ["remove_permission_fn_alias_doesnotexist", "Cannot find alias arn: arn:aws:lambda:us-east-1:123456789012:function:demo:alias-doesnotexist", Code.NotFound],
+    // What GetPolicy says for a missing function as for an empty policy.
+    ["get_policy_fn_doesnotexist", "The resource you requested does not exist.", Code.NotFound],
+  ];
+  for (const [name, message, code] of recorded) {
+    test(`the recorded ${name} answer stays NOT_FOUND with allowMissing`, async () => {
+      chain.stack.endpoint.injectFault({ operation: "RemovePermission", errorCode: "ResourceNotFoundException", httpStatus: 404, message, times: 1 });
+      const failure = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "doesnotexist", statementId: "s3", allowMissing: true }));
+      assert.equal(failure.code, code);
+      assert.equal(failure.message, message);
+      assert.equal(failure.reason, "RESOURCE_NOT_FOUND");
+    });
+  }
+
+  test("a mistyped function name stays NOT_FOUND with allowMissing, as the fake endpoint answers it in Lambda's words", async () => {
+    const failure = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "dmeo", statementId: "s3", allowMissing: true }));
+    assert.equal(failure.code, Code.NotFound);
+    assert.equal(failure.message, "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:dmeo");
+  });
+
+  const gone: [answer: string, message: string][] = [
+    ["remove_permission_exception_nonexisting_sid", "Statement s3 is not found in resource policy."],
+    ["remove_permission_policy_doesnotexist", "No policy is associated with the given resource."],
+  ];
+  for (const [name, message] of gone) {
+    test(`the recorded ${name} answer is success with allowMissing`, async () => {
+      chain.stack.endpoint.injectFault({ operation: "RemovePermission", errorCode: "ResourceNotFoundException", httpStatus: 404, message, times: 1 });
+      assert.deepEqual(responseOf(await chain.client.call("removeLambdaPermission", { functionName: "demo", statementId: "s3", allowMissing: true })), {});
+    });
+  }
 });

@@ -1,7 +1,8 @@
 // Which Region serves a call whose ARN names a partition but no Region.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { partitionOfRegion, regionForPartition } from "../../../src/backend/aws/partition-region.js";
+import { regionForPartition } from "../../../src/backend/aws/partition-region.js";
+import { partitionOfRegion } from "../../../src/aws/partitions.js";
 
 const partitionCases: [string, string][] = [
   ["us-east-1", "aws"],
@@ -17,6 +18,10 @@ const partitionCases: [string, string][] = [
   ["us-isof-south-1", "aws-iso-f"],
   ["eusc-de-east-1", "aws-eusc"],
 ];
+
+test("a Region AWS does not have belongs to no partition", () => {
+  for (const region of ["us-east-9", "xx-west-1", "eusc-fr-west-1", ""]) assert.equal(partitionOfRegion(region), undefined);
+});
 for (const [region, partition] of partitionCases) {
   test(`Region ${region} is in partition ${partition}`, () => {
     assert.equal(partitionOfRegion(region), partition);

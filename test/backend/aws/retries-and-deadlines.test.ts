@@ -12,6 +12,7 @@ import {
   AwsApiError,
   UpstreamCredentialsError,
   UpstreamNetworkError,
+  UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
 } from "../../../src/backend/errors.js";
 import { silentLogger } from "../../../src/logger.js";
@@ -93,8 +94,10 @@ describe("SDK retries", () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "DeletePermission", errorCode: "ServerInternalException", times: 1 });
     const output = await s.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
-    assert.deepEqual(output, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
+    const { awsRequestId, ...answer } = output;
+    assert.deepEqual(answer, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
     const attempts = s.proxy.exchanges.filter((e) => e.path === "/deletepermission");
+    assert.equal(awsRequestId, attempts.at(-1)?.requestId, "the request ID of the attempt that answered");
     assert.deepEqual(
       attempts.map((e) => [e.status, e.query.get("clientToken")]),
       [
@@ -123,6 +126,52 @@ describe("SDK retries", () => {
     assert.equal(error.code, "ServiceUnavailableException");
     assert.equal(error.httpStatus, 503);
     assert.equal(s.endpoint.callCount("GetPermission"), 2);
+  });
+});
+
+describe("attempts that may have taken effect", () => {
+  test("AddPermission whose connection drops after it executed: one attempt, UpstreamOutcomeUnknownError", async () => {
+    const s = await start({ maxAttempts: 3 });
+    s.endpoint.injectFault({ operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 });
+    const error = await rejectionOf(
+      s.backend.addLambdaPermission({ function: fn("demo"), statementId: "dropped", action: "lambda:InvokeFunction", principal: "*" }, deadlineIn(10_000)),
+    );
+    assert.ok(error instanceof UpstreamOutcomeUnknownError, `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`);
+    assert.equal(error.service, "lambda");
+    assert.equal(error.abort, undefined);
+    assert.equal(s.endpoint.callCount("AddPermission"), 1, "not retried");
+  });
+
+  test("RemovePermission answered after the request timeout: one attempt, UpstreamOutcomeUnknownError", async () => {
+    const s = await start({ maxAttempts: 3, requestTimeoutMs: 300 });
+    await s.backend.addLambdaPermission({ function: fn("demo"), statementId: "late", action: "lambda:InvokeFunction", principal: "*" }, noDeadline());
+    s.endpoint.injectFault({ operation: "RemovePermission", afterExecution: true, latencyMs: 3_000, times: 1 });
+    const error = await rejectionOf(s.backend.removeLambdaPermission({ function: fn("demo"), statementId: "late" }, deadlineIn(10_000)));
+    assert.ok(error instanceof UpstreamOutcomeUnknownError, `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`);
+    assert.equal(s.endpoint.callCount("RemovePermission"), 1, "not retried");
+  });
+
+  test("a caller's deadline while AddPermission is with AWS: an unknown outcome that names the deadline", async () => {
+    const s = await start({ maxAttempts: 3 });
+    s.endpoint.injectFault({ operation: "AddPermission", afterExecution: true, latencyMs: 3_000, times: 1 });
+    const error = await rejectionOf(
+      s.backend.addLambdaPermission({ function: fn("demo"), statementId: "deadline", action: "lambda:InvokeFunction", principal: "*" }, deadlineIn(300)),
+    );
+    assert.ok(error instanceof UpstreamOutcomeUnknownError, `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`);
+    assert.equal(error.abort, "deadline");
+  });
+
+  test("RAM's CreatePermission after a dropped connection is retried with the same clientToken, creating one permission", async () => {
+    const s = await start({ maxAttempts: 3 });
+    s.endpoint.injectFault({ operation: "CreatePermission", afterExecution: true, dropConnection: true, times: 1 });
+    const output = await s.backend.createRamPermission(
+      { name: "dropped-once", resourceType: "ec2:Subnet", policyTemplate: subnetTemplate, clientToken: "caller-token-3", tags: {} },
+      deadlineIn(10_000),
+    );
+    assert.equal(output.clientToken, "caller-token-3");
+    assert.equal(s.endpoint.callCount("CreatePermission"), 2);
+    const listed = await s.backend.listRamPermissions({ maxResults: 100, permissionType: "CUSTOMER_MANAGED" }, noDeadline());
+    assert.equal(listed.permissions.filter((p) => p.name === "dropped-once").length, 1);
   });
 });
 

@@ -3,12 +3,16 @@
 // abort failures that HTTP tests cannot provoke on demand (DNS, EPIPE).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { callerAbortError, missingResourceOf, translateSdkError } from "../../../src/backend/aws/translate-error.js";
+import { abortedInFlightError, missingResourceOf, translateSdkError } from "../../../src/backend/aws/translate-error.js";
+import { UncertainAttemptError } from "../../../src/backend/aws/uncertain-attempts.js";
+import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
+import { callerAbortError } from "../../../src/backend/abort.js";
 import { parseRetryAfter } from "../../../src/backend/aws/retry-after.js";
 import {
   AwsApiError,
   UpstreamCredentialsError,
   UpstreamNetworkError,
+  UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
   type AwsService,
   type MissingResource,
@@ -19,8 +23,12 @@ const missingCases: [AwsService, string, string, number | undefined, MissingReso
   ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo", undefined, "function"],
   ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo:7", undefined, "qualifier"],
   ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, "qualifier"],
-  ["lambda", "ResourceNotFoundException", "Alias not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, "qualifier"],
-  ["lambda", "ResourceNotFoundException", "The resource you requested does not exist.", undefined, "policy"],
+  ["lambda", "ResourceNotFoundException", "Cannot find alias arn: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, "qualifier"],
+  // GetPolicy's words for a missing function and an empty policy alike: never a gone policy.
+  ["lambda", "ResourceNotFoundException", "The resource you requested does not exist.", undefined, undefined],
+  // RemovePermission on an unknown function: never a gone policy either.
+  ["lambda", "ResourceNotFoundException", "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:gone", undefined, undefined],
+  ["lambda", "ResourceNotFoundException", "Alias not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, undefined],
   ["lambda", "ResourceNotFoundException", "No policy is associated with the given resource.", undefined, "policy"],
   ["lambda", "ResourceNotFoundException", "Statement allow-s3 is not found in resource policy.", undefined, "statement"],
   ["lambda", "ResourceNotFoundException", "ResourceNotFoundException: injected by the fake AWS endpoint", undefined, undefined],
@@ -78,15 +86,10 @@ for (const [name, error, expected] of nodeFailures) {
   });
 }
 
-test("an AWS answer whose name is a credentials failure is UpstreamCredentialsError with that code", () => {
-  const sdk = Object.assign(new Error("The security token included in the request is expired"), {
-    name: "ExpiredTokenException",
-    $fault: "client",
-    $metadata: { httpStatusCode: 403, requestId: "r-1" },
-  });
-  const translated = translateSdkError(sdk, failed());
+test("missing credentials, before anything is sent, are UpstreamCredentialsError", () => {
+  const translated = translateSdkError(Object.assign(new Error("Could not load credentials"), { name: "TokenProviderError" }), failed());
   assert.ok(translated instanceof UpstreamCredentialsError);
-  assert.equal(translated.code, "ExpiredTokenException");
+  assert.equal(translated.code, "TokenProviderError");
 });
 
 const credentialAnswers: [string, number, string][] = [
@@ -100,15 +103,37 @@ const credentialAnswers: [string, number, string][] = [
   ["InvalidClientTokenId", 403, "The security token included in the request is invalid."],
   ["SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided."],
 ];
+// AWS answered: an AwsApiError like any other answer, request ID and status
+// kept, exactly as the fake answers them; the wire mapping (src/errors.ts)
+// turns every one into INTERNAL UPSTREAM_CREDENTIALS.
 for (const [name, status, message] of credentialAnswers) {
-  test(`an AWS ${name} answer is UpstreamCredentialsError`, () => {
-    const sdk = Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: status } });
+  test(`an AWS ${name} answer is an AwsApiError of the credentials kind, as the fake's`, () => {
+    const sdk = Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: status, requestId: "r-1" } });
     const translated = translateSdkError(sdk, failed());
-    assert.ok(translated instanceof UpstreamCredentialsError, translated.name);
+    assert.ok(translated instanceof AwsApiError, translated.name);
     assert.equal(translated.code, name);
+    assert.equal(translated.requestId, "r-1");
+    assert.equal(translated.httpStatus, status);
+    assert.equal(kindOfAwsError("lambda", name), "credentials");
     assert.equal(translated.cause, sdk);
   });
 }
+
+test("an attempt that may have taken effect ends as UpstreamOutcomeUnknownError, its cause kept", () => {
+  const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+  const translated = translateSdkError(new UncertainAttemptError(reset), failed());
+  assert.ok(translated instanceof UpstreamOutcomeUnknownError);
+  assert.equal(translated.service, "lambda");
+  assert.equal(translated.abort, undefined);
+  assert.equal(translated.cause, reset);
+});
+
+test("a caller's abort while a mutation is in flight is an unknown outcome that names the abort", () => {
+  const deadline = abortedInFlightError("lambda", { signal: abortedWith(new Error("gone")), deadline: now - 1 }, now, new Error("aborted"));
+  assert.equal(deadline.abort, "deadline");
+  const cancelled = abortedInFlightError("lambda", { signal: abortedWith(new Error("gone")), deadline: now + 5000 }, now, new Error("aborted"));
+  assert.equal(cancelled.abort, "cancelled");
+});
 
 test("RAM's InvalidClientTokenException (the request's clientToken) stays an AWS error", () => {
   const sdk = Object.assign(new Error("The client token is not valid."), {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { createFakeBackend } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeBackend, FakeOperation } from "../../../src/backend/fake/fake-backend.js";
 import type { CallOptions } from "../../../src/backend/backend.js";
-import { UpstreamTimeoutError } from "../../../src/backend/errors.js";
+import { UpstreamOutcomeUnknownError, UpstreamTimeoutError } from "../../../src/backend/errors.js";
 import { callOptions, fn, manualClock, permissionRef, rejectsWithAws } from "./fake-test-helpers.js";
 
 const demoPermission = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
@@ -82,9 +82,15 @@ describe("fake faults: error rate", () => {
 
   // Lambda's generic not-found message is its "no policy" answer, and the AWS
   // adapter reads it so; the injected error must mean the same thing.
-  it("marks injected not-found errors as a missing policy or permission", async () => {
+  it("reads injected not-found errors as AWS's: Lambda's default says nothing certain, RAM's is the permission", async () => {
     const lambda = createFakeBackend({ faults: { errorRate: 1, errorCode: "ResourceNotFoundException" } });
-    await rejectsWithAws(calls.GetPolicy(lambda), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "policy" });
+    const injected = await rejectsWithAws(calls.RemovePermission(lambda), {
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      message: "The resource you requested does not exist.",
+    });
+    assert.equal(injected.missing, undefined, "never a gone statement that allow_missing would turn into success");
     const ram = createFakeBackend({ faults: { errorRate: 1, errorCode: "UnknownResourceException" } });
     await rejectsWithAws(calls.GetPermission(ram), { service: "ram", code: "UnknownResourceException", httpStatus: 400, missing: "permission" });
   });
@@ -138,7 +144,7 @@ describe("fake faults: error rate", () => {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "policy",
+      message: "The resource you requested does not exist.",
     });
   });
 
@@ -166,6 +172,38 @@ describe("fake faults: error rate", () => {
       assert.throws(() => createFakeBackend({ faults }), Error);
     });
   }
+});
+
+describe("fake faults: execute, then lose the answer", () => {
+  it("applies the mutation and then answers UpstreamOutcomeUnknownError", async () => {
+    const backend = createFakeBackend({ faults: { lostAnswerRate: 1, operations: ["AddPermission"] } });
+    await assert.rejects(
+      backend.addLambdaPermission({ function: fn("demo"), statementId: "landed", action: "lambda:InvokeFunction", principal: "*" }, callOptions()),
+      (error: unknown) => error instanceof UpstreamOutcomeUnknownError && error.service === "lambda" && error.abort === undefined,
+    );
+    const policy = JSON.parse((await backend.getLambdaPolicy({ function: fn("demo") }, callOptions())).policy) as { Statement: { Sid: string }[] };
+    assert.deepEqual(policy.Statement.map((statement) => statement.Sid), ["landed"], "the statement was added all the same");
+  });
+
+  it("never picks a read, which has no effect to lose", async () => {
+    const backend = createFakeBackend({ faults: { lostAnswerRate: 1 } });
+    for (const operation of ["GetPolicy", "GetPermission", "ListPermissions"] as const) await calls[operation](backend);
+    for (const operation of ["CreatePermission", "DeletePermission"] as const) {
+      await assert.rejects(calls[operation](backend), UpstreamOutcomeUnknownError);
+    }
+  });
+
+  it("loses the share of answers the injected random source decides", async () => {
+    const draws = [0.1, 0.9, 0.2];
+    const backend = createFakeBackend({ faults: { lostAnswerRate: 0.5 }, random: () => draws.shift() ?? 1 });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await calls.CreatePermission(backend).then(() => "answered", () => "lost"));
+    assert.deepEqual(outcomes, ["lost", "answered", "lost"]);
+  });
+
+  it("refuses a rate outside 0..1", () => {
+    assert.throws(() => createFakeBackend({ faults: { lostAnswerRate: 2 } }), /faults\.lostAnswerRate must be from 0 to 1/);
+  });
 });
 
 describe("fake faults: latency", () => {
@@ -222,7 +260,7 @@ describe("fake faults: latency", () => {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "policy",
+      message: "The resource you requested does not exist.",
     });
   });
 

@@ -26,12 +26,12 @@ async function sids(backend: FakeBackend, qualifier?: string): Promise<string[]>
 }
 
 describe("fake Lambda: GetPolicy", () => {
-  it("answers ResourceNotFoundException (404, missing policy) for a function without a policy", async () => {
+  it("answers ResourceNotFoundException (404) for a function without a policy, in words that do not tell it from a missing function", async () => {
     await rejectsWithAws(getPolicy(createFakeBackend()), {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "policy",
+      missing: undefined,
       message: "The resource you requested does not exist.",
     });
   });
@@ -82,13 +82,22 @@ describe("fake Lambda: AddPermission statements", () => {
     });
   }
 
-  it("refuses a principal that is none of those with InvalidParameterValueException", async () => {
-    await rejectsWithAws(add(createFakeBackend(), "p", { principal: "nobody" }), {
-      service: "lambda",
-      code: "InvalidParameterValueException",
-      httpStatus: 400,
+  for (const principal of ["nobody", "invalid.nonaws.com", "s3.amazonaws.con", "arn:aws:s3:::bucket"]) {
+    it(`refuses the principal ${principal} with InvalidParameterValueException, as Lambda does`, async () => {
+      await rejectsWithAws(add(createFakeBackend(), "p", { principal }), {
+        service: "lambda",
+        code: "InvalidParameterValueException",
+        httpStatus: 400,
+        message: "The provided principal was invalid. Please check the principal and try again.",
+      });
     });
-  });
+  }
+
+  for (const principal of ["alexa-appkit.amazon.com", "s3.amazonaws.com.cn", "arn:aws:sts::111122223333:assumed-role/ci/session"]) {
+    it(`accepts the principal ${principal}`, async () => {
+      await add(createFakeBackend(), "p", { principal });
+    });
+  }
 
   const conditions: [string, Partial<AddLambdaPermissionInput>, unknown][] = [
     ["SourceArn", { sourceArn: "arn:aws:s3:::bucket" }, { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::bucket" } }],
@@ -109,9 +118,38 @@ describe("fake Lambda: AddPermission statements", () => {
     });
   }
 
-  it("puts StringEquals before ArnLike, as Lambda's own examples do", async () => {
-    const { statement } = await add(createFakeBackend(), "c", { sourceAccount: "111122223333", sourceArn: "arn:aws:s3:::bucket" });
-    assert.ok(statement.indexOf('"StringEquals"') < statement.indexOf('"ArnLike"'));
+  it("writes the condition keys in the order Lambda writes them (recorded)", async () => {
+    const { statement } = await add(createFakeBackend(), "c", {
+      action: "lambda:InvokeFunctionUrl",
+      principal: "*",
+      sourceArn: "arn:aws:s3:::bucket",
+      sourceAccount: "111122223333",
+      principalOrgId: "o-1234567890",
+      functionUrlAuthType: "NONE",
+    });
+    assert.equal(
+      statement,
+      `{"Sid":"c","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"${demoArn}",` +
+        `"Condition":{"StringEquals":{"AWS:SourceAccount":"111122223333","lambda:FunctionUrlAuthType":"NONE","aws:PrincipalOrgID":"o-1234567890"},` +
+        `"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::bucket"}}}`,
+    );
+  });
+
+  for (const invoked of [true, false]) {
+    it(`writes InvokedViaFunctionUrl ${invoked} as the Bool condition lambda:InvokedViaFunctionUrl`, async () => {
+      const { statement } = await add(createFakeBackend(), "url", { principal: "*", invokedViaFunctionUrl: invoked });
+      assert.deepEqual((JSON.parse(statement) as { Condition: unknown }).Condition, { Bool: { "lambda:InvokedViaFunctionUrl": String(invoked) } });
+    });
+  }
+
+  it("answers a member that breaks the model's constraints with Lambda's ValidationException", async () => {
+    await rejectsWithAws(add(createFakeBackend(), "example.com"), {
+      service: "lambda",
+      code: "ValidationException",
+      httpStatus: 400,
+      message:
+        "1 validation error detected: Value 'example.com' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)",
+    });
   });
 
   it("refuses $LATEST as qualifier with InvalidParameterValueException", async () => {
@@ -171,13 +209,44 @@ describe("fake Lambda: AddPermission statements", () => {
 });
 
 describe("fake Lambda: functions, versions and aliases", () => {
-  it("answers ResourceNotFoundException (missing function) for an unknown function", async () => {
-    await rejectsWithAws(getPolicy(createFakeBackend(), undefined, fn("nope")), {
+  const nope = "arn:aws:lambda:us-east-1:123456789012:function:nope";
+  it("answers an unknown function in each operation's recorded words", async () => {
+    const backend = createFakeBackend();
+    await rejectsWithAws(add(backend, "s", { function: fn("nope") }), {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
       missing: "function",
-      message: "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope",
+      message: `Function not found: ${nope}`,
+    });
+    await rejectsWithAws(backend.removeLambdaPermission({ function: fn("nope"), statementId: "s" }, callOptions()), {
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: undefined,
+      message: `No policy found for: ${nope}`,
+    });
+    await rejectsWithAws(getPolicy(backend, undefined, fn("nope")), {
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: undefined,
+      message: "The resource you requested does not exist.",
+    });
+  });
+
+  it("holds functions of the aws-eusc partition, in its eusc- Regions", async () => {
+    const seed: FakeSeed = { lambda: { functions: [{ name: "sovereign", account: "123456789012", region: "eusc-de-east-1" }] } };
+    const arn = "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:sovereign";
+    const backend = createFakeBackend({ seed });
+    const ref = fn("sovereign", { functionName: arn, account: "123456789012", region: "eusc-de-east-1", partition: "aws-eusc" });
+    const { statement } = await add(backend, "s", { function: ref, principal: "123456789012" });
+    assert.deepEqual(JSON.parse(statement), {
+      Sid: "s",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws-eusc:iam::123456789012:root" },
+      Action: "lambda:InvokeFunction",
+      Resource: arn,
     });
   });
 
@@ -200,11 +269,12 @@ describe("fake Lambda: functions, versions and aliases", () => {
   ];
   for (const [where, extra] of elsewhere) {
     it(`does not find the demo function in ${where}`, async () => {
-      await rejectsWithAws(getPolicy(createFakeBackend(), undefined, fn("demo", extra)), {
+      await rejectsWithAws(add(createFakeBackend(), "s", { function: fn("demo", extra) }), {
         service: "lambda",
         code: "ResourceNotFoundException",
         httpStatus: 404,
         missing: "function",
+        message: /^Function not found: arn:aws(-cn)?:lambda:/,
       });
     });
   }
@@ -219,18 +289,28 @@ describe("fake Lambda: functions, versions and aliases", () => {
     assert.equal(JSON.parse(statement).Resource, "arn:aws:lambda:eu-west-1:111122223333:function:far");
   });
 
-  for (const qualifier of ["7", "nope"]) {
-    it(`answers ResourceNotFoundException (missing qualifier) for unknown ${/^\d+$/.test(qualifier) ? "version" : "alias"} ${qualifier}`, async () => {
+  const unknownQualifiers: [string, string, string][] = [
+    ["version 7", "7", `Function not found: ${demoArn}:7`],
+    ["alias nope", "nope", `Cannot find alias arn: ${demoArn}:nope`],
+    ["qualifier that is no alias name", "valid-with-$", `Function not found: ${demoArn}:valid-with-$`],
+  ];
+  for (const [what, qualifier, addMessage] of unknownQualifiers) {
+    it(`answers an unknown ${what} as missing on AddPermission, and in GetPolicy's words on GetPolicy`, async () => {
       const backend = createFakeBackend();
-      for (const attempt of [getPolicy(backend, qualifier), add(backend, "s", { qualifier })]) {
-        await rejectsWithAws(attempt, {
-          service: "lambda",
-          code: "ResourceNotFoundException",
-          httpStatus: 404,
-          missing: "qualifier",
-          message: `Function not found: ${demoArn}:${qualifier}`,
-        });
-      }
+      await rejectsWithAws(add(backend, "s", { qualifier }), {
+        service: "lambda",
+        code: "ResourceNotFoundException",
+        httpStatus: 404,
+        missing: "qualifier",
+        message: addMessage,
+      });
+      await rejectsWithAws(getPolicy(backend, qualifier), {
+        service: "lambda",
+        code: "ResourceNotFoundException",
+        httpStatus: 404,
+        missing: undefined,
+        message: "The resource you requested does not exist.",
+      });
     });
   }
 
@@ -284,7 +364,7 @@ describe("fake Lambda: RemovePermission", () => {
     const backend = createFakeBackend();
     await add(backend, "only");
     await backend.removeLambdaPermission({ function: fn("demo"), statementId: "only" }, callOptions());
-    await rejectsWithAws(getPolicy(backend), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "policy" });
+    await rejectsWithAws(getPolicy(backend), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
   });
 
   it("answers ResourceNotFoundException (missing policy) when the function has no policy", async () => {
@@ -293,6 +373,7 @@ describe("fake Lambda: RemovePermission", () => {
       code: "ResourceNotFoundException",
       httpStatus: 404,
       missing: "policy",
+      message: "No policy is associated with the given resource.",
     });
   });
 
@@ -314,27 +395,59 @@ describe("fake Lambda: RemovePermission", () => {
     await add(backend, "s", { qualifier: "live" });
     await backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "live" }, callOptions());
     assert.deepEqual(await sids(backend), ["s"]);
-    await rejectsWithAws(getPolicy(backend, "live"), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "policy" });
+    await rejectsWithAws(getPolicy(backend, "live"), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
   });
 
-  it("answers missing function and missing qualifier before looking at statements", async () => {
+  it("answers an unknown version or alias before looking at statements, never as a missing statement", async () => {
     const backend = createFakeBackend();
-    await rejectsWithAws(backend.removeLambdaPermission({ function: fn("nope"), statementId: "s" }, callOptions()), {
-      service: "lambda",
-      code: "ResourceNotFoundException",
-      httpStatus: 404,
-      missing: "function",
-    });
     await rejectsWithAws(backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "9" }, callOptions()), {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "qualifier",
+      missing: undefined,
+      message: `No policy found for: ${demoArn}:9`,
     });
+    await rejectsWithAws(backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "staging" }, callOptions()), {
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: "qualifier",
+      message: `Cannot find alias arn: ${demoArn}:staging`,
+    });
+  });
+
+  it("returns the statement it removed", async () => {
+    const backend = createFakeBackend();
+    const { statement } = await add(backend, "gone-soon");
+    const removed = await backend.removeLambdaPermission({ function: fn("demo"), statementId: "gone-soon" }, callOptions());
+    assert.equal(removed.removedStatement, statement);
+    assert.match(removed.awsRequestId ?? "", uuidPattern);
   });
 });
 
 describe("fake Lambda: RevisionId", () => {
+  it("is the function's own, so an AddPermission guarded by it succeeds before any policy exists (as in Lambda)", async () => {
+    const revisionId = "0a1b2c3d-0000-4000-8000-00000000f00d";
+    const seed: FakeSeed = { lambda: { functions: [{ name: "guarded", revisionId, versions: ["1"], aliases: { live: "1" } }] } };
+    const backend = createFakeBackend({ seed });
+    const guarded = fn("guarded");
+    await rejectsWithAws(add(backend, "s3", { function: guarded, revisionId: "wrong" }), {
+      service: "lambda",
+      code: "PreconditionFailedException",
+      httpStatus: 412,
+      message: "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
+    });
+    await add(backend, "s3", { function: guarded, revisionId });
+    const after = (await getPolicy(backend, undefined, guarded)).revisionId;
+    assert.notEqual(after, revisionId, "the policy change renewed the function's RevisionId");
+    // The alias and the version have RevisionIds of their own.
+    await rejectsWithAws(add(backend, "s3", { function: guarded, qualifier: "live", revisionId: after }), {
+      service: "lambda",
+      code: "PreconditionFailedException",
+      httpStatus: 412,
+    });
+  });
+
   it("gives each change a new RevisionId", async () => {
     const backend = createFakeBackend();
     await add(backend, "a");
@@ -425,7 +538,7 @@ describe("fake Lambda: seeded statements and scale", () => {
     assert.deepEqual(plain.Statement[0].Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/r" } });
     const prod = JSON.parse((await getPolicy(backend, "prod", fn("seeded"))).policy);
     assert.equal(prod.Statement[0].Resource, "arn:aws:lambda:us-east-1:123456789012:function:seeded:prod");
-    await rejectsWithAws(getPolicy(backend, "2", fn("seeded")), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "policy" });
+    await rejectsWithAws(getPolicy(backend, "2", fn("seeded")), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
   });
 
   it("handles many functions and statements (Map-backed lookups)", async () => {

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { createFakeBackend } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeBackend, FakeBackendOptions, FakeSeed } from "../../../src/backend/fake/fake-backend.js";
 import type { CreateRamPermissionInput, ListRamPermissionsInput, RamPermission } from "../../../src/backend/backend.js";
-import { callOptions, manualClock, permissionRef, rejectsWithAws } from "./fake-test-helpers.js";
+import { callOptions, manualClock, permissionRef, rejectsWithAws, withoutRequestId } from "./fake-test-helpers.js";
 
 const demoPermission = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
 const demoAttached = "arn:aws:ram:us-east-1:123456789012:permission/demo-attached";
@@ -13,19 +13,21 @@ const ec2Subnet = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"
 const prefixList = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionPrefixList";
 const template = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
 
-function create(backend: FakeBackend, extra: Partial<CreateRamPermissionInput> = {}) {
-  return backend.createRamPermission(
-    { name: "created", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-1", tags: {}, ...extra },
-    callOptions(),
+async function create(backend: FakeBackend, extra: Partial<CreateRamPermissionInput> = {}) {
+  return withoutRequestId(
+    await backend.createRamPermission(
+      { name: "created", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-1", tags: {}, ...extra },
+      callOptions(),
+    ),
   );
 }
 
-function get(backend: FakeBackend, arn: string, permissionVersion?: number) {
-  return backend.getRamPermission({ permission: permissionRef(arn), permissionVersion }, callOptions());
+async function get(backend: FakeBackend, arn: string, permissionVersion?: number) {
+  return withoutRequestId(await backend.getRamPermission({ permission: permissionRef(arn), permissionVersion }, callOptions()));
 }
 
-function remove(backend: FakeBackend, arn: string, clientToken = "delete-token") {
-  return backend.deleteRamPermission({ permission: permissionRef(arn), clientToken }, callOptions());
+async function remove(backend: FakeBackend, arn: string, clientToken = "delete-token") {
+  return withoutRequestId(await backend.deleteRamPermission({ permission: permissionRef(arn), clientToken }, callOptions()));
 }
 
 function list(backend: FakeBackend, input: Partial<ListRamPermissionsInput> = {}) {

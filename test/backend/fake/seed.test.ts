@@ -25,6 +25,17 @@ describe("parseFakeSeed", () => {
     parseFakeSeed(JSON.parse(JSON.stringify(demoSeed)));
   });
 
+  it("places a function by its Region's partition when the seed names only the Region", () => {
+    const seed = parseFakeSeed(fnSeed({ region: "eusc-de-east-1" }));
+    assert.equal(seed.lambda?.functions?.[0]?.partition, "aws-eusc");
+  });
+
+  it("keeps a permission's tags", async () => {
+    const seed = parseFakeSeed(ramSeed({ tags: { team: "payments" } }));
+    assert.deepEqual(seed.ram?.permissions?.[0]?.tags, { team: "payments" });
+    assert.throws(() => parseFakeSeed(ramSeed({ tags: { team: 7 } })), /\$\.ram\.permissions\[0\]\.tags\.team/);
+  });
+
   it("keeps templates as the JSON text RAM stores", () => {
     const seed = parseFakeSeed(ramSeed({}));
     assert.equal(seed.ram?.permissions?.[0]?.versions?.[0]?.policyTemplate, JSON.stringify(template));
@@ -39,6 +50,15 @@ describe("parseFakeSeed", () => {
     ["an unknown function field", fnSeed({ runtime: "nodejs20.x" }), "$.lambda.functions[0].runtime"],
     ["a bad account", fnSeed({ account: "12345" }), "$.lambda.functions[0].account"],
     ["a bad Region", fnSeed({ region: "moon" }), "$.lambda.functions[0].region"],
+    ["a Region AWS does not have", fnSeed({ region: "us-east-9" }), "$.lambda.functions[0].region"],
+    ["a Region of another partition", fnSeed({ region: "cn-north-1", partition: "aws" }), "$.lambda.functions[0].region"],
+    ["a partition AWS does not have", fnSeed({ partition: "azure" }), "$.lambda.functions[0].partition"],
+    ["an empty RevisionId", fnSeed({ revisionId: "" }), "$.lambda.functions[0].revisionId"],
+    [
+      "a statement whose InvokedViaFunctionUrl is no boolean",
+      fnSeed({ statements: [{ statementId: "s", action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: "yes" }] }),
+      "$.lambda.functions[0].statements[0].invokedViaFunctionUrl",
+    ],
     ["a version that is not a number", fnSeed({ versions: ["v1"] }), "$.lambda.functions[0].versions[0]"],
     ["a duplicate version", fnSeed({ versions: ["1", "1"] }), "$.lambda.functions[0].versions[1]"],
     ["an alias to an unknown version", fnSeed({ aliases: { live: "2" } }), "$.lambda.functions[0].aliases.live"],
@@ -149,7 +169,7 @@ describe("loadFakeSeedFile", () => {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "policy",
+      missing: undefined,
     });
   });
 
@@ -186,15 +206,13 @@ describe("the demo seed", () => {
         service: "lambda",
         code: "ResourceNotFoundException",
         httpStatus: 404,
-        missing: "policy",
+        missing: undefined,
       });
     }
-    await rejectsWithAws(backend.getLambdaPolicy({ function: fn("demo"), qualifier: "2" }, callOptions()), {
-      service: "lambda",
-      code: "ResourceNotFoundException",
-      httpStatus: 404,
-      missing: "qualifier",
-    });
+    await rejectsWithAws(
+      backend.addLambdaPermission({ function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "2" }, callOptions()),
+      { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "qualifier", message: `Function not found: ${arn}:2` },
+    );
     const { statement } = await backend.addLambdaPermission(
       { function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "live" },
       callOptions(),

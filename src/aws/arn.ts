@@ -1,22 +1,23 @@
 // Parsing and building of the identifiers the AWS API references define for
 // Lambda functions and RAM permissions. Pure functions: they answer "what is
-// this" or undefined; src/validation.ts decides what a caller is told.
-import type { LambdaFunctionRef, RamPermissionRef } from "./backend/backend.js";
+// this" or undefined; src/validation.ts decides what a caller is told, and
+// whether a Region exists in its partition is partitions.ts's question.
+import type { LambdaFunctionRef, RamPermissionRef } from "../backend/backend.js";
 
 /**
- * The FunctionName pattern of the current Lambda API reference (the one that
- * knows `$LATEST.PUBLISHED` and dotted names), quoted verbatim in violations.
+ * The FunctionName pattern of the current Lambda model (botocore
+ * lambda/2015-03-31, shape NamespacedFunctionName: it knows `aws-eusc`'s
+ * `eusc-` Regions, `$LATEST.PUBLISHED` and dotted names), quoted verbatim in
+ * violations, as Lambda quotes it.
  */
 export const FUNCTION_NAME_PATTERN =
-  "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
+  "(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?))(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
 
-// The same pattern, anchored: AWS matches the whole value, not a substring.
-// The character classes are reordered so that "-" is unambiguously literal.
-const FUNCTION_NAME_RE =
-  /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9_-]+))?$/;
+// AWS matches the whole value, not a substring.
+const FUNCTION_NAME_RE = new RegExp(`^(?:${FUNCTION_NAME_PATTERN})$`);
 
 const LAMBDA_PARTITION_RE = /^aws[a-zA-Z-]*$/;
-const LAMBDA_REGION_RE = /^[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d$/;
+const LAMBDA_REGION_RE = /^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d$/;
 const ACCOUNT_RE = /^\d{12}$/;
 const FUNCTION_BARE_NAME_RE = /^[a-zA-Z0-9_.-]+$/;
 const FUNCTION_NAME_QUALIFIER_RE = /^(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9_-]+)$/;
@@ -24,7 +25,7 @@ const FUNCTION_NAME_QUALIFIER_RE = /^(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9_-]+)$/;
 /** A function reference plus the ":qualifier" suffix the caller appended, if any. */
 export type ParsedFunctionName = LambdaFunctionRef & { readonly qualifier?: string | undefined };
 
-/** Whether the value matches the documented FunctionName pattern as a whole. */
+/** Whether the value matches the model's FunctionName pattern as a whole. */
 export function matchesFunctionNamePattern(value: string): boolean {
   return FUNCTION_NAME_RE.test(value);
 }
@@ -35,27 +36,32 @@ export function matchesFunctionNamePattern(value: string): boolean {
  * "123456789012:function:my-fn") or a full ARN
  * ("arn:aws:lambda:us-west-2:123456789012:function:my-fn"), each optionally
  * followed by ":<version or alias>". Undefined when the value does not match
- * the documented pattern or is not one of those forms.
+ * the pattern or is not one of those forms.
  *
  * The regular expression alone cannot be used to split the value: it is
  * ambiguous ("my-fn-1:live" would read as region "my-fn-1" plus name
  * "live"), so the parts are taken by position once the pattern matched.
  */
 export function parseFunctionName(value: string): ParsedFunctionName | undefined {
+  return parse(value, false);
+}
+
+/**
+ * Lambda's own reading of its pattern, for the fake AWS endpoint: besides the
+ * documented forms, a full ARN whose resource part lacks "function:" names
+ * the function by what follows the account, so
+ * "arn:aws:lambda:us-east-1:123456789012:function" is the function named
+ * "function" (Lambda looks it up and answers not found, it does not refuse it).
+ */
+export function parseFunctionNameAsLambda(value: string): ParsedFunctionName | undefined {
+  return parse(value, true);
+}
+
+function parse(value: string, lambdaReading: boolean): ParsedFunctionName | undefined {
   if (!FUNCTION_NAME_RE.test(value)) return undefined;
   const parts = value.split(":");
   const first = parts[0] ?? "";
-
-  if (first === "arn") {
-    // arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]
-    if (parts.length !== 7 && parts.length !== 8) return undefined;
-    const [, partition = "", service, region = "", account = "", resource, name = "", qualifier] = parts;
-    if (service !== "lambda" || resource !== "function") return undefined;
-    if (!LAMBDA_PARTITION_RE.test(partition) || !LAMBDA_REGION_RE.test(region) || !ACCOUNT_RE.test(account)) {
-      return undefined;
-    }
-    return buildParsed(parts.slice(0, 7).join(":"), name, qualifier, { account, region, partition });
-  }
+  if (first === "arn") return parseFullArn(parts, lambdaReading);
 
   if (ACCOUNT_RE.test(first) && parts.length >= 2) {
     // <account>:function:<name>[:<qualifier>] wins over <account>:<name>[:<qualifier>]
@@ -72,6 +78,24 @@ export function parseFunctionName(value: string): ParsedFunctionName | undefined
 
   if (parts.length === 1 || parts.length === 2) {
     return buildParsed(first, first, parts[1], {});
+  }
+  return undefined;
+}
+
+/** arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>] */
+function parseFullArn(parts: readonly string[], lambdaReading: boolean): ParsedFunctionName | undefined {
+  const [, partition = "", service, region = "", account = "", ...resource] = parts;
+  if (service !== "lambda") return undefined;
+  if (!LAMBDA_PARTITION_RE.test(partition) || !LAMBDA_REGION_RE.test(region) || !ACCOUNT_RE.test(account)) {
+    return undefined;
+  }
+  const origin = { account, region, partition };
+  const base = parts.slice(0, 5).join(":");
+  if (resource[0] === "function" && (resource.length === 2 || resource.length === 3)) {
+    return buildParsed(`${base}:function:${resource[1] ?? ""}`, resource[1] ?? "", resource[2], origin);
+  }
+  if (lambdaReading && (resource.length === 1 || resource.length === 2)) {
+    return buildParsed(`${base}:${resource[0] ?? ""}`, resource[0] ?? "", resource[1], origin);
   }
   return undefined;
 }
@@ -109,8 +133,8 @@ export function lambdaFunctionArn(parts: LambdaFunctionArnParts): string {
 }
 
 // RAM permission ARNs. The partition and region shapes are looser than
-// Lambda's FunctionName pattern on purpose: RAM documents no pattern, and
-// newer partitions (aws-eusc) and regions must not be refused here.
+// Lambda's FunctionName pattern on purpose: RAM documents no pattern; whether
+// the Region exists in the partition is checked against partitions.ts.
 const RAM_PERMISSION_ARN_RE = /^arn:(aws(?:-[a-z]+)*):ram:([^:]*):([^:]*):permission\/([\w.-]+)$/;
 const RAM_REGION_RE = /^[a-z]{2,}(-[a-z]+)+-\d+$/;
 const AWS_MANAGED_ACCOUNT = "aws";

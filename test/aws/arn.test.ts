@@ -7,8 +7,8 @@ import {
   parseFunctionName,
   parseRamPermissionArn,
   ramPermissionArn,
-} from "../src/arn.js";
-import type { ParsedFunctionName } from "../src/arn.js";
+} from "../../src/aws/arn.js";
+import type { ParsedFunctionName } from "../../src/aws/arn.js";
 
 const name64 = "f".repeat(64);
 
