@@ -187,9 +187,10 @@ describe("authorization and audit through the gateway", () => {
     interface AuditLine {
       readonly rpc: string;
       readonly caller: { readonly id: string; readonly authMode: string };
-      readonly subject: { readonly resource: { readonly id: string }; readonly grant: Record<string, unknown> };
-      readonly decision?: { readonly decision: string; readonly determiningPolicies: string[] };
-      readonly code?: string;
+      readonly resource: { readonly id: string };
+      readonly grant: Record<string, unknown>;
+      readonly authorization?: { readonly decision: string; readonly determiningPolicies: string[] };
+      readonly outcome: string;
       readonly awsRequestId?: string;
     }
     const events = lines.map((line) => JSON.parse(line) as AuditLine);
@@ -200,15 +201,16 @@ describe("authorization and audit through the gateway", () => {
     assert.ok(first !== undefined);
     assert.equal(first.caller.id, "team-payments");
     assert.equal(first.caller.authMode, "api-key");
-    assert.equal(first.subject.resource.id, fn("payments-api"));
-    assert.equal(first.subject.grant["principal"], "s3.amazonaws.com");
-    assert.equal(first.decision?.decision, "allow");
-    assert.deepEqual(first.decision?.determiningPolicies, ["payments-own-functions"]);
+    assert.equal(first.resource.id, fn("payments-api"));
+    assert.equal(first.grant["principal"], "s3.amazonaws.com");
+    assert.equal(first.authorization?.decision, "allow");
+    assert.deepEqual(first.authorization?.determiningPolicies, ["payments-own-functions"]);
+    assert.equal(first.outcome, "OK");
     assert.ok(typeof first.awsRequestId === "string" && first.awsRequestId !== "");
-    const refused = adds.find((e) => e.decision?.decision === "deny");
-    assert.ok(refused?.code !== undefined, "a refused attempt is recorded with its code");
+    const refused = adds.find((e) => e.authorization?.decision === "deny");
+    assert.equal(refused?.outcome, "PERMISSION_DENIED", "a refused attempt is recorded with its code");
     const deleted = events.find((e) => e.rpc === "DeleteRamPermission");
-    assert.equal(deleted?.decision?.decision, "deny");
+    assert.equal(deleted?.authorization?.decision, "deny");
     const text = lines.join("\n");
     for (const secret of [...Object.values(keys), "secret-idempotency-key-1"]) assert.ok(!text.includes(secret), "no key or token in clear");
   });
