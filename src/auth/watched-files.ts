@@ -133,8 +133,9 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
   };
 }
 
+/** Reads every file; of those that fail, the first in `files` order is reported, whichever failed first. */
 async function readAll(files: readonly WatchedFile[]): Promise<Buffer[]> {
-  return Promise.all(
+  const read = await Promise.allSettled(
     files.map(async ({ variable, path }) => {
       let contents: Buffer;
       try {
@@ -150,6 +151,10 @@ async function readAll(files: readonly WatchedFile[]): Promise<Buffer[]> {
       return contents;
     }),
   );
+  return read.map((outcome) => {
+    if (outcome.status === "rejected") throw outcome.reason;
+    return outcome.value;
+  });
 }
 
 function sameContents(a: readonly Buffer[], b: readonly Buffer[]): boolean {

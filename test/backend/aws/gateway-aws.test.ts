@@ -103,6 +103,7 @@ describe("every RPC succeeds through the AWS backend", () => {
       policyTemplate: subnetTemplate,
       creationTime: "2025-03-01T12:00:00Z",
       lastUpdatedTime: "2025-03-01T12:00:00Z",
+      tags: { team: "platform" },
     });
     const got = responseOf(await chain.client.call("getRamPermission", { permissionArn: DEMO_PERMISSION }));
     assert.equal((got["permission"] as Record<string, JsonValue>)["name"], "demo-permission");
