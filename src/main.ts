@@ -85,14 +85,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     idempotencyStore: config.idempotency.store,
   });
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info("shutting down", { signal });
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  // The listeners stay for the whole drain: Ctrl-C under `npm start` reaches
+  // node twice (from the terminal, and forwarded by npm), and a repeat with
+  // no listener left would kill the process mid-drain.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.on("SIGINT", resolve);
+    process.on("SIGTERM", resolve);
   });
+  logger.info("shutting down", { signal });
   await server.close();
   await Promise.allSettled([idempotency.close(), backend.close()]);
   return 0;
