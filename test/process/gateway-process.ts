@@ -44,6 +44,8 @@ export interface SpawnOptions {
   readonly args?: readonly string[];
   /** The package script or entry point: the gateway (default) or the fake AWS endpoint. */
   readonly program?: "gateway" | "fake-aws";
+  /** The package directory to run in; default the repository. */
+  readonly cwd?: string;
 }
 
 const entryPoints = {
@@ -69,7 +71,7 @@ function commandLine(launcher: Launcher, options: SpawnOptions): [string, string
 export function spawnGateway(launcher: Launcher, env: Record<string, string>, options: SpawnOptions = {}): GatewayProcess {
   const [command, args] = commandLine(launcher, options);
   const child = spawn(command, args, {
-    cwd: repoRoot,
+    cwd: options.cwd ?? repoRoot,
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? repoRoot, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, which signalGroup() and kill() address.
