@@ -33,6 +33,8 @@ export interface GatewayProcess {
   output(): { stdout: string; stderr: string };
   /** Settles when the process has exited and its output is read (or held open by a process it left behind). */
   readonly exited: Promise<Exit>;
+  /** Resolves with the first match of `pattern` on stdout; rejects if the process exits first. */
+  printed(pattern: RegExp): Promise<RegExpExecArray>;
   /** Sends `signal` to the whole process group (npm and node together, as Ctrl-C in a terminal does). */
   signalGroup(signal: NodeJS.Signals): void;
   /** SIGKILL to the whole group: also ends a gateway that npm left orphaned, which would hold the pipes open. */
@@ -100,7 +102,17 @@ export function spawnGateway(launcher: Launcher, env: Record<string, string>, op
       if ((error as { code?: unknown }).code !== "ESRCH") throw error; // the group is gone already
     }
   };
-  return { child, output: () => ({ stdout, stderr }), exited, signalGroup, kill: () => signalGroup("SIGKILL") };
+  const printed = (pattern: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = pattern.exec(stdout);
+        if (match !== null) resolve(match);
+      };
+      child.stdout?.on("data", check);
+      void exited.then((exit) => reject(new Error(`exited ${JSON.stringify(exit)} before printing ${pattern}: ${stderr}`)));
+      check();
+    });
+  return { child, output: () => ({ stdout, stderr }), exited, printed, signalGroup, kill: () => signalGroup("SIGKILL") };
 }
 
 export const listRamPermissionsPath = "/permission.v1.PermissionService/ListRamPermissions";

@@ -3,7 +3,7 @@
 // (SIGINT to npm and node together, as a terminal sends it). Each time a slow
 // call already in flight finishes successfully, a call made after the signal
 // is refused, and the process (and npm with it) exits 0 with no gateway left
-// behind.
+// behind. `npm run fake-aws` runs on the build too and stops the same way.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import * as http2 from "node:http2";
@@ -54,18 +54,17 @@ function h2Call(session: http2.ClientHttp2Session, method: string, body: unknown
   });
 }
 
-/** The gateway's own node process: the child itself, or the node below npm (and any shell between). */
-async function gatewayNode(launcher: Launcher, gateway: GatewayProcess): Promise<number> {
+/** The node process running `entry`: the child itself, or the one below npm (and any shell between). */
+async function nodeRunning(entry: string, gateway: GatewayProcess): Promise<number> {
   const pid = gateway.child.pid;
   assert.ok(pid !== undefined, "the process started");
-  if (launcher === "node") return pid;
-  let level = await childProcesses(pid);
+  let level = [{ pid, command: gateway.child.spawnargs }];
   for (let depth = 0; depth < 3; depth++) {
-    const node = level.find(({ command }) => command.includes("dist/src/main.js") && /(^|\/)node$/.test(command[0] ?? ""));
+    const node = level.find(({ command }) => command[1] === entry && /(^|\/)node$/.test(command[0] ?? ""));
     if (node !== undefined) return node.pid;
     level = (await Promise.all(level.map((child) => childProcesses(child.pid)))).flat();
   }
-  assert.fail(`no node dist/src/main.js below npm (pid ${pid})`);
+  assert.fail(`no node ${entry} below process ${pid}`);
 }
 
 const cases: { launcher: Launcher; signal: NodeJS.Signals; to: "process" | "group"; title: string }[] = [
@@ -121,8 +120,12 @@ function newCall(port: number): Promise<string | undefined> {
   );
 }
 
+// One build of dist/ for every test here (they run npm start and npm run fake-aws on it).
+let built: Promise<void> | undefined;
+const buildOnce = (): Promise<void> => (built ??= buildDist());
+
 describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000 }, () => {
-  before(() => buildDist(), { timeout: 120_000 });
+  before(buildOnce, { timeout: 120_000 });
 
   for (const { launcher, signal, to, title } of cases) {
     test(`${title}: the call in flight finishes, a new call is refused, exit 0`, { timeout: 60_000 }, async (t) => {
@@ -131,7 +134,7 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
       t.after(() => gateway.kill());
       // Serving means answering at all; a valid call would take slowCallMs.
       await waitUntilServing(gateway, port, { path: `/permission.v1.PermissionService/${invalidRequest.method}`, body: invalidRequest.body, status: 400 });
-      const nodePid = await gatewayNode(launcher, gateway);
+      const nodePid = await nodeRunning("dist/src/main.js", gateway);
       const session = http2.connect(`http://127.0.0.1:${port}`);
       t.after(() => session.destroy());
       session.on("error", () => {}); // reported through drainBegan and the calls
@@ -151,4 +154,17 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
       assert.equal(await processExists(nodePid), false, "no gateway process is left behind");
     });
   }
+});
+
+test("npm run fake-aws runs node on dist/ and stops with 0 on SIGTERM to npm", { timeout: 60_000 }, async (t) => {
+  await buildOnce();
+  const fakeAws = spawnGateway("npm", { PORT: "0", LOG_LEVEL: "silent" }, { program: "fake-aws" });
+  t.after(() => fakeAws.kill());
+  const [, url] = await fakeAws.printed(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const nodePid = await nodeRunning("dist/src/fake-aws/main.js", fakeAws);
+  const calls = await fetch(`${url}/__fake/calls`);
+  assert.equal(calls.status, 200);
+  fakeAws.child.kill("SIGTERM");
+  assert.deepEqual(await fakeAws.exited, { code: 0, signal: null }, fakeAws.output().stderr);
+  assert.equal(await processExists(nodePid), false, "no fake-aws process is left behind");
 });
