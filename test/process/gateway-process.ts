@@ -46,6 +46,8 @@ export interface SpawnOptions {
   readonly args?: readonly string[];
   /** The package script or entry point: the gateway (default) or the fake AWS endpoint. */
   readonly program?: "gateway" | "fake-aws";
+  /** For the npm launcher: the package script to run instead of the program's own (e.g. "dev"). */
+  readonly script?: string;
   /** The package directory to run in; default the repository. */
   readonly cwd?: string;
 }
@@ -62,7 +64,7 @@ function commandLine(launcher: Launcher, options: SpawnOptions): [string, string
     case "node":
       return [process.execPath, [entry.dist, ...args]];
     case "npm":
-      return ["npm", ["run", entry.script, ...(args.length > 0 ? ["--", ...args] : [])]];
+      return ["npm", ["run", options.script ?? entry.script, ...(args.length > 0 ? ["--", ...args] : [])]];
     case "tsx-import":
       return [process.execPath, ["--import", "tsx", entry.source, ...args]];
     case "tsx-cli":

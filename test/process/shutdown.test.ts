@@ -54,17 +54,26 @@ function h2Call(session: http2.ClientHttp2Session, method: string, body: unknown
   });
 }
 
-/** The node process running `entry`: the child itself, or the one below npm (and any shell between). */
-async function nodeRunning(entry: string, gateway: GatewayProcess): Promise<number> {
+/** The processes, from the spawned one down, that are node running `entry` (npm's child, tsx's child, ...). */
+async function nodesRunning(entry: string, gateway: GatewayProcess): Promise<number[]> {
   const pid = gateway.child.pid;
   assert.ok(pid !== undefined, "the process started");
+  const found: number[] = [];
   let level = [{ pid, command: gateway.child.spawnargs }];
-  for (let depth = 0; depth < 3; depth++) {
-    const node = level.find(({ command }) => command[1] === entry && /(^|\/)node$/.test(command[0] ?? ""));
-    if (node !== undefined) return node.pid;
+  for (let depth = 0; depth < 4 && level.length > 0; depth++) {
+    for (const { pid: candidate, command } of level) {
+      if (/(^|\/)node$/.test(command[0] ?? "") && command.includes(entry)) found.push(candidate);
+    }
     level = (await Promise.all(level.map((child) => childProcesses(child.pid)))).flat();
   }
-  assert.fail(`no node ${entry} below process ${pid}`);
+  assert.ok(found.length > 0, `no node ${entry} below process ${pid}`);
+  return found;
+}
+
+async function assertAllGone(pids: readonly number[]): Promise<void> {
+  const left = [];
+  for (const pid of pids) if (await processExists(pid)) left.push(pid);
+  assert.deepEqual(left, [], "no process is left behind");
 }
 
 const cases: { launcher: Launcher; signal: NodeJS.Signals; to: "process" | "group"; title: string }[] = [
@@ -134,7 +143,7 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
       t.after(() => gateway.kill());
       // Serving means answering at all; a valid call would take slowCallMs.
       await waitUntilServing(gateway, port, { path: `/permission.v1.PermissionService/${invalidRequest.method}`, body: invalidRequest.body, status: 400 });
-      const nodePid = await nodeRunning("dist/src/main.js", gateway);
+      const nodes = await nodesRunning("dist/src/main.js", gateway);
       const session = http2.connect(`http://127.0.0.1:${port}`);
       t.after(() => session.destroy());
       session.on("error", () => {}); // reported through drainBegan and the calls
@@ -151,7 +160,7 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
       const statement = JSON.parse((JSON.parse(answer.body) as { statement: string }).statement) as { Sid: string };
       assert.equal(statement.Sid, "drain");
       assert.deepEqual(await gateway.exited, { code: 0, signal: null }, gateway.output().stderr);
-      assert.equal(await processExists(nodePid), false, "no gateway process is left behind");
+      await assertAllGone(nodes);
     });
   }
 });
@@ -161,10 +170,20 @@ test("npm run fake-aws runs node on dist/ and stops with 0 on SIGTERM to npm", {
   const fakeAws = spawnGateway("npm", { PORT: "0", LOG_LEVEL: "silent" }, { program: "fake-aws" });
   t.after(() => fakeAws.kill());
   const [, url] = await fakeAws.printed(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  const nodePid = await nodeRunning("dist/src/fake-aws/main.js", fakeAws);
-  const calls = await fetch(`${url}/__fake/calls`);
-  assert.equal(calls.status, 200);
+  const nodes = await nodesRunning("dist/src/fake-aws/main.js", fakeAws);
+  assert.equal((await fetch(`${url}/__fake/calls`)).status, 200);
   fakeAws.child.kill("SIGTERM");
   assert.deepEqual(await fakeAws.exited, { code: 0, signal: null }, fakeAws.output().stderr);
-  assert.equal(await processExists(nodePid), false, "no fake-aws process is left behind");
+  await assertAllGone(nodes);
+});
+
+test("npm run dev serves the source under tsx watch and stops with 0 on SIGTERM to npm", { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const dev = spawnGateway("npm", { PORT: String(port) }, { script: "dev" });
+  t.after(() => dev.kill());
+  await waitUntilServing(dev, port);
+  const nodes = await nodesRunning("src/main.ts", dev);
+  dev.child.kill("SIGTERM");
+  assert.deepEqual(await dev.exited, { code: 0, signal: null }, dev.output().stderr);
+  await assertAllGone(nodes);
 });
