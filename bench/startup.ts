@@ -1,6 +1,6 @@
 // Start-up, as an operator sees it: from spawning the process to the first
-// served call (a Connect JSON ListRamPermissions, retried until it answers),
-// on the embedded default (fake backend, in-memory store). Launchers are
+// served call (a Connect JSON ListRamPermissions to the port its listening
+// line names, retried until it answers), on the embedded default (fake backend, in-memory store). Launchers are
 // interleaved in rounds so machine noise lands on all of them alike.
 //
 //   npm run bench:startup                        # builds dist/, then 15 runs per launcher
@@ -11,7 +11,6 @@
 // (what `npm start` ran before the build: compiling TypeScript at start-up).
 import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { freePort } from "../test/support/redis-server.js";
 import { waitUntilServing, repoRoot, spawnGateway, type Launcher } from "../test/process/gateway-process.js";
 
 const runs = Number(process.env["BENCH_STARTUP_RUNS"] ?? 15);
@@ -23,11 +22,11 @@ const launchers: { label: string; launcher: Launcher }[] = [
 
 /** Milliseconds from spawn to the first 200, then a SIGTERM that must end it with 0. */
 async function measureOnce(launcher: Launcher): Promise<number> {
-  const port = await freePort();
   const started = performance.now();
-  const gateway = spawnGateway(launcher, { PORT: String(port) });
+  // PORT=0: the port comes from the listening line, so no other process can take it first.
+  const gateway = spawnGateway(launcher, { PORT: "0" });
   try {
-    await waitUntilServing(gateway, port);
+    await waitUntilServing(gateway);
   } catch (error) {
     gateway.kill();
     throw error;

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo } from "node:net";
 import { test } from "node:test";
 import { spawnGateway, waitUntilServing } from "./process/gateway-process.js";
-import { freePort } from "./support/redis-server.js";
 
 /** The source under tsx, so these tests follow src/ without a build (test/process runs the build). */
 function startGatewayProcess(env: Record<string, string>, args: string[] = []) {
@@ -70,10 +69,9 @@ test("--help lists every variable", async () => {
 });
 
 test("the embedded default serves the demo seed and stops on SIGTERM", async (t) => {
-  const port = await freePort();
-  const gateway = startGatewayProcess({ PORT: String(port) });
+  const gateway = startGatewayProcess({ PORT: "0" });
   t.after(() => gateway.kill());
-  await waitUntilServing(gateway, port);
+  const port = await waitUntilServing(gateway);
   const response = await fetch(`http://127.0.0.1:${port}/permission.v1.PermissionService/GetRamPermission`, {
     method: "POST",
     headers: { "content-type": "application/json" },

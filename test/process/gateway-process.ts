@@ -33,7 +33,7 @@ export interface GatewayProcess {
   output(): { stdout: string; stderr: string };
   /** Settles when the process has exited and its output is read (or held open by a process it left behind). */
   readonly exited: Promise<Exit>;
-  /** Resolves with the first match of `pattern` on stdout; rejects if the process exits first. */
+  /** Resolves with the first match of `pattern` on stdout or stderr; rejects if the process exits first. */
   printed(pattern: RegExp): Promise<RegExpExecArray>;
   /** Sends `signal` to the whole process group (npm and node together, as Ctrl-C in a terminal does). */
   signalGroup(signal: NodeJS.Signals): void;
@@ -107,10 +107,11 @@ export function spawnGateway(launcher: Launcher, env: Record<string, string>, op
   const printed = (pattern: RegExp): Promise<RegExpExecArray> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
-        const match = pattern.exec(stdout);
+        const match = pattern.exec(stdout) ?? pattern.exec(stderr);
         if (match !== null) resolve(match);
       };
       child.stdout?.on("data", check);
+      child.stderr?.on("data", check);
       void exited.then((exit) => reject(new Error(`exited ${JSON.stringify(exit)} before printing ${pattern}: ${stderr}`)));
       check();
     });
@@ -130,31 +131,36 @@ export interface Probe {
 export const listRamPermissions: Probe = { path: listRamPermissionsPath, body: {}, status: 200 };
 
 /**
- * Calls `probe` (Connect JSON over HTTP/1.1) until it answers its status. A
- * refused or reset connection means "not listening yet" and is retried; the
- * process exiting first, another status, or `timeoutMs` passing is an error
- * carrying the process's output.
+ * Waits for the port the process says it listens on (it starts with PORT=0,
+ * so no other process can take the port first), then calls `probe` (Connect
+ * JSON over HTTP/1.1) until it answers its status. A call that gets no HTTP
+ * answer is retried; the process exiting first, another status, or
+ * `timeoutMs` passing is an error carrying the process's output. Resolves to
+ * the port.
  */
-export async function waitUntilServing(gateway: GatewayProcess, port: number, probe = listRamPermissions, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilServing(gateway: GatewayProcess, probe = listRamPermissions, timeoutMs = 30_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  const failure = (what: string): Error => new Error(`${what}: ${JSON.stringify(gateway.output())}`);
+  const announced = await Promise.race([
+    gateway.printed(/http:\/\/127\.0\.0\.1:(\d+)/),
+    sleep(timeoutMs, undefined, { ref: false }),
+  ]);
+  if (announced === undefined) throw failure(`no listening URL printed within ${timeoutMs} ms`);
+  const port = Number(announced[1]);
   let exit: Exit | undefined;
   void gateway.exited.then((e) => (exit = e));
-  const deadline = performance.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
     const status = await postJson(port, probe.path, probe.body).catch((error: unknown) => {
-      if (isNotListening(error)) return undefined;
-      throw error;
+      lastError = error;
+      return undefined;
     });
-    if (status === probe.status) return;
-    if (status !== undefined) throw new Error(`${probe.path} answered HTTP ${status}: ${JSON.stringify(gateway.output())}`);
-    if (exit !== undefined) throw new Error(`the process exited (${JSON.stringify(exit)}) before serving: ${JSON.stringify(gateway.output())}`);
-    if (performance.now() > deadline) throw new Error(`no call served within ${timeoutMs} ms: ${JSON.stringify(gateway.output())}`);
+    if (status === probe.status) return port;
+    if (status !== undefined) throw failure(`${probe.path} answered HTTP ${status}`);
+    if (exit !== undefined) throw failure(`the process exited (${JSON.stringify(exit)}) before serving`);
+    if (performance.now() > deadline) throw failure(`no call served within ${timeoutMs} ms (last: ${String(lastError)})`);
     await sleep(5);
   }
-}
-
-function isNotListening(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "ECONNREFUSED" || code === "ECONNRESET";
 }
 
 /** One Connect JSON call over a fresh HTTP/1.1 connection; resolves to the HTTP status. */

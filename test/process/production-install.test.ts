@@ -13,7 +13,6 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import ts from "typescript";
-import { freePort } from "../support/redis-server.js";
 import { buildDist, repoRoot, spawnGateway, waitUntilServing } from "./gateway-process.js";
 
 const run = promisify(execFile);
@@ -107,10 +106,9 @@ describe("the compiled build and the README's production install", { timeout: 30
   });
 
   test("npm start there serves a call and stops with 0 on SIGTERM", async (t) => {
-    const port = await freePort();
-    const gateway = spawnGateway("npm", { PORT: String(port) }, { cwd: target });
+    const gateway = spawnGateway("npm", { PORT: "0" }, { cwd: target });
     t.after(() => gateway.kill());
-    await waitUntilServing(gateway, port);
+    await waitUntilServing(gateway);
     gateway.child.kill("SIGTERM");
     assert.deepEqual(await gateway.exited, { code: 0, signal: null }, gateway.output().stderr);
   });

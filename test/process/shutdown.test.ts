@@ -9,7 +9,6 @@ import { once } from "node:events";
 import * as http2 from "node:http2";
 import { before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../support/redis-server.js";
 import {
   buildDist,
   childProcesses,
@@ -138,11 +137,10 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
 
   for (const { launcher, signal, to, title } of cases) {
     test(`${title}: the call in flight finishes, a new call is refused, exit 0`, { timeout: 60_000 }, async (t) => {
-      const port = await freePort();
-      const gateway = spawnGateway(launcher, { PORT: String(port), FAKE_LATENCY_MS: String(slowCallMs) });
+      const gateway = spawnGateway(launcher, { PORT: "0", FAKE_LATENCY_MS: String(slowCallMs) });
       t.after(() => gateway.kill());
       // Serving means answering at all; a valid call would take slowCallMs.
-      await waitUntilServing(gateway, port, { path: `/permission.v1.PermissionService/${invalidRequest.method}`, body: invalidRequest.body, status: 400 });
+      const port = await waitUntilServing(gateway, { path: `/permission.v1.PermissionService/${invalidRequest.method}`, body: invalidRequest.body, status: 400 });
       const nodes = await nodesRunning("dist/src/main.js", gateway);
       const session = http2.connect(`http://127.0.0.1:${port}`);
       t.after(() => session.destroy());
@@ -178,10 +176,9 @@ test("npm run fake-aws runs node on dist/ and stops with 0 on SIGTERM to npm", {
 });
 
 test("npm run dev serves the source under tsx watch and stops with 0 on SIGTERM to npm", { timeout: 60_000 }, async (t) => {
-  const port = await freePort();
-  const dev = spawnGateway("npm", { PORT: String(port) }, { script: "dev" });
+  const dev = spawnGateway("npm", { PORT: "0" }, { script: "dev" });
   t.after(() => dev.kill());
-  await waitUntilServing(dev, port);
+  await waitUntilServing(dev);
   const nodes = await nodesRunning("src/main.ts", dev);
   dev.child.kill("SIGTERM");
   assert.deepEqual(await dev.exited, { code: 0, signal: null }, dev.output().stderr);
