@@ -57,9 +57,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     gateway.reload().catch((error: unknown) => logger.error("reload failed", { error: error instanceof Error ? error : String(error) }));
   };
   process.on("SIGHUP", onHangup);
+  // The listeners stay for the whole drain: Ctrl-C under `npm start` reaches
+  // node twice (from the terminal, and forwarded by npm), and a repeat with
+  // no listener left would kill the process mid-drain.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    process.on("SIGINT", resolve);
+    process.on("SIGTERM", resolve);
   });
   logger.info("shutting down", { signal });
   process.off("SIGHUP", onHangup);

@@ -2,29 +2,13 @@
 // environment. A bad value stops it with a message naming the variable; a
 // good one serves the demo seed and stops cleanly on SIGTERM.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { spawnGateway, waitUntilServing } from "./process/gateway-process.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-
+/** The source under tsx, so these tests follow src/ without a build (test/process runs the build). */
 function startGatewayProcess(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-    cwd: root,
-    env: { PATH: process.env["PATH"] ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return {
-    child,
-    output: () => ({ stdout, stderr }),
-    exited: once(child, "exit").then(([code]) => code as number | null),
-  };
+  return spawnGateway("tsx-import", env, { args });
 }
 
 const badValues: [string, string, RegExp][] = [
@@ -46,21 +30,20 @@ const badValues: [string, string, RegExp][] = [
 for (const [name, value, message] of badValues) {
   test(`start-up refuses ${name}=${value} with a clear message`, async () => {
     const gateway = startGatewayProcess({ [name]: value, PORT: name === "PORT" ? value : "0" });
-    const code = await gateway.exited;
-    assert.equal(code, 2);
+    assert.equal((await gateway.exited).code, 2);
     assert.match(gateway.output().stderr, message);
   });
 }
 
 test("start-up refuses a seed file that does not exist, naming it", async () => {
   const gateway = startGatewayProcess({ PORT: "0", FAKE_SEED: "/nonexistent/seed.json" });
-  assert.equal(await gateway.exited, 2);
+  assert.equal((await gateway.exited).code, 2);
   assert.match(gateway.output().stderr, /\/nonexistent\/seed\.json/);
 });
 
 test("TLS files that cannot be read stop start-up, naming the variable", async () => {
   const gateway = startGatewayProcess({ PORT: "0", TLS_CERT_FILE: "/nonexistent/cert.pem", TLS_KEY_FILE: "/nonexistent/key.pem" });
-  assert.equal(await gateway.exited, 2);
+  assert.equal((await gateway.exited).code, 2);
   assert.match(gateway.output().stderr, /TLS_CERT_FILE="\/nonexistent\/cert\.pem" cannot be read/);
 });
 
@@ -70,7 +53,7 @@ test("a port in use stops start-up with exit 2, naming HOST and PORT", async () 
   const { port } = blocker.address() as AddressInfo;
   try {
     const gateway = startGatewayProcess({ PORT: String(port) });
-    assert.equal(await gateway.exited, 2);
+    assert.equal((await gateway.exited).code, 2);
     assert.match(gateway.output().stderr, new RegExp(`cannot listen on HOST=127\\.0\\.0\\.1 PORT=${port}: .*EADDRINUSE`));
   } finally {
     blocker.close();
@@ -79,25 +62,17 @@ test("a port in use stops start-up with exit 2, naming HOST and PORT", async () 
 
 test("--help lists every variable", async () => {
   const gateway = startGatewayProcess({}, ["--help"]);
-  assert.equal(await gateway.exited, 0);
+  assert.equal((await gateway.exited).code, 0);
   for (const name of ["HOST", "PORT", "BACKEND", "FAKE_SEED", "IDEMPOTENCY_STORE", "REDIS_URL", "LOG_LEVEL"]) {
     assert.match(gateway.output().stdout, new RegExp(`\\b${name}\\b`));
   }
 });
 
-test("the embedded default serves the demo seed and stops on SIGTERM", async () => {
-  const gateway = startGatewayProcess({ PORT: "0", LOG_LEVEL: "info" });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${JSON.stringify(gateway.output())}`)), 20_000);
-    gateway.child.stderr.on("data", () => {
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(gateway.output().stderr);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  const response = await fetch(`${url}/permission.v1.PermissionService/GetRamPermission`, {
+test("the embedded default serves the demo seed and stops on SIGTERM", async (t) => {
+  const gateway = startGatewayProcess({ PORT: "0" });
+  t.after(() => gateway.kill());
+  const port = await waitUntilServing(gateway);
+  const response = await fetch(`http://127.0.0.1:${port}/permission.v1.PermissionService/GetRamPermission`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/demo-permission" }),
@@ -106,5 +81,5 @@ test("the embedded default serves the demo seed and stops on SIGTERM", async () 
   const body = (await response.json()) as { permission: { name: string } };
   assert.equal(body.permission.name, "demo-permission");
   gateway.child.kill("SIGTERM");
-  assert.equal(await gateway.exited, 0);
+  assert.deepEqual(await gateway.exited, { code: 0, signal: null }, gateway.output().stderr);
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { startGatewayProcess } from "./support/gateway-process.js";
+import { startGatewayProcess } from "./process/gateway-process.js";
 import { acquireStandaloneRedis, skipWithoutRedis, type StandaloneRedis } from "./support/redis-server.js";
 
 const ADD = "/permission.v1.PermissionService/AddLambdaPermission";
@@ -42,13 +42,13 @@ describe("shutdown", () => {
       if (i > 500) assert.fail(`only ${await claimed()} claims were made`);
       await sleep(20);
     }
-    gateway.signal("SIGTERM");
-    assert.equal(await gateway.exited, 1, "calls were cut");
+    gateway.process.child.kill("SIGTERM");
+    assert.equal(await gateway.exitCode(), 1, "calls were cut");
     const outcomes = await Promise.all(calls);
     assert.ok(outcomes.every((o) => o !== 200), "no cut call claims success");
     const states = await Promise.all((await raw.keys("pg:idem:*")).map((key) => raw.hget(key, "state")));
     assert.deepEqual(states.filter((state) => state === "in_progress"), [], "no claim is left in progress");
-    assert.ok(gateway.lines.some((line) => line.includes('"cutCalls":12')), "the log says how many calls were cut");
+    assert.ok(gateway.lines().some((line) => line.includes('"cutCalls":12')), "the log says how many calls were cut");
   });
 
   test("a shutdown that cut nothing exits 0", async () => {
@@ -59,8 +59,8 @@ describe("shutdown", () => {
       body: "{}",
     });
     await sleep(50);
-    gateway.signal("SIGTERM");
+    gateway.process.child.kill("SIGTERM");
     assert.equal((await call).status, 200, "the call in flight finished");
-    assert.equal(await gateway.exited, 0);
+    assert.equal(await gateway.exitCode(), 0);
   });
 });

@@ -18,10 +18,12 @@ export interface FakeAwsMainIo {
 const processIo: FakeAwsMainIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  // `on`, not `once`: a repeated signal (Ctrl-C under npm arrives twice) must
+  // not kill the process while it stops.
   stopSignal: () =>
     new Promise((resolve) => {
-      process.once("SIGINT", () => resolve("SIGINT"));
-      process.once("SIGTERM", () => resolve("SIGTERM"));
+      process.on("SIGINT", resolve);
+      process.on("SIGTERM", resolve);
     }),
 };
 

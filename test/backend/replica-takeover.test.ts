@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/server.js";
-import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.js";
+import { startGatewayProcess, type ServingGateway } from "../process/gateway-process.js";
 import { acquireStandaloneRedis, skipWithoutRedis, type StandaloneRedis } from "../support/redis-server.js";
 
 const ADD = "/permission.v1.PermissionService/AddLambdaPermission";
@@ -20,7 +20,7 @@ describe("a replica killed after AWS executed its call", () => {
   const backend = createFakeBackend();
   let endpoint: FakeAwsServer;
   let redis: StandaloneRedis;
-  const processes: GatewayProcess[] = [];
+  const processes: ServingGateway[] = [];
   before(async () => {
     endpoint = await startFakeAwsServer({ backend });
     redis = await acquireStandaloneRedis();
@@ -32,7 +32,7 @@ describe("a replica killed after AWS executed its call", () => {
     await redis.close();
   });
 
-  const replica = async (): Promise<GatewayProcess> => {
+  const replica = async (): Promise<ServingGateway> => {
     if (redis.kind === "none") throw new Error("no Redis");
     const gateway = await startGatewayProcess({
       BACKEND: "aws",
@@ -72,8 +72,8 @@ describe("a replica killed after AWS executed its call", () => {
       if (i > 600) assert.fail("AWS never executed the first attempt");
       await sleep(20);
     }
-    first.signal("SIGKILL");
-    await first.exited;
+    first.process.child.kill("SIGKILL");
+    await first.exitCode();
     const killedAt = Date.now();
     assert.equal(await lost, "cut");
 
@@ -86,7 +86,7 @@ describe("a replica killed after AWS executed its call", () => {
     assert.equal(statement.Sid, "takeover");
     assert.deepEqual(statement.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::takeover-bucket" } });
     assert.equal(endpoint.callCount("AddPermission"), 2, "the dead replica's attempt and the retry's");
-    assert.ok(second.lines.some((line) => line.includes("reconciled an uncertain mutation")), "the reconciliation is logged");
+    assert.ok(second.lines().some((line) => line.includes("reconciled an uncertain mutation")), "the reconciliation is logged");
     t.diagnostic(`the retry was answered ${answeredMs} ms after the SIGKILL (lease 2 s)`);
     // Replaying the same token now gives the same success without AWS.
     const replay = await fetch(second.url + ADD, { method: "POST", headers: { "content-type": "application/json" }, body: request });

@@ -3,21 +3,17 @@
 // endpoint prints the lines that point an SDK at it, serves the seed and
 // stops cleanly on SIGTERM.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { GetPolicyCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetPermissionCommand, RAMClient } from "@aws-sdk/client-ram";
 import { runFakeAws } from "../../src/fake-aws/main.js";
 import { loadFakeAwsConfig } from "../../src/fake-aws/config.js";
 import { ConfigError } from "../../src/config-values.js";
+import { spawnGateway } from "../process/gateway-process.js";
 import { PERMISSION_ARN, rejectionOf, testSeed } from "./harness.js";
-
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const mainPath = join(repoRoot, "src/fake-aws/main.ts");
 
 interface Exit {
   code: number | null;
@@ -25,29 +21,11 @@ interface Exit {
   stderr: string;
 }
 
+/** The source under tsx (test/process runs `npm run fake-aws` on the build). */
 function runMain(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ["--import", "tsx", mainPath, ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env["PATH"] ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
-  /** Resolves with the first match of `pattern` on stdout; rejects if the process exits first. */
-  const printed = (pattern: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(stdout);
-        if (match !== null) resolve(match);
-      };
-      child.stdout.on("data", check);
-      void exited.then((exit) => reject(new Error(`exited ${exit.code} before printing ${pattern}: ${exit.stderr}`)));
-      check();
-    });
-  return { child, exited, printed, output: () => stdout };
+  const fakeAws = spawnGateway("tsx-import", env, { program: "fake-aws", args });
+  const exited = fakeAws.exited.then(({ code }): Exit => ({ code, ...fakeAws.output() }));
+  return { child: fakeAws.child, exited, printed: fakeAws.printed, output: () => fakeAws.output().stdout };
 }
 
 describe("npm run fake-aws", () => {
