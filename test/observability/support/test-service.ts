@@ -1,16 +1,19 @@
-// Three PermissionService RPCs over a PermissionBackend, for the tests of
+// Four PermissionService RPCs over a PermissionBackend, for the tests of
 // the interceptors: what they observe is real calls on real protocols, and
 // the backend under them is the fake one (through instrumentBackend where a
 // test wants backend metrics and spans). Not the gateway's service: this
 // keeps the tests about observation, independent of the service's wiring.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   AddLambdaPermissionResponseSchema,
   GetLambdaPolicyResponseSchema,
+  GetRamPermissionResponseSchema,
   RemoveLambdaPermissionResponseSchema,
   type PermissionService,
 } from "../../../gen/permission/v1/permission_pb.js";
+import { parseRamPermissionArn } from "../../../src/arn.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { isAwsApiError } from "../../../src/backend/errors.js";
 
@@ -51,6 +54,15 @@ export function createTestPermissionService(
       const input = { function: fn(request.functionName), statementId: request.statementId };
       await mapped(() => backend.removeLambdaPermission(input, { signal: context.signal }));
       return create(RemoveLambdaPermissionResponseSchema);
+    },
+    async getRamPermission(request, context) {
+      const permission = parseRamPermissionArn(request.permissionArn);
+      if (permission === undefined) throw new ConnectError("permissionArn: not a RAM permission ARN", Code.InvalidArgument);
+      const found = await mapped(() => backend.getRamPermission({ permission }, { signal: context.signal }));
+      // Enough fields to see that the answer came through; the gateway's service maps them all.
+      return create(GetRamPermissionResponseSchema, {
+        permission: { arn: found.arn, name: found.name, version: found.version, resourceType: found.resourceType, creationTime: timestampFromDate(found.creationTime) },
+      });
     },
   };
 }
