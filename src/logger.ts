@@ -70,7 +70,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       messageKey: "message",
       base: null,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: createIsoTime(),
       redact: { paths: [...REDACTED_PATHS, ...(options.redact ?? [])], censor: REDACTED },
       formatters: {
         level: (label) => ({ level: label }),
@@ -80,6 +80,25 @@ export function createLogger(options: LoggerOptions): Logger {
     destination,
   );
   return fromPino(logger);
+}
+
+/**
+ * pino's "time" field in ISO 8601, as the logs always had it. Formatting a
+ * Date costs more than writing the rest of an access line's fields, so the
+ * part up to the second is made once per second.
+ */
+function createIsoTime(): () => string {
+  let second = Number.NaN;
+  let prefix = "";
+  return () => {
+    const now = Date.now();
+    const current = Math.floor(now / 1000);
+    if (current !== second) {
+      second = current;
+      prefix = `,"time":"${new Date(current * 1000).toISOString().slice(0, 20)}`;
+    }
+    return `${prefix}${String(now - current * 1000).padStart(3, "0")}Z"`;
+  };
 }
 
 function fromPino(logger: PinoLogger): Logger {

@@ -34,6 +34,9 @@ export interface AccessLogOptions {
   readonly describe?: DescribeCall | undefined;
 }
 
+const nothing: CallDescription = {};
+const describeNothing: DescribeCall = () => nothing;
+
 interface LoggedCall {
   readonly req: Request;
   readonly started: number;
@@ -41,7 +44,7 @@ interface LoggedCall {
 
 export function createAccessLogInterceptor(options: AccessLogOptions): Interceptor {
   const { logger, clock } = options;
-  const describe: DescribeCall = options.describe ?? (() => ({}));
+  const describe: DescribeCall = options.describe ?? describeNothing;
   const rpcOf = createMethodCache(rpcName);
   const endLoggedCall = (call: LoggedCall, error: unknown): void => {
     const { req } = call;

@@ -1,7 +1,7 @@
 // W3C Trace Context (https://www.w3.org/TR/trace-context/): reading an
 // incoming traceparent/tracestate and writing the outgoing ones. Anything
 // malformed is ignored, as the spec asks: a bad header never fails a call.
-import { randomUUID } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { createContextKey, type ContextValues } from "@connectrpc/connect";
 
 export interface TraceParent {
@@ -71,7 +71,24 @@ export function parseTracestate(header: string | null | undefined): string | und
   return members.join(",");
 }
 
-/** A fresh trace ID for a call that came without one: 32 hex digits from a random UUID's 122 random bits. */
-export function newTraceId(): string {
-  return randomUUID().replaceAll("-", "");
+const zeroTraceId = "0".repeat(32);
+
+/**
+ * Fresh trace IDs for calls that came without one: 16 random bytes as hex,
+ * cut from a buffer filled 256 IDs at a time (a random UUID per call costs
+ * several times more).
+ */
+export function createTraceIdSource(): () => string {
+  const pool = Buffer.allocUnsafe(16 * 256);
+  let offset = pool.length;
+  const next = (): string => {
+    if (offset === pool.length) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    const id = pool.toString("hex", offset, offset + 16);
+    offset += 16;
+    return id === zeroTraceId ? next() : id;
+  };
+  return next;
 }

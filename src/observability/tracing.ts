@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { Interceptor } from "@connectrpc/connect";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../logger.js";
-import { callTraceKey, formatTraceparent, newTraceId, parseTraceparent, parseTracestate } from "./trace-context.js";
+import { callTraceKey, createTraceIdSource, formatTraceparent, parseTraceparent, parseTracestate } from "./trace-context.js";
 
 export const DEFAULT_SERVICE_NAME = "permission-gateway";
 
@@ -60,6 +60,7 @@ export async function createTracing(options: TracingOptions = {}): Promise<Traci
 
 function createTraceContextOnly(): Tracing {
   const active = new AsyncLocalStorage<ActiveTrace>();
+  const newTraceId = createTraceIdSource();
   return {
     spansEnabled: false,
     interceptor: (next) => (req) => {

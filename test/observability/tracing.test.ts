@@ -19,7 +19,7 @@ import { createLogger } from "../../src/logger.js";
 import { createAccessLogInterceptor } from "../../src/observability/access-log.js";
 import { instrumentBackend } from "../../src/observability/instrument-backend.js";
 import { createMetrics } from "../../src/observability/metrics.js";
-import { parseTraceparent, parseTracestate } from "../../src/observability/trace-context.js";
+import { createTraceIdSource, parseTraceparent, parseTracestate } from "../../src/observability/trace-context.js";
 import { createTracing, type Tracing } from "../../src/observability/tracing.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
 import { createTestPermissionService } from "./support/test-service.js";
@@ -239,6 +239,14 @@ describe("W3C trace context parsing", () => {
       `00_${traceId}_${callerSpan}_01`,
     ];
     for (const header of ignored) assert.equal(parseTraceparent(header), undefined, String(header));
+  });
+
+  test("fresh trace IDs: 32 hex digits, distinct, across refills of the pool", () => {
+    const next = createTraceIdSource();
+    const ids = new Set(Array.from({ length: 1000 }, next));
+    assert.equal(ids.size, 1000);
+    for (const id of ids) assert.match(id, /^[0-9a-f]{32}$/);
+    assert.ok(!ids.has("0".repeat(32)));
   });
 
   test("tracestate: kept when well-formed, dropped whole otherwise", () => {
