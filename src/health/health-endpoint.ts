@@ -1,0 +1,31 @@
+// GET /healthz (live: 200 while the process serves, shutdown included, so an
+// orchestrator does not kill a draining gateway) and GET /readyz (200 when
+// ready; 503 with a short JSON body naming the failing checks otherwise).
+import type { HttpEndpoint } from "../observability/http-endpoint.js";
+import { answerReadOnly, pathOf, send } from "../observability/http-endpoint.js";
+import type { HealthState } from "./health-state.js";
+
+export const LIVENESS_PATH = "/healthz";
+export const READINESS_PATH = "/readyz";
+
+export function createHealthEndpoint(state: HealthState): HttpEndpoint {
+  return (req, res) => {
+    const path = pathOf(req);
+    if (path === LIVENESS_PATH) {
+      return answerReadOnly(req, res, () => send(req, res, 200, "text/plain; charset=utf-8", "ok\n"));
+    }
+    if (path !== READINESS_PATH) return false;
+    return answerReadOnly(req, res, () => {
+      const snapshot = state.snapshot();
+      const body = snapshot.ready
+        ? { status: "SERVING" }
+        : {
+            status: "NOT_SERVING",
+            failing: snapshot.shuttingDown
+              ? [{ check: "shutdown", detail: "the gateway is shutting down" }]
+              : snapshot.checks.filter((check) => !check.ready).map(({ name, detail }) => ({ check: name, detail })),
+          };
+      send(req, res, snapshot.ready ? 200 : 503, "application/json", JSON.stringify(body) + "\n");
+    });
+  };
+}

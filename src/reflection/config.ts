@@ -1,0 +1,26 @@
+// Reflection settings from the environment. Pure: main.ts passes its env in.
+//
+// On by default: reflection describes exactly the published contract (the
+// proto in this repository, the health and reflection services, google.rpc
+// details), nothing a caller could not read already, and it is what lets
+// buf curl, grpcurl and grpcui work without a copy of the proto. Turn it off
+// where even the list of methods should not be discoverable.
+import type { EnvHelp } from "../config.js";
+import { readBoolean, type Env } from "../config-values.js";
+
+export interface ReflectionConfig {
+  readonly enabled: boolean;
+}
+
+export const REFLECTION_ENV_HELP: readonly EnvHelp[] = [
+  {
+    name: "REFLECTION",
+    accepted: "true | false",
+    default: "true",
+    description: "Serve gRPC server reflection (v1 and v1alpha), so grpcurl, grpcui and buf curl --reflect need no proto.",
+  },
+];
+
+export function parseReflectionConfig(env: Env): ReflectionConfig {
+  return { enabled: readBoolean(env, "REFLECTION", true) };
+}
