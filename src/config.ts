@@ -17,6 +17,9 @@ import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "./auth/config.j
 import { assertListenAllowed } from "./auth/listen-policy.js";
 import { AUTHZ_ENV_HELP, parseAuthzConfig, type AuthzConfig } from "./authz/config.js";
 import { AUDIT_ENV_HELP, parseAuditConfig, type AuditConfig } from "./audit/config.js";
+import { HEALTH_ENV_HELP, parseHealthConfig, type HealthConfig } from "./health/config.js";
+import { OBSERVABILITY_ENV_HELP, parseObservabilityConfig, type ObservabilityConfig } from "./observability/config.js";
+import { REFLECTION_ENV_HELP, parseReflectionConfig, type ReflectionConfig } from "./reflection/config.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 
 export interface FakeBackendConfig {
@@ -61,6 +64,9 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly authz: AuthzConfig;
   readonly audit: AuditConfig;
+  readonly health: HealthConfig;
+  readonly reflection: ReflectionConfig;
+  readonly observability: ObservabilityConfig;
   /** What start-up must say about who can call (authentication off). */
   readonly listenWarning: string | undefined;
   readonly logLevel: LogLevel;
@@ -113,6 +119,9 @@ export const ENV_HELP: readonly EnvHelp[] = [
   ...AUTH_ENV_HELP,
   ...AUTHZ_ENV_HELP,
   ...AUDIT_ENV_HELP,
+  ...HEALTH_ENV_HELP,
+  ...REFLECTION_ENV_HELP,
+  ...OBSERVABILITY_ENV_HELP,
   ...IDEMPOTENCY_ENV_HELP,
   ...AWS_ENV_HELP,
 ];
@@ -133,6 +142,9 @@ export function loadConfig(env: Env): Config {
     auth,
     authz: parseAuthzConfig(env),
     audit: parseAuditConfig(env),
+    health: parseHealthConfig(env),
+    reflection: parseReflectionConfig(env),
+    observability: parseObservabilityConfig(env),
     listenWarning,
     maxRequestBytes: readInteger(env, "MAX_REQUEST_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
     shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),

@@ -4,7 +4,26 @@
 // other, wires them into the server, and closes them in reverse. main.ts
 // keeps only what belongs to the process: the environment, signals and the
 // exit code.
-import type { Interceptor } from "@connectrpc/connect";
+import { ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
+import { Health } from "../gen/health/v1/health_pb.js";
+import { PermissionService } from "../gen/permission/v1/permission_pb.js";
+import { peerContextKey } from "./auth/peer.js";
+import { createHealthEndpoint } from "./health/health-endpoint.js";
+import { createHealthService } from "./health/health-service.js";
+import { createHealthState, type HealthState } from "./health/health-state.js";
+import { createAccessLogInterceptor, logRejectedRequest, type CallDescription } from "./observability/access-log.js";
+import { startOpsServer, type HttpEndpoint } from "./observability/http-endpoint.js";
+import { instrumentBackend } from "./observability/instrument-backend.js";
+import { createMetricsEndpoint } from "./observability/metrics-endpoint.js";
+import { createMetricsInterceptor } from "./observability/metrics-interceptor.js";
+import { createMetrics, type GatewayMetrics, type RejectReason } from "./observability/metrics.js";
+import { createTracing, type Tracing } from "./observability/tracing.js";
+import { GATEWAY_DESCRIPTOR_FILES } from "./reflection/gateway-files.js";
+import { registerReflectionServices } from "./reflection/reflection-service.js";
+import { callRecordKey } from "./rpc/call-record.js";
+import type { ProtocolRejection } from "./http/rpc-protocol.js";
+import type { RejectedRequest } from "./http/rpc-handler.js";
 import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
 import { createAuditInterceptor } from "./audit/interceptor.js";
 import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
@@ -36,6 +55,9 @@ export interface GatewayDeps {
 export interface Gateway {
   readonly server: RunningServer;
   readonly url: string;
+  /** Where /metrics, /healthz and /readyz are served when METRICS_PORT is set; else undefined (they are on `url`). */
+  readonly opsUrl: string | undefined;
+  readonly health: HealthState;
   /** SIGHUP: re-read credentials, TLS material and authorization policies now. */
   reload(): Promise<void>;
   /** Drains the server, then closes what it used; see RunningServer.close. */
@@ -69,8 +91,11 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const { logger, clock } = deps;
   const resources = new Resources();
   try {
+    const metrics = createMetrics();
+    const tracing = await createTracing({ ...config.observability.tracing, logger });
+    resources.add(() => tracing.shutdown());
     const defaults = resourceDefaultsOf(config);
-    const backend = await createBackend(config, defaults, logger, clock);
+    const backend = await createBackend(config, defaults, { logger, clock, metrics, tracing });
     resources.add(() => backend.close());
 
     const authenticator: Authenticator = await startupStep("authentication", () =>
@@ -87,8 +112,33 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       // The authenticated caller scopes tokens; with AUTH_MODE=none that is
       // the x-caller-id the caller named itself by.
       identify: (context) => context.values.get(callerContextKey)?.id ?? ANONYMOUS_CALLER,
+      observer: metrics.idempotency,
     });
     resources.add(() => idempotency.close());
+
+    // Readiness: the store answers and the backend is usable. Polled from
+    // start-up on; shutdown turns it NOT_SERVING before anything else.
+    const health = createHealthState({
+      checks: {
+        store: (signal) => idempotency.checkReady(signal),
+        backend: (signal) => backend.checkReady?.(signal) ?? Promise.resolve({ ready: true }),
+      },
+      services: { [PermissionService.typeName]: ["store", "backend"] },
+      intervalMs: config.health.intervalMs,
+      timeoutMs: config.health.timeoutMs,
+      logger,
+    });
+    resources.add(() => health.close());
+    const healthEndpoint = createHealthEndpoint(health);
+    const metricsEndpoint = createMetricsEndpoint(metrics, logger);
+    const opsServer =
+      config.observability.metricsPort === undefined
+        ? undefined
+        : await startupStep(`listen on HOST=${config.host} METRICS_PORT=${config.observability.metricsPort}`, () =>
+            startOpsServer({ host: config.host, port: config.observability.metricsPort ?? 0, endpoints: [metricsEndpoint, healthEndpoint] }),
+          );
+    if (opsServer !== undefined) resources.add(() => opsServer.close());
+    const httpRoutes: HttpEndpoint[] = opsServer === undefined ? [healthEndpoint, metricsEndpoint] : [healthEndpoint];
 
     const authorizer = config.authz.mode === "cedar" ? await startAuthorizer(config, logger) : undefined;
     const auditSink = config.audit.sink === "off" ? undefined : await startAuditSink(config.audit.sink, logger);
@@ -121,7 +171,25 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
     const server = await startupStep(`listen on HOST=${config.host} PORT=${config.port}`, () =>
       startServer(
-        { backend, idempotency: idempotency.guard, logger, clock, authenticator, callInterceptors },
+        {
+          backend,
+          idempotency: idempotency.guard,
+          logger,
+          clock,
+          authenticator,
+          callInterceptors,
+          // Outermost first: tracing, so everything after runs in the call's trace.
+          observers: [
+            tracing.interceptor,
+            createAccessLogInterceptor({ logger, clock, describe: describeCall }),
+            createMetricsInterceptor(metrics),
+          ],
+          services: (router) => registerOpsServices(router, health, config.reflection.enabled),
+          probeServices: [Health.typeName],
+          httpRoutes: (req, res) => httpRoutes.some((route) => route(req, res)),
+          onRejected: (request) => reportRejected(request, logger, metrics),
+          onShed: () => metrics.countRejectedRequest("overloaded"),
+        },
         {
           host: config.host,
           port: config.port,
@@ -141,17 +209,22 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       ),
     );
 
+    void health.start();
     return {
       server,
       url: server.url,
+      opsUrl: opsServer?.url,
+      health,
       async reload() {
         logger.info("reloading credentials, TLS material and authorization policies");
         await Promise.all([authenticator.reload(), tlsMaterial?.reload(), authorizer?.reload()]);
       },
       async close() {
-        // The server first: close() returns once every call has finished or
-        // been cut and has returned, so the claims of cut calls are released
-        // before the idempotency store closes.
+        // Readiness first, so load balancers stop sending; then the server:
+        // close() returns once every call has finished or been cut and has
+        // returned, so the claims of cut calls are released before the
+        // idempotency store closes.
+        health.setShuttingDown();
         const report = await server.close();
         await resources.closeAll();
         return report;
@@ -161,6 +234,54 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     await resources.closeAll();
     throw error;
   }
+}
+
+/** Health (always: probes need it) and, when enabled, server reflection. */
+function registerOpsServices(router: ConnectRouter, health: HealthState, reflection: boolean): void {
+  router.service(Health, createHealthService(health));
+  if (reflection) registerReflectionServices(router, GATEWAY_DESCRIPTOR_FILES);
+}
+
+/** The access line's fields that only the gateway's own code knows. */
+function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unknown): CallDescription {
+  const record = req.contextValues.get(callRecordKey);
+  const caller = req.contextValues.get(callerContextKey);
+  const peer = req.contextValues.get(peerContextKey);
+  const fromError = error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
+  return {
+    caller: caller?.id,
+    idempotency: record?.token === undefined ? "none" : record.replayed === true ? "replayed" : record.reconciled === true ? "reconciled" : "executed",
+    awsRequestId: record?.awsRequestId ?? fromError,
+    peer: peer?.remoteAddress,
+  };
+}
+
+const rejectReasons: Readonly<Record<ProtocolRejection, RejectReason>> = {
+  undecodable_message: "decode_error",
+  compressed_without_encoding: "decode_error",
+  unsupported_compression: "decode_error",
+  malformed_request: "decode_error",
+  message_too_large: "too_large",
+  unknown_method: "unknown_path",
+  unknown_path: "unknown_path",
+  other: "decode_error",
+};
+
+function reportRejected(request: RejectedRequest, logger: Logger, metrics: GatewayMetrics): void {
+  const reason = rejectReasons[request.rejection];
+  metrics.countRejectedRequest(reason);
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  logRejectedRequest(logger, {
+    path: request.path,
+    protocol: request.protocol === "grpc-web" ? "grpc_web" : (request.protocol ?? "none"),
+    reason,
+    code: request.code,
+    peer: request.remoteAddress,
+    traceparent: header("traceparent"),
+  });
 }
 
 async function startupStep<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -226,16 +347,36 @@ function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSo
  * mutations are reconciled. The AWS SDK is loaded only when BACKEND=aws, so
  * start-up on the fake stays fast.
  */
-function createBackend(config: Config, defaults: ResourceDefaults, logger: Logger, clock: Clock): Promise<PermissionBackend> {
-  return startupStep(`start the ${config.backend} backend`, async () =>
-    createReconcilingBackend(await createAdapter(config, defaults, logger, clock), { logger, clock }),
-  );
+interface BackendDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: GatewayMetrics;
+  readonly tracing: Tracing;
 }
 
-async function createAdapter(config: Config, defaults: ResourceDefaults, logger: Logger, clock: Clock): Promise<PermissionBackend> {
+/**
+ * The configured adapter, measured (every AWS call counted, timed and in a
+ * span), and wrapped so that unknown outcomes of Lambda mutations are
+ * reconciled (the reconciling reads are measured too).
+ */
+function createBackend(config: Config, defaults: ResourceDefaults, deps: BackendDeps): Promise<PermissionBackend> {
+  const { logger, clock, metrics, tracing } = deps;
+  return startupStep(`start the ${config.backend} backend`, async () => {
+    const adapter = await createAdapter(config, defaults, logger, clock, tracing);
+    return createReconcilingBackend(instrumentBackend(adapter, { metrics, tracing }), { logger, clock });
+  });
+}
+
+async function createAdapter(
+  config: Config,
+  defaults: ResourceDefaults,
+  logger: Logger,
+  clock: Clock,
+  tracing: Tracing,
+): Promise<PermissionBackend> {
   if (config.backend === "aws") {
     const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
-    return createAwsBackend({ ...config.aws, logger, clock });
+    return createAwsBackend({ ...config.aws, logger, clock, traceHeaders: () => tracing.outgoingTraceHeaders() });
   }
   const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
   const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);

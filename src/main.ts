@@ -7,7 +7,7 @@ import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
 import { startGateway, StartupError, type Gateway } from "./gateway.js";
-import { createJsonLogger } from "./logger.js";
+import { createLogger } from "./logger.js";
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -25,7 +25,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
 
-  const logger = createJsonLogger(config.logLevel);
+  const logger = createLogger({ level: config.logLevel });
   // A request must never end the process: whatever escapes every handler is
   // a bug, reported loudly, and the gateway goes on serving the other calls.
   process.on("uncaughtException", (error) => logger.error("uncaught exception (a bug); the gateway keeps serving", { error }));
@@ -48,6 +48,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   logger.info("permission-gateway listening", {
     url: gateway.url,
+    ...(gateway.opsUrl === undefined ? {} : { opsUrl: gateway.opsUrl }),
     backend: config.backend,
     idempotencyStore: config.idempotency.store,
     authMode: config.auth.authentication.mode,

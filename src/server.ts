@@ -44,8 +44,17 @@ export interface ServerDeps {
   readonly observers?: readonly Interceptor[] | undefined;
   /** Answers the non-RPC paths (health, readiness, metrics); returns false for any other path. */
   readonly httpRoutes?: ((req: NodeRequest, res: NodeResponse) => boolean) | undefined;
-  /** Told of every request refused before it reached an RPC (logs and metrics). */
+  /** Told of every request refused before it reached an RPC (logs and metrics); default: an info log line. */
   readonly onRejected?: ((request: RejectedRequest) => void) | undefined;
+  /** Told of every call shed for overload. */
+  readonly onShed?: ((method: string) => void) | undefined;
+  /** Services served besides PermissionService (health, reflection). */
+  readonly services?: ((router: ConnectRouter) => void) | undefined;
+  /**
+   * Services that skip admission and authentication: probes a load balancer
+   * or kubelet sends without credentials and that must answer under load.
+   */
+  readonly probeServices?: readonly string[] | undefined;
 }
 
 /** Every limit of the server; those not given take DEFAULT_LIMITS. */
@@ -135,17 +144,23 @@ interface RequestPipeline {
 }
 
 function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: ResolvedLimits): RequestPipeline {
-  const admission = createCallAdmission({ maxInFlight: limits.maxInFlightCalls, retryAfterMs: limits.shedRetryAfterMs });
+  const admission = createCallAdmission({
+    maxInFlight: limits.maxInFlightCalls,
+    retryAfterMs: limits.shedRetryAfterMs,
+    onShed: deps.onShed,
+  });
   const authentication = createAuthenticationInterceptor(deps.authenticator ?? createNoAuthenticator(), deps.logger);
+  const probes = new Set(deps.probeServices ?? []);
   const interceptors: Interceptor[] = [
     ...(deps.observers ?? [logCalls(deps.logger, deps.clock)]),
-    admission.interceptor,
-    authentication,
+    exceptFor(probes, admission.interceptor),
+    exceptFor(probes, authentication),
     ...(deps.callInterceptors ?? []),
   ];
   const rpc = createRpcHandler({
     routes: (router: ConnectRouter) => {
       router.service(PermissionService, createPermissionService(deps));
+      deps.services?.(router);
     },
     interceptors,
     readMaxBytes: listen.maxRequestBytes ?? 1024 * 1024,
@@ -400,6 +415,15 @@ function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void 
     });
   });
   session.once("close", () => clearTimeout(timer));
+}
+
+/** `interceptor` for every service but those named. */
+function exceptFor(services: ReadonlySet<string>, interceptor: Interceptor): Interceptor {
+  if (services.size === 0) return interceptor;
+  return (next) => {
+    const intercepted = interceptor(next);
+    return (req) => (services.has(req.service.typeName) ? next(req) : intercepted(req));
+  };
 }
 
 function logCalls(logger: Logger, clock: Clock): Interceptor {

@@ -184,6 +184,12 @@ export interface ListRamPermissionsOutput extends AwsCallMetadata {
  * UpstreamOutcomeUnknownError); anything else is treated as a bug and
  * becomes INTERNAL.
  */
+export interface BackendReadiness {
+  readonly ready: boolean;
+  /** Why not; never a credential. */
+  readonly detail?: string | undefined;
+}
+
 export interface PermissionBackend {
   removeLambdaPermission(input: RemoveLambdaPermissionInput, options: CallOptions): Promise<RemoveLambdaPermissionOutput>;
   addLambdaPermission(input: AddLambdaPermissionInput, options: CallOptions): Promise<AddLambdaPermissionOutput>;
@@ -193,5 +199,10 @@ export interface PermissionBackend {
   getRamPermission(input: GetRamPermissionInput, options: CallOptions): Promise<GetRamPermissionOutput>;
   listRamPermissions(input: ListRamPermissionsInput, options: CallOptions): Promise<ListRamPermissionsOutput>;
   /** Releases sockets and timers. */
+  /**
+   * Whether calls can be made now, for readiness (e.g. the AWS SDK finds
+   * credentials). Absent: always usable.
+   */
+  checkReady?(signal: AbortSignal): Promise<BackendReadiness>;
   close(): Promise<void>;
 }

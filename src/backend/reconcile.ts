@@ -150,6 +150,7 @@ export function createReconcilingBackend(inner: PermissionBackend, options: Reco
     createRamPermission: (input, call) => inner.createRamPermission(input, call),
     getRamPermission: (input, call) => inner.getRamPermission(input, call),
     listRamPermissions: (input, call) => inner.listRamPermissions(input, call),
+    ...(inner.checkReady === undefined ? {} : { checkReady: inner.checkReady.bind(inner) }),
     close: () => inner.close(),
   };
 }

@@ -38,6 +38,8 @@ export interface RejectedRequest {
   readonly rejection: ProtocolRejection;
   readonly code: Code;
   readonly message: string;
+  readonly headers: NodeRequest["headers"];
+  readonly remoteAddress: string | undefined;
 }
 
 export interface RpcHandlerOptions {
@@ -83,10 +85,18 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
   options.routes(router);
   const handlers = new Map<string, UniversalHandler>(router.handlers.map((handler) => [handler.requestPath, handler]));
 
-  const rejected = (path: string, wire: RpcWire | undefined, rejection: ProtocolRejection, code: Code, message: string): void => {
-    logger.info("request refused before any RPC", { path, protocol: wire?.protocol, rejection, code: Code[code], detail: message });
-    options.onRejected?.({ path, protocol: wire?.protocol, rejection, code, message });
-  };
+  const onRejected =
+    options.onRejected ??
+    ((request: RejectedRequest): void =>
+      logger.info("request refused before any RPC", {
+        path: request.path,
+        protocol: request.protocol,
+        rejection: request.rejection,
+        code: Code[request.code],
+        detail: request.message,
+      }));
+  const rejected = (req: NodeRequest, path: string, wire: RpcWire | undefined, rejection: ProtocolRejection, code: Code, message: string): void =>
+    onRejected({ path, protocol: wire?.protocol, rejection, code, message, headers: req.headers, remoteAddress: req.socket.remoteAddress });
 
   const write = (res: NodeResponse, response: UniversalServerResponse, path: string): void => {
     universalResponseToNodeResponse(response, res).catch((error: unknown) => failed(res, path, error));
@@ -107,12 +117,13 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
   const answerUnknownPath = (req: NodeRequest, res: NodeResponse, path: string, query: string): void => {
     const wire = rpcWireOf(req.method, req.headers["content-type"], query);
     if (wire === undefined) {
+      rejected(req, path, wire, "unknown_path", Code.NotFound, "no such path");
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found\n");
       return;
     }
     const message = `the gateway has no method ${path}`;
-    rejected(path, wire, "unknown_method", Code.Unimplemented, message);
+    rejected(req, path, wire, "unknown_method", Code.Unimplemented, message);
     write(res, errorResponse(wire, gatewayError(Code.Unimplemented, message, "UNKNOWN_METHOD", [])), path);
   };
 
@@ -132,7 +143,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
         const params = new URLSearchParams(query);
         if (params.get("base64") === "1" && !base64Pattern.test(params.get("message") ?? "")) {
           const message = "the message query parameter is not base64";
-          rejected(path, wire, "undecodable_message", Code.InvalidArgument, message);
+          rejected(req, path, wire, "undecodable_message", Code.InvalidArgument, message);
           write(res, errorResponse(wire, gatewayError(Code.InvalidArgument, message, "MALFORMED_REQUEST", [])), path);
           return;
         }
@@ -146,7 +157,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
           wire === undefined || marker.reached
             ? response
             : explainProtocolErrors(response, wire, ({ error, rejection }) =>
-                rejected(path, wire, rejection, error.code, error.rawMessage),
+                rejected(req, path, wire, rejection, error.code, error.rawMessage),
               ),
         )
         .then((response) => universalResponseToNodeResponse(response, res))

@@ -81,6 +81,7 @@ export type ProtocolRejection =
   | "message_too_large"
   | "malformed_request"
   | "unknown_method"
+  | "unknown_path"
   | "other";
 
 /** Headers that carry a status itself; an error read back from the wire has them in its metadata. */

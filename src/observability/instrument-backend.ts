@@ -7,7 +7,7 @@ import { isAwsApiError } from "../backend/errors.js";
 import type { BackendSeries, BackendService, GatewayMetrics } from "./metrics.js";
 import { errorName, type Tracing } from "./tracing.js";
 
-type Operation = Exclude<keyof PermissionBackend, "close">;
+type Operation = Exclude<keyof PermissionBackend, "close" | "checkReady">;
 
 /** The AWS API operation behind each port method. */
 const awsOperations: Readonly<Record<Operation, readonly [BackendService, string]>> = {
@@ -46,6 +46,7 @@ export function instrumentBackend(backend: PermissionBackend, deps: { metrics: G
     createRamPermission: instrument("createRamPermission"),
     getRamPermission: instrument("getRamPermission"),
     listRamPermissions: instrument("listRamPermissions"),
+    ...(backend.checkReady === undefined ? {} : { checkReady: backend.checkReady.bind(backend) }),
     close: () => backend.close(),
   };
 }

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-ram";
 import type {
   AddLambdaPermissionInput,
+  BackendReadiness,
   AddLambdaPermissionOutput,
   CallOptions,
   CreateRamPermissionInput,
@@ -37,6 +38,7 @@ import { toRamPermission, toStatus, UnexpectedAwsResponseError } from "./ram-out
 import { createSdkClientFactory, type AwsClientFactory, type AwsClientPair, type AwsCredentials } from "./sdk-clients.js";
 import { abortedInFlightError, translateSdkError } from "./translate-error.js";
 import { stopRetriesPastDeadline } from "./deadline-guard.js";
+import { addTraceHeaders } from "./trace-headers.js";
 import { regionForPartition } from "./partition-region.js";
 import { stopRetriesAfterUncertainAttempt, type AttemptTracker } from "./uncertain-attempts.js";
 
@@ -62,6 +64,8 @@ export interface AwsBackendOptions {
   readonly credentials?: AwsCredentials | undefined;
   /** Decides whether an abort was the caller's deadline. Default: the system clock. */
   readonly clock?: Clock | undefined;
+  /** The trace context headers (traceparent) of the current call, sent to AWS with it. */
+  readonly traceHeaders?: (() => Record<string, string>) | undefined;
 }
 
 /** An SDK command as far as the guards need it. */
@@ -127,6 +131,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
     if (call.signal.aborted) throw callerAbortError(route.service, call, now());
     const clients = clientsFor(route.region);
     stopRetriesPastDeadline(command.middlewareStack, call.deadline, now);
+    if (options.traceHeaders !== undefined) addTraceHeaders(command.middlewareStack, options.traceHeaders());
     const attempts: AttemptTracker = { inFlight: false };
     if (route.uncertainAfterSending === true) stopRetriesAfterUncertainAttempt(command.middlewareStack, attempts);
     try {
@@ -264,6 +269,19 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       return output.nextToken === undefined || output.nextToken === ""
         ? { permissions, ...requestIdOf(output) }
         : { permissions, nextToken: output.nextToken, ...requestIdOf(output) };
+    },
+
+    /** Usable when the SDK's credential chain yields credentials (cached by the SDK until they expire). */
+    async checkReady(): Promise<BackendReadiness> {
+      if (closed) return { ready: false, detail: "the AWS backend is closed" };
+      const resolve = clientsFor(options.defaultRegion).resolveCredentials;
+      if (resolve === undefined) return { ready: true };
+      try {
+        await resolve();
+        return { ready: true };
+      } catch (error) {
+        return { ready: false, detail: `no usable AWS credentials: ${error instanceof Error ? error.name : "unknown"}` };
+      }
     },
 
     async close(): Promise<void> {

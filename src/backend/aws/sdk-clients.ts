@@ -9,6 +9,8 @@ export interface AwsClientPair {
   readonly ram: Pick<RAMClient, "send">;
   /** Releases sockets; optional so a test can pass stand-ins without it. */
   readonly destroy?: (() => void) | undefined;
+  /** Resolves the credentials the clients would sign with (readiness); rejects when there are none. */
+  readonly resolveCredentials?: (() => Promise<unknown>) | undefined;
 }
 
 /** Builds the client pair of one Region; called at most once per Region per backend. */
@@ -55,6 +57,7 @@ export function createSdkClientFactory(settings: SdkClientSettings): AwsClientFa
         lambda.destroy();
         ram.destroy();
       },
+      resolveCredentials: () => lambda.config.credentials(),
     };
   };
 }
