@@ -211,10 +211,17 @@ export async function buildDist(outDir?: string): Promise<void> {
   await run(process.execPath, [tsc, "-p", "tsconfig.build.json", ...(outDir === undefined ? [] : ["--outDir", outDir])], { cwd: repoRoot });
 }
 
-/** The URL of the gateway's "permission-gateway listening" log line, once it has printed it. */
-export async function listeningUrl(gateway: GatewayProcess): Promise<string> {
-  const match = await gateway.printed(/permission-gateway listening[^\n]*?"url":"(https?:\/\/[^"]+)"/);
-  return match[1] ?? "";
+/** The URL of the gateway's "permission-gateway listening" log line, once it has printed it (within `timeoutMs`). */
+export async function listeningUrl(gateway: GatewayProcess, timeoutMs = 60_000): Promise<string> {
+  const line = await Promise.race([
+    gateway.printed(/^.*"permission-gateway listening".*$/m),
+    sleep(timeoutMs, undefined, { ref: false }).then(() => {
+      throw new Error(`no "listening" line within ${timeoutMs} ms: ${gateway.output().stderr}`);
+    }),
+  ]);
+  const entry = JSON.parse(line[0]) as { url?: unknown };
+  if (typeof entry.url !== "string") throw new Error(`a "listening" line without a URL: ${line[0]}`);
+  return entry.url;
 }
 
 export interface ServingGateway {
