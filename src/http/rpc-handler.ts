@@ -95,8 +95,10 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
         code: Code[request.code],
         detail: request.message,
       }));
-  const rejected = (req: NodeRequest, path: string, wire: RpcWire | undefined, rejection: ProtocolRejection, code: Code, message: string): void =>
-    onRejected({ path, protocol: wire?.protocol, rejection, code, message, headers: req.headers, remoteAddress: req.socket.remoteAddress });
+  // The socket may be gone by the time a rewritten answer is written: what is
+  // reported of the request is read when it arrives.
+  const rejected = (req: RequestFacts, path: string, wire: RpcWire | undefined, rejection: ProtocolRejection, code: Code, message: string): void =>
+    onRejected({ path, protocol: wire?.protocol, rejection, code, message, headers: req.headers, remoteAddress: req.remoteAddress });
 
   const write = (res: NodeResponse, response: UniversalServerResponse, path: string): void => {
     universalResponseToNodeResponse(response, res).catch((error: unknown) => failed(res, path, error));
@@ -116,14 +118,15 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
 
   const answerUnknownPath = (req: NodeRequest, res: NodeResponse, path: string, query: string): void => {
     const wire = rpcWireOf(req.method, req.headers["content-type"], query);
+    const facts = factsOf(req);
     if (wire === undefined) {
-      rejected(req, path, wire, "unknown_path", Code.NotFound, "no such path");
+      rejected(facts, path, wire, "unknown_path", Code.NotFound, "no such path");
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found\n");
       return;
     }
     const message = `the gateway has no method ${path}`;
-    rejected(req, path, wire, "unknown_method", Code.Unimplemented, message);
+    rejected(facts, path, wire, "unknown_method", Code.Unimplemented, message);
     write(res, errorResponse(wire, gatewayError(Code.Unimplemented, message, "UNKNOWN_METHOD", [])), path);
   };
 
@@ -143,11 +146,12 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
         const params = new URLSearchParams(query);
         if (params.get("base64") === "1" && !base64Pattern.test(params.get("message") ?? "")) {
           const message = "the message query parameter is not base64";
-          rejected(req, path, wire, "undecodable_message", Code.InvalidArgument, message);
+          rejected(factsOf(req), path, wire, "undecodable_message", Code.InvalidArgument, message);
           write(res, errorResponse(wire, gatewayError(Code.InvalidArgument, message, "MALFORMED_REQUEST", [])), path);
           return;
         }
       }
+      const facts = factsOf(req);
       const values = options.contextValues?.(req) ?? createContextValues();
       const marker = { reached: false };
       values.set(reachedInterceptors, marker);
@@ -157,7 +161,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
           wire === undefined || marker.reached
             ? response
             : explainProtocolErrors(response, wire, ({ error, rejection }) =>
-                rejected(req, path, wire, rejection, error.code, error.rawMessage),
+                rejected(facts, path, wire, rejection, error.code, error.rawMessage),
               ),
         )
         .then((response) => universalResponseToNodeResponse(response, res))
@@ -166,6 +170,15 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
       failed(res, path, error);
     }
   };
+}
+
+interface RequestFacts {
+  readonly headers: NodeRequest["headers"];
+  readonly remoteAddress: string | undefined;
+}
+
+function factsOf(req: NodeRequest): RequestFacts {
+  return { headers: req.headers, remoteAddress: req.socket?.remoteAddress };
 }
 
 /**
