@@ -29,7 +29,7 @@ export interface Plan {
 export const plans: Readonly<Record<BenchOptions["mode"], Plan>> = {
   // A smoke run: every scenario and code path, figures only indicative.
   quick: { pairs: 2, roundSeconds: 0.5, warmUpSeconds: 0.25, startupPairs: 2, rssFirstCalls: 1_000, rssTotalCalls: 5_000, rssCheckpoints: 2 },
-  full: { pairs: 3, roundSeconds: 4, warmUpSeconds: 1.5, startupPairs: 5, rssFirstCalls: 100_000, rssTotalCalls: 1_000_000, rssCheckpoints: 10 },
+  full: { pairs: 3, roundSeconds: 3, warmUpSeconds: 1, startupPairs: 5, rssFirstCalls: 100_000, rssTotalCalls: 1_000_000, rssCheckpoints: 10 },
 };
 
 export class BenchOptionsError extends Error {
