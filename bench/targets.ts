@@ -2,7 +2,6 @@
 // met, not met, or not measured (skipped, failed calls, or a quick run that
 // does not reach the target's conditions). Printing them never fails a run.
 import type { Row, ScenarioReport } from "./report.js";
-import { formatRatio } from "./report.js";
 
 export type TargetStatus = "met" | "not met" | "not measured";
 
@@ -25,7 +24,8 @@ const ratioAtLeast = (id: string, min: number, what: string): Judge => ({
   scenarios: [id],
   judge: ([r]) => {
     const value = r?.ratio?.value;
-    return value === undefined || Number.isNaN(value) ? "no ratio" : { measured: formatRatio(value), met: value >= min };
+    // Three decimals: 0.896 is not met, and must not read as 0.90.
+    return value === undefined || Number.isNaN(value) ? "no ratio" : { measured: value.toFixed(3), met: value >= min };
   },
 });
 
@@ -81,7 +81,7 @@ const judges: readonly Judge[] = [
     scenarios: ["rss"],
     judge: ([r]) => {
       const value = r?.ratio?.value;
-      return value === undefined || Number.isNaN(value) ? "no ratio" : { measured: `x${formatRatio(value)}`, met: value <= 1.1 };
+      return value === undefined || Number.isNaN(value) ? "no ratio" : { measured: `x${value.toFixed(3)}`, met: value <= 1.1 };
     },
   },
   {

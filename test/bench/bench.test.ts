@@ -18,6 +18,7 @@ import { buildSeed, nearLimitFunction, policyLimitBytes, renderedStatementBytes 
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { readmeBlock } from "../support/readme.js";
 
 describe("bench options", () => {
   const parse = (...argv: string[]) => parseBenchOptions(argv, scenarioIds, "/tmp/profiles");
@@ -46,6 +47,15 @@ describe("bench options", () => {
 
   test("scenario ids are unique", () => {
     assert.equal(new Set(scenarioIds).size, scenarioIds.length);
+  });
+
+  test("every npm run bench line of the README's Performance section parses, and its table names every scenario", async () => {
+    const block = await readmeBlock("sh", "npm run bench -- --quick");
+    const lines = block.split("\n").map((line) => line.replace(/#.*$/, "").trim()).filter((line) => line.startsWith("npm run bench"));
+    assert.ok(lines.length >= 4);
+    for (const line of lines) parse(...line.replace(/^npm run bench( --)?/, "").split(/\s+/).filter((word) => word !== ""));
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    for (const id of scenarioIds) assert.ok(readme.includes(`\`${id}\``), `the README's Performance section names ${id}`);
   });
 });
 
