@@ -21,7 +21,7 @@ import {
   smallRamPermissions,
   writeSeed,
 } from "../seeds.js";
-import { connectText, grpcShape, grpcText, pacingText, requireH2load, versusBaseline } from "./common.js";
+import { connectConnections, connectText, grpcShape, grpcText, pacingText, requireH2load, versusBaseline } from "./common.js";
 import type { BenchContext } from "./context.js";
 
 export const seedScenarioIds = ["policy-limit", "large-seed-get-policy", "large-seed-list-pages"] as const;
@@ -163,8 +163,8 @@ async function listPages(ctx: BenchContext, small: ServerUnderTest, large: Serve
   const largeStart = await tokenBeforeLastPages(large, pagesPerWalk + 1);
   for (const [server, start] of [[small, smallStart], [large, largeStart]] as const) await checkWalk(server, start);
   const result = await compareAlternating(
-    { label: "small seed", server: small, load: connectLoad(pageWalkRequests(smallStart), 16) },
-    { label: "large seed", server: large, load: connectLoad(pageWalkRequests(largeStart), 16) },
+    { label: "small seed", server: small, load: connectLoad(pageWalkRequests(smallStart), connectConnections) },
+    { label: "large seed", server: large, load: connectLoad(pageWalkRequests(largeStart), connectConnections) },
     ctx.plan,
   );
   ctx.report(comparisonReport(heading, "large/small seed req/s", result));
