@@ -1,117 +1,94 @@
-// Cost of idempotency, measured side by side: the same RPC through the same
-// gateway with no token (the baseline), with a fresh token per call (claim +
-// complete) and with one token repeated (replay). Variants are interleaved in
-// rounds so machine noise lands on all of them alike; results are ratios
-// against the baseline of the same round, never absolute promises.
+// npm run bench: the gateway, started as `npm start` runs it, against a bare
+// connect-node server for the same service, driven by the same load
+// generators (h2load for gRPC, autocannon for Connect JSON) in alternating
+// rounds. Speed is a ratio to the baseline of the same run, never an
+// absolute promise. Prints a table per scenario, a summary, the targets of
+// issue 11 item 3 (met / not met; a run never fails on them) and the
+// machine, and writes the whole run to bench/results/<time>.json.
 //
-//   npm run bench                 # memory store, plus Redis when redis-server is installed
-//   BENCH_CALLS=4000 BENCH_ROUNDS=7 BENCH_CONCURRENCY=32 npm run bench
-import { randomUUID } from "node:crypto";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { PermissionService } from "../gen/permission/v1/permission_pb.js";
-import { createFakeBackend } from "../src/backend/fake/fake-backend.js";
-import { systemClock } from "../src/clock.js";
-import { createIdempotency } from "../src/idempotency/config.js";
-import type { IdempotencyConfig } from "../src/idempotency/config.js";
-import { silentLogger } from "../src/logger.js";
-import { startServer } from "../src/server.js";
-import { redisServerBinary, startRedisServer } from "../test/support/redis-server.js";
+//   npm run bench                 # the full run (under ten minutes on an idle 2-core machine)
+//   npm run bench -- --quick      # every scenario with short rounds (a smoke run)
+//   npm run bench -- --cpu-prof   # every gateway under V8's CPU profiler
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describeMachine } from "./machine.js";
+import { BenchOptionsError, benchUsage, parseBenchOptions, plans } from "./options.js";
+import { labelProfiles } from "./processes/profiles.js";
+import { missingEntry, readStartCommand } from "./processes/launch.js";
+import { formatMachine, formatSummary, formatTargets, writeRunRecord, type ScenarioReport } from "./report.js";
+import { createContext } from "./scenarios/context.js";
+import { scenarioGroups, scenarioIds } from "./scenarios/index.js";
+import { evaluateTargets } from "./targets.js";
 
-const calls = Number(process.env["BENCH_CALLS"] ?? 2000);
-const rounds = Number(process.env["BENCH_ROUNDS"] ?? 5);
-const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 16);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-type Variant = "no token" | "fresh token" | "replayed token";
-const variants: Variant[] = ["no token", "fresh token", "replayed token"];
-
-const limits = { ttlMs: 60_000, leaseMs: 5_000, maxExecutionMs: 30_000, maxWaitMs: 5_000, pollMinMs: 25, pollMaxMs: 1_000 };
-
-async function measureStore(label: string, config: IdempotencyConfig): Promise<void> {
-  const backend = createFakeBackend();
-  const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger });
-  const server = await startServer(
-    { backend, idempotency: idempotency.guard, logger: silentLogger, clock: systemClock },
-    { host: "127.0.0.1", port: 0 },
-  );
-  const client = createClient(PermissionService, createGrpcTransport({ baseUrl: server.url }));
+async function main(argv: readonly string[]): Promise<number> {
+  const machine = describeMachine(root);
+  const stamp = machine.date.replace(/[:.]/g, "-");
+  let options;
   try {
-    await runVariant(client, "no token", 200); // warm-up: JIT, connections
-    const samples = new Map<Variant, number[]>(variants.map((v) => [v, []]));
-    for (let round = 0; round < rounds; round++) {
-      for (const variant of variants) samples.get(variant)?.push(await runVariant(client, variant, calls));
-    }
-    report(label, samples);
-  } finally {
-    await server.close();
-    await idempotency.close();
-    await backend.close();
+    options = parseBenchOptions(argv, scenarioIds, join(root, "bench", "results", `profiles-${stamp}`));
+  } catch (error) {
+    if (!(error instanceof BenchOptionsError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${benchUsage}`);
+    return 2;
   }
-}
-
-/** Calls per second for `count` RemoveLambdaPermission calls that change nothing. */
-async function runVariant(client: Client<typeof PermissionService>, variant: Variant, count: number): Promise<number> {
-  const replayKey = randomUUID();
-  let next = 0;
-  const started = process.hrtime.bigint();
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      next++;
-      const idempotencyKey = variant === "no token" ? undefined : variant === "fresh token" ? randomUUID() : replayKey;
-      // allowMissing on an absent statement: a real backend call every time
-      // that leaves the fake's state untouched, so rounds stay comparable.
-      await client.removeLambdaPermission({
-        functionName: "demo",
-        statementId: "bench-absent",
-        allowMissing: true,
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return count / seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-function report(label: string, samples: Map<Variant, number[]>): void {
-  const baseline = samples.get("no token") ?? [];
-  console.log(`\n${label}: ${rounds} rounds x ${calls} calls, concurrency ${concurrency}`);
-  console.log("variant          median calls/s   cost vs no token (median of per-round ratios)");
-  for (const variant of variants) {
-    const values = samples.get(variant) ?? [];
-    const ratios = values.map((v, i) => (baseline[i] ?? v) / v);
-    console.log(`${variant.padEnd(16)} ${median(values).toFixed(0).padStart(14)}   x${median(ratios).toFixed(2)}`);
+  if (options.help) {
+    process.stdout.write(benchUsage);
+    return 0;
   }
-}
-
-async function main(): Promise<void> {
-  console.log(`node ${process.version}, RemoveLambdaPermission(allowMissing) over gRPC h2c, fake backend`);
-  await measureStore("memory store", { store: "memory", ignoredRedisVariables: [], ...limits });
-  if (redisServerBinary() === undefined) {
-    console.log("\nredis-server not installed: Redis store not measured");
-    return;
+  const plan = plans[options.mode];
+  const start = await readStartCommand(root);
+  const notBuilt = missingEntry(root, start);
+  if (notBuilt !== undefined) {
+    process.stderr.write(`bench: ${notBuilt}\n`);
+    return 2;
   }
-  const redis = await startRedisServer();
+  const startText = [...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), start.launcher, ...start.flags, ...start.args].join(" ");
+  process.stdout.write(`permission-gateway bench (${options.mode}); the gateway runs as npm start does: ${startText}\n${formatMachine(machine)}\n`);
+  if (options.cpuProfDir !== undefined) process.stdout.write(`CPU profiles of every gateway go to ${options.cpuProfDir}\n`);
+
+  const tmpDir = await mkdtemp(join(tmpdir(), "pg-bench-"));
+  const reports: ScenarioReport[] = [];
+  const profiled = new Map<number, string>();
+  const ctx = createContext({ root, start, plan, options, tmpDir, reports, profiled });
+  const began = Date.now();
+  let failures = 0;
   try {
-    await measureStore("redis store (local redis-server)", {
-      store: "redis",
-      redis: {
-        connection: { shape: "standalone", url: redis.url },
-        tls: false,
-        commandTimeoutMs: 1000,
-        connectTimeoutMs: 2000,
-      },
-      ...limits,
-    });
+    for (const group of scenarioGroups) {
+      // A scenario that cannot run is reported, and the others still run.
+      try {
+        await group.run(ctx);
+      } catch (error) {
+        failures++;
+        const ran = new Set(reports.map((r) => r.id));
+        for (const id of group.ids.filter((id) => ctx.wants(id) && !ran.has(id))) ctx.fail(id, error);
+      }
+    }
   } finally {
-    await redis.close();
+    await ctx.close();
+    await rm(tmpDir, { recursive: true, force: true });
   }
+
+  const targets = evaluateTargets(reports, options.mode);
+  process.stdout.write(`${formatSummary(reports)}\n${formatTargets(targets)}\n\n${formatMachine(machine)}\n`);
+  const file = await writeRunRecord(join(root, "bench", "results"), {
+    mode: options.mode,
+    machine,
+    finishedAt: new Date().toISOString(),
+    loadAverageAtEnd: loadavg(),
+    startCommand: startText,
+    scenarios: reports,
+    targets,
+  });
+  process.stdout.write(`took ${((Date.now() - began) / 1000).toFixed(0)} s; results written to ${file}\n`);
+  if (options.cpuProfDir !== undefined) {
+    for (const path of await labelProfiles(options.cpuProfDir, profiled)) process.stdout.write(`CPU profile: ${path}\n`);
+  }
+  return failures > 0 ? 1 : 0;
 }
 
-await main();
+// Exit at once: a keep-alive connection of a sample call must not hold the run open.
+process.exit(await main(process.argv.slice(2)));
