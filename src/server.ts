@@ -155,7 +155,7 @@ function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: Resolve
     ...(deps.observers ?? [logCalls(deps.logger, deps.clock)]),
     exceptFor(probes, admission.interceptor),
     exceptFor(probes, authentication),
-    ...(deps.callInterceptors ?? []),
+    ...(deps.callInterceptors ?? []).map((interceptor) => exceptFor(probes, interceptor)),
   ];
   const rpc = createRpcHandler({
     routes: (router: ConnectRouter) => {

@@ -7,7 +7,7 @@
 // bounds) are below. src/errors.ts turns the error into a google.rpc.BadRequest.
 import type { Message, UnknownField } from "@bufbuild/protobuf";
 import { FUNCTION_NAME_PATTERN, matchesFunctionNamePattern, parseFunctionName, parseRamPermissionArn } from "./aws/arn.js";
-import { brokenConstraint, lambdaFieldRules, lengthUpTo, ramFieldRules, type FieldRule } from "./aws/field-rules.js";
+import { brokenConstraint, lambdaFieldRules, longerThan, ramFieldRules, type FieldRule } from "./aws/field-rules.js";
 import { AWS_PARTITIONS, awsPartition, describeRegionsOf, isRegionOfPartition } from "./aws/partitions.js";
 import type {
   AddLambdaPermissionInput,
@@ -94,10 +94,6 @@ type Violations = FieldViolation[];
 
 function violate(violations: Violations, field: string, constraint: string): void {
   violations.push({ field, description: `Value at '${field}' failed to satisfy constraint: ${constraint}` });
-}
-
-function longerThan(value: string, max: number): boolean {
-  return lengthUpTo(value, max) > max;
 }
 
 /**

@@ -84,11 +84,25 @@ function isSurrogatePair(value: string, index: number): boolean {
 }
 
 /** The first constraint `value` breaks, in AWS's words ("Member must ..."), or undefined. */
+/**
+ * Whether the value has more than `max` characters. No more UTF-16 units
+ * than `max` means no more characters either, which settles the common case
+ * without walking the string.
+ */
+export function longerThan(value: string, max: number): boolean {
+  return value.length > max && lengthUpTo(value, max) > max;
+}
+
+/** Whether the value has fewer than `min` characters; at least 2 x min units always have enough. */
+export function shorterThan(value: string, min: number): boolean {
+  return value.length < 2 * min && lengthUpTo(value, min) < min;
+}
+
 export function brokenConstraint(value: string, rule: FieldRule): string | undefined {
-  if (rule.min !== undefined && rule.min > 0 && lengthUpTo(value, rule.min) < rule.min) {
+  if (rule.min !== undefined && rule.min > 0 && shorterThan(value, rule.min)) {
     return `Member must have length greater than or equal to ${rule.min}`;
   }
-  if (rule.max !== undefined && lengthUpTo(value, rule.max) > rule.max) {
+  if (rule.max !== undefined && longerThan(value, rule.max)) {
     return `Member must have length less than or equal to ${rule.max}`;
   }
   if (rule.values !== undefined && !rule.values.includes(value)) {

@@ -71,6 +71,27 @@ describe("readiness follows Redis", () => {
   });
 });
 
+describe("health probes need no credentials", () => {
+  test("grpc.health.v1 answers without credentials, with authentication and the rate limit on", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pg-ops-probe-"));
+    await writeFile(join(dir, "keys"), `${createHash("sha256").update("some-key").digest("hex")} someone\n`);
+    const gateway = await startConfiguredGateway({ AUTH_MODE: "api-key", API_KEYS_FILE: join(dir, "keys"), RATE_LIMIT_CALLS: "1" });
+    try {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: gateway.url }));
+      await eventually("ready", async () => (await health.check({})).status, (s) => s === HealthCheckResponse_ServingStatus.SERVING);
+      for (let i = 0; i < 3; i++) assert.equal((await health.check({})).status, HealthCheckResponse_ServingStatus.SERVING, "not rate limited either");
+      const refused = await createClient(PermissionService, createGrpcTransport({ baseUrl: gateway.url })).listRamPermissions({}).then(
+        () => "allowed",
+        (error: unknown) => String(error),
+      );
+      assert.match(refused, /unauthenticated/, "the service itself still needs credentials");
+    } finally {
+      await gateway.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("shutdown turns readiness NOT_SERVING first", () => {
   test("readiness is false while a call in flight is still being answered", async () => {
     const gateway = await startConfiguredGateway({ FAKE_LATENCY_MS: "600", SHUTDOWN_GRACE_MS: "10000" });
