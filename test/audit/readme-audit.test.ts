@@ -11,10 +11,11 @@ import { describe, test } from "node:test";
 import { AUDIT_ENV_HELP } from "../../src/audit/config.js";
 import { tokenDigest, type AuditEvent } from "../../src/audit/event.js";
 import { recordAuditDetails } from "../../src/audit/interceptor.js";
-import { codeBlocks, DEFAULTS, readmeRow, readmeSection } from "../authz/fixtures.js";
+import { codeBlocks, DEFAULTS, readmeRow } from "../authz/fixtures.js";
+import { readmeSection } from "../support/readme.js";
 import { startAuditedServer } from "./audited-server.js";
 
-const section = await readmeSection("Audit trail");
+const section = await readmeSection("### Audit trail");
 
 describe("README: Audit trail", () => {
   test("the example event is what a team's AddLambdaPermission writes", async (t) => {

@@ -21,21 +21,14 @@ import { createTlsMaterialSource } from "../../src/auth/tls-material.js";
 import { systemClock } from "../../src/clock.js";
 import { ConfigError } from "../../src/config-values.js";
 import { silentLogger } from "../../src/logger.js";
+import { markdownSection } from "../support/readme.js";
 import { findOnPath } from "../support/redis-server.js";
 import { startAuthTestServer, type AuthTestServer } from "./support/auth-server.js";
 import { createTestCa, skipWithoutOpenssl } from "./support/pki.js";
 
 const run = promisify(execFile);
 const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-const section = sectionOf(readme, "## Authentication");
-
-function sectionOf(text: string, heading: string): string {
-  const start = text.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has no "${heading}"`);
-  const level = heading.split(" ")[0] ?? "##";
-  const next = text.slice(start + heading.length + 2).search(new RegExp(`\\n#{2,${level.length}} `));
-  return next < 0 ? text.slice(start) : text.slice(start, start + heading.length + 2 + next);
-}
+const section = markdownSection(readme, "### Authentication");
 
 /** The lines of the sh blocks of `text`. */
 function shLines(text: string): string[] {
@@ -117,7 +110,7 @@ describe("README: Authentication", () => {
 
   test("mutual TLS: the start line and the curl line, with certificates under the README's file names", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
-    const text = sectionOf(section, "### Mutual TLS");
+    const text = markdownSection(section, "#### Mutual TLS");
     const [serverCa, clientCa] = await Promise.all([createTestCa(dir, "server-ca"), createTestCa(dir, "client-ca")]);
     const server = await serverCa.issue("gateway", { dns: ["localhost"], ips: ["127.0.0.1"], usage: "server" });
     const client = await clientCa.issue("deployer", { cn: "deployer", uris: ["spiffe://example.org/ns/payments/sa/deployer"], usage: "client" });
@@ -144,7 +137,7 @@ describe("README: Authentication", () => {
 
   test("JWT: the URL line parses as written; the file line and its curl line work with a token of that issuer and audience", async (t) => {
     if (skipWithoutCurl(t)) return;
-    const text = sectionOf(section, "### JWT bearer tokens");
+    const text = markdownSection(section, "#### JWT bearer tokens");
     const byUrl = configOf(startEnv(text, "JWT_JWKS_URL=")).authentication;
     assert.ok(byUrl.mode === "jwt" && byUrl.jwks.kind === "url");
     assert.equal(byUrl.jwks.url.href, "https://idp.example.com/.well-known/jwks.json");
@@ -167,7 +160,7 @@ describe("README: Authentication", () => {
 
   test("API keys: the command makes a key and its line; the file example parses; the start and curl lines work", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
-    const text = sectionOf(section, "### API keys");
+    const text = markdownSection(section, "#### API keys");
     const command = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((block) => block.includes("openssl rand"));
     assert.ok(command !== undefined, "the key command");
     const { stdout } = await run("bash", ["-c", command]);
@@ -190,7 +183,7 @@ describe("README: Authentication", () => {
   });
 
   test("the rate-limit line parses as written", () => {
-    const config = configOf(startEnv(sectionOf(section, "### Per-caller rate limit"), "RATE_LIMIT_CALLS="));
+    const config = configOf(startEnv(markdownSection(readme, "### Per-caller rate limit"), "RATE_LIMIT_CALLS="));
     assert.deepEqual(config.rateLimit, { calls: 10, windowSeconds: 1 });
     assert.equal(config.authentication.mode, "api-key");
   });

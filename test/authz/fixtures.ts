@@ -2,7 +2,7 @@
 // the gateway makes them (a request message through src/validation.ts),
 // policy directories in a temp folder, and a tiny Connect server.
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -162,15 +162,6 @@ export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:
     Resource: functionArn,
     Condition: { StringEquals: { "lambda:EventSourceToken": eventSourceToken } },
   };
-}
-
-/** The README's "## <title>" section, up to the next "## " heading. */
-export async function readmeSection(title: string): Promise<string> {
-  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-  const start = readme.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no "## ${title}" section`);
-  const end = readme.indexOf("\n## ", start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
 }
 
 /** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */

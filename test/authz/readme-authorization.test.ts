@@ -18,10 +18,11 @@ import { AUTHZ_ENV_HELP } from "../../src/authz/config.js";
 import type { Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults } from "../../src/authz/rpc-inputs.js";
 import { silentLogger } from "../../src/logger.js";
-import { assertDecisions, codeBlocks, DEFAULTS, type DecisionCase, NO_ACCOUNT, policyDir, readmeRow, readmeSection } from "./fixtures.js";
+import { readmeSection } from "../support/readme.js";
+import { assertDecisions, codeBlocks, DEFAULTS, type DecisionCase, NO_ACCOUNT, policyDir, readmeRow } from "./fixtures.js";
 
 const examples = fileURLToPath(new URL("../../authz/examples/", import.meta.url));
-const section = await readmeSection("Authorization");
+const section = await readmeSection("### Authorization");
 
 const auditor: Caller = { id: "ada", groups: ["auditors"] };
 const payments: Caller = { id: "pat", groups: ["payments"] };

@@ -20,6 +20,7 @@ import { createMetricsInterceptor } from "../../src/observability/metrics-interc
 import { createMetrics } from "../../src/observability/metrics.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "../../src/reflection/gateway-files.js";
 import { registerReflectionServices } from "../../src/reflection/reflection-service.js";
+import { markdownSection } from "../support/readme.js";
 import { findOnPath } from "../support/redis-server.js";
 import { parsePrometheusText } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
@@ -28,26 +29,6 @@ import { createTestPermissionService } from "./support/test-service.js";
 const run = promisify(execFile);
 const repo = new URL("../../", import.meta.url);
 const readme = await readFile(new URL("README.md", repo), "utf8");
-
-/** The text of a README section, from its heading to the next heading of its level or above (code blocks skipped). */
-function section(heading: string): string {
-  const lines = readme.split("\n");
-  const start = lines.indexOf(heading);
-  assert.ok(start >= 0, `${heading} is in the README`);
-  const level = heading.indexOf(" ");
-  let inCode = false;
-  let end = lines.length;
-  for (let i = start + 1; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    if (line.startsWith("```")) inCode = !inCode;
-    const hashes = /^(#+) /.exec(line)?.[1]?.length;
-    if (!inCode && hashes !== undefined && hashes <= level) {
-      end = i;
-      break;
-    }
-  }
-  return lines.slice(start + 1, end).join("\n");
-}
 
 function shellBlocks(text: string): string[] {
   return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
@@ -95,7 +76,7 @@ function skipWithoutCurl(t: { skip(message: string): void }): boolean {
 
 test("Health and readiness: the commands answer as shown", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const [block] = shellBlocks(section("### Health and readiness"));
+  const [block] = shellBlocks(markdownSection(readme, "### Health and readiness"));
   assert.ok(block !== undefined);
   const lines = block.trim().split("\n");
   assert.equal(lines.length, 4);
@@ -108,7 +89,7 @@ test("Health and readiness: the commands answer as shown", async (t) => {
 });
 
 test("Reflection: buf curl lists and calls without a proto", async () => {
-  const [block] = shellBlocks(section("### Reflection"));
+  const [block] = shellBlocks(markdownSection(readme, "### Reflection"));
   assert.ok(block !== undefined);
   const out = await bash(block);
   const listed = out.split("\n");
@@ -121,7 +102,7 @@ test("Reflection: buf curl lists and calls without a proto", async () => {
 
 test("Metrics: the command shows the line the README shows", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const [block] = shellBlocks(section("### Metrics"));
+  const [block] = shellBlocks(markdownSection(readme, "### Metrics"));
   assert.ok(block !== undefined);
   const [command, , shown] = block.trim().split("\n");
   assert.ok(command !== undefined && shown !== undefined);
@@ -146,7 +127,7 @@ test("Metrics: the table lists every metric with its type and labels", async () 
     for (const key of Object.keys(sample.labels)) if (key !== "le") set.add(key);
     labels.set(name, set);
   }
-  const table = section("### Metrics");
+  const table = markdownSection(readme, "### Metrics");
   assert.ok(types.size >= 10);
   for (const [name, type] of types) {
     const row = table.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
@@ -159,7 +140,7 @@ test("Metrics: the table lists every metric with its type and labels", async () 
 });
 
 test("Tracing: the example's variables configure spans as described", () => {
-  const [block] = shellBlocks(section("### Tracing"));
+  const [block] = shellBlocks(markdownSection(readme, "### Tracing"));
   const assignments = Object.fromEntries([...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
   assert.deepEqual(parseObservabilityConfig(assignments).tracing, {
     tracesEndpoint: "http://otel-collector:4318/v1/traces",
