@@ -54,30 +54,54 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
   });
 }
 
+/**
+ * Lines written in the same turn of the event loop go out in one write: a
+ * burst of calls costs one system call, not one each (stdout to a pipe is
+ * written synchronously on Linux), and each write() still resolves only once
+ * its line has been handed to the operating system.
+ */
 function streamSink(stream: Writable, sink: string, logger: Logger, end: () => Promise<void>): AuditSink {
-  const pending = new Set<Promise<void>>();
+  let batch: { text: string; settle: ((error: Error | null | undefined) => void)[] } | undefined;
+  let inFlight = Promise.resolve();
   let closing: Promise<void> | undefined;
   // Without a listener a failed write would crash the process; the write's own promise reports it.
   const onError = (error: Error): void => logger.error("audit sink failed", { sink, error });
   stream.on("error", onError);
+
+  const flush = (): void => {
+    const current = batch;
+    batch = undefined;
+    if (current === undefined) return;
+    inFlight = new Promise<void>((done) => {
+      stream.write(current.text, (error) => {
+        for (const settle of current.settle) settle(error);
+        done();
+      });
+    });
+  };
+
   return {
     write(event) {
       if (closing !== undefined) return Promise.reject(new AuditSinkError(sink, "is closed"));
       const line = JSON.stringify(event) + "\n";
-      const written = new Promise<void>((resolve, reject) => {
-        stream.write(line, (error) => {
+      return new Promise<void>((resolve, reject) => {
+        const settle = (error: Error | null | undefined): void => {
           if (error) reject(new AuditSinkError(sink, `write failed: ${error.message}`, { cause: error }));
           else resolve();
-        });
+        };
+        if (batch === undefined) {
+          batch = { text: line, settle: [settle] };
+          setImmediate(flush);
+        } else {
+          batch.text += line;
+          batch.settle.push(settle);
+        }
       });
-      pending.add(written);
-      const settled = (): void => void pending.delete(written);
-      written.then(settled, settled);
-      return written;
     },
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([...pending]);
+        flush();
+        await inFlight;
         await end();
         stream.off("error", onError);
       })();

@@ -414,18 +414,28 @@ function executionOptions(
   afterTakeover: boolean,
 ): { options: CallOptions; dispose: () => void } {
   const budgetMs = Math.min(Math.max(context.timeoutMs() ?? maxExecutionMs, 0), maxExecutionMs);
-  const budgetEnded = new AbortController();
-  const end = (): void => budgetEnded.abort(new DOMException("the call's execution budget ran out", "TimeoutError"));
+  // One controller fed by its three sources, rather than AbortSignal.any,
+  // which costs more than the rest of this per call in Node 20.
+  const execution = new AbortController();
+  const endBudget = (): void => execution.abort(new DOMException("the call's execution budget ran out", "TimeoutError"));
+  const fromCaller = (): void => execution.abort(context.signal.reason);
+  const fromLease = (): void => execution.abort(leaseLost.reason);
   let timer: NodeJS.Timeout | undefined;
-  if (budgetMs <= 0) end();
-  else timer = setTimeout(end, budgetMs);
+  if (context.signal.aborted) fromCaller();
+  else if (leaseLost.aborted) fromLease();
+  else if (budgetMs <= 0) endBudget();
+  else {
+    timer = setTimeout(endBudget, budgetMs);
+    context.signal.addEventListener("abort", fromCaller, { once: true });
+    leaseLost.addEventListener("abort", fromLease, { once: true });
+  }
   return {
-    options: {
-      signal: AbortSignal.any([context.signal, budgetEnded.signal, leaseLost]),
-      deadline: now + budgetMs,
-      afterTakeover,
+    options: { signal: execution.signal, deadline: now + budgetMs, afterTakeover },
+    dispose: () => {
+      clearTimeout(timer);
+      context.signal.removeEventListener("abort", fromCaller);
+      leaseLost.removeEventListener("abort", fromLease);
     },
-    dispose: () => clearTimeout(timer),
   };
 }
 

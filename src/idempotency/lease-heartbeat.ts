@@ -8,7 +8,7 @@
 // the store still holds the token for it, so a duplicate can never take over
 // a call that is still running.
 import type { Clock } from "../clock.js";
-import { backoffDelayMs, pause } from "./backoff.js";
+import { backoffDelayMs } from "./backoff.js";
 import type { RenewResult } from "./store.js";
 
 export interface LeaseHeartbeat {
@@ -42,15 +42,37 @@ const RETRY_BACKOFF = { minMs: 50, maxMs: 400 } as const;
 export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartbeat {
   const { clock, leaseMs, intervalMs } = options;
   const lost = new AbortController();
-  const stopped = new AbortController();
+  // Plain state and timers rather than signals: most calls end long before
+  // their first renewal is due, and stopping must cost them next to nothing.
+  let stopped = false;
   let knownUntil = options.grantedAt + leaseMs;
   let cutTimer: NodeJS.Timeout | undefined;
+  let waitTimer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+
+  /** Resolves after `ms`, or at once when the heartbeat stops or the lease is lost; false then. */
+  const waitFor = (ms: number): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      if (stopped || lost.signal.aborted) return resolve(false);
+      wake = () => resolve(false);
+      waitTimer = setTimeout(() => {
+        wake = undefined;
+        resolve(!stopped && !lost.signal.aborted);
+      }, Math.max(0, ms));
+    });
+
+  const interrupt = (): void => {
+    clearTimeout(waitTimer);
+    wake?.();
+    wake = undefined;
+  };
 
   const lose = (reason: string, error?: unknown): void => {
-    if (lost.signal.aborted || stopped.signal.aborted) return;
+    if (lost.signal.aborted || stopped) return;
     clearTimeout(cutTimer);
     options.onLost(reason, error);
     lost.abort(new DOMException(`the idempotency lease was lost: ${reason}`, "TimeoutError"));
+    interrupt();
   };
 
   let lastError: unknown;
@@ -64,7 +86,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
     let next = options.grantedAt + intervalMs;
     let failures = 0;
     for (;;) {
-      if (!(await pause(next - clock.now(), AbortSignal.any([stopped.signal, lost.signal])))) return;
+      if (!(await waitFor(next - clock.now()))) return;
       const sentAt = clock.now();
       let result: RenewResult;
       try {
@@ -84,7 +106,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
       lastError = undefined;
       knownUntil = sentAt + leaseMs;
       next = sentAt + intervalMs;
-      if (!lost.signal.aborted && !stopped.signal.aborted) armCut();
+      if (!lost.signal.aborted && !stopped) armCut();
     }
   };
 
@@ -95,8 +117,9 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
     knownUntil: () => knownUntil,
     cut: (reason) => lose(reason),
     stop() {
+      stopped = true;
       clearTimeout(cutTimer);
-      stopped.abort();
+      interrupt();
     },
   };
 }

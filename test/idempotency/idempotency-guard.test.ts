@@ -359,8 +359,17 @@ describe("idempotency guard", () => {
     assert.ok(withoutDeadline.deadline > before && withoutDeadline.deadline <= Date.now() + 30_000, "maxExecutionMs");
     assert.equal(withDeadline.afterTakeover, false, "a fresh claim is no takeover");
     assert.equal(withDeadline.signal.aborted, false);
-    controller.abort();
-    assert.equal(withDeadline.signal.aborted, true, "the caller cancelling reaches the backend");
+    // The caller cancelling while the backend call runs reaches the backend.
+    const cancelled = new AbortController();
+    let seenAborted: boolean | undefined;
+    await guard
+      .run(deleteCall({ token: "c", signal: cancelled.signal }), async (options) => {
+        cancelled.abort();
+        seenAborted = options.signal.aborted;
+        return deleteResponse;
+      })
+      .catch(() => undefined);
+    assert.equal(seenAborted, true, "the caller cancelling reaches the backend");
   });
 
   test("store calls are bounded by the caller's deadline, not only by storeTimeoutMs", async () => {
