@@ -124,8 +124,14 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
   const callerScope = scopeKey(options.partition, options.region, options.account);
   const awsManagedScope = scopeKey(options.partition, "", "aws");
 
+  // Each scope's permissions in creation (seq) order, so a page starts by a
+  // binary search and costs O(log n + page), not a walk from the first.
+  const inScope = new Map<string, ManagedPermission[]>();
   const insert = (permission: ManagedPermission): void => {
     byArn.set(permission.arn, permission);
+    let ordered = inScope.get(permission.scope);
+    if (ordered === undefined) inScope.set(permission.scope, (ordered = []));
+    ordered.splice(firstAfter(ordered, permission.seq - 1), 0, permission);
     arnByScopedName.set(`${permission.scope}/${permission.name}`, permission.arn);
     if (permission.permissionType === "CUSTOMER_MANAGED") {
       customerManagedCount.set(permission.scope, (customerManagedCount.get(permission.scope) ?? 0) + 1);
@@ -134,6 +140,11 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
 
   const remove = (permission: ManagedPermission): void => {
     byArn.delete(permission.arn);
+    const ordered = inScope.get(permission.scope);
+    if (ordered !== undefined) {
+      const at = firstAfter(ordered, permission.seq - 1);
+      if (ordered[at] === permission) ordered.splice(at, 1);
+    }
     arnByScopedName.delete(`${permission.scope}/${permission.name}`);
     if (permission.permissionType === "CUSTOMER_MANAGED") {
       customerManagedCount.set(permission.scope, (customerManagedCount.get(permission.scope) ?? 1) - 1);
@@ -336,10 +347,8 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
       const afterSeq = input.nextToken === undefined || input.nextToken === "" ? 0 : decodePageToken(input.nextToken, filters);
       const page: RamPermission[] = [];
       let last: ManagedPermission | undefined;
-      for (const permission of byArn.values()) {
-        if (permission.seq <= afterSeq) continue;
-        // The caller sees AWS managed permissions and its own account's in its Region.
-        if (permission.scope !== callerScope && permission.scope !== awsManagedScope) continue;
+      // The caller sees AWS managed permissions and its own account's in its Region, in creation order.
+      for (const permission of mergedBySeq(inScope.get(callerScope) ?? [], inScope.get(awsManagedScope) ?? [], afterSeq)) {
         if (filters.permissionType !== null && permission.permissionType !== filters.permissionType) continue;
         if (filters.resourceType !== null && permission.resourceType.toLowerCase() !== filters.resourceType) continue;
         if (page.length === input.maxResults) {
@@ -393,4 +402,34 @@ function copyPermission(permission: RamPermission): RamPermission {
     lastUpdatedTime: new Date(permission.lastUpdatedTime),
     ...(permission.tags === undefined ? {} : { tags: { ...permission.tags } }),
   };
+}
+
+/** The index of the first permission with a seq above `seq` in a list ordered by seq. */
+function firstAfter(ordered: readonly ManagedPermission[], seq: number): number {
+  let low = 0;
+  let high = ordered.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((ordered[middle]?.seq ?? 0) <= seq) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The permissions of two seq-ordered lists with a seq above `afterSeq`, merged in seq order. */
+function* mergedBySeq(a: readonly ManagedPermission[], b: readonly ManagedPermission[], afterSeq: number): Generator<ManagedPermission> {
+  let i = firstAfter(a, afterSeq);
+  let j = firstAfter(b, afterSeq);
+  for (;;) {
+    const x = a[i];
+    const y = b[j];
+    if (x === undefined && y === undefined) return;
+    if (y === undefined || (x !== undefined && x.seq < y.seq)) {
+      i += 1;
+      yield x as ManagedPermission;
+    } else {
+      j += 1;
+      yield y;
+    }
+  }
 }

@@ -421,6 +421,35 @@ describe("fake RAM: ListPermissions", () => {
     assert.ok(first.nextToken !== undefined && !first.nextToken.includes(first.permissions[1]?.arn ?? "-"));
   });
 
+  it("pages a large seed of several accounts in creation order: the caller's and AWS managed, each once", async () => {
+    const permission = (name: string, account: string) => ({
+      name,
+      account,
+      region: "us-east-1",
+      resourceType: "ec2:Subnet",
+      policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] },
+      creationTime: "2024-01-01T00:00:00Z",
+    });
+    const permissions = Array.from({ length: 3000 }, (_, i) => permission(`p${i}`, i % 3 === 0 ? "210987654321" : "123456789012"));
+    const awsManaged = { name: "aws-managed", permissionType: "AWS_MANAGED" as const, resourceType: "ec2:Subnet", policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] }, creationTime: "2024-01-01T00:00:00Z" };
+    const seed: FakeSeed = { ram: { permissions: [...permissions, awsManaged] } };
+    const backend = createFakeBackend({ seed, limits: { ramCustomerManagedPermissions: 5000 } });
+    const visible = [...permissions.filter((p) => p.account === "123456789012").map((p) => p.name), "aws-managed"];
+    assert.deepEqual((await listAll(backend, { maxResults: 37 })).map((p) => p.name), visible);
+    // Created later, listed last; deleted ones drop out of the pages still to come.
+    const first = await list(backend, { maxResults: 500 });
+    await create(backend, { name: "newest", clientToken: "t-newest" });
+    await remove(backend, "arn:aws:ram:us-east-1:123456789012:permission/p1999");
+    const rest: string[] = [];
+    for (let nextToken = first.nextToken; nextToken !== undefined; ) {
+      const page = await list(backend, { maxResults: 500, nextToken });
+      rest.push(...page.permissions.map((p) => p.name));
+      nextToken = page.nextToken;
+    }
+    const expected = [...visible.slice(500).filter((name) => name !== "p1999"), "newest"];
+    assert.deepEqual(rest, expected);
+  });
+
   it("keeps paging consistent when a permission is deleted between pages", async () => {
     const backend = createFakeBackend();
     for (let i = 0; i < 4; i++) await create(backend, { name: `p${i}`, clientToken: `t${i}` });
