@@ -55,9 +55,12 @@ interface LambdaFunction {
   readonly arn: string;
   readonly partition: string;
   readonly unqualified: Resource;
-  readonly versions: Map<string, Resource>;
-  readonly aliases: Map<string, Resource>;
+  readonly versions: ReadonlyMap<string, Resource>;
+  readonly aliases: ReadonlyMap<string, Resource>;
 }
+
+/** Versions and aliases come only from the seed; most functions have none, and share this. */
+const none: ReadonlyMap<string, Resource> = new Map();
 
 interface Target {
   readonly fn: LambdaFunction;
@@ -91,10 +94,8 @@ function notFound(operation: Operation, arn: string, aliasMissing: boolean): Err
 }
 
 export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], options: LambdaModelOptions): LambdaModel {
+  /** By unqualified ARN, which names partition, Region, account and name: unique, and the one string kept. */
   const functions = new Map<string, LambdaFunction>();
-
-  const functionKey = (partition: string, region: string, account: string, name: string): string =>
-    `${partition}/${region}/${account}/${name}`;
 
   const resolve = (operation: Operation, ref: LambdaFunctionRef, qualifierField: string | undefined): Target => {
     const qualifier = mergeQualifier(ref.functionName, qualifierField);
@@ -104,7 +105,7 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
     const arn = lambdaFunctionArn({ partition, region, account, name: ref.name });
     const qualifiedArn = qualifier === undefined ? arn : `${arn}:${qualifier}`;
     const aliasShaped = qualifier !== undefined && isAliasName(qualifier);
-    const fn = functions.get(functionKey(partition, region, account, ref.name));
+    const fn = functions.get(arn);
     if (fn === undefined) throw notFound(operation, qualifiedArn, false);
     if (qualifier === undefined || qualifier === "$LATEST") return { fn, resource: fn.unqualified, resourceArn: fn.arn };
     // A qualifier that is neither a version nor an alias name is looked up as a version would be.
@@ -144,13 +145,18 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
     const region = seed.region ?? options.region;
     const partition = seed.partition ?? partitionOfRegion(region) ?? options.partition;
     const account = seed.account ?? options.account;
-    const key = functionKey(partition, region, account, seed.name);
     const arn = lambdaFunctionArn({ partition, region, account, name: seed.name });
-    if (functions.has(key)) throw new FakeSeedError(path, `duplicate function ${arn}`);
-    const fn: LambdaFunction = { arn, partition, unqualified: newResource(seed.revisionId), versions: new Map(), aliases: new Map() };
-    for (const version of seed.versions ?? []) fn.versions.set(version, newResource());
-    for (const alias of Object.keys(seed.aliases ?? {})) fn.aliases.set(alias, newResource());
-    functions.set(key, fn);
+    if (functions.has(arn)) throw new FakeSeedError(path, `duplicate function ${arn}`);
+    const versions = seed.versions ?? [];
+    const aliases = Object.keys(seed.aliases ?? {});
+    const fn: LambdaFunction = {
+      arn,
+      partition,
+      unqualified: newResource(seed.revisionId),
+      versions: versions.length === 0 ? none : new Map(versions.map((version) => [version, newResource()])),
+      aliases: aliases.length === 0 ? none : new Map(aliases.map((alias) => [alias, newResource()])),
+    };
+    functions.set(arn, fn);
     (seed.statements ?? []).forEach((statement, statementIndex) => {
       const ref: LambdaFunctionRef = { functionName: arn, name: seed.name, account, region, partition };
       try {
