@@ -153,7 +153,9 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
     });
     proc.kill("SIGTERM");
     proc.kill("SIGCONT"); // a test may have left it stopped
-    const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+    // Unreferenced: a timer left running after the exit would hold the test
+    // file's process open for its full 5 s.
+    const killed = await Promise.race([exited.then(() => true), sleep(5_000, false, { ref: false })]);
     if (!killed) {
       proc.kill("SIGKILL");
       await exited;
