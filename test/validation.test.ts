@@ -1084,7 +1084,7 @@ describe("fields a request message does not have, in each binary protocol", () =
       stream.end(grpcFrame(withUnknownField()));
       const headers: http2.IncomingHttpHeaders = {};
       stream.on("response", (h) => Object.assign(headers, h));
-      stream.on("trailers", (t) => Object.assign(headers, t));
+      stream.on("trailers", (t: http2.IncomingHttpHeaders) => Object.assign(headers, t));
       stream.resume();
       await once(stream, "close");
       assert.equal(headers["grpc-status"], "3");

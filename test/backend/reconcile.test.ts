@@ -7,7 +7,7 @@
 // over an earlier attempt's token (CallOptions.afterTakeover).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { CallOptions, PermissionBackend } from "../../src/backend/backend.js";
 import { AwsApiError, UpstreamNetworkError, UpstreamOutcomeUnknownError } from "../../src/backend/errors.js";
@@ -16,7 +16,8 @@ import { createReconcilingBackend } from "../../src/backend/reconcile.js";
 import { OUTCOME_UNKNOWN_REASON } from "../../src/errors.js";
 import { createAwsBackend, createSdkClientFactory } from "../../src/backend/aws/aws-backend.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
-import { createGatewayClient, type CallResult } from "../support/clients.js";
+import { createGatewayClient, responseOf, stringMember } from "../support/clients.js";
+import { parseStatement } from "../support/policy-json.js";
 import { startTestGateway } from "../support/gateway.js";
 import { fn, noDeadline, rejectionOf, startAwsChain, startAwsStack, testCredentials, type AwsChain } from "./aws/aws-test-stack.js";
 
@@ -36,11 +37,6 @@ const reconciledLines = (logger: { lines: LogLine[] }): LogLine[] =>
   logger.lines.filter((line) => line.level === "info" && line.message === "reconciled an uncertain mutation");
 
 const invoke = { action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" } as const;
-
-function responseOf(result: CallResult): Record<string, JsonValue> {
-  assert.ok(result.ok, `expected success, got ${JSON.stringify(result.ok ? null : result.error)}`);
-  return result.response as Record<string, JsonValue>;
-}
 
 /** The SDK gives up on an attempt after this; the "late" fault answers long after it. */
 const REQUEST_TIMEOUT_MS = 500;
@@ -82,9 +78,9 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
           idempotencyKey: `key-${sid}`,
         }),
       );
-      const statement = JSON.parse(String(response["statement"])) as Record<string, unknown>;
-      assert.equal(statement["Sid"], sid);
-      assert.deepEqual(statement["Condition"], { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::demo-bucket" } });
+      const statement = parseStatement(stringMember(response, "statement"));
+      assert.equal(statement.Sid, sid);
+      assert.deepEqual(statement.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::demo-bucket" } });
       assert.equal(chain.stack.endpoint.callCount("AddPermission"), 1, "the SDK did not retry an attempt that may have executed");
       assert.equal(chain.stack.endpoint.callCount("GetPolicy"), 1, "the state was read once");
       const lines = reconciledLines(chain.logger);
@@ -102,7 +98,7 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
       assert.equal(chain.stack.endpoint.callCount("RemovePermission"), 1);
       assert.equal(reconciledLines(chain.logger).at(-1)?.fields?.["rpc"], "RemoveLambdaPermission");
       const policy = await chain.client.call("getLambdaPolicy", { functionName: "demo" });
-      if (policy.ok) assert.doesNotMatch(String((policy.response as Record<string, JsonValue>)["policy"]), new RegExp(`"Sid":"${sid}"`));
+      if (policy.ok) assert.doesNotMatch(stringMember(policy.response as JsonObject, "policy"), new RegExp(`"Sid":"${sid}"`));
     });
   }
 
@@ -161,7 +157,7 @@ test("the in-process fake's lost answer is reconciled through a gateway the same
   const client = createGatewayClient("grpc", gateway.url);
   try {
     const response = responseOf(await client.call("addLambdaPermission", { functionName: "demo", statementId: "lost", ...invoke }));
-    assert.equal((JSON.parse(String(response["statement"])) as { Sid: string }).Sid, "lost");
+    assert.equal(parseStatement(stringMember(response, "statement")).Sid, "lost");
     assert.equal(reconciledLines(logger).length, 1);
     assert.equal(fake.callCount("AddPermission"), 1);
   } finally {

@@ -58,7 +58,7 @@ export interface Harness {
   readonly lambda: LambdaClient;
   readonly ram: RAMClient;
   /** Another pair of clients with their own settings, closed with the harness. */
-  clients(settings: { maxAttempts?: number }): { lambda: LambdaClient; ram: RAMClient };
+  readonly clients: (settings: { maxAttempts?: number }) => { lambda: LambdaClient; ram: RAMClient };
 }
 
 export interface HarnessOptions {

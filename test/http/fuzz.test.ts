@@ -125,7 +125,7 @@ function fuzzedRequest(random: () => number): Fuzzed {
   const method = methods[Math.floor(random() * methods.length)] ?? methods[0]!;
   const transport = transports[Math.floor(random() * transports.length)] ?? "grpc";
   const path = `/${PermissionService.typeName}/${method.name}`;
-  const input = method.input as DescMessage;
+  const input = method.input;
   const message = create(input, fromValid(input, valid[method.name] ?? {}));
   const damage = random() < 0.85;
   if (transport === "connect-json") {
@@ -199,7 +199,7 @@ describe("fuzz", () => {
         httpStatus = Number(h[":status"]);
         headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
       });
-      stream.on("trailers", (t) => (trailers = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, String(v)]))));
+      stream.on("trailers", (t: http2.IncomingHttpHeaders) => (trailers = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, String(v)]))));
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => resolve({ httpStatus, headers, trailers, body: Buffer.concat(chunks) }));
       stream.on("error", reject);

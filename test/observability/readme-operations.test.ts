@@ -160,7 +160,7 @@ test("Metrics: the table lists every metric with its type and labels", async () 
 
 test("Tracing: the example's variables configure spans as described", () => {
   const [block] = shellBlocks(section("### Tracing"));
-  const assignments = Object.fromEntries([...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  const assignments = Object.fromEntries([...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? "", m[2] ?? ""]));
   assert.deepEqual(parseObservabilityConfig(assignments).tracing, {
     tracesEndpoint: "http://otel-collector:4318/v1/traces",
     headers: {},

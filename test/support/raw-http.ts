@@ -77,13 +77,13 @@ export function h2Exchange(baseUrl: string, path: string, headers: Record<string
       httpStatus = Number(h[":status"]);
       responseHeaders = flatten(h);
     });
-    stream.on("trailers", (t) => (trailers = flatten(t)));
+    stream.on("trailers", (t: http2.IncomingHttpHeaders) => (trailers = flatten(t)));
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("end", () => {
       session.close();
       resolve({ httpStatus, headers: responseHeaders, trailers, body: Buffer.concat(chunks) });
     });
-    stream.on("error", (error) => {
+    stream.on("error", (error: Error) => {
       session.destroy();
       reject(error);
     });

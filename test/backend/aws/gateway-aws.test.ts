@@ -13,7 +13,8 @@ import { Code } from "@connectrpc/connect";
 import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { silentLogger } from "../../../src/logger.js";
-import { createGatewayClient, type CallFailure, type CallResult, type MethodName } from "../../support/clients.js";
+import { createGatewayClient, failureOf, responseOf, stringMember, type MethodName } from "../../support/clients.js";
+import { parseStatement } from "../../support/policy-json.js";
 import { startTestGateway } from "../../support/gateway.js";
 import {
   DEMO_PERMISSION,
@@ -29,16 +30,6 @@ const subnetTemplate = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeS
 
 type Chain = AwsChain;
 const startChain = (options: AwsStackOptions = {}): Promise<Chain> => startAwsChain(options);
-
-function failureOf(result: CallResult): CallFailure {
-  assert.ok(!result.ok, `expected a failure, got ${JSON.stringify(result.ok ? result.response : null)}`);
-  return result.error;
-}
-
-function responseOf(result: CallResult): Record<string, JsonValue> {
-  assert.ok(result.ok, `expected success, got ${JSON.stringify(result.ok ? null : result.error)}`);
-  return result.response as Record<string, JsonValue>;
-}
 
 describe("every RPC succeeds through the AWS backend", () => {
   let chain: Chain;
@@ -58,12 +49,12 @@ describe("every RPC succeeds through the AWS backend", () => {
         functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_AWS_IAM",
       }),
     );
-    const statement = JSON.parse(String(added["statement"])) as { Sid: string; Resource: string };
+    const statement = parseStatement(stringMember(added, "statement"));
     assert.equal(statement.Sid, "gw-s3");
     assert.equal(statement.Resource, "arn:aws:lambda:us-east-1:123456789012:function:demo:live");
     const policy = responseOf(await chain.client.call("getLambdaPolicy", { functionName: "demo", qualifier: "live" }));
-    assert.match(String(policy["revisionId"]), UUID_RE);
-    assert.match(String(policy["policy"]), /"Sid":"gw-s3"/);
+    assert.match(stringMember(policy, "revisionId"), UUID_RE);
+    assert.match(stringMember(policy, "policy"), /"Sid":"gw-s3"/);
     responseOf(
       await chain.client.call("removeLambdaPermission", {
         functionName: "demo:live",
@@ -109,7 +100,7 @@ describe("every RPC succeeds through the AWS backend", () => {
     assert.equal((got["permission"] as Record<string, JsonValue>)["name"], "demo-permission");
     const listed = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2 }));
     assert.equal((listed["permissions"] as JsonValue[]).length, 2);
-    assert.ok(String(listed["nextPageToken"]).length > 0);
+    assert.ok(stringMember(listed, "nextPageToken").length > 0);
     const next = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2, pageToken: listed["nextPageToken"] ?? "" }));
     assert.ok((next["permissions"] as JsonValue[]).length > 0);
     const deleted = responseOf(await chain.client.call("deleteRamPermission", { permissionArn: DEMO_PERMISSION }));
