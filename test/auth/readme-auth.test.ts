@@ -5,10 +5,10 @@
 // API key command is run too, and its output used.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { after, before, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { parseApiKeyFile } from "../../src/auth/api-key/api-key-file.js";
@@ -21,25 +21,18 @@ import { createTlsMaterialSource } from "../../src/auth/tls-material.js";
 import { systemClock } from "../../src/clock.js";
 import { ConfigError } from "../../src/config-values.js";
 import { silentLogger } from "../../src/logger.js";
-import { findOnPath } from "../support/redis-server.js";
+import { skipWithoutCurl } from "../support/require-tool.js";
+import { codeBlocks, readReadme, sectionOf } from "../support/readme.js";
 import { startAuthTestServer, type AuthTestServer } from "./support/auth-server.js";
 import { createTestCa, skipWithoutOpenssl } from "./support/pki.js";
 
 const run = promisify(execFile);
-const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+const readme = await readReadme();
 const section = sectionOf(readme, "## Authentication");
-
-function sectionOf(text: string, heading: string): string {
-  const start = text.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has no "${heading}"`);
-  const level = heading.split(" ")[0] ?? "##";
-  const next = text.slice(start + heading.length + 2).search(new RegExp(`\\n#{2,${level.length}} `));
-  return next < 0 ? text.slice(start) : text.slice(start, start + heading.length + 2 + next);
-}
 
 /** The lines of the sh blocks of `text`. */
 function shLines(text: string): string[] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? "").split("\n")).filter((line) => line.trim() !== "");
+  return codeBlocks(text, "sh").flatMap((block) => block.split("\n")).filter((line) => line.trim() !== "");
 }
 
 /** The VAR=value assignments of the README's `... npm start` line that contains `mark`. */
@@ -80,13 +73,6 @@ async function runCurl(text: string, dir: string, server: AuthTestServer, env: R
   const response = JSON.parse(stdout) as { policy?: string };
   assert.ok(response.policy !== undefined, `curl answered ${stdout}`);
   return JSON.parse(response.policy) as CallerIdentity;
-}
-
-function skipWithoutCurl(t: TestContext): boolean {
-  if (findOnPath("curl") !== undefined) return false;
-  console.warn(`\n*** SKIPPED ${t.name}: curl is not installed; .ci/run installs it ***\n`);
-  t.skip("curl not installed");
-  return true;
 }
 
 async function withServer(config: AuthConfig, tls: Parameters<typeof startAuthTestServer>[0]["tls"], body: (server: AuthTestServer) => Promise<void>) {

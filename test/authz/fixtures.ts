@@ -2,7 +2,7 @@
 // the gateway makes them (a request message through src/validation.ts),
 // policy directories in a temp folder, and a tiny Connect server.
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,7 +16,6 @@ import type { Authorizer } from "../../src/authz/authorizer.js";
 import { authorizationDecisionKey } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest, type Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults, RpcInputs, RpcName } from "../../src/authz/rpc-inputs.js";
-import type { LogFields, Logger } from "../../src/logger.js";
 import {
   parseAddLambdaPermissionRequest,
   parseCreateRamPermissionRequest,
@@ -140,18 +139,6 @@ export function trivialService(): TrivialService {
   return { impl, reached };
 }
 
-export interface LogEntry {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: LogFields | undefined;
-}
-
-export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void entries.push({ level, message, fields });
-  return { entries, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
 /** A Lambda statement as AddPermission writes it for an Alexa skill: its condition holds the event source token. */
 export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api") {
   return {
@@ -162,38 +149,6 @@ export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:
     Resource: functionArn,
     Condition: { StringEquals: { "lambda:EventSourceToken": eventSourceToken } },
   };
-}
-
-/** The README's "## <title>" section, up to the next "## " heading. */
-export async function readmeSection(title: string): Promise<string> {
-  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-  const start = readme.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no "## ${title}" section`);
-  const end = readme.indexOf("\n## ", start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
-}
-
-/** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */
-export function codeBlocks(text: string, lang: string): string[] {
-  const blocks: { lang: string; lines: string[] }[] = [];
-  let open: { lang: string; indent: string; lines: string[] } | undefined;
-  for (const line of text.split("\n")) {
-    const fence = /^( *)```(\w*)$/.exec(line);
-    if (open === undefined) {
-      if (fence !== null) open = { indent: fence[1] ?? "", lang: fence[2] ?? "", lines: [] };
-    } else if (fence !== null && fence[2] === "" && fence[1] === open.indent) {
-      blocks.push(open);
-      open = undefined;
-    } else {
-      open.lines.push(line.startsWith(open.indent) ? line.slice(open.indent.length) : line);
-    }
-  }
-  return blocks.filter((block) => block.lang === lang).map((block) => block.lines.join("\n"));
-}
-
-/** The README configuration table row of a help line, as the table writes it. */
-export function readmeRow(help: { name: string; default: string; accepted: string; description: string }): string {
-  return `| \`${help.name}\` | ${help.default} | ${help.accepted.replaceAll("|", "\\|")} | ${help.description} |`;
 }
 
 /** One expected decision: the determining policies, where [] with allowed false is the default deny. */

@@ -15,23 +15,12 @@ import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { createReconcilingBackend } from "../../src/backend/reconcile.js";
 import { OUTCOME_UNKNOWN_REASON } from "../../src/errors.js";
 import { createAwsBackend, createSdkClientFactory } from "../../src/backend/aws/aws-backend.js";
-import { silentLogger, type Logger } from "../../src/logger.js";
+import { silentLogger } from "../../src/logger.js";
 import { createGatewayClient, responseOf, stringMember } from "../support/clients.js";
 import { parseStatement } from "../support/policy-json.js";
 import { startTestGateway } from "../support/gateway.js";
 import { fn, noDeadline, rejectionOf, startAwsChain, startAwsStack, testCredentials, type AwsChain } from "./aws/aws-test-stack.js";
-
-interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: Record<string, unknown> | undefined;
-}
-
-function recordingLogger(): Logger & { readonly lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const record = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
-  return { lines, debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
-}
+import { createRecordingLogger, type LogLine, type RecordingLogger } from "../support/recording-logger.js";
 
 const reconciledLines = (logger: { lines: LogLine[] }): LogLine[] =>
   logger.lines.filter((line) => line.level === "info" && line.message === "reconciled an uncertain mutation");
@@ -42,11 +31,11 @@ const invoke = { action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" 
 const REQUEST_TIMEOUT_MS = 500;
 const LATE_MS = 5_000;
 
-type Chain = AwsChain & { readonly logger: Logger & { readonly lines: LogLine[] } };
+type Chain = AwsChain & { readonly logger: RecordingLogger };
 
 /** A gateway on the reconciling AWS adapter, the SDK, and the fake AWS endpoint. */
 async function startChain(): Promise<Chain> {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const chain = await startAwsChain({ maxAttempts: 3, requestTimeoutMs: REQUEST_TIMEOUT_MS }, (backend) => createReconcilingBackend(backend, { logger }));
   return { ...chain, logger, close: () => chain.close() };
 }
@@ -152,7 +141,7 @@ test("a refused connection is not an unknown outcome: nothing was sent, the SDK 
 
 test("the in-process fake's lost answer is reconciled through a gateway the same way", async () => {
   const fake = createFakeBackend({ faults: { lostAnswerRate: 1, operations: ["AddPermission"] } });
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const gateway = await startTestGateway<PermissionBackend>({ backend: createReconcilingBackend(fake, { logger }) });
   const client = createGatewayClient("grpc", gateway.url);
   try {
@@ -170,10 +159,10 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
   const takeover = (): CallOptions => ({ signal: new AbortController().signal, afterTakeover: true });
   let fake: ReturnType<typeof createFakeBackend>;
   let backend: PermissionBackend;
-  let logger: ReturnType<typeof recordingLogger>;
+  let logger: RecordingLogger;
   const fresh = (): void => {
     fake = createFakeBackend();
-    logger = recordingLogger();
+    logger = createRecordingLogger();
     backend = createReconcilingBackend(fake, { logger });
   };
 

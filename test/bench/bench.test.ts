@@ -18,7 +18,7 @@ import { buildSeed, nearLimitFunction, policyLimitBytes, renderedStatementBytes 
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { readmeBlock } from "../support/readme.js";
+import { readmeBlock, readReadme } from "../support/readme.js";
 
 describe("bench options", () => {
   const parse = (...argv: string[]) => parseBenchOptions(argv, scenarioIds, "/tmp/profiles");
@@ -54,7 +54,7 @@ describe("bench options", () => {
     const lines = block.split("\n").map((line) => line.replace(/#.*$/, "").trim()).filter((line) => line.startsWith("npm run bench"));
     assert.ok(lines.length >= 4);
     for (const line of lines) parse(...line.replace(/^npm run bench( --)?/, "").split(/\s+/).filter((word) => word !== ""));
-    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const readme = await readReadme();
     for (const id of scenarioIds) assert.ok(readme.includes(`\`${id}\``), `the README's Performance section names ${id}`);
   });
 });

@@ -26,6 +26,7 @@ import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 import type { RedisServer } from "../support/redis-server.js";
 import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
@@ -158,9 +159,9 @@ test("a gateway SIGKILLed mid-call: another replica takes its token over within 
   });
   const key = idempotencyRecordKey({ callerId: "anonymous", rpc: ADD_RPC, token });
   const leaseUntil = async () => Number(await raw.hget(key, "lease_until"));
-  await until("the gateway holds the claim", async () => (await raw.hget(key, "state")) === "in_progress");
+  await until("the gateway holds the claim", async () => (await raw.hget(key, "state")) === "in_progress", { timeoutMs: 30_000 });
   const firstLease = await leaseUntil();
-  await until("the gateway renewed its lease", async () => (await leaseUntil()) > firstLease);
+  await until("the gateway renewed its lease", async () => (await leaseUntil()) > firstLease, { timeoutMs: 30_000 });
 
   await gateway.kill("SIGKILL");
   const killedAt = Date.now();
@@ -198,10 +199,3 @@ test("a gateway SIGKILLed mid-call: another replica takes its token over within 
   assert.ok(takeoverMs < OLD_TAKEOVER_MS, `taken over after ${takeoverMs} ms`);
 });
 
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}

@@ -4,7 +4,6 @@
 // the tracing example's variables through the configuration parser.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
@@ -20,38 +19,16 @@ import { createMetricsInterceptor } from "../../src/observability/metrics-interc
 import { createMetrics } from "../../src/observability/metrics.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "../../src/reflection/gateway-files.js";
 import { registerReflectionServices } from "../../src/reflection/reflection-service.js";
-import { findOnPath } from "../support/redis-server.js";
+import { skipWithoutCurl } from "../support/require-tool.js";
+import { codeBlocks, readReadme, repoRoot, sectionOf } from "../support/readme.js";
 import { parsePrometheusText } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
 import { createTestPermissionService } from "./support/test-service.js";
 
 const run = promisify(execFile);
-const repo = new URL("../../", import.meta.url);
-const readme = await readFile(new URL("README.md", repo), "utf8");
-
-/** The text of a README section, from its heading to the next heading of its level or above (code blocks skipped). */
-function section(heading: string): string {
-  const lines = readme.split("\n");
-  const start = lines.indexOf(heading);
-  assert.ok(start >= 0, `${heading} is in the README`);
-  const level = heading.indexOf(" ");
-  let inCode = false;
-  let end = lines.length;
-  for (let i = start + 1; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    if (line.startsWith("```")) inCode = !inCode;
-    const hashes = /^(#+) /.exec(line)?.[1]?.length;
-    if (!inCode && hashes !== undefined && hashes <= level) {
-      end = i;
-      break;
-    }
-  }
-  return lines.slice(start + 1, end).join("\n");
-}
-
-function shellBlocks(text: string): string[] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
-}
+const readme = await readReadme();
+const section = (heading: string): string => sectionOf(readme, heading);
+const shellBlocks = (text: string): string[] => codeBlocks(text, "sh");
 
 let server: TestServer;
 let health: HealthState;
@@ -82,15 +59,8 @@ function pointAtServer(script: string): string {
 }
 
 async function bash(script: string): Promise<string> {
-  const { stdout } = await run("bash", ["-euo", "pipefail", "-c", pointAtServer(script)], { cwd: repo });
+  const { stdout } = await run("bash", ["-euo", "pipefail", "-c", pointAtServer(script)], { cwd: repoRoot });
   return stdout;
-}
-
-function skipWithoutCurl(t: { skip(message: string): void }): boolean {
-  if (findOnPath("curl") !== undefined) return false;
-  console.warn("SKIPPED: curl is not installed; .ci/run installs it");
-  t.skip("curl not installed");
-  return true;
 }
 
 test("Health and readiness: the commands answer as shown", async (t) => {
