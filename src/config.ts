@@ -21,6 +21,7 @@ import { HEALTH_ENV_HELP, parseHealthConfig, type HealthConfig } from "./health/
 import { OBSERVABILITY_ENV_HELP, parseObservabilityConfig, type ObservabilityConfig } from "./observability/config.js";
 import { REFLECTION_ENV_HELP, parseReflectionConfig, type ReflectionConfig } from "./reflection/config.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
+import type { ResolvedLimits } from "./server.js";
 
 export interface FakeBackendConfig {
   /** Path of a seed JSON file; undefined means the built-in demo seed. */
@@ -36,17 +37,11 @@ export interface TlsConfig {
   readonly keyFile: string;
 }
 
-/** Limits of the HTTP server against overload and slow or idle clients (src/server.ts). */
-export interface LimitsConfig {
-  readonly maxConnections: number;
-  readonly http2MaxConcurrentStreams: number;
-  readonly maxHeaderBytes: number;
-  readonly headersTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly http1KeepAliveTimeoutMs: number;
-  readonly http2IdleTimeoutMs: number;
-  readonly maxInFlightCalls: number;
-}
+/**
+ * Limits of the HTTP server against overload and slow or idle clients: the
+ * server's own, but for the Retry-After of a shed call, which is not configured.
+ */
+export type LimitsConfig = Omit<ResolvedLimits, "shedRetryAfterMs">;
 
 export interface Config {
   readonly host: string;
