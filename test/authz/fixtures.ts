@@ -16,39 +16,25 @@ import type { Authorizer } from "../../src/authz/authorizer.js";
 import { authorizationDecisionKey } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest, type Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults, RpcInputs, RpcName } from "../../src/authz/rpc-inputs.js";
-import {
-  parseAddLambdaPermissionRequest,
-  parseCreateRamPermissionRequest,
-  parseDeleteRamPermissionRequest,
-  parseGetLambdaPolicyRequest,
-  parseGetRamPermissionRequest,
-  parseListRamPermissionsRequest,
-  parseRemoveLambdaPermissionRequest,
-} from "../../src/validation.js";
+import { rowOf } from "../../src/rpc/rpc-table.js";
 
 export const DEFAULTS: ResourceDefaults = { region: "us-east-1", partition: "aws", account: "123456789012" };
 export const NO_ACCOUNT: ResourceDefaults = { region: "us-east-1", partition: "aws" };
 
 type Methods = typeof PermissionService.method;
-type Message<M extends keyof Methods> = MessageShape<Methods[M]["input"]>;
-type Parsers = { readonly [R in RpcName]: (message: Message<Uncapitalize<R>>) => RpcInputs[R] };
 
-const parsers: Parsers = {
-  RemoveLambdaPermission: (message) => parseRemoveLambdaPermissionRequest(message).input,
-  AddLambdaPermission: (message) => parseAddLambdaPermissionRequest(message).input,
-  GetLambdaPolicy: parseGetLambdaPolicyRequest,
-  DeleteRamPermission: parseDeleteRamPermissionRequest,
-  CreateRamPermission: parseCreateRamPermissionRequest,
-  GetRamPermission: parseGetRamPermissionRequest,
-  ListRamPermissions: parseListRamPermissionsRequest,
-};
+const localNameOf = <R extends RpcName>(rpc: R): Uncapitalize<R> => (rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>;
+const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] => PermissionService.method[localNameOf(rpc)];
 
-const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] =>
-  PermissionService.method[(rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>];
-
-/** The validated input of an RPC from its request message, as the gateway's handlers make it (throws RequestValidationError). */
+/**
+ * The validated input of an RPC from its request message, through the RPC
+ * table as the gateway's handlers and interceptors make it (throws
+ * RequestValidationError).
+ */
 export function parseMessage<R extends RpcName>(rpc: R, message: unknown): RpcInputs[R] {
-  return (parsers[rpc] as (message: unknown) => RpcInputs[R])(message);
+  const row = rowOf(localNameOf(rpc));
+  if (row === undefined) throw new Error(`no RPC row for ${rpc}`);
+  return row.authorizationInput(row.parse(message as MessageShape<Methods[Uncapitalize<R>]["input"]>)) as RpcInputs[R];
 }
 
 /** The validated input of an RPC, from its request in protobuf JSON form. */

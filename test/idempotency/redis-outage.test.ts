@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import {
   DeleteRamPermissionRequestSchema,
@@ -14,34 +14,15 @@ import {
 } from "../../gen/permission/v1/permission_pb.js";
 import { systemClock } from "../../src/clock.js";
 import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
-import type { IdempotentCall } from "../../src/idempotency/guard.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 import { until } from "../support/eventually.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
+import { callOf, deleteSpec, type DeleteIn, type DeleteOut } from "./guard-harness.js";
 
-type In = typeof DeleteRamPermissionRequestSchema;
-type Out = typeof DeleteRamPermissionResponseSchema;
-const method = PermissionService.method.deleteRamPermission;
-const rpc = `${PermissionService.typeName}/${method.name}`;
-
-function call(token: string): IdempotentCall<In, Out> {
-  return {
-    rpc,
-    token,
-    requestSchema: DeleteRamPermissionRequestSchema,
-    request: create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p" }),
-    tokenField: "clientToken",
-    responseSchema: DeleteRamPermissionResponseSchema,
-    context: createHandlerContext({
-      service: PermissionService,
-      method,
-      protocolName: "connect",
-      requestMethod: "POST",
-      url: `http://127.0.0.1/${rpc}`,
-    }),
-  };
-}
+const rpc = `${PermissionService.typeName}/${deleteSpec.method.name}`;
+const request = create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p" });
+const call = (token: string) => callOf<DeleteIn, DeleteOut>(deleteSpec, request, { token });
 
 function isStoreUnavailable(error: unknown): boolean {
   return (

@@ -11,6 +11,7 @@ import {
 } from "../../../src/backend/errors.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
+import { MODELLED_ERRORS } from "./modelled-errors.js";
 import {
   AWS_MANAGED_PREFIX_LIST,
   AWS_MANAGED_SUBNET,
@@ -424,33 +425,17 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
           { function: fn("demo"), statementId: `s-${++sequence}`, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", qualifier: "1" },
           noDeadline(),
         ),
-      errors: [
-        "InvalidParameterValueException",
-        "PolicyLengthExceededException",
-        "PreconditionFailedException",
-        "PublicPolicyException",
-        "ResourceConflictException",
-        "ResourceNotFoundException",
-        "ServiceException",
-        "TooManyRequestsException",
-      ],
+      errors: MODELLED_ERRORS.AddPermission,
     },
     RemovePermission: {
       service: "lambda",
       run: (b: PermissionBackend) => b.removeLambdaPermission({ function: fn("demo"), statementId: "any" }, noDeadline()),
-      errors: [
-        "InvalidParameterValueException",
-        "PreconditionFailedException",
-        "PublicPolicyException",
-        "ResourceNotFoundException",
-        "ServiceException",
-        "TooManyRequestsException",
-      ],
+      errors: MODELLED_ERRORS.RemovePermission,
     },
     GetPolicy: {
       service: "lambda",
       run: (b: PermissionBackend) => b.getLambdaPolicy({ function: fn("demo") }, noDeadline()),
-      errors: ["InvalidParameterValueException", "ResourceNotFoundException", "ServiceException", "TooManyRequestsException"],
+      errors: MODELLED_ERRORS.GetPolicy,
     },
     CreatePermission: {
       service: "ram",
@@ -459,58 +444,22 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
           { name: `injected-${++sequence}`, resourceType: "ec2:Subnet", policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}', clientToken: `t-${sequence}`, tags: {} },
           noDeadline(),
         ),
-      errors: [
-        "IdempotentParameterMismatchException",
-        "InvalidClientTokenException",
-        "InvalidParameterException",
-        "InvalidPolicyException",
-        "MalformedPolicyTemplateException",
-        "OperationNotPermittedException",
-        "PermissionAlreadyExistsException",
-        "PermissionLimitExceededException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "ThrottlingException",
-      ],
+      errors: MODELLED_ERRORS.CreatePermission,
     },
     DeletePermission: {
       service: "ram",
       run: (b: PermissionBackend) => b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: `t-${++sequence}` }, noDeadline()),
-      errors: [
-        "IdempotentParameterMismatchException",
-        "InvalidClientTokenException",
-        "MalformedArnException",
-        "OperationNotPermittedException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "UnknownResourceException",
-        "ThrottlingException",
-      ],
+      errors: MODELLED_ERRORS.DeletePermission,
     },
     GetPermission: {
       service: "ram",
       run: (b: PermissionBackend) => b.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline()),
-      errors: [
-        "InvalidParameterException",
-        "MalformedArnException",
-        "OperationNotPermittedException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "UnknownResourceException",
-        "ThrottlingException",
-      ],
+      errors: MODELLED_ERRORS.GetPermission,
     },
     ListPermissions: {
       service: "ram",
       run: (b: PermissionBackend) => b.listRamPermissions({ maxResults: 10 }, noDeadline()),
-      errors: [
-        "InvalidNextTokenException",
-        "InvalidParameterException",
-        "OperationNotPermittedException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "ThrottlingException",
-      ],
+      errors: MODELLED_ERRORS.ListPermissions,
     },
   } as const;
 

@@ -199,6 +199,23 @@ export const AWS_MANAGED_SUBNET = "arn:aws:ram::aws:permission/AWSRAMDefaultPerm
 export const AWS_MANAGED_PREFIX_LIST = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionPrefixList";
 
 /** Call options with no deadline and a signal nobody aborts. */
+/** An AWS backend whose SDK clients talk to 127.0.0.1:<port> directly, two attempts each. */
+export function awsBackendAt(port: number): PermissionBackend {
+  return createAwsBackend({
+    defaultRegion: "us-east-1",
+    maxAttempts: 2,
+    requestTimeoutMs: 2000,
+    logger: silentLogger,
+    clientFactory: createSdkClientFactory({
+      maxAttempts: 2,
+      requestTimeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      credentials: testCredentials,
+      endpoint: `http://127.0.0.1:${port}`,
+    }),
+  });
+}
+
 export function noDeadline(): CallOptions {
   return { signal: new AbortController().signal };
 }

@@ -5,23 +5,21 @@
 // request ID exactly as the endpoint sent it), then retries, deadlines, a
 // refused connection and missing credentials as the caller sees them.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
-import { silentLogger } from "../../../src/logger.js";
 import { createGatewayClient, failureOf, responseOf, stringMember, type MethodName } from "../../support/clients.js";
 import { parseStatement } from "../../support/policy-json.js";
 import { startTestGateway } from "../../support/gateway.js";
+import { MODELLED_ERRORS, type ModelledOperation } from "./modelled-errors.js";
+import { freePort } from "../../support/redis-server.js";
 import {
   DEMO_PERMISSION,
   UUID_RE,
+  awsBackendAt,
   fixedClock,
   startAwsChain,
-  testCredentials,
   type AwsChain,
   type AwsStackOptions,
 } from "./aws-test-stack.js";
@@ -120,7 +118,7 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
   });
   after(() => chain.close());
 
-  const requests: Record<MethodName, { operation: string; request: () => JsonValue; service: "lambda" | "ram" }> = {
+  const requests: Record<MethodName, { operation: ModelledOperation; request: () => JsonValue; service: "lambda" | "ram" }> = {
     addLambdaPermission: {
       operation: "AddPermission",
       service: "lambda",
@@ -165,67 +163,6 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
     InvalidNextTokenException: [Code.InvalidArgument, "INVALID_NEXT_TOKEN"],
   };
 
-  const errorsOf: Record<MethodName, string[]> = {
-    addLambdaPermission: [
-      "InvalidParameterValueException",
-      "PolicyLengthExceededException",
-      "PreconditionFailedException",
-      "PublicPolicyException",
-      "ResourceConflictException",
-      "ResourceNotFoundException",
-      "ServiceException",
-      "TooManyRequestsException",
-    ],
-    removeLambdaPermission: [
-      "InvalidParameterValueException",
-      "PreconditionFailedException",
-      "PublicPolicyException",
-      "ResourceNotFoundException",
-      "ServiceException",
-      "TooManyRequestsException",
-    ],
-    getLambdaPolicy: ["InvalidParameterValueException", "ResourceNotFoundException", "ServiceException", "TooManyRequestsException"],
-    createRamPermission: [
-      "IdempotentParameterMismatchException",
-      "InvalidClientTokenException",
-      "InvalidParameterException",
-      "InvalidPolicyException",
-      "MalformedPolicyTemplateException",
-      "OperationNotPermittedException",
-      "PermissionAlreadyExistsException",
-      "PermissionLimitExceededException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "ThrottlingException",
-    ],
-    deleteRamPermission: [
-      "IdempotentParameterMismatchException",
-      "InvalidClientTokenException",
-      "MalformedArnException",
-      "OperationNotPermittedException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "UnknownResourceException",
-      "ThrottlingException",
-    ],
-    getRamPermission: [
-      "InvalidParameterException",
-      "MalformedArnException",
-      "OperationNotPermittedException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "UnknownResourceException",
-      "ThrottlingException",
-    ],
-    listRamPermissions: [
-      "InvalidNextTokenException",
-      "InvalidParameterException",
-      "OperationNotPermittedException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "ThrottlingException",
-    ],
-  };
 
   /** The request field an AWS error's name blames; the injected messages name none. */
   const fieldOf: Record<string, string> = {
@@ -246,7 +183,7 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
   ]);
 
   for (const [method, spec] of Object.entries(requests) as [MethodName, (typeof requests)[MethodName]][]) {
-    for (const code of errorsOf[method]) {
+    for (const code of MODELLED_ERRORS[spec.operation]) {
       test(`${method}: ${code}`, async () => {
         chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: code, times: 1 });
         const failure = failureOf(await chain.client.call(method, spec.request()));
@@ -383,23 +320,7 @@ describe("retries, deadlines, connections and credentials as the caller sees the
   });
 
   test("a refused connection is UNAVAILABLE with RetryInfo", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const backend = createAwsBackend({
-      defaultRegion: "us-east-1",
-      maxAttempts: 2,
-      requestTimeoutMs: 2000,
-      logger: silentLogger,
-      clientFactory: createSdkClientFactory({
-        maxAttempts: 2,
-        requestTimeoutMs: 2000,
-        connectTimeoutMs: 1000,
-        credentials: testCredentials,
-        endpoint: `http://127.0.0.1:${port}`,
-      }),
-    });
+    const backend = awsBackendAt(await freePort());
     const gateway = await startTestGateway<PermissionBackend>({ backend });
     const client = createGatewayClient("connect-json", gateway.url);
     try {

@@ -1,13 +1,11 @@
 // Retries, deadlines, cancellation, broken connections and missing
 // credentials, observed on the wire: the fake AWS endpoint counts every
 // attempt and the recording proxy shows what each attempt carried.
-import type { PermissionBackend } from "../../../src/backend/backend.js";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, test } from "node:test";
-import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
 import {
   AwsApiError,
   UpstreamCredentialsError,
@@ -15,16 +13,16 @@ import {
   UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
 } from "../../../src/backend/errors.js";
-import { silentLogger } from "../../../src/logger.js";
+import { freePort } from "../../support/redis-server.js";
 import {
   DEMO_PERMISSION,
+  awsBackendAt,
   deadlineIn,
   fn,
   noDeadline,
   perm,
   rejectionOf,
   startAwsStack,
-  testCredentials,
   type AwsStack,
   type AwsStackOptions,
 } from "./aws-test-stack.js";
@@ -257,30 +255,9 @@ describe("the caller's deadline and cancellation", () => {
   });
 });
 
-/** An AWS backend whose SDK clients talk to 127.0.0.1:<port>, two attempts each. */
-function backendAt(port: number): PermissionBackend {
-  return createAwsBackend({
-    defaultRegion: "us-east-1",
-    maxAttempts: 2,
-    requestTimeoutMs: 2000,
-    logger: silentLogger,
-    clientFactory: createSdkClientFactory({
-      maxAttempts: 2,
-      requestTimeoutMs: 2000,
-      connectTimeoutMs: 1000,
-      credentials: testCredentials,
-      endpoint: `http://127.0.0.1:${port}`,
-    }),
-  });
-}
-
 describe("connections and credentials", () => {
   test("a refused connection is an UpstreamNetworkError", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const backend = backendAt(port);
+    const backend = awsBackendAt(await freePort());
     try {
       const lambda = await rejectionOf(backend.getLambdaPolicy({ function: fn("demo") }, deadlineIn(10_000)));
       assert.ok(lambda instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${lambda.name}`);
@@ -305,7 +282,7 @@ describe("connections and credentials", () => {
     });
     await new Promise<void>((resolve) => proxyPage.listen(0, "127.0.0.1", resolve));
     const { port } = proxyPage.address() as AddressInfo;
-    const backend = backendAt(port);
+    const backend = awsBackendAt(port);
     try {
       const error = await rejectionOf(backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
       assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
