@@ -21,11 +21,11 @@ import {
   fixedClock,
   fn,
   noDeadline,
-  perm,
   rejectionOf,
   startAwsStack,
   type AwsStack,
 } from "./aws-test-stack.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 const lastExchange = (stack: AwsStack) => {
   const exchange = stack.proxy.exchanges.at(-1);
@@ -144,12 +144,12 @@ describe("success paths on the wire", () => {
       { name: "wire-tagged", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-tagged", tags: { owner: "team-a" } },
       noDeadline(),
     );
-    const permission = await stack.backend.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") }, noDeadline());
+    const permission = await stack.backend.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") }, noDeadline());
     assert.deepEqual(permission.tags, { owner: "team-a" });
   });
 
   test("GetPermission maps the detail: version number, dates, type, policy text", async () => {
-    const { awsRequestId, ...permission } = await stack.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline());
+    const { awsRequestId, ...permission } = await stack.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline());
     assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: DEMO_PERMISSION });
     assert.equal(awsRequestId, lastExchange(stack).requestId);
     assert.deepEqual(permission, {
@@ -166,7 +166,7 @@ describe("success paths on the wire", () => {
     });
 
     const older = await stack.backend.getRamPermission(
-      { permission: perm(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 },
+      { permission: permissionRef(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 },
       noDeadline(),
     );
     assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: AWS_MANAGED_PREFIX_LIST, permissionVersion: 1 });
@@ -205,7 +205,7 @@ describe("success paths on the wire", () => {
 
   test("DeletePermission sends the ARN and token as query parameters", async () => {
     const output = await stack.backend.deleteRamPermission(
-      { permission: perm(DEMO_PERMISSION), clientToken: "token-delete-1" },
+      { permission: permissionRef(DEMO_PERMISSION), clientToken: "token-delete-1" },
       noDeadline(),
     );
     const exchange = lastExchange(stack);
@@ -219,7 +219,7 @@ describe("success paths on the wire", () => {
   test("DeletePermission maps RAM's DELETING, which an asynchronous deletion answers", async () => {
     const deleting = await startAwsStack({ clock: fixedClock, fake: { ramDeletionStatus: "DELETING" } });
     try {
-      const output = await deleting.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "token-async" }, noDeadline());
+      const output = await deleting.backend.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "token-async" }, noDeadline());
       assert.equal(output.permissionStatus, "DELETING");
     } finally {
       await deleting.close();
@@ -335,7 +335,7 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "GetPermission of an unknown permission",
-      run: (b) => b.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
+      run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
       service: "ram",
       code: "UnknownResourceException",
       httpStatus: 400,
@@ -343,7 +343,7 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "GetPermission of an unknown version",
-      run: (b) => b.getRamPermission({ permission: perm(DEMO_PERMISSION), permissionVersion: 4 }, noDeadline()),
+      run: (b) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION), permissionVersion: 4 }, noDeadline()),
       service: "ram",
       code: "UnknownResourceException",
       httpStatus: 400,
@@ -351,14 +351,14 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "DeletePermission of an attached permission",
-      run: (b) => b.deleteRamPermission({ permission: perm(DEMO_ATTACHED), clientToken: "t-attached" }, noDeadline()),
+      run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_ATTACHED), clientToken: "t-attached" }, noDeadline()),
       service: "ram",
       code: "OperationNotPermittedException",
       httpStatus: 400,
     },
     {
       name: "DeletePermission of an AWS managed permission",
-      run: (b) => b.deleteRamPermission({ permission: perm(AWS_MANAGED_SUBNET), clientToken: "t-managed" }, noDeadline()),
+      run: (b) => b.deleteRamPermission({ permission: permissionRef(AWS_MANAGED_SUBNET), clientToken: "t-managed" }, noDeadline()),
       service: "ram",
       code: "OperationNotPermittedException",
       httpStatus: 400,
@@ -448,12 +448,12 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
     },
     DeletePermission: {
       service: "ram",
-      run: (b: PermissionBackend) => b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: `t-${++sequence}` }, noDeadline()),
+      run: (b: PermissionBackend) => b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: `t-${++sequence}` }, noDeadline()),
       errors: MODELLED_ERRORS.DeletePermission,
     },
     GetPermission: {
       service: "ram",
-      run: (b: PermissionBackend) => b.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline()),
+      run: (b: PermissionBackend) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline()),
       errors: MODELLED_ERRORS.GetPermission,
     },
     ListPermissions: {

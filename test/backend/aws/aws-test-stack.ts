@@ -3,8 +3,8 @@
 // the wire (its body, its SigV4 signing Region, the request ID answered).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseFunctionName, parseRamPermissionArn } from "../../../src/aws/arn.js";
-import type { CallOptions, LambdaFunctionRef, PermissionBackend, RamPermissionRef } from "../../../src/backend/backend.js";
+import { parseFunctionName } from "../../../src/aws/arn.js";
+import type { CallOptions, LambdaFunctionRef, PermissionBackend } from "../../../src/backend/backend.js";
 import {
   createAwsBackend,
   createSdkClientFactory,
@@ -185,12 +185,6 @@ export function fn(functionName: string): LambdaFunctionRef {
     region: parsed.region,
     partition: parsed.partition,
   };
-}
-
-export function perm(arn: string): RamPermissionRef {
-  const parsed = parseRamPermissionArn(arn);
-  if (parsed === undefined) throw new Error(`not a permission ARN: ${arn}`);
-  return parsed;
 }
 
 export const DEMO_PERMISSION = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";

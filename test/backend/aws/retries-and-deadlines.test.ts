@@ -20,12 +20,12 @@ import {
   deadlineIn,
   fn,
   noDeadline,
-  perm,
   rejectionOf,
   startAwsStack,
   type AwsStack,
   type AwsStackOptions,
 } from "./aws-test-stack.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 /** Generous: the machine is noisy; "promptly" only has to beat the injected latency. */
 const PROMPT_MS = 1200;
@@ -91,7 +91,7 @@ describe("SDK retries", () => {
   test("a 500 on DeletePermission is retried with the same clientToken", async () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "DeletePermission", errorCode: "ServerInternalException", times: 1 });
-    const output = await s.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
+    const output = await s.backend.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
     const { awsRequestId, ...answer } = output;
     assert.deepEqual(answer, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
     const attempts = s.proxy.exchanges.filter((e) => e.path === "/deletepermission");
@@ -119,7 +119,7 @@ describe("SDK retries", () => {
   test("a failure that persists is the last AWS answer once the attempts are spent", async () => {
     const s = await start({ maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", errorCode: "ServiceUnavailableException" });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "ServiceUnavailableException");
     assert.equal(error.httpStatus, 503);
@@ -179,7 +179,7 @@ describe("the caller's deadline and cancellation", () => {
     const latencyMs = 1500;
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs });
     const started = Date.now();
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(300)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(300)));
     const elapsed = Date.now() - started;
     assert.ok(error instanceof UpstreamTimeoutError, `expected UpstreamTimeoutError, got ${error.name}`);
     assert.equal(error.service, "ram");
@@ -217,7 +217,7 @@ describe("the caller's deadline and cancellation", () => {
   test("a call whose signal is already aborted sends nothing", async () => {
     const s = await start();
     const error = await rejectionOf(
-      s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, { signal: AbortSignal.abort(), deadline: Date.now() - 1 }),
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, { signal: AbortSignal.abort(), deadline: Date.now() - 1 }),
     );
     assert.ok(error instanceof UpstreamTimeoutError);
     assert.equal(error.callerDeadlineExceeded, true);
@@ -239,7 +239,7 @@ describe("the caller's deadline and cancellation", () => {
   test("an attempt that outlives the request timeout is retried while the caller has time", async () => {
     const s = await start({ requestTimeoutMs: 300, maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs: 1000, times: 1 });
-    const permission = await s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000));
+    const permission = await s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000));
     assert.equal(permission.name, "demo-permission");
     assert.equal(s.endpoint.callCount("GetPermission"), 2);
   });
@@ -247,7 +247,7 @@ describe("the caller's deadline and cancellation", () => {
   test("attempts that all outlive the request timeout are an upstream timeout, not the caller's deadline", async () => {
     const s = await start({ requestTimeoutMs: 300, maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs: 1000 });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(error instanceof UpstreamTimeoutError, `expected UpstreamTimeoutError, got ${error.name}`);
     assert.equal(error.callerDeadlineExceeded, false);
     assert.equal(error.cancelled, false);
@@ -284,7 +284,7 @@ describe("connections and credentials", () => {
     const { port } = proxyPage.address() as AddressInfo;
     const backend = awsBackendAt(port);
     try {
-      const error = await rejectionOf(backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+      const error = await rejectionOf(backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
       assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
       assert.equal(error.service, "ram");
       assert.equal(requests, 2, "a 502 is retried like any transient failure");
@@ -298,7 +298,7 @@ describe("connections and credentials", () => {
   test("a connection the endpoint drops is an UpstreamNetworkError after every attempt", async () => {
     const s = await start({ maxAttempts: 3 });
     s.endpoint.injectFault({ operation: "GetPermission", dropConnection: true });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
     assert.equal(s.endpoint.callCount("GetPermission"), 3);
   });
@@ -313,7 +313,7 @@ describe("connections and credentials", () => {
     assert.ok(lambda instanceof UpstreamCredentialsError, `expected UpstreamCredentialsError, got ${lambda.name}`);
     assert.equal(lambda.service, "lambda");
     assert.equal(lambda.code, "CredentialsProviderError");
-    const ram = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const ram = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(ram instanceof UpstreamCredentialsError);
     assert.equal(ram.service, "ram");
     assert.equal(s.endpoint.callCount(), 0);

@@ -7,7 +7,8 @@ import { describe, it } from "node:test";
 import { createFakeBackend, demoSeed, FakeSeedError, loadFakeSeedFile, parseFakeSeed } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeSeed } from "../../../src/backend/fake/fake-backend.js";
 import { parseStatement } from "../../support/policy-json.js";
-import { callOptions, fn, permissionRef, rejectsWithAws } from "./fake-test-helpers.js";
+import { permissionRef } from "../../support/permission-ref.js";
+import { callOptions, fn, rejectsWithAws } from "./fake-test-helpers.js";
 
 const template = { Effect: "Allow", Action: "ec2:DescribeSubnets" };
 
