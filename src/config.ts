@@ -10,6 +10,7 @@ import {
   readNumber,
   readString,
   type Env,
+  type EnvHelp,
 } from "./config-values.js";
 import { awsErrorCodes, servicesOfAwsError } from "./aws/error-catalogue.js";
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
@@ -65,13 +66,6 @@ export interface Config {
   /** What start-up must say about who can call (authentication off). */
   readonly listenWarning: string | undefined;
   readonly logLevel: LogLevel;
-}
-
-export interface EnvHelp {
-  readonly name: string;
-  readonly accepted: string;
-  readonly default: string;
-  readonly description: string;
 }
 
 export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
