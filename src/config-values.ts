@@ -3,6 +3,14 @@
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** One line of --help and of the README's configuration table. */
+export interface EnvHelp {
+  readonly name: string;
+  readonly accepted: string;
+  readonly default: string;
+  readonly description: string;
+}
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError" as const;
   constructor(

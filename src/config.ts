@@ -10,6 +10,7 @@ import {
   readNumber,
   readString,
   type Env,
+  type EnvHelp,
 } from "./config-values.js";
 import { awsErrorCodes, servicesOfAwsError } from "./aws/error-catalogue.js";
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
@@ -21,6 +22,7 @@ import { HEALTH_ENV_HELP, parseHealthConfig, type HealthConfig } from "./health/
 import { OBSERVABILITY_ENV_HELP, parseObservabilityConfig, type ObservabilityConfig } from "./observability/config.js";
 import { REFLECTION_ENV_HELP, parseReflectionConfig, type ReflectionConfig } from "./reflection/config.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
+import type { ResolvedLimits } from "./server.js";
 
 export interface FakeBackendConfig {
   /** Path of a seed JSON file; undefined means the built-in demo seed. */
@@ -36,17 +38,11 @@ export interface TlsConfig {
   readonly keyFile: string;
 }
 
-/** Limits of the HTTP server against overload and slow or idle clients (src/server.ts). */
-export interface LimitsConfig {
-  readonly maxConnections: number;
-  readonly http2MaxConcurrentStreams: number;
-  readonly maxHeaderBytes: number;
-  readonly headersTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly http1KeepAliveTimeoutMs: number;
-  readonly http2IdleTimeoutMs: number;
-  readonly maxInFlightCalls: number;
-}
+/**
+ * Limits of the HTTP server against overload and slow or idle clients: the
+ * server's own, but for the Retry-After of a shed call, which is not configured.
+ */
+export type LimitsConfig = Omit<ResolvedLimits, "shedRetryAfterMs">;
 
 export interface Config {
   readonly host: string;
@@ -70,13 +66,6 @@ export interface Config {
   /** What start-up must say about who can call (authentication off). */
   readonly listenWarning: string | undefined;
   readonly logLevel: LogLevel;
-}
-
-export interface EnvHelp {
-  readonly name: string;
-  readonly accepted: string;
-  readonly default: string;
-  readonly description: string;
 }
 
 export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [

@@ -71,8 +71,8 @@ export class StartupError extends Error {
 
 /** Things to close on the way out, last opened first. */
 class Resources {
-  private readonly closers: (() => Promise<unknown> | unknown)[] = [];
-  add(close: () => Promise<unknown> | unknown): void {
+  private readonly closers: (() => unknown)[] = [];
+  add(close: () => unknown): void {
     this.closers.push(close);
   }
   async closeAll(): Promise<void> {

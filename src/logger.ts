@@ -135,8 +135,15 @@ function serializeErrors(fields: Record<string, unknown>): Record<string, unknow
 function describeError(error: Error): LogFields {
   const described: LogFields = { name: error.name, message: error.message, stack: error.stack };
   if (error.cause instanceof Error) described["cause"] = describeError(error.cause);
-  else if (error.cause !== undefined) described["cause"] = String(error.cause);
+  else if (error.cause !== undefined) described["cause"] = describeCause(error.cause);
   return described;
+}
+
+// A cause that is neither an Error nor a primitive is named by its kind only:
+// an arbitrary object could carry anything, secrets included.
+function describeCause(cause: unknown): string {
+  const primitive = typeof cause === "string" || typeof cause === "number" || typeof cause === "boolean" || typeof cause === "bigint";
+  return primitive ? String(cause) : Object.prototype.toString.call(cause);
 }
 
 /** A logger that drops everything; for tests that do not look at logs. */

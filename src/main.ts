@@ -2,10 +2,10 @@
 // signals and the exit code. The only reader of process.env. Exit codes: 0
 // after a clean stop, 1 when the shutdown had to cut calls (or a fatal bug),
 // 2 when the configuration or a start-up step is wrong.
-import { pathToFileURL } from "node:url";
 import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
+import { exitWhenDone, isEntryPoint } from "./entry-point.js";
 import { startGateway, StartupError, type Gateway } from "./gateway.js";
 import { createLogger } from "./logger.js";
 
@@ -76,17 +76,4 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   return 0;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isEntryPoint) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`permission-gateway: fatal: ${describe(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (isEntryPoint(import.meta.url)) exitWhenDone("permission-gateway", main(process.argv.slice(2), process.env));

@@ -295,7 +295,7 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
       // or complete it (h2c), then hand the connection over with them put back.
       let head = Buffer.alloc(0);
       const route = (): void => {
-        for (let chunk: Buffer | null = socket.read(); chunk !== null; chunk = socket.read()) head = Buffer.concat([head, chunk]);
+        for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) head = Buffer.concat([head, chunk]);
         const seen = Math.min(head.length, http2Preface.length);
         const isHttp2 = head.subarray(0, seen).equals(http2Preface.subarray(0, seen));
         if (isHttp2 && head.length < http2Preface.length) return;
@@ -371,7 +371,7 @@ async function responsesWritten(responses: Set<NodeResponse>, timeoutMs: number)
 }
 
 function definedOnly(limits: ServerLimits): Partial<ResolvedLimits> {
-  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<ResolvedLimits>;
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
 }
 
 /**

@@ -4,7 +4,7 @@
 // is touched; backend failures are mapped to ConnectErrors inside the guarded
 // call, so that definitive ones can be stored and replayed in their wire form.
 import { randomUUID } from "node:crypto";
-import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { create, type Message } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { PermissionService } from "../gen/permission/v1/permission_pb.js";
 import type { CallOptions, PermissionBackend } from "./backend/backend.js";
@@ -56,7 +56,7 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
           const result: unknown = await row.execute(backend, parsed, options, token?.value);
           noteOutput(record, result);
           if (record.reconciled === true) context.responseHeader.set(RECONCILED_HEADER, "true");
-          return create(row.method.output as DescMessage, row.respond(result));
+          return create(row.method.output, row.respond(result));
         } catch (error) {
           if (isAwsApiError(error)) record.awsRequestId = error.requestId;
           throw toConnectError(error, subject, logger);
@@ -67,10 +67,10 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
         {
           rpc: rpcPrefix + row.method.name,
           token: token.value,
-          requestSchema: row.method.input as DescMessage,
+          requestSchema: row.method.input,
           request,
           tokenField: token.field,
-          responseSchema: row.method.output as DescMessage,
+          responseSchema: row.method.output,
           context,
         },
         execute,

@@ -5,7 +5,7 @@
 // in AWS's own words. The constraints AWS defines come from the shared table
 // (src/aws/field-rules.ts); the gateway's own (tokens, RAM's undocumented
 // bounds) are below. src/errors.ts turns the error into a google.rpc.BadRequest.
-import type { Message, UnknownField } from "@bufbuild/protobuf";
+import type { DescEnum, Message, UnknownField } from "@bufbuild/protobuf";
 import { FUNCTION_NAME_PATTERN, matchesFunctionNamePattern, parseFunctionName, parseRamPermissionArn } from "./aws/arn.js";
 import { brokenConstraint, lambdaFieldRules, longerThan, ramFieldRules, type FieldRule } from "./aws/field-rules.js";
 import { AWS_PARTITIONS, awsPartition, describeRegionsOf, isRegionOfPartition } from "./aws/partitions.js";
@@ -22,7 +22,9 @@ import type {
 } from "./backend/backend.js";
 import {
   FunctionUrlAuthType as FunctionUrlAuthTypeEnum,
+  FunctionUrlAuthTypeSchema,
   PermissionType as PermissionTypeEnum,
+  PermissionTypeSchema,
 } from "../gen/permission/v1/permission_pb.js";
 import type {
   AddLambdaPermissionRequest,
@@ -95,6 +97,24 @@ type Violations = FieldViolation[];
 function violate(violations: Violations, field: string, constraint: string): void {
   violations.push({ field, description: `Value at '${field}' failed to satisfy constraint: ${constraint}` });
 }
+
+/**
+ * A proto3 enum field as the domain's value. proto3 enums are open: a number
+ * the enum does not have can arrive on the wire, and is refused naming the
+ * values it accepts.
+ */
+function enumValueOf<E extends number, T>(
+  violations: Violations,
+  field: string,
+  schema: DescEnum,
+  value: E,
+  domain: Readonly<Record<E, T>>,
+): T | undefined {
+  if (Object.hasOwn(domain, value)) return domain[value];
+  violate(violations, field, `Member must satisfy enum value set: [${schema.values.map((v) => v.name).join(", ")}]`);
+  return undefined;
+}
+
 
 /**
  * A required string: the empty string (proto3's default) counts as missing.
@@ -300,27 +320,11 @@ export interface ParsedAddLambdaPermissionRequest {
   readonly idempotencyKey?: string | undefined;
 }
 
-function functionUrlAuthTypeOf(
-  violations: Violations,
-  value: FunctionUrlAuthTypeEnum,
-): FunctionUrlAuthType | undefined {
-  switch (value) {
-    case FunctionUrlAuthTypeEnum.UNSPECIFIED:
-      return undefined;
-    case FunctionUrlAuthTypeEnum.NONE:
-      return "NONE";
-    case FunctionUrlAuthTypeEnum.AWS_IAM:
-      return "AWS_IAM";
-    default:
-      // proto3 enums are open: an unknown number can arrive on the wire.
-      violate(
-        violations,
-        "functionUrlAuthType",
-        "Member must satisfy enum value set: [FUNCTION_URL_AUTH_TYPE_UNSPECIFIED, FUNCTION_URL_AUTH_TYPE_NONE, FUNCTION_URL_AUTH_TYPE_AWS_IAM]",
-      );
-      return undefined;
-  }
-}
+const functionUrlAuthTypes: Readonly<Record<FunctionUrlAuthTypeEnum, FunctionUrlAuthType | undefined>> = {
+  [FunctionUrlAuthTypeEnum.UNSPECIFIED]: undefined,
+  [FunctionUrlAuthTypeEnum.NONE]: "NONE",
+  [FunctionUrlAuthTypeEnum.AWS_IAM]: "AWS_IAM",
+};
 
 export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest): ParsedAddLambdaPermissionRequest {
   const violations: Violations = [];
@@ -334,7 +338,7 @@ export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest)
   const eventSourceToken = checkOptional(violations, "eventSourceToken", req.eventSourceToken, EVENT_SOURCE_TOKEN);
   const revisionId = checkOptional(violations, "revisionId", req.revisionId, REVISION_ID);
   const principalOrgId = checkOptional(violations, "principalOrgId", req.principalOrgId, PRINCIPAL_ORG_ID);
-  const functionUrlAuthType = functionUrlAuthTypeOf(violations, req.functionUrlAuthType);
+  const functionUrlAuthType = enumValueOf(violations, "functionUrlAuthType", FunctionUrlAuthTypeSchema, req.functionUrlAuthType, functionUrlAuthTypes);
   const idempotencyKey = checkOptional(violations, "idempotencyKey", req.idempotencyKey, TOKEN);
   throwIfAny(violations);
   if (target.function === undefined) throw new RequestValidationError(violations);
@@ -427,23 +431,11 @@ export function parseGetRamPermissionRequest(req: GetRamPermissionRequest): GetR
   return compact({ permission, permissionVersion });
 }
 
-function permissionTypeOf(violations: Violations, value: PermissionTypeEnum): RamPermissionType | undefined {
-  switch (value) {
-    case PermissionTypeEnum.UNSPECIFIED:
-      return undefined;
-    case PermissionTypeEnum.AWS_MANAGED:
-      return "AWS_MANAGED";
-    case PermissionTypeEnum.CUSTOMER_MANAGED:
-      return "CUSTOMER_MANAGED";
-    default:
-      violate(
-        violations,
-        "permissionType",
-        "Member must satisfy enum value set: [PERMISSION_TYPE_UNSPECIFIED, PERMISSION_TYPE_AWS_MANAGED, PERMISSION_TYPE_CUSTOMER_MANAGED]",
-      );
-      return undefined;
-  }
-}
+const permissionTypes: Readonly<Record<PermissionTypeEnum, RamPermissionType | undefined>> = {
+  [PermissionTypeEnum.UNSPECIFIED]: undefined,
+  [PermissionTypeEnum.AWS_MANAGED]: "AWS_MANAGED",
+  [PermissionTypeEnum.CUSTOMER_MANAGED]: "CUSTOMER_MANAGED",
+};
 
 export function parseListRamPermissionsRequest(req: ListRamPermissionsRequest): ListRamPermissionsInput {
   const violations: Violations = [];
@@ -451,7 +443,7 @@ export function parseListRamPermissionsRequest(req: ListRamPermissionsRequest): 
   // Plain proto3 strings: empty means "no filter" / "first page".
   const resourceType =
     req.resourceType === "" ? undefined : checkOptional(violations, "resourceType", req.resourceType, RESOURCE_TYPE);
-  const permissionType = permissionTypeOf(violations, req.permissionType);
+  const permissionType = enumValueOf(violations, "permissionType", PermissionTypeSchema, req.permissionType, permissionTypes);
   let maxResults = req.pageSize;
   if (req.pageSize === 0) {
     maxResults = PAGE_SIZE_DEFAULT;

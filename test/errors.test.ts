@@ -20,18 +20,10 @@ import {
   type AwsService,
 } from "../src/backend/errors.js";
 import { isOutcomeUnknownError, OUTCOME_UNKNOWN_REASON, reasonOf, toConnectError } from "../src/errors.js";
-import type { Logger } from "../src/logger.js";
 import { RequestValidationError } from "../src/validation.js";
+import { createRecordingLogger } from "./support/recording-logger.js";
 
 const subject = { resourceType: "lambda:function", resourceName: "demo" };
-
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    lines.push(fields === undefined ? { level, message } : { level, message, fields });
-  };
-  return { lines, debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-}
 
 function aws(service: AwsService, code: string, extra: Partial<{ retryAfterSeconds: number; httpStatus: number }> = {}): AwsApiError {
   return new AwsApiError({ service, code, message: `${code} happened`, requestId: "req-1", httpStatus: 400, ...extra });
@@ -76,7 +68,7 @@ const detailSchema = {
 
 for (const [service, awsCode, code, detail] of rows) {
   test(`${service} ${awsCode} -> ${Code[code]} with ${detail}`, () => {
-    const error = toConnectError(aws(service, awsCode), subject, recordingLogger());
+    const error = toConnectError(aws(service, awsCode), subject, createRecordingLogger());
     assert.equal(error.code, code);
     assert.equal(error.rawMessage, `${awsCode} happened`);
     const infos = error.findDetails(ErrorInfoSchema);
@@ -113,7 +105,7 @@ for (const [message, code, detail] of conflictRows) {
     const error = toConnectError(
       new AwsApiError({ service: "lambda", code: "ResourceConflictException", message, requestId: "req-1", httpStatus: 409 }),
       subject,
-      recordingLogger(),
+      createRecordingLogger(),
     );
     assert.equal(error.code, code);
     assert.equal(error.rawMessage, message);
@@ -135,16 +127,16 @@ test("the reason is the AWS name in UPPER_SNAKE_CASE without Exception", () => {
 });
 
 test("NOT_FOUND names the resource the caller asked for", () => {
-  const error = toConnectError(aws("lambda", "ResourceNotFoundException"), subject, recordingLogger());
+  const error = toConnectError(aws("lambda", "ResourceNotFoundException"), subject, createRecordingLogger());
   const [info] = error.findDetails(ResourceInfoSchema);
   assert.equal(info?.resourceType, "lambda:function");
   assert.equal(info?.resourceName, "demo");
 });
 
 test("Retry-After becomes RetryInfo; without it a one-second hint", () => {
-  const throttled = toConnectError(aws("ram", "ThrottlingException", { retryAfterSeconds: 7 }), subject, recordingLogger());
+  const throttled = toConnectError(aws("ram", "ThrottlingException", { retryAfterSeconds: 7 }), subject, createRecordingLogger());
   assert.equal(throttled.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 7n);
-  const unavailable = toConnectError(aws("lambda", "ServiceException"), subject, recordingLogger());
+  const unavailable = toConnectError(aws("lambda", "ServiceException"), subject, createRecordingLogger());
   assert.equal(unavailable.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 1n);
 });
 
@@ -176,7 +168,7 @@ const fieldRows: [AwsService, string, string, string][] = [
 
 for (const [service, awsCode, message, field] of fieldRows) {
   test(`${awsCode} "${message.slice(0, 60)}" blames field ${JSON.stringify(field)}`, () => {
-    const error = toConnectError(new AwsApiError({ service, code: awsCode, message }), subject, recordingLogger());
+    const error = toConnectError(new AwsApiError({ service, code: awsCode, message }), subject, createRecordingLogger());
     assert.equal(error.code, Code.InvalidArgument);
     assert.deepEqual(
       error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => ({ field: v.field, description: v.description })),
@@ -186,7 +178,7 @@ for (const [service, awsCode, message, field] of fieldRows) {
 }
 
 test("AccessDenied is the gateway's identity: PERMISSION_DENIED UPSTREAM_ACCESS_DENIED", () => {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const error = toConnectError(aws("lambda", "AccessDeniedException"), subject, logger);
   assert.equal(error.code, Code.PermissionDenied);
   const [info] = error.findDetails(ErrorInfoSchema);
@@ -209,7 +201,7 @@ for (const awsCode of [
   "SignatureDoesNotMatch",
 ]) {
   test(`${awsCode} -> INTERNAL UPSTREAM_CREDENTIALS`, () => {
-    const error = toConnectError(aws("ram", awsCode), subject, recordingLogger());
+    const error = toConnectError(aws("ram", awsCode), subject, createRecordingLogger());
     assert.equal(error.code, Code.Internal);
     const infos = error.findDetails(ErrorInfoSchema);
     assert.equal(infos.length, 1);
@@ -221,13 +213,13 @@ for (const awsCode of [
 }
 
 test("RAM's InvalidClientTokenException is about the request's token, not credentials", () => {
-  const error = toConnectError(aws("ram", "InvalidClientTokenException"), subject, recordingLogger());
+  const error = toConnectError(aws("ram", "InvalidClientTokenException"), subject, createRecordingLogger());
   assert.equal(error.code, Code.InvalidArgument);
 });
 
 for (const awsCode of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
   test(`an AWS error named ${awsCode} is unknown, not a property of Object.prototype`, () => {
-    const logger = recordingLogger();
+    const logger = createRecordingLogger();
     const error = toConnectError(aws("lambda", awsCode), subject, logger);
     assert.equal(error.code, Code.Internal);
     assert.equal(error.rawMessage, "internal error");
@@ -236,7 +228,7 @@ for (const awsCode of ["constructor", "toString", "__proto__", "hasOwnProperty"]
 }
 
 test("missing credentials -> INTERNAL UPSTREAM_CREDENTIALS, cause logged not sent", () => {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const error = toConnectError(new UpstreamCredentialsError("lambda", "Could not load credentials from any providers"), subject, logger);
   assert.equal(error.code, Code.Internal);
   assert.equal(error.findDetails(ErrorInfoSchema)[0]?.reason, "UPSTREAM_CREDENTIALS");
@@ -246,7 +238,7 @@ test("missing credentials -> INTERNAL UPSTREAM_CREDENTIALS, cause logged not sen
 
 test("a credentials error answered by AWS carries the same metadata whichever backend read it", () => {
   // The fake answers AwsApiErrors with its own request ID; the AWS adapter now does the same.
-  const error = toConnectError(aws("lambda", "ExpiredTokenException", { httpStatus: 403 }), subject, recordingLogger());
+  const error = toConnectError(aws("lambda", "ExpiredTokenException", { httpStatus: 403 }), subject, createRecordingLogger());
   assert.deepEqual(error.findDetails(ErrorInfoSchema)[0]?.metadata, { awsErrorCode: "ExpiredTokenException", awsRequestId: "req-1", httpStatus: "403" });
 });
 
@@ -257,7 +249,7 @@ const outcomeUnknownRows: [string, UpstreamOutcomeUnknownError, Code, boolean][]
 ];
 for (const [why, failure, code, retry] of outcomeUnknownRows) {
   test(`an unknown outcome (${why}) -> ${Code[code]}, reason ${OUTCOME_UNKNOWN_REASON}, never a plain failure`, () => {
-    const logger = recordingLogger();
+    const logger = createRecordingLogger();
     const error = toConnectError(failure, subject, logger);
     assert.equal(error.code, code);
     const infos = error.findDetails(ErrorInfoSchema);
@@ -273,7 +265,7 @@ for (const [why, failure, code, retry] of outcomeUnknownRows) {
 }
 
 test("network failure -> UNAVAILABLE with RetryInfo", () => {
-  const error = toConnectError(new UpstreamNetworkError("ram", "connect ECONNREFUSED 127.0.0.1:1"), subject, recordingLogger());
+  const error = toConnectError(new UpstreamNetworkError("ram", "connect ECONNREFUSED 127.0.0.1:1"), subject, createRecordingLogger());
   assert.equal(error.code, Code.Unavailable);
   assert.equal(error.findDetails(ErrorInfoSchema)[0]?.reason, "UPSTREAM_UNAVAILABLE");
   assert.equal(error.findDetails(RetryInfoSchema).length, 1);
@@ -281,17 +273,17 @@ test("network failure -> UNAVAILABLE with RetryInfo", () => {
 });
 
 test("timeout: DEADLINE_EXCEEDED when the caller's deadline is spent, else UNAVAILABLE; CANCELLED when the caller left", () => {
-  const spent = toConnectError(new UpstreamTimeoutError("lambda", "aborted", true), subject, recordingLogger());
+  const spent = toConnectError(new UpstreamTimeoutError("lambda", "aborted", true), subject, createRecordingLogger());
   assert.equal(spent.code, Code.DeadlineExceeded);
-  const upstream = toConnectError(new UpstreamTimeoutError("lambda", "socket timeout", false), subject, recordingLogger());
+  const upstream = toConnectError(new UpstreamTimeoutError("lambda", "socket timeout", false), subject, createRecordingLogger());
   assert.equal(upstream.code, Code.Unavailable);
-  const cancelled = toConnectError(new UpstreamTimeoutError("lambda", "aborted", false, { cancelled: true }), subject, recordingLogger());
+  const cancelled = toConnectError(new UpstreamTimeoutError("lambda", "aborted", false, { cancelled: true }), subject, createRecordingLogger());
   assert.equal(cancelled.code, Code.Canceled);
   for (const error of [spent, upstream, cancelled]) assert.equal(error.findDetails(ErrorInfoSchema).length, 1);
 });
 
 test("an unknown failure -> INTERNAL with a generic message; the cause is logged, never sent", () => {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const error = toConnectError(new TypeError("secret detail: cannot read x of undefined"), subject, logger);
   assert.equal(error.code, Code.Internal);
   assert.equal(error.rawMessage, "internal error");
@@ -302,7 +294,7 @@ test("an unknown failure -> INTERNAL with a generic message; the cause is logged
 });
 
 test("an AWS error the table does not know -> INTERNAL, logged", () => {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const error = toConnectError(aws("lambda", "EC2ThrottledException"), subject, logger);
   assert.equal(error.code, Code.Internal);
   assert.equal(error.rawMessage, "internal error");
@@ -316,7 +308,7 @@ test("validation errors -> INVALID_ARGUMENT with one FieldViolation each", () =>
       { field: "statementId", description: "Member must have length less than or equal to 100" },
     ]),
     subject,
-    recordingLogger(),
+    createRecordingLogger(),
   );
   assert.equal(error.code, Code.InvalidArgument);
   assert.deepEqual(error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field), ["functionName", "statementId"]);
@@ -325,5 +317,5 @@ test("validation errors -> INVALID_ARGUMENT with one FieldViolation each", () =>
 
 test("a ConnectError passes through unchanged", () => {
   const original = new ConnectError("already mapped", Code.Aborted);
-  assert.equal(toConnectError(original, subject, recordingLogger()), original);
+  assert.equal(toConnectError(original, subject, createRecordingLogger()), original);
 });

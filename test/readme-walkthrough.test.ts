@@ -2,22 +2,17 @@
 // the demo seed: each command must answer what the comment under it shows.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { findOnPath } from "./support/redis-server.js";
+import { skipWithoutCurl } from "./support/require-tool.js";
 import { startTestGateway } from "./support/gateway.js";
+import { readmeBlock } from "./support/readme.js";
 
 const run = promisify(execFile);
 
 test("the README's curl walk-through answers as the README says", async (t) => {
-  if (findOnPath("curl") === undefined) {
-    console.warn("SKIPPED: curl is not installed; .ci/run installs it");
-    return t.skip("curl not installed");
-  }
-  const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((b) => b.includes("curl -s $S/"));
-  assert.ok(block !== undefined, "the walk-through block is in the README");
+  if (skipWithoutCurl(t)) return;
+  const block = await readmeBlock("sh", "curl -s $S/");
 
   // One expectation per curl command: the code in the first "# {" comment after it.
   const expected: string[] = [];

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { ENV_HELP } from "../src/config.js";
+import { readReadme, repoRoot } from "./support/readme.js";
 
-const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-const packageJson = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
+const readme = await readReadme();
+const packageJson = JSON.parse(await readFile(new URL("package.json", repoRoot), "utf8")) as {
   scripts: Record<string, string>;
 };
 

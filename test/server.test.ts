@@ -16,6 +16,7 @@ import { createFakeBackend } from "../src/backend/fake/fake-backend.js";
 import { systemClock } from "../src/clock.js";
 import { silentLogger } from "../src/logger.js";
 import { startServer, type RunningServer } from "../src/server.js";
+import { opensslAvailable, skipWithoutOpenssl } from "./auth/support/pki.js";
 import { memoryGuard } from "./support/gateway.js";
 
 const path = "/permission.v1.PermissionService/GetRamPermission";
@@ -230,11 +231,8 @@ describe("TLS", () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test("serves gRPC over HTTP/2 and Connect over HTTP/1.1 on one TLS port", async (t) => {
-    if (!opensslAvailable()) {
-      // .ci/run installs openssl; a developer machine without it skips loudly.
-      console.warn("SKIPPED: openssl is not installed, so no test certificate can be made");
-      return t.skip("openssl not installed");
-    }
+    // .ci/run installs openssl; a developer machine without it skips loudly.
+    if (skipWithoutOpenssl(t)) return;
     const server = await startServer(
       { backend: createFakeBackend(), idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
       { host: "127.0.0.1", port: 0, tls: { context: { cert, key } } },
@@ -252,12 +250,3 @@ describe("TLS", () => {
     }
   });
 });
-
-function opensslAvailable(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}

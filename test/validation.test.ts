@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import * as http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
+import { grpcFrame, grpcWebTrailersOf, h1Exchange, h2Exchange } from "./support/raw-http.js";
 import {
   AddLambdaPermissionRequestSchema,
   CreateRamPermissionRequestSchema,
@@ -1037,12 +1036,6 @@ function withUnknownField(): Uint8Array {
   return Uint8Array.from([...known, ...UNKNOWN_FIELD_99]);
 }
 
-function grpcFrame(message: Uint8Array): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(message.length, 1);
-  return Buffer.concat([header, message]);
-}
-
 /** The google.rpc.Status a gRPC or gRPC-Web answer carries in grpc-status-details-bin. */
 function statusOf(detailsBin: string | undefined): { code: number; violations: string[] } {
   assert.ok(detailsBin !== undefined, "grpc-status-details-bin is present");
@@ -1078,46 +1071,20 @@ describe("fields a request message does not have, in each binary protocol", () =
   });
 
   it("gRPC over h2c: grpc-status 3 naming field 99", async () => {
-    const session = http2.connect(gateway.url);
-    try {
-      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
-      stream.end(grpcFrame(withUnknownField()));
-      const headers: http2.IncomingHttpHeaders = {};
-      stream.on("response", (h) => Object.assign(headers, h));
-      stream.on("trailers", (t) => Object.assign(headers, t));
-      stream.resume();
-      await once(stream, "close");
-      assert.equal(headers["grpc-status"], "3");
-      const status = statusOf(headers["grpc-status-details-bin"] as string | undefined);
-      assert.equal(status.code, 3);
-      assert.deepEqual(status.violations, ["field 99"]);
-    } finally {
-      session.close();
-    }
+    const answer = await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers" }, grpcFrame(withUnknownField()));
+    const headers = { ...answer.headers, ...answer.trailers };
+    assert.equal(headers["grpc-status"], "3");
+    const status = statusOf(headers["grpc-status-details-bin"]);
+    assert.equal(status.code, 3);
+    assert.deepEqual(status.violations, ["field 99"]);
   });
 
   it("gRPC-Web over HTTP/1.1: grpc-status 3 naming field 99", async () => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
-      body: grpcFrame(withUnknownField()),
-    });
-    const body = Buffer.from(await response.arrayBuffer());
-    // The status is in the headers (trailers-only) or in the trailer frame (flag 0x80).
-    const trailers = new Map<string, string>();
-    response.headers.forEach((value, key) => trailers.set(key, value));
-    for (let offset = 0; offset + 5 <= body.length; ) {
-      const length = body.readUInt32BE(offset + 1);
-      if ((body[offset] ?? 0) & 0x80) {
-        for (const line of body.subarray(offset + 5, offset + 5 + length).toString("utf8").split("\r\n")) {
-          const colon = line.indexOf(":");
-          if (colon > 0) trailers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-        }
-      }
-      offset += 5 + length;
-    }
-    assert.equal(trailers.get("grpc-status"), "3");
-    assert.deepEqual(statusOf(trailers.get("grpc-status-details-bin")).violations, ["field 99"]);
+    const answer = await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" }, grpcFrame(withUnknownField()));
+    // The status is in the headers (trailers-only) or in the trailer frame.
+    const trailers = { ...answer.headers, ...grpcWebTrailersOf(answer) };
+    assert.equal(trailers["grpc-status"], "3");
+    assert.deepEqual(statusOf(trailers["grpc-status-details-bin"]).violations, ["field 99"]);
   });
 
   it("a binary request without unknown fields is served as before", async () => {

@@ -55,7 +55,8 @@ export async function runAutocannon(run: AutocannonRun): Promise<LoadOutcome> {
         // A round stops at the first sample tick after its duration: tick often.
         sampleInt: 100,
       },
-      (error: unknown, done: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done)),
+      // autocannon calls back with an Error (a bad option) or null.
+      (error: Error | null, done: autocannon.Result) => (error ? reject(error) : resolve(done)),
     );
     instance.on("response", (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) latencies.add(responseTime);

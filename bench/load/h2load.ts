@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findOnPath } from "../../test/support/redis-server.js";
+import { findOnPath } from "../../test/support/require-tool.js";
 import { createLatencyRecorder, percentile, type GeneratorRun, type LoadOutcome, type RoundLength } from "./round.js";
 
 export const h2loadInstallHint = "h2load is not installed: apt-get install nghttp2-client (Debian), then run the bench again";

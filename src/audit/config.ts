@@ -1,5 +1,5 @@
 // Audit trail settings from the environment. Pure: main.ts passes its env in.
-import type { EnvHelp } from "../config.js";
+import type { EnvHelp } from "../config-values.js";
 import { ConfigError, readBoolean, readString, type Env } from "../config-values.js";
 
 export type AuditConfig =

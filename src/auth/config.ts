@@ -2,7 +2,7 @@
 // Pure: main.ts passes its env in. A variable of another AUTH_MODE is an
 // error, not ignored: API_KEYS_FILE set without AUTH_MODE=api-key most
 // likely means someone believes keys are checked while nothing is.
-import type { EnvHelp } from "../config.js";
+import type { EnvHelp } from "../config-values.js";
 import { ConfigError, readBoolean, readEnum, readInteger, readString, type Env } from "../config-values.js";
 import type { AuthMode } from "./identity.js";
 import type { JwtRules } from "./jwt/jwt-authenticator.js";

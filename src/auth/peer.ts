@@ -40,7 +40,7 @@ export function readPeerInfo(req: http.IncomingMessage | http2.Http2ServerReques
   const connection: object = ("stream" in req ? req.stream.session?.socket : undefined) ?? req.socket;
   const cached = peerOfConnection.get(connection);
   if (cached !== undefined) return cached;
-  const peer = peerInfoOfSocket(connection as MaybeTlsSocket);
+  const peer = peerInfoOfSocket(connection);
   peerOfConnection.set(connection, peer);
   return peer;
 }

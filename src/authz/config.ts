@@ -1,6 +1,6 @@
 // Authorization settings from the environment. Pure: main.ts passes its env
 // in; the policies themselves are read by createAuthorizer, at start-up.
-import type { EnvHelp } from "../config.js";
+import type { EnvHelp } from "../config-values.js";
 import { ConfigError, readEnum, readString, type Env } from "../config-values.js";
 import type { Authorizer } from "./authorizer.js";
 import type { Logger } from "../logger.js";

@@ -157,14 +157,7 @@ export function parseRamPermissionArn(value: string): RamPermissionRef | undefin
   return undefined;
 }
 
-export interface RamPermissionArnParts {
-  readonly partition: string;
-  /** Empty for AWS managed permissions. */
-  readonly region: string;
-  /** "aws" for AWS managed permissions, else a 12-digit account ID. */
-  readonly account: string;
-  readonly name: string;
-}
+export type RamPermissionArnParts = Pick<RamPermissionRef, "partition" | "region" | "account" | "name">;
 
 /** arn:<partition>:ram:<region>:<account>:permission/<name> ("ram::aws:" when AWS managed). */
 export function ramPermissionArn(parts: RamPermissionArnParts): string {

@@ -6,7 +6,7 @@
 // lambda:FunctionUrlAuthType, aws:PrincipalOrgID, in that recorded order)
 // before ArnLike (AWS:SourceArn). The fake renders statements with it, and
 // reconciliation compares what GetPolicy shows against it.
-import type { AddLambdaPermissionInput } from "../backend/backend.js";
+import type { AddLambdaPermissionInput, LambdaFunctionRef } from "../backend/backend.js";
 import { parseFunctionName } from "./arn.js";
 import { AWS_PARTITIONS } from "./partitions.js";
 
@@ -85,13 +85,9 @@ export function renderLambdaStatement(request: StatementRequest, resourceArn: st
 }
 
 /** Where the statement must point: the function as the request named it, and its qualifier. */
-export interface StatementTarget {
-  readonly name: string;
-  readonly account?: string | undefined;
-  readonly region?: string | undefined;
-  readonly partition?: string | undefined;
+export type StatementTarget = Pick<LambdaFunctionRef, "name" | "account" | "region" | "partition"> & {
   readonly qualifier?: string | undefined;
-}
+};
 
 /**
  * Whether `actual` (a statement as GetPolicy shows it) is the one `request`

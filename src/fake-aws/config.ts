@@ -2,6 +2,7 @@
 // process.env in. The names are the gateway's own (HOST, PORT, FAKE_SEED,
 // LOG_LEVEL), so one seed file serves both.
 import { readEnum, readInteger, readString, type Env } from "../config-values.js";
+import type { EnvHelp } from "../config-values.js";
 import { LOG_LEVELS, type LogLevel } from "../logger.js";
 
 export interface FakeAwsConfig {
@@ -14,7 +15,7 @@ export interface FakeAwsConfig {
 
 export const FAKE_AWS_DEFAULT_PORT = 4010;
 
-export const FAKE_AWS_ENV_HELP: readonly { name: string; accepted: string; default: string; description: string }[] = [
+export const FAKE_AWS_ENV_HELP: readonly EnvHelp[] = [
   { name: "HOST", accepted: "an IP address or host name", default: "127.0.0.1", description: "Interface to listen on." },
   { name: "PORT", accepted: "0..65535", default: String(FAKE_AWS_DEFAULT_PORT), description: "Port of the fake Lambda and RAM endpoint (0: any free port)." },
   { name: "FAKE_SEED", accepted: "path of a seed JSON file", default: "built-in demo seed", description: "Initial state of the fake backend it serves (docs/fake-seed.md)." },

@@ -100,13 +100,13 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
 
   return {
     ...(operation === undefined ? {} : { operation }),
-    ...(errorCode === undefined ? {} : { errorCode: errorCode as string }),
+    ...(errorCode === undefined ? {} : { errorCode }),
     ...(httpStatus === undefined ? {} : { httpStatus }),
-    ...(message === undefined ? {} : { message: message as string }),
+    ...(message === undefined ? {} : { message }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
-    ...(dropConnection === undefined ? {} : { dropConnection: dropConnection as boolean }),
-    ...(afterExecution === undefined ? {} : { afterExecution: afterExecution as boolean }),
+    ...(dropConnection === undefined ? {} : { dropConnection }),
+    ...(afterExecution === undefined ? {} : { afterExecution }),
     ...(times === undefined ? {} : { times }),
   };
 }

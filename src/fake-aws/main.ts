@@ -1,9 +1,9 @@
 // `npm run fake-aws`: config -> fake backend -> listen; signals. The only
 // reader of process.env for the fake AWS endpoint.
-import { pathToFileURL } from "node:url";
 import { createFakeBackend, loadFakeSeedFile } from "../backend/fake/fake-backend.js";
 import { systemClock } from "../clock.js";
 import { ConfigError } from "../config-values.js";
+import { errorMessage, exitWhenDone, isEntryPoint } from "../entry-point.js";
 import { createJsonLogger } from "../logger.js";
 import { fakeAwsHelpText, loadFakeAwsConfig, sdkEnvironment, type FakeAwsConfig } from "./config.js";
 import { startFakeAwsServer } from "./server.js";
@@ -52,7 +52,7 @@ export async function runFakeAws(
   try {
     seed = config.seedPath === undefined ? undefined : await loadFakeSeedFile(config.seedPath);
   } catch (error) {
-    io.stderr(`fake-aws: FAKE_SEED=${JSON.stringify(config.seedPath)} cannot be used: ${describe(error)}\n`);
+    io.stderr(`fake-aws: FAKE_SEED=${JSON.stringify(config.seedPath)} cannot be used: ${errorMessage(error)}\n`);
     return 2;
   }
   const logger = createJsonLogger(config.logLevel, (line) => io.stderr(line + "\n"));
@@ -64,7 +64,7 @@ export async function runFakeAws(
     server = await startFakeAwsServer({ backend, host: config.host, port: config.port, logger });
   } catch (error) {
     await backend.close();
-    io.stderr(`fake-aws: cannot listen on ${config.host}:${config.port}: ${describe(error)}\n`);
+    io.stderr(`fake-aws: cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}\n`);
     return 1;
   }
   const environment = sdkEnvironment(server.url);
@@ -85,17 +85,4 @@ export async function runFakeAws(
   return 0;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isEntryPoint) {
-  runFakeAws(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`fake-aws: fatal: ${describe(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (isEntryPoint(import.meta.url)) exitWhenDone("fake-aws", runFakeAws(process.argv.slice(2), process.env));

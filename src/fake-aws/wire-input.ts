@@ -60,7 +60,8 @@ export function arrayMember(service: AwsService, body: JsonObject, member: strin
   const value = body[member];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) wrongType(service, member, "a list");
-  return value;
+  // Array.isArray narrows to any[]; the elements are still unchecked JSON.
+  return value as readonly unknown[];
 }
 
 /** A query parameter; repeated parameters are ambiguous, and AWS takes the first. */

@@ -1,6 +1,6 @@
 // Health settings from the environment: how often readiness is probed and
 // how long a probe may take. Pure: main.ts passes its env in.
-import type { EnvHelp } from "../config.js";
+import type { EnvHelp } from "../config-values.js";
 import { readInteger, type Env } from "../config-values.js";
 
 export interface HealthConfig {

@@ -44,7 +44,7 @@ async function rewriteConnectUnary(
   onRejected: ProtocolErrorListener,
 ): Promise<UniversalServerResponse> {
   if (response.status === 200 || response.body === undefined || !(Symbol.asyncIterator in response.body)) return response;
-  const bytes = await readAll(response.body as AsyncIterable<Uint8Array>);
+  const bytes = await readAll(response.body);
   const fallback = new ConnectError("unreadable protocol error", Code.Unknown);
   const explained = explainProtocolError(errorFromJsonBytes(bytes, undefined, fallback));
   if (explained === undefined) return { ...response, body: createAsyncIterable([bytes]) };
@@ -100,7 +100,7 @@ function replaceStatusEnvelope(
   if (explained === undefined) return undefined;
   onRejected(explained);
   const body = errorResponse(wire, explained.error).body;
-  return body !== undefined && Symbol.asyncIterator in body ? (body as AsyncIterable<Uint8Array>) : undefined;
+  return body !== undefined && Symbol.asyncIterator in body ? body : undefined;
 }
 
 /** gRPC: the status is in the trailers, final once the body has been sent. */

@@ -5,6 +5,7 @@
 import { ConfigError, readBoolean, readEnum, readHostPorts, readInteger, readString } from "../config-values.js";
 import type { Env } from "../config-values.js";
 import { redactCredentials } from "./redact-credentials.js";
+import type { EnvHelp } from "../config-values.js";
 
 // main.ts builds the guard from this module's config in one import.
 export { createIdempotency } from "./create-idempotency.js";
@@ -54,13 +55,6 @@ export type IdempotencyConfig =
       readonly ignoredRedisVariables: readonly string[];
     })
   | (IdempotencyLimits & { readonly store: "redis"; readonly redis: RedisConfig });
-
-export interface EnvHelp {
-  readonly name: string;
-  readonly accepted: string;
-  readonly default: string;
-  readonly description: string;
-}
 
 export const IDEMPOTENCY_ENV_HELP: readonly EnvHelp[] = [
   {

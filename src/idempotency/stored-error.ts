@@ -4,7 +4,6 @@
 import { create, toBinary, toJson } from "@bufbuild/protobuf";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import type { Code } from "@connectrpc/connect";
 import type { StoredError, StoredErrorDetail } from "./store.js";
 
 /** The parts of a ConnectError that a replay must reproduce. */
@@ -29,7 +28,7 @@ export function storedErrorOf(error: ConnectError): StoredError {
 }
 
 export function errorFromStored(stored: StoredError): ConnectError {
-  const error = new ConnectError(stored.message, stored.code as Code, stored.metadata.map(([n, v]) => [n, v]));
+  const error = new ConnectError(stored.message, stored.code, stored.metadata.map(([n, v]) => [n, v]));
   // Raw type + bytes, as Connect keeps details that arrive from the wire: the
   // replay sends exactly the bytes the first answer sent.
   error.details = stored.details.map((detail) =>

@@ -1,6 +1,6 @@
 // Observability settings from the environment: where /metrics is served and
 // where spans go. Pure: main.ts passes its env in.
-import type { EnvHelp } from "../config.js";
+import type { EnvHelp } from "../config-values.js";
 import { ConfigError, readInteger, readString, type Env } from "../config-values.js";
 import { DEFAULT_SERVICE_NAME } from "./tracing.js";
 

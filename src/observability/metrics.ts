@@ -117,7 +117,7 @@ function createRpcMetrics(registry: Registry): (method: DescMethod) => RpcSeries
   });
   return createMethodCache((method) => {
     const name = rpcName(method);
-    const children: (Counter.Internal | undefined)[] = new Array(PROTOCOLS.length * CODE_COUNT);
+    const children = new Array<Counter.Internal | undefined>(PROTOCOLS.length * CODE_COUNT);
     return {
       duration: duration.labels(name),
       inFlight: inFlight.labels(name),

@@ -135,6 +135,8 @@ function logFailedExports(exporter: SpanExporter, logger: Logger): SpanExporter 
   return {
     export(spans, done) {
       exporter.export(spans, (result) => {
+        // ExportResultCode.SUCCESS is 0; its enum lives in @opentelemetry/core, which is not our dependency.
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
         if (result.error !== undefined || result.code !== 0) {
           logger.warn("span export failed", { spans: spans.length, error: result.error });
         }

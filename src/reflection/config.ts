@@ -5,7 +5,7 @@
 // details), nothing a caller could not read already, and it is what lets
 // buf curl, grpcurl and grpcui work without a copy of the proto. Turn it off
 // where even the list of methods should not be discoverable.
-import type { EnvHelp } from "../config.js";
+import type { EnvHelp } from "../config-values.js";
 import { readBoolean, type Env } from "../config-values.js";
 
 export interface ReflectionConfig {

@@ -24,10 +24,11 @@ function analyse(req: UnaryRequest): AnalysedCall {
   return { rpc: req.method.name as RpcName, input: row.authorizationInput(parsed) as RpcInputs[RpcName] };
 }
 
+// Arrow properties, not methods: the interceptors take them detached.
 export function createCallAnalysis(defaults: ResourceDefaults) {
   return {
     /** For the authorization interceptor. */
-    authorizationRequest(req: UnaryRequest): AuthorizationRequest {
+    authorizationRequest: (req: UnaryRequest): AuthorizationRequest => {
       const caller = req.contextValues.get(callerContextKey);
       if (caller === undefined) throw new Error("authorization ran before authentication");
       const { rpc, input } = analyse(req);
@@ -35,7 +36,7 @@ export function createCallAnalysis(defaults: ResourceDefaults) {
     },
 
     /** For the audit interceptor, before the call runs: who, and what about (when the request validates). */
-    auditDescription(req: UnaryRequest): AuditDescription {
+    auditDescription: (req: UnaryRequest): AuditDescription => {
       const caller = req.contextValues.get(callerContextKey);
       let subject: AuditDescription["subject"];
       try {
@@ -49,7 +50,7 @@ export function createCallAnalysis(defaults: ResourceDefaults) {
     },
 
     /** For the audit interceptor, once the call has ended: what the service learned. */
-    auditDetails(req: UnaryRequest): AuditDetails {
+    auditDetails: (req: UnaryRequest): AuditDetails => {
       const record = callRecordOf(req.contextValues);
       return { awsRequestId: record.awsRequestId, removedStatement: record.removedStatement, replayed: record.replayed };
     },

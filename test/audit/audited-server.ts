@@ -33,7 +33,7 @@ export interface AuditedServer {
   /** The sink's file. */
   readonly file: string;
   /** Every event written so far. */
-  events(): Promise<AuditEvent[]>;
+  readonly events: () => Promise<AuditEvent[]>;
 }
 
 export async function startAuditedServer(t: TestContext, options: AuditedServerOptions): Promise<AuditedServer> {
@@ -68,7 +68,7 @@ export async function startAuditedServer(t: TestContext, options: AuditedServerO
   return {
     client: createClient(PermissionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" })),
     file,
-    async events() {
+    events: async () => {
       const text = await readFile(file, "utf8");
       return text
         .split("\n")

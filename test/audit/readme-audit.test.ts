@@ -4,15 +4,14 @@
 // variable.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, test } from "node:test";
 import { AUDIT_ENV_HELP } from "../../src/audit/config.js";
 import { tokenDigest, type AuditEvent } from "../../src/audit/event.js";
 import { recordAuditDetails } from "../../src/audit/interceptor.js";
-import { codeBlocks, DEFAULTS, readmeRow } from "../authz/fixtures.js";
-import { readmeSection } from "../support/readme.js";
+import { DEFAULTS } from "../authz/fixtures.js";
+import { codeBlocks, readmeRow, readmeSection, readReadme } from "../support/readme.js";
 import { startAuditedServer } from "./audited-server.js";
 
 const section = await readmeSection("### Audit trail");
@@ -59,7 +58,7 @@ describe("README: Audit trail", () => {
   });
 
   test("the configuration table has a row for every audit variable", async () => {
-    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const readme = await readReadme();
     for (const help of AUDIT_ENV_HELP) assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
   });
 });

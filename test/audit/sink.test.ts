@@ -10,7 +10,7 @@ import { describe, test, type TestContext } from "node:test";
 import { buildAuditEvent, type AuditEvent } from "../../src/audit/event.js";
 import { AuditSinkError, createAuditSink } from "../../src/audit/sink.js";
 import { silentLogger } from "../../src/logger.js";
-import { recordingLogger } from "../authz/fixtures.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const event = (n: number): AuditEvent =>
   buildAuditEvent({ time: 0, rpc: "RemoveLambdaPermission", tokens: {}, code: undefined, replayed: false, durationMs: n });
@@ -80,10 +80,10 @@ describe("audit sink", () => {
         callback(new Error("disk full"));
       },
     });
-    const logger = recordingLogger();
+    const logger = createRecordingLogger();
     const sink = await createAuditSink({ target: "stdout", logger, stdout: broken });
     await assert.rejects(sink.write(event(1)), (error: unknown) => error instanceof AuditSinkError && /disk full/.test(error.message));
     await sink.close();
-    assert.ok(logger.entries.some((entry) => entry.level === "error" && entry.message === "audit sink failed"));
+    assert.ok(logger.lines.some((entry) => entry.level === "error" && entry.message === "audit sink failed"));
   });
 });

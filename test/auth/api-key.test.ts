@@ -14,7 +14,7 @@ import { createAuthenticationInterceptor } from "../../src/auth/authentication-i
 import { CredentialFileError } from "../../src/auth/watched-files.js";
 import { silentLogger } from "../../src/logger.js";
 import { callAs, connectTransport, startAuthTestServer, type CallOutcome } from "./support/auth-server.js";
-import { createRecordingLogger } from "./support/recording-logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const newKey = () => `pgk_${randomBytes(32).toString("hex")}`;
 const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");

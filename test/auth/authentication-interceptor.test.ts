@@ -8,7 +8,7 @@ import { createAuthenticationInterceptor } from "../../src/auth/authentication-i
 import { AuthenticationError, AuthenticationUnavailableError, type Authenticator } from "../../src/auth/authenticator.js";
 import { createNoAuthenticator } from "../../src/auth/none/none-authenticator.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
-import { createRecordingLogger } from "./support/recording-logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 import { callAs, connectTransport, startAuthTestServer } from "./support/auth-server.js";
 
 async function withServer(

@@ -22,7 +22,7 @@ import { freePort } from "../support/redis-server.js";
 import { callAs, connectTransport, startAuthTestServer, type AuthTestServer, type CallOutcome } from "./support/auth-server.js";
 import { fetchTrusting, startJwksServer, type JwksServer } from "./support/jwks-server.js";
 import { createTestCa, opensslAvailable, skipWithoutOpenssl, type IssuedCertificate, type TestCa } from "./support/pki.js";
-import { createRecordingLogger } from "./support/recording-logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const ISSUER = "https://idp.example.com/";
 const AUDIENCE = "permission-gateway";

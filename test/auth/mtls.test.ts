@@ -15,7 +15,7 @@ import { createMtlsAuthenticator } from "../../src/auth/mtls/mtls-authenticator.
 import { createTlsMaterialSource, type TlsMaterialSource } from "../../src/auth/tls-material.js";
 import { CredentialFileError } from "../../src/auth/watched-files.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
-import { createRecordingLogger } from "./support/recording-logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 import { callAs, connectTransport, startAuthTestServer, type AuthTestServer } from "./support/auth-server.js";
 import { createTestCa, opensslAvailable, skipWithoutOpenssl, type IssuedCertificate, type TestCa } from "./support/pki.js";
 

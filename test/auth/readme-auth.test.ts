@@ -5,10 +5,10 @@
 // API key command is run too, and its output used.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { after, before, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { parseApiKeyFile } from "../../src/auth/api-key/api-key-file.js";
@@ -21,18 +21,18 @@ import { createTlsMaterialSource } from "../../src/auth/tls-material.js";
 import { systemClock } from "../../src/clock.js";
 import { ConfigError } from "../../src/config-values.js";
 import { silentLogger } from "../../src/logger.js";
-import { markdownSection } from "../support/readme.js";
-import { findOnPath } from "../support/redis-server.js";
+import { skipWithoutCurl } from "../support/require-tool.js";
+import { codeBlocks, readReadme, sectionOf } from "../support/readme.js";
 import { startAuthTestServer, type AuthTestServer } from "./support/auth-server.js";
 import { createTestCa, skipWithoutOpenssl } from "./support/pki.js";
 
 const run = promisify(execFile);
-const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-const section = markdownSection(readme, "### Authentication");
+const readme = await readReadme();
+const section = sectionOf(readme, "### Authentication");
 
 /** The lines of the sh blocks of `text`. */
 function shLines(text: string): string[] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? "").split("\n")).filter((line) => line.trim() !== "");
+  return codeBlocks(text, "sh").flatMap((block) => block.split("\n")).filter((line) => line.trim() !== "");
 }
 
 /** The VAR=value assignments of the README's `... npm start` line that contains `mark`. */
@@ -75,13 +75,6 @@ async function runCurl(text: string, dir: string, server: AuthTestServer, env: R
   return JSON.parse(response.policy) as CallerIdentity;
 }
 
-function skipWithoutCurl(t: TestContext): boolean {
-  if (findOnPath("curl") !== undefined) return false;
-  console.warn(`\n*** SKIPPED ${t.name}: curl is not installed; .ci/run installs it ***\n`);
-  t.skip("curl not installed");
-  return true;
-}
-
 async function withServer(config: AuthConfig, tls: Parameters<typeof startAuthTestServer>[0]["tls"], body: (server: AuthTestServer) => Promise<void>) {
   const authenticator = await createAuthenticator(config, { logger: silentLogger, clock: systemClock });
   const server = await startAuthTestServer({ interceptors: [createAuthenticationInterceptor(authenticator, silentLogger)], tls });
@@ -110,7 +103,7 @@ describe("README: Authentication", () => {
 
   test("mutual TLS: the start line and the curl line, with certificates under the README's file names", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
-    const text = markdownSection(section, "#### Mutual TLS");
+    const text = sectionOf(section, "#### Mutual TLS");
     const [serverCa, clientCa] = await Promise.all([createTestCa(dir, "server-ca"), createTestCa(dir, "client-ca")]);
     const server = await serverCa.issue("gateway", { dns: ["localhost"], ips: ["127.0.0.1"], usage: "server" });
     const client = await clientCa.issue("deployer", { cn: "deployer", uris: ["spiffe://example.org/ns/payments/sa/deployer"], usage: "client" });
@@ -137,7 +130,7 @@ describe("README: Authentication", () => {
 
   test("JWT: the URL line parses as written; the file line and its curl line work with a token of that issuer and audience", async (t) => {
     if (skipWithoutCurl(t)) return;
-    const text = markdownSection(section, "#### JWT bearer tokens");
+    const text = sectionOf(section, "#### JWT bearer tokens");
     const byUrl = configOf(startEnv(text, "JWT_JWKS_URL=")).authentication;
     assert.ok(byUrl.mode === "jwt" && byUrl.jwks.kind === "url");
     assert.equal(byUrl.jwks.url.href, "https://idp.example.com/.well-known/jwks.json");
@@ -160,7 +153,7 @@ describe("README: Authentication", () => {
 
   test("API keys: the command makes a key and its line; the file example parses; the start and curl lines work", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
-    const text = markdownSection(section, "#### API keys");
+    const text = sectionOf(section, "#### API keys");
     const command = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((block) => block.includes("openssl rand"));
     assert.ok(command !== undefined, "the key command");
     const { stdout } = await run("bash", ["-c", command]);
@@ -183,7 +176,7 @@ describe("README: Authentication", () => {
   });
 
   test("the rate-limit line parses as written", () => {
-    const config = configOf(startEnv(markdownSection(readme, "### Per-caller rate limit"), "RATE_LIMIT_CALLS="));
+    const config = configOf(startEnv(sectionOf(readme, "### Per-caller rate limit"), "RATE_LIMIT_CALLS="));
     assert.deepEqual(config.rateLimit, { calls: 10, windowSeconds: 1 });
     assert.equal(config.authentication.mode, "api-key");
   });

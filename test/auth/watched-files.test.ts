@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { watchFiles } from "../../src/auth/watched-files.js";
-import { createRecordingLogger } from "./support/recording-logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 test("reload reports changes, keeps the last good value through missing, empty and invalid files, and logs each problem once", async () => {
   const dir = await mkdtemp(join(tmpdir(), "pg-watch-"));

@@ -16,40 +16,25 @@ import type { Authorizer } from "../../src/authz/authorizer.js";
 import { authorizationDecisionKey } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest, type Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults, RpcInputs, RpcName } from "../../src/authz/rpc-inputs.js";
-import type { LogFields, Logger } from "../../src/logger.js";
-import {
-  parseAddLambdaPermissionRequest,
-  parseCreateRamPermissionRequest,
-  parseDeleteRamPermissionRequest,
-  parseGetLambdaPolicyRequest,
-  parseGetRamPermissionRequest,
-  parseListRamPermissionsRequest,
-  parseRemoveLambdaPermissionRequest,
-} from "../../src/validation.js";
+import { rowOf } from "../../src/rpc/rpc-table.js";
 
 export const DEFAULTS: ResourceDefaults = { region: "us-east-1", partition: "aws", account: "123456789012" };
 export const NO_ACCOUNT: ResourceDefaults = { region: "us-east-1", partition: "aws" };
 
 type Methods = typeof PermissionService.method;
-type Message<M extends keyof Methods> = MessageShape<Methods[M]["input"]>;
-type Parsers = { readonly [R in RpcName]: (message: Message<Uncapitalize<R>>) => RpcInputs[R] };
 
-const parsers: Parsers = {
-  RemoveLambdaPermission: (message) => parseRemoveLambdaPermissionRequest(message).input,
-  AddLambdaPermission: (message) => parseAddLambdaPermissionRequest(message).input,
-  GetLambdaPolicy: parseGetLambdaPolicyRequest,
-  DeleteRamPermission: parseDeleteRamPermissionRequest,
-  CreateRamPermission: parseCreateRamPermissionRequest,
-  GetRamPermission: parseGetRamPermissionRequest,
-  ListRamPermissions: parseListRamPermissionsRequest,
-};
+const localNameOf = <R extends RpcName>(rpc: R): Uncapitalize<R> => (rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>;
+const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] => PermissionService.method[localNameOf(rpc)];
 
-const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] =>
-  PermissionService.method[(rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>];
-
-/** The validated input of an RPC from its request message, as the gateway's handlers make it (throws RequestValidationError). */
+/**
+ * The validated input of an RPC from its request message, through the RPC
+ * table as the gateway's handlers and interceptors make it (throws
+ * RequestValidationError).
+ */
 export function parseMessage<R extends RpcName>(rpc: R, message: unknown): RpcInputs[R] {
-  return (parsers[rpc] as (message: unknown) => RpcInputs[R])(message);
+  const row = rowOf(localNameOf(rpc));
+  if (row === undefined) throw new Error(`no RPC row for ${rpc}`);
+  return row.authorizationInput(row.parse(message as MessageShape<Methods[Uncapitalize<R>]["input"]>)) as RpcInputs[R];
 }
 
 /** The validated input of an RPC, from its request in protobuf JSON form. */
@@ -140,18 +125,6 @@ export function trivialService(): TrivialService {
   return { impl, reached };
 }
 
-export interface LogEntry {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: LogFields | undefined;
-}
-
-export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void entries.push({ level, message, fields });
-  return { entries, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
 /** A Lambda statement as AddPermission writes it for an Alexa skill: its condition holds the event source token. */
 export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api") {
   return {
@@ -162,29 +135,6 @@ export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:
     Resource: functionArn,
     Condition: { StringEquals: { "lambda:EventSourceToken": eventSourceToken } },
   };
-}
-
-/** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */
-export function codeBlocks(text: string, lang: string): string[] {
-  const blocks: { lang: string; lines: string[] }[] = [];
-  let open: { lang: string; indent: string; lines: string[] } | undefined;
-  for (const line of text.split("\n")) {
-    const fence = /^( *)```(\w*)$/.exec(line);
-    if (open === undefined) {
-      if (fence !== null) open = { indent: fence[1] ?? "", lang: fence[2] ?? "", lines: [] };
-    } else if (fence !== null && fence[2] === "" && fence[1] === open.indent) {
-      blocks.push(open);
-      open = undefined;
-    } else {
-      open.lines.push(line.startsWith(open.indent) ? line.slice(open.indent.length) : line);
-    }
-  }
-  return blocks.filter((block) => block.lang === lang).map((block) => block.lines.join("\n"));
-}
-
-/** The README configuration table row of a help line, as the table writes it. */
-export function readmeRow(help: { name: string; default: string; accepted: string; description: string }): string {
-  return `| \`${help.name}\` | ${help.default} | ${help.accepted.replaceAll("|", "\\|")} | ${help.description} |`;
 }
 
 /** One expected decision: the determining policies, where [] with allowed false is the default deny. */

@@ -17,7 +17,8 @@ import { createAuthorizationInterceptor } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest } from "../../src/authz/request.js";
 import type { RpcName } from "../../src/authz/rpc-inputs.js";
 import { silentLogger } from "../../src/logger.js";
-import { DEFAULTS, parseMessage, policyDir, recordingLogger, startTinyServer, testCallerOf, trivialService } from "./fixtures.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
+import { DEFAULTS, parseMessage, policyDir, startTinyServer, testCallerOf, trivialService } from "./fixtures.js";
 
 const POLICIES = `
 @id("payments-manage")
@@ -37,7 +38,7 @@ const resolve = (req: UnaryRequest): AuthorizationRequest => {
 async function setUp(t: TestContext, options: { authorizer?: Pick<Authorizer, "authorize">; resolve?: typeof resolve } = {}) {
   const dir = await policyDir(t, { "p.cedar": POLICIES });
   const authorizer = await createCedarAuthorizer({ policies: dir, logger: silentLogger });
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const service = trivialService();
   const interceptor = createAuthorizationInterceptor({
     authorizer: options.authorizer ?? authorizer,
@@ -91,7 +92,7 @@ describe("authorization interceptor", () => {
       assert.match(resource, /^arn:aws:lambda:us-east-1:123456789012:function:(payments|orders)-api$/);
       assert.equal(error.rawMessage, `the caller is not allowed to call ${c.action} on ${resource}`);
       for (const id of ["payments-manage", "no-public-grants"]) assert.ok(!JSON.stringify(error).includes(id));
-      const logged = logger.entries.find((entry) => entry.message === "call not allowed" && entry.fields?.["action"] === c.action);
+      const logged = logger.lines.find((entry) => entry.message === "call not allowed" && entry.fields?.["action"] === c.action);
       assert.deepEqual(logged?.fields?.["determiningPolicies"], c.policies, "the operator's log names the policies");
     }
     assert.deepEqual(service.reached, [], "no refused call reached its handler");
@@ -125,7 +126,7 @@ describe("authorization interceptor", () => {
       const error = await failure(client.addLambdaPermission(add("payments-api"), team));
       assert.equal(error.code, Code.Internal);
       assert.equal(error.rawMessage, "internal error");
-      assert.ok(logger.entries.some((entry) => entry.level === "error" && entry.message === "unexpected failure"));
+      assert.ok(logger.lines.some((entry) => entry.level === "error" && entry.message === "unexpected failure"));
       assert.deepEqual(service.reached, []);
     }
   });

@@ -18,8 +18,8 @@ import { AUTHZ_ENV_HELP } from "../../src/authz/config.js";
 import type { Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults } from "../../src/authz/rpc-inputs.js";
 import { silentLogger } from "../../src/logger.js";
-import { readmeSection } from "../support/readme.js";
-import { assertDecisions, codeBlocks, DEFAULTS, type DecisionCase, NO_ACCOUNT, policyDir, readmeRow } from "./fixtures.js";
+import { codeBlocks, readmeRow, readmeSection, readReadme } from "../support/readme.js";
+import { assertDecisions, DEFAULTS, type DecisionCase, NO_ACCOUNT, policyDir } from "./fixtures.js";
 
 const examples = fileURLToPath(new URL("../../authz/examples/", import.meta.url));
 const section = await readmeSection("### Authorization");
@@ -206,7 +206,7 @@ describe("README: Authorization", () => {
   });
 
   test("the configuration table has a row for every authorization variable", async () => {
-    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const readme = await readReadme();
     for (const help of AUTHZ_ENV_HELP) assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
   });
 });

@@ -9,7 +9,7 @@ import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { awsErrorCodes, awsErrorSpec, kindOfAwsError, SERVICE_ERROR_CODES, servicesOfAwsError, type AwsErrorKind } from "../../src/aws/error-catalogue.js";
 import { AwsApiError, type AwsService } from "../../src/backend/errors.js";
 import { toConnectError } from "../../src/errors.js";
-import type { Logger } from "../../src/logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const codeOfKind: Record<AwsErrorKind, Code> = {
   "invalid-argument": Code.InvalidArgument,
@@ -28,15 +28,8 @@ const codeOfKind: Record<AwsErrorKind, Code> = {
   "unknown-operation": Code.Internal,
 };
 
-const unmapped: string[] = [];
-const logger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error: (message) => {
-    if (message === "unmapped AWS error") unmapped.push(message);
-  },
-};
+const logger = createRecordingLogger();
+const unmapped = (): string[] => logger.lines.filter((line) => line.level === "error" && line.message === "unmapped AWS error").map((line) => line.message);
 
 for (const service of ["lambda", "ram"] as const satisfies readonly AwsService[]) {
   for (const code of awsErrorCodes(service)) {
@@ -47,7 +40,7 @@ for (const service of ["lambda", "ram"] as const satisfies readonly AwsService[]
       const error = toConnectError(new AwsApiError({ service, code, message, httpStatus: spec.httpStatus, requestId: "r" }), { resourceType: "t", resourceName: "n" }, logger);
       assert.equal(error.code, codeOfKind[spec.kind], Code[error.code]);
       assert.equal(error.findDetails(ErrorInfoSchema).length, 1);
-      assert.deepEqual(unmapped, []);
+      assert.deepEqual(unmapped(), []);
       assert.ok(spec.httpStatus >= 400 && spec.httpStatus <= 599);
       assert.ok(spec.message.length > 0);
       assert.ok(servicesOfAwsError(code).includes(service));

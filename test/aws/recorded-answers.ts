@@ -12,11 +12,12 @@ import {
   ListPermissionsCommand,
   type RAMClient,
 } from "@aws-sdk/client-ram";
-import { parseFunctionNameAsLambda, parseRamPermissionArn } from "../../src/aws/arn.js";
+import { parseFunctionNameAsLambda } from "../../src/aws/arn.js";
 import type { AwsErrorKind } from "../../src/aws/error-catalogue.js";
-import type { CallOptions, FunctionUrlAuthType, LambdaFunctionRef, PermissionBackend, RamPermissionRef } from "../../src/backend/backend.js";
+import type { CallOptions, FunctionUrlAuthType, LambdaFunctionRef, PermissionBackend } from "../../src/backend/backend.js";
 import { isAwsApiError, type MissingResource } from "../../src/backend/errors.js";
 import type { FakeBackendOptions, FakeOperation, FakeSeed } from "../../src/backend/fake/fake-backend.js";
+import { permissionRef } from "../support/permission-ref.js";
 
 type Members = Readonly<Record<string, unknown>>;
 
@@ -123,12 +124,6 @@ function functionRef(functionName: string): LambdaFunctionRef {
   return { functionName, name: parsed.name, account: parsed.account, region: parsed.region, partition: parsed.partition };
 }
 
-function permissionRef(arn: string | undefined): RamPermissionRef {
-  const parsed = parseRamPermissionArn(arn ?? "");
-  if (parsed === undefined) throw new Error(`the fixture names no permission ARN: ${String(arn)}`);
-  return parsed;
-}
-
 function tagRecord(tags: unknown): Record<string, string> {
   const list = Array.isArray(tags) ? (tags as { key: string; value: string }[]) : [];
   return Object.fromEntries(list.map((tag) => [tag.key, tag.value]));
@@ -187,7 +182,7 @@ export async function sendThroughPort(backend: PermissionBackend, step: Recorded
       return { httpStatus: 200, document: output.policy };
     }
     case "DeletePermission":
-      await backend.deleteRamPermission({ permission: permissionRef(str(m, "permissionArn")), clientToken: str(m, "clientToken") ?? "" }, options);
+      await backend.deleteRamPermission({ permission: permissionRef(str(m, "permissionArn") ?? ""), clientToken: str(m, "clientToken") ?? "" }, options);
       return { httpStatus: 200 };
     case "CreatePermission":
       await backend.createRamPermission(
@@ -204,7 +199,7 @@ export async function sendThroughPort(backend: PermissionBackend, step: Recorded
     case "GetPermission": {
       const version = m["permissionVersion"];
       const output = await backend.getRamPermission(
-        { permission: permissionRef(str(m, "permissionArn")), permissionVersion: typeof version === "number" ? version : undefined },
+        { permission: permissionRef(str(m, "permissionArn") ?? ""), permissionVersion: typeof version === "number" ? version : undefined },
         options,
       );
       return { httpStatus: 200, tags: tagList(output.tags) };

@@ -7,7 +7,7 @@
 // over an earlier attempt's token (CallOptions.afterTakeover).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { CallOptions, PermissionBackend } from "../../src/backend/backend.js";
 import { AwsApiError, UpstreamNetworkError, UpstreamOutcomeUnknownError } from "../../src/backend/errors.js";
@@ -15,42 +15,27 @@ import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { createReconcilingBackend } from "../../src/backend/reconcile.js";
 import { OUTCOME_UNKNOWN_REASON } from "../../src/errors.js";
 import { createAwsBackend, createSdkClientFactory } from "../../src/backend/aws/aws-backend.js";
-import { silentLogger, type Logger } from "../../src/logger.js";
-import { createGatewayClient, type CallResult } from "../support/clients.js";
+import { silentLogger } from "../../src/logger.js";
+import { createGatewayClient, responseOf, stringMember } from "../support/clients.js";
+import { parseStatement } from "../support/policy-json.js";
 import { startTestGateway } from "../support/gateway.js";
 import { fn, noDeadline, rejectionOf, startAwsChain, startAwsStack, testCredentials, type AwsChain } from "./aws/aws-test-stack.js";
-
-interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: Record<string, unknown> | undefined;
-}
-
-function recordingLogger(): Logger & { readonly lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const record = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
-  return { lines, debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
-}
+import { createRecordingLogger, type LogLine, type RecordingLogger } from "../support/recording-logger.js";
 
 const reconciledLines = (logger: { lines: LogLine[] }): LogLine[] =>
   logger.lines.filter((line) => line.level === "info" && line.message === "reconciled an uncertain mutation");
 
 const invoke = { action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" } as const;
 
-function responseOf(result: CallResult): Record<string, JsonValue> {
-  assert.ok(result.ok, `expected success, got ${JSON.stringify(result.ok ? null : result.error)}`);
-  return result.response as Record<string, JsonValue>;
-}
-
 /** The SDK gives up on an attempt after this; the "late" fault answers long after it. */
 const REQUEST_TIMEOUT_MS = 500;
 const LATE_MS = 5_000;
 
-type Chain = AwsChain & { readonly logger: Logger & { readonly lines: LogLine[] } };
+type Chain = AwsChain & { readonly logger: RecordingLogger };
 
 /** A gateway on the reconciling AWS adapter, the SDK, and the fake AWS endpoint. */
 async function startChain(): Promise<Chain> {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const chain = await startAwsChain({ maxAttempts: 3, requestTimeoutMs: REQUEST_TIMEOUT_MS }, (backend) => createReconcilingBackend(backend, { logger }));
   return { ...chain, logger, close: () => chain.close() };
 }
@@ -82,9 +67,9 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
           idempotencyKey: `key-${sid}`,
         }),
       );
-      const statement = JSON.parse(String(response["statement"])) as Record<string, unknown>;
-      assert.equal(statement["Sid"], sid);
-      assert.deepEqual(statement["Condition"], { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::demo-bucket" } });
+      const statement = parseStatement(stringMember(response, "statement"));
+      assert.equal(statement.Sid, sid);
+      assert.deepEqual(statement.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::demo-bucket" } });
       assert.equal(chain.stack.endpoint.callCount("AddPermission"), 1, "the SDK did not retry an attempt that may have executed");
       assert.equal(chain.stack.endpoint.callCount("GetPolicy"), 1, "the state was read once");
       const lines = reconciledLines(chain.logger);
@@ -102,7 +87,7 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
       assert.equal(chain.stack.endpoint.callCount("RemovePermission"), 1);
       assert.equal(reconciledLines(chain.logger).at(-1)?.fields?.["rpc"], "RemoveLambdaPermission");
       const policy = await chain.client.call("getLambdaPolicy", { functionName: "demo" });
-      if (policy.ok) assert.doesNotMatch(String((policy.response as Record<string, JsonValue>)["policy"]), new RegExp(`"Sid":"${sid}"`));
+      if (policy.ok) assert.doesNotMatch(stringMember(policy.response as JsonObject, "policy"), new RegExp(`"Sid":"${sid}"`));
     });
   }
 
@@ -156,12 +141,12 @@ test("a refused connection is not an unknown outcome: nothing was sent, the SDK 
 
 test("the in-process fake's lost answer is reconciled through a gateway the same way", async () => {
   const fake = createFakeBackend({ faults: { lostAnswerRate: 1, operations: ["AddPermission"] } });
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const gateway = await startTestGateway<PermissionBackend>({ backend: createReconcilingBackend(fake, { logger }) });
   const client = createGatewayClient("grpc", gateway.url);
   try {
     const response = responseOf(await client.call("addLambdaPermission", { functionName: "demo", statementId: "lost", ...invoke }));
-    assert.equal((JSON.parse(String(response["statement"])) as { Sid: string }).Sid, "lost");
+    assert.equal(parseStatement(stringMember(response, "statement")).Sid, "lost");
     assert.equal(reconciledLines(logger).length, 1);
     assert.equal(fake.callCount("AddPermission"), 1);
   } finally {
@@ -174,10 +159,10 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
   const takeover = (): CallOptions => ({ signal: new AbortController().signal, afterTakeover: true });
   let fake: ReturnType<typeof createFakeBackend>;
   let backend: PermissionBackend;
-  let logger: ReturnType<typeof recordingLogger>;
+  let logger: RecordingLogger;
   const fresh = (): void => {
     fake = createFakeBackend();
-    logger = recordingLogger();
+    logger = createRecordingLogger();
     backend = createReconcilingBackend(fake, { logger });
   };
 

@@ -8,11 +8,11 @@
 // marked reconciled.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/server.js";
 import { startGatewayProcess, type ServingGateway } from "../process/gateway-process.js";
 import { acquireStandaloneRedis, skipWithoutRedis, type StandaloneRedis } from "../support/redis-server.js";
+import { eventually } from "../support/eventually.js";
 
 const ADD = "/permission.v1.PermissionService/AddLambdaPermission";
 
@@ -66,12 +66,12 @@ describe("a replica killed after AWS executed its call", () => {
     // AWS executes the first attempt, then its answer never comes in time.
     endpoint.injectFault({ operation: "AddPermission", afterExecution: true, latencyMs: 600_000, times: 1 });
     const lost = fetch(first.url + ADD, { method: "POST", headers: { "content-type": "application/json" }, body: request }).catch(() => "cut");
-    for (let i = 0; ; i++) {
-      const policy = await backend.getLambdaPolicy({ function: { functionName: "demo", name: "demo" } }, { signal: new AbortController().signal }).catch(() => undefined);
-      if (policy?.policy.includes('"takeover"') === true) break;
-      if (i > 600) assert.fail("AWS never executed the first attempt");
-      await sleep(20);
-    }
+    await eventually(
+      "AWS executes the first attempt",
+      () => backend.getLambdaPolicy({ function: { functionName: "demo", name: "demo" } }, { signal: new AbortController().signal }).catch(() => undefined),
+      (policy) => policy?.policy.includes('"takeover"') === true,
+      { intervalMs: 20 },
+    );
     first.process.child.kill("SIGKILL");
     await first.exitCode();
     const killedAt = Date.now();

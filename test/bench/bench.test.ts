@@ -3,6 +3,7 @@
 // authorization file, h2load's report, the bare baseline server, and the
 // near-limit seed (through a real gateway).
 import assert from "node:assert/strict";
+import { ENV_HELP } from "../../src/config.js";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -18,7 +19,7 @@ import { buildSeed, nearLimitFunction, policyLimitBytes, renderedStatementBytes 
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { readmeBlock } from "../support/readme.js";
+import { readmeBlock, readReadme } from "../support/readme.js";
 
 describe("bench options", () => {
   const parse = (...argv: string[]) => parseBenchOptions(argv, scenarioIds, "/tmp/profiles");
@@ -54,7 +55,7 @@ describe("bench options", () => {
     const lines = block.split("\n").map((line) => line.replace(/#.*$/, "").trim()).filter((line) => line.startsWith("npm run bench"));
     assert.ok(lines.length >= 4);
     for (const line of lines) parse(...line.replace(/^npm run bench( --)?/, "").split(/\s+/).filter((word) => word !== ""));
-    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const readme = await readReadme();
     for (const id of scenarioIds) assert.ok(readme.includes(`\`${id}\``), `the README's Performance section names ${id}`);
   });
 });
@@ -78,10 +79,14 @@ describe("the start script", () => {
 });
 
 describe("the authorization file", () => {
-  test("the committed bench/authz.json parses and says what is missing", async () => {
+  test("the committed bench/authz.json turns Cedar on with a policy file that exists, and the gateway knows its variables", async () => {
     const text = await readFile(new URL("../../bench/authz.json", import.meta.url), "utf8");
     const config = parseAuthzConfig(text, "bench/authz.json");
-    assert.match(authzNotReady(config, "HOST PORT", "bench/authz.json") ?? "", /no "on.env" variables/);
+    const policies = config.on.env["AUTHZ_POLICIES"];
+    assert.ok(policies !== undefined, "on.env names AUTHZ_POLICIES");
+    await readFile(new URL(`../../${policies}`, import.meta.url), "utf8");
+    assert.equal(authzNotReady(config, ENV_HELP.map((h) => h.name).join(" "), "bench/authz.json"), undefined);
+    assert.match(authzNotReady(config, "HOST PORT", "bench/authz.json") ?? "", /does not know AUTHZ_POLICIES/);
   });
 
   test("a variable --help does not list is named; known ones let it run", () => {

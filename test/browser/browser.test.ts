@@ -160,7 +160,7 @@ describe("a web page on another origin calls the gateway", () => {
     const seen = consoleLines.length;
     const outcomes = await runInBrowser(t, otherSite, "connect");
     if (outcomes === undefined) return;
-    for (const [name, result] of Object.entries(outcomes)) {
+    for (const [name, result] of Object.entries(outcomes) as [keyof ScenarioOutcomes, Outcome][]) {
       const refused = failed(result);
       assert.match(refused.message, /fetch/i, `${name}: ${refused.message}`);
       assert.equal(refused.reason, undefined, `${name}: no answer of the gateway reached the page`);

@@ -14,8 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startTestGateway } from "../support/gateway.js";
 import { readmeBlock, repoRoot } from "../support/readme.js";
-import { findOnPath } from "../support/redis-server.js";
-import { skipWithoutTool } from "../support/require-tool.js";
+import { findOnPath, skipWithoutTool } from "../support/require-tool.js";
 
 const run = promisify(execFile);
 

@@ -13,8 +13,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { readmeBlock, repoRoot } from "../support/readme.js";
-import { findOnPath } from "../support/redis-server.js";
-import { skipWithoutTool } from "../support/require-tool.js";
+import { findOnPath, skipWithoutTool } from "../support/require-tool.js";
 
 const run = promisify(execFile);
 

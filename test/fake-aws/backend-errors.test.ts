@@ -9,8 +9,8 @@ import { GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambd
 import { DeletePermissionCommand, ListPermissionsCommand } from "@aws-sdk/client-ram";
 import type { PermissionBackend } from "../../src/backend/backend.js";
 import { AwsApiError } from "../../src/backend/errors.js";
-import type { LogFields, Logger } from "../../src/logger.js";
 import { PERMISSION_ARN, UUID_RE, rejectionOf, startHarness } from "./harness.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 function throwingBackend(failure: () => unknown): PermissionBackend {
   const fail = () => Promise.reject(failure());
@@ -24,11 +24,6 @@ function throwingBackend(failure: () => unknown): PermissionBackend {
     listRamPermissions: fail,
     close: () => Promise.resolve(),
   };
-}
-
-function recordingLogger(): Logger & { errors: { message: string; fields: LogFields | undefined }[] } {
-  const errors: { message: string; fields: LogFields | undefined }[] = [];
-  return { errors, debug() {}, info() {}, warn() {}, error: (message, fields) => errors.push({ message, fields }) };
 }
 
 describe("fake AWS endpoint: backend failures on the wire", () => {
@@ -72,7 +67,7 @@ describe("fake AWS endpoint: backend failures on the wire", () => {
   ];
   for (const { service, send, code } of unexpected) {
     it(`answers any other failure as ${service}'s ${code} (500) without leaking it, and logs it`, async (t) => {
-      const logger = recordingLogger();
+      const logger = createRecordingLogger();
       const backend = throwingBackend(() => new TypeError("secret detail"));
       const harness = await startHarness(t, { backend, logger });
       const error = await rejectionOf(send(harness));
@@ -80,8 +75,9 @@ describe("fake AWS endpoint: backend failures on the wire", () => {
       assert.equal(error.$metadata.httpStatusCode, 500);
       assert.equal(error.$fault, "server");
       assert.doesNotMatch(error.message, /secret/);
-      assert.equal(logger.errors.length, 1);
-      assert.equal((logger.errors[0]?.fields?.["error"] as Error).message, "secret detail");
+      const errors = logger.lines.filter((line) => line.level === "error");
+      assert.equal(errors.length, 1);
+      assert.equal((errors[0]?.fields?.["error"] as Error).message, "secret detail");
     });
   }
 

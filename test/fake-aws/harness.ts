@@ -1,5 +1,6 @@
 // A fake AWS endpoint on loopback port 0 serving a fake backend, and the real
 // AWS SDK clients pointed at it. Closed by the test that started it.
+import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { RAMClient } from "@aws-sdk/client-ram";
@@ -58,7 +59,7 @@ export interface Harness {
   readonly lambda: LambdaClient;
   readonly ram: RAMClient;
   /** Another pair of clients with their own settings, closed with the harness. */
-  clients(settings: { maxAttempts?: number }): { lambda: LambdaClient; ram: RAMClient };
+  readonly clients: (settings: { maxAttempts?: number }) => { lambda: LambdaClient; ram: RAMClient };
 }
 
 export interface HarnessOptions {
@@ -91,6 +92,14 @@ export async function startHarness(t: TestContext, options: HarnessOptions = {})
     await fake.close();
   });
   return { server, backend: fake, lambda, ram, clients };
+}
+
+/** An SDK error as AWS sends it: its name, its status, and the request ID of the response it came in. */
+export function assertAwsError(error: SdkError, name: string, status: number): void {
+  assert.equal(error.name, name, error.message);
+  assert.equal(error.$metadata.httpStatusCode, status);
+  assert.match(error.$metadata.requestId ?? "", UUID_RE);
+  assert.equal(error.$metadata.requestId, error.$response?.headers["x-amzn-requestid"]);
 }
 
 /** The rejection of `promise`, failing the test when it resolves. */

@@ -6,16 +6,9 @@ import { describe, it } from "node:test";
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambda";
 import type { PermissionBackend } from "../../src/backend/backend.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
-import { ACCOUNT, FUNCTION_ARN, UUID_RE, rejectionOf, startHarness, testSeed, type SdkError } from "./harness.js";
+import { ACCOUNT, FUNCTION_ARN, UUID_RE, assertAwsError, rejectionOf, startHarness, testSeed } from "./harness.js";
 
 const invoke = { Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com" };
-
-function assertAwsError(error: SdkError, name: string, status: number): void {
-  assert.equal(error.name, name, error.message);
-  assert.equal(error.$metadata.httpStatusCode, status);
-  assert.match(error.$metadata.requestId ?? "", UUID_RE);
-  assert.equal(error.$metadata.requestId, error.$response?.headers["x-amzn-requestid"]);
-}
 
 describe("fake AWS endpoint: Lambda", () => {
   it("adds, reads and removes a statement, every optional member reaching the model", async (t) => {

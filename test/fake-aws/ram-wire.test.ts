@@ -17,19 +17,12 @@ import {
   PERMISSION_ARN,
   REGION,
   UUID_RE,
+  assertAwsError,
   rejectionOf,
   startHarness,
-  type SdkError,
 } from "./harness.js";
 
 const template = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
-
-function assertAwsError(error: SdkError, name: string, status: number): void {
-  assert.equal(error.name, name, error.message);
-  assert.equal(error.$metadata.httpStatusCode, status);
-  assert.match(error.$metadata.requestId ?? "", UUID_RE);
-  assert.equal(error.$metadata.requestId, error.$response?.headers["x-amzn-requestid"]);
-}
 
 describe("fake AWS endpoint: RAM", () => {
   it("creates a permission with tags and a client token, and answers a ResourceSharePermissionSummary", async (t) => {

@@ -3,24 +3,18 @@
 // shows is accepted, and the listing and clearing commands answer.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startFakeAwsServer } from "../../src/fake-aws/server.js";
-import { findOnPath } from "../support/redis-server.js";
+import { readmeBlock } from "../support/readme.js";
+import { skipWithoutCurl } from "../support/require-tool.js";
 
 const run = promisify(execFile);
 
 test("the README's fake AWS endpoint fault commands work as written", async (t) => {
-  if (findOnPath("curl") === undefined) {
-    if (process.env["REQUIRE_CURL"] === "1") assert.fail("curl is not installed and REQUIRE_CURL=1");
-    console.warn("SKIPPED: curl is not installed; .ci/run installs it");
-    return t.skip("curl not installed");
-  }
-  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((b) => b.includes("/__fake/faults"));
-  assert.ok(block !== undefined, "the fault block is in the README");
+  if (skipWithoutCurl(t)) return;
+  const block = await readmeBlock("sh", "/__fake/faults");
   const commands = block.split("\n").filter((line) => line.startsWith("curl "));
   assert.ok(commands.length >= 8, "the block shows its faults");
 

@@ -13,7 +13,16 @@ import { after, before, describe, test } from "node:test";
 import { create, toBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { connectStatusOf, grpcFrame, grpcStatusOf, grpcWebStatusOf, type RpcStatus, type WireAnswer } from "../support/raw-http.js";
+import {
+  connectStatusOf,
+  grpcFrame,
+  grpcStatusOf,
+  grpcWebStatusOf,
+  h1Exchange,
+  h2StreamExchange,
+  type RpcStatus,
+  type WireAnswer,
+} from "../support/raw-http.js";
 
 const seed = Number(process.env["FUZZ_SEED"] ?? 20261201);
 const total = Number(process.env["FUZZ_REQUESTS"] ?? 4000);
@@ -125,7 +134,7 @@ function fuzzedRequest(random: () => number): Fuzzed {
   const method = methods[Math.floor(random() * methods.length)] ?? methods[0]!;
   const transport = transports[Math.floor(random() * transports.length)] ?? "grpc";
   const path = `/${PermissionService.typeName}/${method.name}`;
-  const input = method.input as DescMessage;
+  const input = method.input;
   const message = create(input, fromValid(input, valid[method.name] ?? {}));
   const damage = random() < 0.85;
   if (transport === "connect-json") {
@@ -184,45 +193,15 @@ describe("fuzz", () => {
     await gateway.close();
   });
 
-  const viaH2 = (request: Fuzzed): Promise<WireAnswer> =>
-    new Promise((resolve, reject) => {
-      if (session.destroyed || session.closed) {
-        session = http2.connect(gateway.url);
-        session.on("error", () => undefined);
-      }
-      const stream = session.request({ ":method": "POST", ":path": request.path, ...request.headers });
-      const chunks: Buffer[] = [];
-      let httpStatus = 0;
-      let headers: Record<string, string> = {};
-      let trailers: Record<string, string> = {};
-      stream.on("response", (h) => {
-        httpStatus = Number(h[":status"]);
-        headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
-      });
-      stream.on("trailers", (t) => (trailers = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, String(v)]))));
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => resolve({ httpStatus, headers, trailers, body: Buffer.concat(chunks) }));
-      stream.on("error", reject);
-      stream.end(request.body);
-    });
+  const viaH2 = (request: Fuzzed): Promise<WireAnswer> => {
+    if (session.destroyed || session.closed) {
+      session = http2.connect(gateway.url);
+      session.on("error", () => undefined);
+    }
+    return h2StreamExchange(session, request.path, request.headers, request.body);
+  };
 
-  const viaH1 = (request: Fuzzed): Promise<WireAnswer> =>
-    new Promise((resolve, reject) => {
-      const req = http.request(new URL(request.path, gateway.url), { method: "POST", headers: request.headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({
-            httpStatus: res.statusCode ?? 0,
-            headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
-            trailers: {},
-            body: Buffer.concat(chunks),
-          }),
-        );
-      });
-      req.on("error", reject);
-      req.end(request.body);
-    });
+  const viaH1 = (request: Fuzzed): Promise<WireAnswer> => h1Exchange(gateway.url, request.path, request.headers, request.body, "POST", agent);
 
   test(`${total} damaged requests over every protocol (seed ${seed}): answered, never INTERNAL but the allowed case`, async (t) => {
     const random = prng(seed);

@@ -15,19 +15,12 @@ import type { IdempotencyStore } from "../../src/idempotency/store.js";
 import { silentLogger } from "../../src/logger.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { connectStatusOf, h1Exchange, h2Exchange, rawExchange, statusCodes } from "../support/raw-http.js";
+import { until } from "../support/eventually.js";
 
 const service = "/permission.v1.PermissionService";
 const listBody = Buffer.from("{}");
 const json = { "content-type": "application/json" };
-
-/** Resolves once `check` holds, polling; rejects after `timeoutMs` (generous: this is a functional wait, not a timing). */
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await sleep(10);
-  }
-}
+const quickly = { timeoutMs: 10_000, intervalMs: 10 };
 
 describe("HTTP/2 streams per connection", () => {
   let gateway: TestGateway;
@@ -234,7 +227,7 @@ describe("shutdown", () => {
     const gateway = await startTestGateway({ backend: createFakeBackend({ faults: { latencyMs: 200 } }), listen: { shutdownGraceMs: 60_000 } });
     const one = `POST ${service}/ListRamPermissions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
     await rawExchange(gateway.port, [one + one + one + one], { timeoutMs: 50 });
-    await eventually(() => gateway.inFlight() === 0);
+    await until("no call in flight", () => gateway.inFlight() === 0, quickly);
     const report = await Promise.race([gateway.close(), sleep(30_000).then(() => "timed out" as const)]);
     assert.deepEqual(report, { cutCalls: 0 });
   });
@@ -242,7 +235,7 @@ describe("shutdown", () => {
   test("calls past the grace period are cut, reported, and have returned when close() resolves", async () => {
     const gateway = await startTestGateway({ backend: createFakeBackend({ faults: { latencyMs: 60_000 } }), listen: { shutdownGraceMs: 200 } });
     const calls = Array.from({ length: 3 }, () => h1Exchange(gateway.url, `${service}/ListRamPermissions`, json, listBody).catch((error: unknown) => error));
-    await eventually(() => gateway.inFlight() === 3);
+    await until("3 calls in flight", () => gateway.inFlight() === 3, quickly);
     const report = await gateway.close();
     assert.deepEqual(report, { cutCalls: 3 });
     assert.equal(gateway.inFlight(), 0);
@@ -254,7 +247,7 @@ describe("shutdown", () => {
     const session = http2.connect(gateway.url);
     session.on("error", () => undefined);
     const first = h2Request(session, `${service}/ListRamPermissions`);
-    await eventually(() => gateway.inFlight() === 1);
+    await until("1 call in flight", () => gateway.inFlight() === 1, quickly);
     const closing = gateway.close();
     const late = await h2Exchange(gateway.url, `${service}/ListRamPermissions`, json, listBody).then(
       (answer) => answer.httpStatus,

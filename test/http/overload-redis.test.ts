@@ -8,6 +8,7 @@ import * as http2 from "node:http2";
 import { after, before, describe, test } from "node:test";
 import type { Gateway } from "../../src/gateway.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
+import { parsePolicy } from "../support/policy-json.js";
 import { acquireStandaloneRedis, skipWithoutRedis, type StandaloneRedis } from "../support/redis-server.js";
 
 const duplicates = 1_000;
@@ -73,7 +74,7 @@ describe("overload with a healthy Redis", () => {
       assert.equal(new Set(served.map((a) => a.body)).size, 1, "every served duplicate got the one answer");
       // The statement exists once: the call ran once.
       const policy = await post(clients[0]!, "/permission.v1.PermissionService/GetLambdaPolicy", JSON.stringify({ functionName: "demo" }));
-      const statements = (JSON.parse(JSON.parse(policy.body).policy as string) as { Statement: { Sid: string }[] }).Statement;
+      const statements = parsePolicy((JSON.parse(policy.body) as { policy: string }).policy).Statement;
       assert.deepEqual(statements.map((s) => s.Sid), ["overload"]);
     } finally {
       for (const client of clients) client.close();

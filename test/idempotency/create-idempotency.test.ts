@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { RedisOptions } from "ioredis";
 import { systemClock } from "../../src/clock.js";
@@ -15,6 +14,7 @@ import type { RedisConfig } from "../../src/idempotency/config.js";
 import { redisClientSpec } from "../../src/idempotency/redis-client-spec.js";
 import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
+import { until } from "../support/eventually.js";
 
 const run = promisify(execFile);
 
@@ -134,14 +134,7 @@ describe("createIdempotency", () => {
     assert.equal(down.ready, false);
     assert.match(down.detail ?? "", /^Redis redis:\/\/127\.0\.0\.1:\d+: /);
     await server.start();
-    await eventually(async () => (await idempotency.checkReady()).ready, 20_000);
+    await until("ready", async () => (await idempotency.checkReady()).ready, { intervalMs: 100 });
   });
 });
 
-async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `not true within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}

@@ -23,26 +23,14 @@ import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store
 import type { MemoryIdempotencyEntry } from "../../src/idempotency/memory-store.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import type { IdempotencyStore } from "../../src/idempotency/store.js";
-import type { LogFields, Logger } from "../../src/logger.js";
 import { mutatingRequests } from "./requests.js";
 import type { MutatingRequest } from "./requests.js";
-
-export interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly fields?: LogFields | undefined;
-}
-
-export function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const openGuards: SettlingIdempotencyGuard[] = [];
 
 export function setup(overrides: Partial<IdempotencyGuardOptions> = {}) {
-  const logger = recordingLogger();
+  const logger = createRecordingLogger();
   const entries = new Map<string, MemoryIdempotencyEntry>();
   const store = overrides.store ?? createMemoryIdempotencyStore({ clock: systemClock, entries });
   const guard = createIdempotencyGuard({

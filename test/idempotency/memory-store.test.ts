@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Clock } from "../../src/clock.js";
 import { createMemoryIdempotencyStore, IdempotencyStoreFullError } from "../../src/idempotency/memory-store.js";
 import type { MemoryIdempotencyEntry } from "../../src/idempotency/memory-store.js";
 import type { IdempotencyStore } from "../../src/idempotency/store.js";
 import { describeIdempotencyStoreContract } from "./store-contract.js";
 import type { Corruption } from "./store-contract.js";
-
-function manualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms) };
-}
+import { manualClock } from "../support/manual-clock.js";
 
 function damaged(how: Corruption, fingerprint: string): string {
   switch (how) {
@@ -26,7 +21,7 @@ function damaged(how: Corruption, fingerprint: string): string {
 }
 
 describeIdempotencyStoreContract("memory", async () => {
-  const clock = manualClock();
+  const clock = manualClock(1_700_000_000_000);
   const entries = new Map<string, MemoryIdempotencyEntry>();
   return {
     store: createMemoryIdempotencyStore({ clock, entries }),
@@ -38,7 +33,7 @@ describeIdempotencyStoreContract("memory", async () => {
 });
 
 test("memory store: expired entries are swept, so memory stays bounded", async () => {
-  const clock = manualClock();
+  const clock = manualClock(1_700_000_000_000);
   const store = createMemoryIdempotencyStore({ clock, sweepIntervalMs: 1_000 });
   const outcome = { kind: "response" as const, response: new Uint8Array([1]) };
   for (let i = 0; i < 100; i += 1) {
@@ -65,7 +60,7 @@ describe("memory store: maxEntries", () => {
     store.complete({ key, owner: `owner-${key}`, fingerprint: "fp", outcome, ttlMs });
 
   test("when full, a new claim first drops expired records", async () => {
-    const clock = manualClock();
+    const clock = manualClock(1_700_000_000_000);
     const store = createMemoryIdempotencyStore({ clock, maxEntries: 3 });
     await claim(store, "short");
     await complete(store, "short", 1_000);
@@ -80,7 +75,7 @@ describe("memory store: maxEntries", () => {
   });
 
   test("when full with nothing expired, the record completed longest ago makes room", async () => {
-    const clock = manualClock();
+    const clock = manualClock(1_700_000_000_000);
     const store = createMemoryIdempotencyStore({ clock, maxEntries: 3 });
     await claim(store, "a");
     await claim(store, "b");
@@ -94,7 +89,7 @@ describe("memory store: maxEntries", () => {
   });
 
   test("when full of calls in progress, a new claim fails and nothing is evicted", async () => {
-    const clock = manualClock();
+    const clock = manualClock(1_700_000_000_000);
     const store = createMemoryIdempotencyStore({ clock, maxEntries: 2 });
     await claim(store, "a");
     await claim(store, "b");

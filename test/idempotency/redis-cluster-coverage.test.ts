@@ -20,10 +20,13 @@ import { redisClusterTools, startRedisCluster } from "../support/redis-cluster.j
 import type { RedisCluster } from "../support/redis-cluster.js";
 import { skipWithoutRedis } from "../support/redis-server.js";
 import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
 const CALLS = 30;
+// redis-cli runs a process per probe: poll at a calmer pace, and wait long for a Cluster to settle.
+const slowly = { timeoutMs: 30_000, intervalMs: 100 };
 
 async function clusterWith(t: TestContext, fullCoverage: "yes" | "no") {
   if (redisClusterTools() === undefined) {
@@ -68,14 +71,6 @@ async function clusterState(cluster: RedisCluster, port: number): Promise<string
   return (await cluster.cli(port, "cluster", "info")).split("\n").find((line) => line.startsWith("cluster_state:"))?.trim() ?? "";
 }
 
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
 function slowestFailedClaimMs(watched: ReturnType<typeof recordingObserver>, from: number): number {
   const failed = watched.commands.slice(from).filter((c) => c.operation === "claim" && c.failed);
   return Math.max(0, ...failed.map((c) => c.ms));
@@ -89,7 +84,7 @@ test("cluster-require-full-coverage yes (default): a dead master fails every tok
   const [survivor, , victim] = cluster.servers;
   assert.ok(survivor !== undefined && victim !== undefined);
   await victim.stop();
-  await until("the Cluster marks itself failed", async () => (await clusterState(cluster, survivor.port)) === "cluster_state:fail");
+  await until("the Cluster marks itself failed", async () => (await clusterState(cluster, survivor.port)) === "cluster_state:fail", slowly);
   const from = watched.commands.length;
   const down = await calls(idempotency);
   assert.deepEqual(down, { ok: 0, unavailable: CALLS, other: 0, executions: 0 }, "every slot fails, nothing runs");
@@ -98,8 +93,8 @@ test("cluster-require-full-coverage yes (default): a dead master fails every tok
   assert.equal(readiness.ready, false);
   assert.match(readiness.detail ?? "", /cluster_state is not ok/);
   await victim.start();
-  await until("ready again", async () => (await idempotency.checkReady()).ready);
-  await until("every token works again", async () => (await calls(idempotency)).ok === CALLS);
+  await until("ready again", async () => (await idempotency.checkReady()).ready, slowly);
+  await until("every token works again", async () => (await calls(idempotency)).ok === CALLS, slowly);
 });
 
 test("cluster-require-full-coverage no: a dead master fails only its slots; the rest keep working, readiness stays true", async (t) => {
@@ -119,5 +114,5 @@ test("cluster-require-full-coverage no: a dead master fails only its slots; the 
   t.diagnostic(`with one of three masters dead: ${JSON.stringify(partial)}; slowest failed claim ${slowestFailedClaimMs(watched, from)} ms`);
   assert.deepEqual(await idempotency.checkReady(), { ready: true });
   await victim.start();
-  await until("every token works again", async () => (await calls(idempotency)).ok === CALLS);
+  await until("every token works again", async () => (await calls(idempotency)).ok === CALLS, slowly);
 });

@@ -3,10 +3,7 @@
 // gateway process SIGKILLed mid-call frees its token within about one lease,
 // taken over by another replica, which is told so (afterTakeover).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { afterEach, test } from "node:test";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,6 +23,8 @@ import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 import type { RedisServer } from "../support/redis-server.js";
 import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
+import { startGatewayProcess } from "../process/gateway-process.js";
 
 afterEach(cleanUpGuards);
 
@@ -76,67 +75,18 @@ test("a call running past several lease lengths keeps its token: a duplicate on 
   assert.ok(renewals >= 5, `renewed ${renewals} times`);
 });
 
-interface GatewayProcess {
-  readonly url: string;
-  readonly pid: number;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/** `node --import tsx src/main.ts` with `env`; resolves once its "listening" line names the URL. */
-async function spawnGateway(t: TestContext, env: Record<string, string>): Promise<GatewayProcess> {
-  const base = { ...process.env };
-  for (const name of ["REDIS_SENTINELS", "REDIS_CLUSTER_NODES", "IDEMPOTENCY_STORE", "REDIS_URL"]) delete base[name];
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: new URL("../..", import.meta.url),
-    env: { ...base, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const exited = once(child, "exit");
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-  });
-  const lines = createInterface({ input: child.stderr });
-  const seen: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 60 s:\n${seen.join("\n")}`)), 60_000);
-    lines.on("line", (line) => {
-      seen.push(line);
-      try {
-        const entry = JSON.parse(line) as { message?: string; url?: string };
-        if (entry.message === "permission-gateway listening" && entry.url !== undefined) {
-          clearTimeout(timer);
-          resolve(entry.url);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`gateway exited (${String(code)}) before listening:\n${seen.join("\n")}`)));
-  });
-  return {
-    url,
-    pid: child.pid ?? 0,
-    async kill(signal) {
-      child.kill(signal);
-      await exited;
-    },
-  };
-}
-
 test("a gateway SIGKILLed mid-call: another replica takes its token over within about one lease, marked afterTakeover", async (t) => {
   const server = await redisFor(t);
   if (server === undefined) return;
   const raw = new Redis(server.url);
   t.after(() => raw.disconnect());
   // The embedded defaults otherwise: a 5 s lease.
-  const gateway = await spawnGateway(t, {
+  const gateway = await startGatewayProcess({
     IDEMPOTENCY_STORE: "redis",
     REDIS_URL: server.url,
     FAKE_LATENCY_MS: "60000",
   });
+  t.after(() => gateway.stop());
   const token = randomUUID();
   const request = {
     functionName: "demo",
@@ -158,11 +108,11 @@ test("a gateway SIGKILLed mid-call: another replica takes its token over within 
   });
   const key = idempotencyRecordKey({ callerId: "anonymous", rpc: ADD_RPC, token });
   const leaseUntil = async () => Number(await raw.hget(key, "lease_until"));
-  await until("the gateway holds the claim", async () => (await raw.hget(key, "state")) === "in_progress");
+  await until("the gateway holds the claim", async () => (await raw.hget(key, "state")) === "in_progress", { timeoutMs: 30_000 });
   const firstLease = await leaseUntil();
-  await until("the gateway renewed its lease", async () => (await leaseUntil()) > firstLease);
+  await until("the gateway renewed its lease", async () => (await leaseUntil()) > firstLease, { timeoutMs: 30_000 });
 
-  await gateway.kill("SIGKILL");
+  await gateway.stop(); // SIGKILL
   const killedAt = Date.now();
 
   const other = await replica(t, server.url, { IDEMPOTENCY_MAX_WAIT_MS: "60000" });
@@ -198,10 +148,3 @@ test("a gateway SIGKILLed mid-call: another replica takes its token over within 
   assert.ok(takeoverMs < OLD_TAKEOVER_MS, `taken over after ${takeoverMs} ms`);
 });
 
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}

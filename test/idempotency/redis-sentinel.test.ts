@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { createHandlerContext } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import {
   DeleteRamPermissionRequestSchema,
@@ -17,6 +16,7 @@ import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisSentinel, startRedisServer } from "../support/redis-server.js";
+import { callOf, deleteSpec, type DeleteIn, type DeleteOut } from "./guard-harness.js";
 
 test("REDIS_SENTINELS: records go to the master the Sentinel names", async (t) => {
   if (redisServerBinary() === undefined) {
@@ -40,18 +40,10 @@ test("REDIS_SENTINELS: records go to the master the Sentinel names", async (t) =
   const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger });
   cleanup.push(() => idempotency.close());
 
-  const method = PermissionService.method.deleteRamPermission;
-  const rpc = `${PermissionService.typeName}/${method.name}`;
+  const rpc = `${PermissionService.typeName}/${deleteSpec.method.name}`;
   const token = randomUUID();
-  const call = () => ({
-    rpc,
-    token,
-    requestSchema: DeleteRamPermissionRequestSchema,
-    request: create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p" }),
-    tokenField: "clientToken",
-    responseSchema: DeleteRamPermissionResponseSchema,
-    context: createHandlerContext({ service: PermissionService, method, protocolName: "connect", requestMethod: "POST", url: rpc }),
-  });
+  const request = create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p" });
+  const call = () => callOf<DeleteIn, DeleteOut>(deleteSpec, request, { token });
   let executions = 0;
   const execute = async () => {
     executions += 1;

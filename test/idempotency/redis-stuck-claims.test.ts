@@ -22,6 +22,7 @@ import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 import type { RedisServer } from "../support/redis-server.js";
 import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver, untilAborted } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
@@ -66,14 +67,6 @@ function reasonOf(error: unknown): string | undefined {
   return error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.reason : undefined;
 }
 
-async function eventually(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 async function scriptsLoaded(raw: Redis): Promise<boolean> {
   const exists = (await raw.script("EXISTS", ...IDEMPOTENCY_SCRIPTS.map((source) => scriptOf(source).sha))) as number[];
   return exists.every((flag) => flag === 1);
@@ -86,14 +79,11 @@ async function claimsDuringStall(stack: Stack, stall: () => Promise<void>, token
     executions += 1;
     return deleteResponse;
   };
-  const stalled = stall().then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  const stalled = stall();
+  stalled.catch(() => undefined); // observed now, rethrown below
   await sleep(100); // the stall has begun
   const first = await Promise.allSettled(tokens.map((token) => stack.idempotency.guard.run(deleteCall({ token }), execute)));
-  const stallError = await stalled;
-  if (stallError !== undefined) throw stallError;
+  await stalled;
   return { first, executions: () => executions, execute };
 }
 
@@ -104,8 +94,8 @@ test("after a Redis restart the scripts are loaded again before any call, and no
   await stack.server.stop();
   await stack.server.start();
   // Nobody has called yet: the client loaded them on reconnecting.
-  await eventually("scripts loaded on reconnect", () => scriptsLoaded(stack.raw));
-  await eventually("the client is back", async () => (await stack.idempotency.checkReady()).ready);
+  await until("scripts loaded on reconnect", () => scriptsLoaded(stack.raw));
+  await until("the client is back", async () => (await stack.idempotency.checkReady()).ready);
   const before = stack.watched.commands.length;
   for (let i = 0; i < 5; i += 1) {
     await stack.idempotency.guard.run(deleteCall({ token: randomUUID() }), async () => deleteResponse);
@@ -132,7 +122,7 @@ for (const [name, stall] of [
     // The issue's sequence: a restart first (scripts gone), then the stall.
     await stack.server.stop();
     await stack.server.start();
-    await eventually("the client is back", async () => (await stack.idempotency.checkReady()).ready);
+    await until("the client is back", async () => (await stack.idempotency.checkReady()).ready);
     const tokens = Array.from({ length: 8 }, () => randomUUID());
     const run = await claimsDuringStall(stack, () => stall(stack), tokens);
     for (const outcome of run.first) {
@@ -142,7 +132,7 @@ for (const [name, stall] of [
     }
     assert.equal(run.executions(), 0);
     // The late claims landed when Redis woke; the releases queued behind them follow.
-    await eventually("no claim left behind", async () => (await stack.raw.keys("pg:idem:*")).length === 0, 10_000);
+    await until("no claim left behind", async () => (await stack.raw.keys("pg:idem:*")).length === 0, { timeoutMs: 10_000 });
     for (const token of tokens) {
       assert.deepEqual(await stack.idempotency.guard.run(deleteCall({ token }), run.execute), deleteResponse, "not ABORTED");
     }
@@ -158,7 +148,7 @@ test("shutdown: calls cut while Redis is slow release their claims before close(
   const calls = Array.from({ length: 12 }, () =>
     stack.idempotency.guard.run(deleteCall({ token: randomUUID(), signal: cut.signal }), untilAborted()),
   );
-  await eventually("12 claims held", async () => (await stack.raw.keys("pg:idem:*")).length === 12);
+  await until("12 claims held", async () => (await stack.raw.keys("pg:idem:*")).length === 12);
   // Redis busy as the grace ends: the first releases time out and are retried.
   const busy = stack.raw.call("DEBUG", "SLEEP", "1");
   await sleep(50);

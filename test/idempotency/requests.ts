@@ -28,7 +28,7 @@ export interface MutatingRequest<I extends DescMessage = DescMessage, O extends 
 }
 
 function entry<I extends DescMessage, O extends DescMessage>(request: MutatingRequest<I, O>): MutatingRequest {
-  return request as unknown as MutatingRequest;
+  return request;
 }
 
 const rpc = (name: string) => {

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { clientKinds, createGatewayClient, type CallResult, type GatewayClient, type MethodName } from "../support/clients.js";
+import { clientKinds, createGatewayClient, stringMember, type CallResult, type GatewayClient, type MethodName } from "../support/clients.js";
+import { parsePolicy, parseStatement } from "../support/policy-json.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import type { FakeFaults } from "../../src/backend/fake/fake-backend.js";
 
@@ -56,10 +57,10 @@ const steps: Step[] = [
       sourceAccount: "123456789012",
     },
     expect: (response) => {
-      const statement = JSON.parse(String(response["statement"])) as Record<string, unknown>;
-      assert.equal(statement["Sid"], "s3-invoke");
-      assert.equal(statement["Effect"], "Allow");
-      assert.equal(statement["Resource"], demoArn);
+      const statement = parseStatement(stringMember(response, "statement"));
+      assert.equal(statement.Sid, "s3-invoke");
+      assert.equal(statement.Effect, "Allow");
+      assert.equal(statement.Resource, demoArn);
     },
   },
   {
@@ -73,9 +74,9 @@ const steps: Step[] = [
     method: "getLambdaPolicy",
     request: { functionName: "123456789012:demo" },
     expect: (response) => {
-      const policy = JSON.parse(String(response["policy"])) as { Statement: { Sid: string }[] };
+      const policy = parsePolicy(stringMember(response, "policy"));
       assert.deepEqual(policy.Statement.map((s) => s.Sid), ["s3-invoke"]);
-      assert.match(String(response["revisionId"]), /.+/);
+      assert.match(stringMember(response, "revisionId"), /.+/);
     },
   },
   {
@@ -113,8 +114,8 @@ const steps: Step[] = [
     method: "addLambdaPermission",
     request: { functionName: "demo:live", statementId: "alias-invoke", action: "lambda:InvokeFunction", principal: "123456789012" },
     expect: (response) => {
-      const statement = JSON.parse(String(response["statement"])) as Record<string, unknown>;
-      assert.equal(statement["Resource"], `${demoArn}:live`);
+      const statement = parseStatement(stringMember(response, "statement"));
+      assert.equal(statement.Resource, `${demoArn}:live`);
     },
   },
   {
@@ -160,7 +161,7 @@ const steps: Step[] = [
     expect: (response) => {
       assert.equal(response["returnValue"], true);
       assert.equal(response["permissionStatus"], "PERMISSION_STATUS_DELETED");
-      assert.match(String(response["clientToken"]), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(stringMember(response, "clientToken"), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     },
   },
   {
@@ -215,7 +216,7 @@ const steps: Step[] = [
     request: { pageSize: 1 },
     expect: (response) => {
       assert.equal((response["permissions"] as JsonValue[]).length, 1);
-      assert.match(String(response["nextPageToken"]), /.+/);
+      assert.match(stringMember(response, "nextPageToken"), /.+/);
     },
   },
   {

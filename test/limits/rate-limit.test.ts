@@ -16,7 +16,7 @@ import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { createCallerRateLimiter, createRateLimitInterceptor } from "../../src/limits/rate-limit.js";
 import { callAs, connectTransport, startAuthTestServer, type AuthTestServer, type CallOutcome } from "../auth/support/auth-server.js";
-import { createRecordingLogger } from "../auth/support/recording-logger.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 
 /** A replica: authentication (x-caller-id, AUTH_MODE=none), then the limit, then the service. */

@@ -100,7 +100,7 @@ test("createJsonLogger keeps its old signature: lines without their newline", ()
   logger.warn("kept", { a: 1 });
   assert.equal(lines.length, 1);
   assert.ok(!lines[0]?.endsWith("\n"));
-  assert.deepEqual(JSON.parse(lines[0] ?? "{}").message, "kept");
+  assert.deepEqual((JSON.parse(lines[0] ?? "{}") as { message?: unknown }).message, "kept");
 });
 
 test("the default destination is stderr, and every line is there when the process exits at once", async () => {

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -26,6 +25,7 @@ import { createTracing } from "../../src/observability/tracing.js";
 import { parsePrometheusText, sampleValue, type Sample } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
 import { createTestPermissionService } from "./support/test-service.js";
+import { eventually, until } from "../support/eventually.js";
 
 const rpc = (method: string) => `permission.v1.PermissionService/${method}`;
 
@@ -159,11 +159,12 @@ describe("a known sequence of calls", () => {
     leaving.abort();
     await left.next().catch(() => undefined);
     // The server learns of the cancellation on its own schedule: wait for it, bounded.
-    let cancelled: number | undefined;
-    for (let i = 0; i < 200 && cancelled === undefined; i++) {
-      cancelled = sampleValue(await scrape(), "permission_gateway_rpc_calls_total", { rpc: watchRpc, protocol: "grpc", code: "CANCELLED" });
-      if (cancelled === undefined) await sleep(25);
-    }
+    const cancelled = await eventually(
+      "the CANCELLED count",
+      async () => sampleValue(await scrape(), "permission_gateway_rpc_calls_total", { rpc: watchRpc, protocol: "grpc", code: "CANCELLED" }),
+      (count) => count !== undefined,
+      { intervalMs: 25 },
+    );
     assert.equal(cancelled, 1);
 
     const kept = client.watch({ service: "" });
@@ -171,7 +172,7 @@ describe("a known sequence of calls", () => {
     const reading = (async () => {
       for await (const message of kept) messages.push(message);
     })();
-    while (messages.length === 0) await sleep(5);
+    await until("the first Watch message", () => messages.length > 0, { intervalMs: 5 });
     health.setShuttingDown();
     await reading;
     const samples = await scrape();

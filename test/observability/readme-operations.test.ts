@@ -4,7 +4,6 @@
 // the tracing example's variables through the configuration parser.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
@@ -20,19 +19,16 @@ import { createMetricsInterceptor } from "../../src/observability/metrics-interc
 import { createMetrics } from "../../src/observability/metrics.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "../../src/reflection/gateway-files.js";
 import { registerReflectionServices } from "../../src/reflection/reflection-service.js";
-import { markdownSection } from "../support/readme.js";
-import { findOnPath } from "../support/redis-server.js";
+import { skipWithoutCurl } from "../support/require-tool.js";
+import { codeBlocks, readReadme, repoRoot, sectionOf } from "../support/readme.js";
 import { parsePrometheusText } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
 import { createTestPermissionService } from "./support/test-service.js";
 
 const run = promisify(execFile);
-const repo = new URL("../../", import.meta.url);
-const readme = await readFile(new URL("README.md", repo), "utf8");
-
-function shellBlocks(text: string): string[] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
-}
+const readme = await readReadme();
+const section = (heading: string): string => sectionOf(readme, heading);
+const shellBlocks = (text: string): string[] => codeBlocks(text, "sh");
 
 let server: TestServer;
 let health: HealthState;
@@ -63,20 +59,13 @@ function pointAtServer(script: string): string {
 }
 
 async function bash(script: string): Promise<string> {
-  const { stdout } = await run("bash", ["-euo", "pipefail", "-c", pointAtServer(script)], { cwd: repo });
+  const { stdout } = await run("bash", ["-euo", "pipefail", "-c", pointAtServer(script)], { cwd: repoRoot });
   return stdout;
-}
-
-function skipWithoutCurl(t: { skip(message: string): void }): boolean {
-  if (findOnPath("curl") !== undefined) return false;
-  console.warn("SKIPPED: curl is not installed; .ci/run installs it");
-  t.skip("curl not installed");
-  return true;
 }
 
 test("Health and readiness: the commands answer as shown", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const [block] = shellBlocks(markdownSection(readme, "### Health and readiness"));
+  const [block] = shellBlocks(section("### Health and readiness"));
   assert.ok(block !== undefined);
   const lines = block.trim().split("\n");
   assert.equal(lines.length, 4);
@@ -89,7 +78,7 @@ test("Health and readiness: the commands answer as shown", async (t) => {
 });
 
 test("Reflection: buf curl lists and calls without a proto", async () => {
-  const [block] = shellBlocks(markdownSection(readme, "### Reflection"));
+  const [block] = shellBlocks(section("### Reflection"));
   assert.ok(block !== undefined);
   const out = await bash(block);
   const listed = out.split("\n");
@@ -102,7 +91,7 @@ test("Reflection: buf curl lists and calls without a proto", async () => {
 
 test("Metrics: the command shows the line the README shows", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const [block] = shellBlocks(markdownSection(readme, "### Metrics"));
+  const [block] = shellBlocks(section("### Metrics"));
   assert.ok(block !== undefined);
   const [command, , shown] = block.trim().split("\n");
   assert.ok(command !== undefined && shown !== undefined);
@@ -127,7 +116,7 @@ test("Metrics: the table lists every metric with its type and labels", async () 
     for (const key of Object.keys(sample.labels)) if (key !== "le") set.add(key);
     labels.set(name, set);
   }
-  const table = markdownSection(readme, "### Metrics");
+  const table = section("### Metrics");
   assert.ok(types.size >= 10);
   for (const [name, type] of types) {
     const row = table.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
@@ -140,8 +129,8 @@ test("Metrics: the table lists every metric with its type and labels", async () 
 });
 
 test("Tracing: the example's variables configure spans as described", () => {
-  const [block] = shellBlocks(markdownSection(readme, "### Tracing"));
-  const assignments = Object.fromEntries([...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  const [block] = shellBlocks(section("### Tracing"));
+  const assignments = Object.fromEntries([...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? "", m[2] ?? ""]));
   assert.deepEqual(parseObservabilityConfig(assignments).tracing, {
     tracesEndpoint: "http://otel-collector:4318/v1/traces",
     headers: {},

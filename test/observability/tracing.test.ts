@@ -50,7 +50,7 @@ function recordingOutgoing(backend: PermissionBackend, tracing: Tracing, outgoin
 async function startStack(tracing: Tracing): Promise<Stack> {
   const outgoing: Record<string, string>[] = [];
   const logged: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: "info", destination: { write: (line: string) => void logged.push(JSON.parse(line)) } });
+  const logger = createLogger({ level: "info", destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
   const backend = instrumentBackend(recordingOutgoing(createFakeBackend(), tracing, outgoing), { metrics: createMetrics({ processMetrics: false }), tracing });
   const server = await startTestServer({
     routes: (router) => router.service(PermissionService, createTestPermissionService(backend)),

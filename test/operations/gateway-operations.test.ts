@@ -20,18 +20,9 @@ import type { Gateway } from "../../src/gateway.js";
 import { createLogger } from "../../src/logger.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { startRedisServer, redisServerBinary, skipWithoutRedis, type RedisServer } from "../support/redis-server.js";
+import { eventually } from "../support/eventually.js";
 
 const run = promisify(execFile);
-
-async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 describe("readiness follows Redis", () => {
   let redis: RedisServer | undefined;

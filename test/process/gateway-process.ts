@@ -30,15 +30,15 @@ export interface Exit {
 
 export interface GatewayProcess {
   readonly child: ChildProcess;
-  output(): { stdout: string; stderr: string };
+  readonly output: () => { stdout: string; stderr: string };
   /** Settles when the process has exited and its output is read (or held open by a process it left behind). */
   readonly exited: Promise<Exit>;
   /** Resolves with the first match of `pattern` on stdout or stderr; rejects if the process exits first. */
-  printed(pattern: RegExp): Promise<RegExpExecArray>;
+  readonly printed: (pattern: RegExp) => Promise<RegExpExecArray>;
   /** Sends `signal` to the whole process group (npm and node together, as Ctrl-C in a terminal does). */
-  signalGroup(signal: NodeJS.Signals): void;
+  readonly signalGroup: (signal: NodeJS.Signals) => void;
   /** SIGKILL to the whole group: also ends a gateway that npm left orphaned, which would hold the pipes open. */
-  kill(): void;
+  readonly kill: () => void;
 }
 
 export interface SpawnOptions {

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import ts from "typescript";
+import { readmeBlock } from "../support/readme.js";
 import { buildDist, repoRoot, spawnGateway, waitUntilServing } from "./gateway-process.js";
 
 const run = promisify(execFile);
@@ -20,9 +21,7 @@ const readmeTarget = "/opt/permission-gateway";
 
 /** The README's production block, one command a line, without its comments. */
 async function productionCommands(): Promise<string[]> {
-  const readme = await readFile(join(repoRoot, "README.md"), "utf8");
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((b) => b.includes("npm ci --omit=dev"));
-  assert.ok(block !== undefined, "the README has the production install block");
+  const block = await readmeBlock("sh", "npm ci --omit=dev");
   return block
     .split("\n")
     .map((line) => line.replace(/\s+#.*$/, "").trim())

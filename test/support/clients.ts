@@ -4,9 +4,10 @@
 // @grpc/grpc-js with @grpc/proto-loader reading the .proto file (a separate
 // implementation that shares no code with the server).
 import { fileURLToPath } from "node:url";
-import { fromBinary, fromJson, toJson, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
+import assert from "node:assert/strict";
+import { fromBinary, fromJson, toJson, type DescMessage, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import type { Code} from "@connectrpc/connect";
+import type { Code } from "@connectrpc/connect";
 import { ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -40,6 +41,25 @@ export interface GatewayClient {
   /** Request and response in protobuf JSON form (lowerCamelCase). */
   call(method: MethodName, request: JsonValue, options?: { timeoutMs?: number; headers?: Record<string, string> }): Promise<CallResult>;
   close(): void;
+}
+
+/** The response of a call that must have succeeded, as the JSON object it is. */
+export function responseOf(result: CallResult): JsonObject {
+  assert.ok(result.ok, `expected success, got ${JSON.stringify(result.ok ? null : result.error)}`);
+  return result.response as JsonObject;
+}
+
+/** The failure of a call that must have failed. */
+export function failureOf(result: CallResult): CallFailure {
+  assert.ok(!result.ok, `expected a failure, got ${JSON.stringify(result.ok ? result.response : null)}`);
+  return result.error;
+}
+
+/** A string member of a JSON response; anything else (absent included) fails the test. */
+export function stringMember(response: JsonObject, name: string): string {
+  const value = response[name];
+  assert.equal(typeof value, "string", `${name} is a string in ${JSON.stringify(response)}`);
+  return value as string;
 }
 
 export const clientKinds = ["connect-json", "grpc", "grpc-web", "grpc-js"] as const;
@@ -169,7 +189,7 @@ function grpcJsFailure(err: grpc.ServiceError): CallFailure {
   });
   const violations = details.flatMap((any) => anyUnpack(any, BadRequestSchema)?.fieldViolations.map((v) => v.field) ?? []);
   return {
-    code: err.code as number as Code,
+    code: err.code as number,
     message: decodeURIComponentSafe(err.details),
     reason: infos[0]?.reason,
     domain: infos[0]?.domain,

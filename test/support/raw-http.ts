@@ -64,10 +64,22 @@ export interface WireAnswer {
 }
 
 /** One HTTP/2 stream with a raw body, on its own session. */
-export function h2Exchange(baseUrl: string, path: string, headers: Record<string, string>, body: Buffer): Promise<WireAnswer> {
+export async function h2Exchange(baseUrl: string, path: string, headers: Record<string, string>, body: Buffer): Promise<WireAnswer> {
+  const session = http2.connect(baseUrl);
+  const failed = new Promise<never>((_, reject) => session.on("error", reject));
+  try {
+    const answer = await Promise.race([h2StreamExchange(session, path, headers, body), failed]);
+    session.close();
+    return answer;
+  } catch (error) {
+    session.destroy();
+    throw error;
+  }
+}
+
+/** One HTTP/2 stream with a raw body, on a session the caller holds. */
+export function h2StreamExchange(session: http2.ClientHttp2Session, path: string, headers: Record<string, string>, body: Buffer): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(baseUrl);
-    session.on("error", reject);
     const stream = session.request({ ":method": "POST", ":path": path, ...headers });
     const chunks: Buffer[] = [];
     let httpStatus = 0;
@@ -77,24 +89,25 @@ export function h2Exchange(baseUrl: string, path: string, headers: Record<string
       httpStatus = Number(h[":status"]);
       responseHeaders = flatten(h);
     });
-    stream.on("trailers", (t) => (trailers = flatten(t)));
+    stream.on("trailers", (t: http2.IncomingHttpHeaders) => (trailers = flatten(t)));
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("end", () => {
-      session.close();
-      resolve({ httpStatus, headers: responseHeaders, trailers, body: Buffer.concat(chunks) });
-    });
-    stream.on("error", (error) => {
-      session.destroy();
-      reject(error);
-    });
+    stream.on("end", () => resolve({ httpStatus, headers: responseHeaders, trailers, body: Buffer.concat(chunks) }));
+    stream.on("error", reject);
     stream.end(body);
   });
 }
 
-/** One HTTP/1.1 request with a raw body. */
-export function h1Exchange(baseUrl: string, path: string, headers: Record<string, string>, body: Buffer, method = "POST"): Promise<WireAnswer> {
+/** One HTTP/1.1 request with a raw body; `agent` false is a connection of its own. */
+export function h1Exchange(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  method = "POST",
+  agent: http.Agent | false = false,
+): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, baseUrl), { method, headers, agent: false }, (res) => {
+    const req = http.request(new URL(path, baseUrl), { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>
@@ -161,6 +174,11 @@ export function grpcStatusOf(answer: WireAnswer): RpcStatus | undefined {
 
 /** gRPC-Web: the trailer frame at the end of the body (or trailers-only headers). */
 export function grpcWebStatusOf(answer: WireAnswer): RpcStatus | undefined {
+  return statusFromGrpcHeaders(grpcWebTrailersOf(answer) ?? answer.headers);
+}
+
+/** The headers of a gRPC-Web answer's trailer frame, if its body has one. */
+export function grpcWebTrailersOf(answer: WireAnswer): Record<string, string> | undefined {
   let offset = 0;
   while (offset + 5 <= answer.body.length) {
     const flags = answer.body.readUInt8(offset);
@@ -175,9 +193,9 @@ export function grpcWebStatusOf(answer: WireAnswer): RpcStatus | undefined {
       const colon = line.indexOf(":");
       if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    return statusFromGrpcHeaders(headers);
+    return headers;
   }
-  return statusFromGrpcHeaders(answer.headers);
+  return undefined;
 }
 
 /** Connect unary: HTTP 200 is OK, anything else has a JSON error body. */

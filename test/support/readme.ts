@@ -1,29 +1,29 @@
-// The README's code blocks and paragraphs, so tests run what the README shows rather than
-// a copy of it that could drift.
+// The README's sections, code blocks and paragraphs, so tests run what the
+// README shows rather than a copy of it that could drift.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 
 export const repoRoot = new URL("../../", import.meta.url);
 
-function readReadme(): Promise<string> {
+export function readReadme(): Promise<string> {
   return readFile(new URL("README.md", repoRoot), "utf8");
 }
 
 /**
- * The section of `markdown` under `heading` (e.g. "### Authorization"), from
- * that line up to the next heading of its level or above. Lines in code
- * blocks are not headings: a shell block's "# comment" must not end it.
+ * The section of `text` under `heading` (a whole line, e.g. "## Authentication"
+ * or "### Mutual TLS"), from that line to the next heading of its level or
+ * above; a `#` line inside a code block is not a heading.
  */
-export function markdownSection(markdown: string, heading: string): string {
-  const lines = markdown.split("\n");
+export function sectionOf(text: string, heading: string): string {
+  const lines = text.split("\n");
   const start = lines.indexOf(heading);
-  assert.ok(start >= 0, `the README has a section "${heading}"`);
+  assert.ok(start >= 0, `the README has the heading "${heading}"`);
   const level = heading.indexOf(" ");
   let inCode = false;
   let end = lines.length;
   for (let i = start + 1; i < lines.length; i++) {
     const line = lines[i] ?? "";
-    if (line.startsWith("```")) inCode = !inCode;
+    if (line.trimStart().startsWith("```")) inCode = !inCode;
     const hashes = /^(#+) /.exec(line)?.[1]?.length;
     if (!inCode && hashes !== undefined && hashes <= level) {
       end = i;
@@ -33,9 +33,27 @@ export function markdownSection(markdown: string, heading: string): string {
   return lines.slice(start, end).join("\n");
 }
 
-/** The README's section under `heading`; see markdownSection. */
+/** The README's section under `heading`; see sectionOf. */
 export async function readmeSection(heading: string): Promise<string> {
-  return markdownSection(await readReadme(), heading);
+  return sectionOf(await readReadme(), heading);
+}
+
+/** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */
+export function codeBlocks(text: string, lang: string): string[] {
+  const blocks: { lang: string; lines: string[] }[] = [];
+  let open: { lang: string; indent: string; lines: string[] } | undefined;
+  for (const line of text.split("\n")) {
+    const fence = /^( *)```(\w*)$/.exec(line);
+    if (open === undefined) {
+      if (fence !== null) open = { indent: fence[1] ?? "", lang: fence[2] ?? "", lines: [] };
+    } else if (fence !== null && fence[2] === "" && fence[1] === open.indent) {
+      blocks.push(open);
+      open = undefined;
+    } else {
+      open.lines.push(line.startsWith(open.indent) ? line.slice(open.indent.length) : line);
+    }
+  }
+  return blocks.filter((block) => block.lang === lang).map((block) => block.lines.join("\n"));
 }
 
 /** The paragraph (text up to the next blank line) that starts with `start`. */
@@ -46,11 +64,14 @@ export async function readmeParagraph(start: string): Promise<string> {
   return text.slice(at + 1).split("\n\n")[0] ?? "";
 }
 
-/** The one fenced block of `language` that contains `marker`. */
+/** The one fenced block of `language` in the README that contains `marker`. */
 export async function readmeBlock(language: string, marker: string): Promise<string> {
-  const text = await readReadme();
-  const fence = new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g");
-  const blocks = [...text.matchAll(fence)].map((m) => m[1] ?? "").filter((b) => b.includes(marker));
+  const blocks = codeBlocks(await readReadme(), language).filter((block) => block.includes(marker));
   assert.equal(blocks.length, 1, `the README has one \`\`\`${language} block with ${marker}`);
   return blocks[0] ?? "";
+}
+
+/** The README configuration table row of a help line, as the table writes it. */
+export function readmeRow(help: { name: string; default: string; accepted: string; description: string }): string {
+  return `| \`${help.name}\` | ${help.default} | ${help.accepted.replaceAll("|", "\\|")} | ${help.description} |`;
 }

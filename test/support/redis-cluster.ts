@@ -5,7 +5,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { findOnPath, freePort, LOOPBACK, startRedisServer } from "./redis-server.js";
+import { freePort, LOOPBACK, startRedisServer } from "./redis-server.js";
+import { findOnPath } from "./require-tool.js";
 import type { RedisServer } from "./redis-server.js";
 
 const run = promisify(execFile);

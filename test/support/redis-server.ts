@@ -3,16 +3,15 @@
 // again on the same port (outage tests). Without the binary, tests fall back
 // to REDIS_URL (standalone only) or skip loudly; with REQUIRE_REDIS=1|true
 // (CI) a missing Redis fails the test instead.
-import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { findOnPath, skipWithoutTool } from "./require-tool.js";
 
 export const LOOPBACK = "127.0.0.1";
 
@@ -43,36 +42,13 @@ export interface StartRedisServerOptions {
   readonly readyTimeoutMs?: number | undefined;
 }
 
-export function findOnPath(binary: string, path = process.env["PATH"] ?? ""): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, binary);
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 export function redisServerBinary(): string | undefined {
   return findOnPath("redis-server");
 }
 
-/** REQUIRE_REDIS=1|true turns every "skip: no Redis" into a failure. */
-export function redisRequired(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env["REQUIRE_REDIS"]?.toLowerCase();
-  return value === "1" || value === "true";
-}
-
-/** Skips the test loudly, or fails it when REQUIRE_REDIS is set. */
+/** Skips the test loudly, or fails it when REQUIRE_REDIS=1|true. */
 export function skipWithoutRedis(t: TestContext, reason: string): void {
-  const message = `redis-server not installed: ${reason}`;
-  if (redisRequired()) assert.fail(`${message} (REQUIRE_REDIS is set, so this is a failure)`);
-  console.warn(`\n*** SKIPPED ${t.name}: ${message} ***\n`);
-  t.skip(message);
+  skipWithoutTool(t, "REQUIRE_REDIS", `redis-server not installed: ${reason}`);
 }
 
 /** A port that was free a moment ago on the loopback interface. */

@@ -96,7 +96,7 @@ function groupsOf(payload: JWTPayload, claim: string): readonly string[] {
   const value = payload[claim];
   if (value === undefined) return [];
   if (typeof value === "string") return value.split(whitespace).filter((group) => group !== "");
-  if (Array.isArray(value) && value.every((group) => typeof group === "string")) return value as string[];
+  if (Array.isArray(value) && value.every((group) => typeof group === "string")) return value;
   throw new AuthenticationError(
     "TOKEN_CLAIM_INVALID",
     `the token's "${claim}" claim must be an array of strings or a space-separated string`,

@@ -3,6 +3,7 @@
 // endpoints and credentials are left to the SDK's own standard variables and
 // are listed below only so the help text names them.
 import { ConfigError, readInteger, readString, type Env } from "../../config-values.js";
+import type { EnvHelp } from "../../config-values.js";
 
 export interface AwsConfig {
   /**
@@ -16,13 +17,6 @@ export interface AwsConfig {
   readonly requestTimeoutMs: number;
   /** Limit of establishing one connection. */
   readonly connectTimeoutMs: number;
-}
-
-export interface EnvHelpLine {
-  readonly name: string;
-  readonly accepted: string;
-  readonly default: string;
-  readonly description: string;
 }
 
 /** Used when neither AWS_REGION nor AWS_DEFAULT_REGION is set. */
@@ -52,7 +46,7 @@ function readRegion(env: Env, name: string): string | undefined {
 }
 
 /** Help lines for BACKEND=aws, in the order a reader needs them. */
-export const AWS_ENV_HELP: readonly EnvHelpLine[] = [
+export const AWS_ENV_HELP: readonly EnvHelp[] = [
   {
     name: "AWS_REGION",
     accepted: "an AWS Region code, e.g. eu-west-1",

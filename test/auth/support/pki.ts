@@ -3,14 +3,13 @@
 // certificates with SPIFFE/DNS SANs and CNs, valid, expired or not yet
 // valid. Without openssl the tests skip loudly; REQUIRE_OPENSSL=1 makes
 // that a failure (CI).
-import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { promisify } from "node:util";
-import { findOnPath } from "../../support/redis-server.js";
+import { findOnPath, skipWithoutCommand } from "../../support/require-tool.js";
 
 const run = promisify(execFile);
 
@@ -18,15 +17,9 @@ export function opensslAvailable(): boolean {
   return findOnPath("openssl") !== undefined;
 }
 
-/** Skips the test loudly, or fails it when REQUIRE_OPENSSL=1|true. */
+/** Skips the test loudly, or fails it when REQUIRE_OPENSSL=1|true; true when the test must stop. */
 export function skipWithoutOpenssl(t: TestContext): boolean {
-  if (opensslAvailable()) return false;
-  const message = "openssl not installed (Debian: apt-get install openssl)";
-  const required = ["1", "true"].includes(process.env["REQUIRE_OPENSSL"]?.toLowerCase() ?? "");
-  if (required) assert.fail(`${message} (REQUIRE_OPENSSL is set, so this is a failure)`);
-  console.warn(`\n*** SKIPPED ${t.name}: ${message} ***\n`);
-  t.skip(message);
-  return true;
+  return skipWithoutCommand(t, "openssl", "REQUIRE_OPENSSL", "Debian: apt-get install openssl");
 }
 
 export interface IssuedCertificate {

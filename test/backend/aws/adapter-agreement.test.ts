@@ -16,9 +16,9 @@ import {
   fixedClock,
   fn,
   noDeadline,
-  perm,
   startAwsStack,
 } from "./aws-test-stack.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 type Context = Map<string, string>;
 
@@ -134,20 +134,20 @@ const scenarios: readonly Scenario[] = [
   {
     name: "reading RAM permissions",
     steps: [
-      { label: "get customer managed", run: (b) => b.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline()) },
-      { label: "get AWS managed", run: (b) => b.getRamPermission({ permission: perm(AWS_MANAGED_SUBNET) }, noDeadline()) },
-      { label: "get default version of a versioned one", run: (b) => b.getRamPermission({ permission: perm(AWS_MANAGED_PREFIX_LIST) }, noDeadline()) },
+      { label: "get customer managed", run: (b) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline()) },
+      { label: "get AWS managed", run: (b) => b.getRamPermission({ permission: permissionRef(AWS_MANAGED_SUBNET) }, noDeadline()) },
+      { label: "get default version of a versioned one", run: (b) => b.getRamPermission({ permission: permissionRef(AWS_MANAGED_PREFIX_LIST) }, noDeadline()) },
       {
         label: "get version 1 of it",
-        run: (b) => b.getRamPermission({ permission: perm(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 }, noDeadline()),
+        run: (b) => b.getRamPermission({ permission: permissionRef(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 }, noDeadline()),
       },
       {
         label: "get version 3 of it (missing)",
-        run: (b) => b.getRamPermission({ permission: perm(AWS_MANAGED_PREFIX_LIST), permissionVersion: 3 }, noDeadline()),
+        run: (b) => b.getRamPermission({ permission: permissionRef(AWS_MANAGED_PREFIX_LIST), permissionVersion: 3 }, noDeadline()),
       },
       {
         label: "get an unknown permission",
-        run: (b) => b.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
+        run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
       },
     ],
   },
@@ -200,7 +200,7 @@ const scenarios: readonly Scenario[] = [
         label: "same name, new token",
         run: (b) => b.createRamPermission({ name: "agreed", resourceType: "ec2:Subnet", policyTemplate: subnetTemplate, clientToken: "ct-2", tags: {} }, noDeadline()),
       },
-      { label: "get it", run: (b) => b.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/agreed") }, noDeadline()) },
+      { label: "get it", run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/agreed") }, noDeadline()) },
       {
         label: "malformed template",
         run: (b) => b.createRamPermission({ name: "broken", resourceType: "ec2:Subnet", policyTemplate: "{nope", clientToken: "ct-3", tags: {} }, noDeadline()),
@@ -214,13 +214,13 @@ const scenarios: readonly Scenario[] = [
   {
     name: "deleting RAM permissions",
     steps: [
-      { label: "delete", run: (b) => b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "dt-1" }, noDeadline()) },
-      { label: "replay the delete", run: (b) => b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "dt-1" }, noDeadline()) },
-      { label: "delete again, new token", run: (b) => b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "dt-2" }, noDeadline()) },
-      { label: "same token, other permission", run: (b) => b.deleteRamPermission({ permission: perm(DEMO_ATTACHED), clientToken: "dt-1" }, noDeadline()) },
-      { label: "delete an attached one", run: (b) => b.deleteRamPermission({ permission: perm(DEMO_ATTACHED), clientToken: "dt-3" }, noDeadline()) },
-      { label: "delete an AWS managed one", run: (b) => b.deleteRamPermission({ permission: perm(AWS_MANAGED_SUBNET), clientToken: "dt-4" }, noDeadline()) },
-      { label: "get the deleted one", run: (b) => b.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline()) },
+      { label: "delete", run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "dt-1" }, noDeadline()) },
+      { label: "replay the delete", run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "dt-1" }, noDeadline()) },
+      { label: "delete again, new token", run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "dt-2" }, noDeadline()) },
+      { label: "same token, other permission", run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_ATTACHED), clientToken: "dt-1" }, noDeadline()) },
+      { label: "delete an attached one", run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_ATTACHED), clientToken: "dt-3" }, noDeadline()) },
+      { label: "delete an AWS managed one", run: (b) => b.deleteRamPermission({ permission: permissionRef(AWS_MANAGED_SUBNET), clientToken: "dt-4" }, noDeadline()) },
+      { label: "get the deleted one", run: (b) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline()) },
     ],
   },
 ];

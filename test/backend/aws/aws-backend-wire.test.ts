@@ -11,6 +11,7 @@ import {
 } from "../../../src/backend/errors.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
+import { MODELLED_ERRORS } from "./modelled-errors.js";
 import {
   AWS_MANAGED_PREFIX_LIST,
   AWS_MANAGED_SUBNET,
@@ -20,11 +21,11 @@ import {
   fixedClock,
   fn,
   noDeadline,
-  perm,
   rejectionOf,
   startAwsStack,
   type AwsStack,
 } from "./aws-test-stack.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 const lastExchange = (stack: AwsStack) => {
   const exchange = stack.proxy.exchanges.at(-1);
@@ -143,12 +144,12 @@ describe("success paths on the wire", () => {
       { name: "wire-tagged", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-tagged", tags: { owner: "team-a" } },
       noDeadline(),
     );
-    const permission = await stack.backend.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") }, noDeadline());
+    const permission = await stack.backend.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") }, noDeadline());
     assert.deepEqual(permission.tags, { owner: "team-a" });
   });
 
   test("GetPermission maps the detail: version number, dates, type, policy text", async () => {
-    const { awsRequestId, ...permission } = await stack.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline());
+    const { awsRequestId, ...permission } = await stack.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline());
     assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: DEMO_PERMISSION });
     assert.equal(awsRequestId, lastExchange(stack).requestId);
     assert.deepEqual(permission, {
@@ -165,7 +166,7 @@ describe("success paths on the wire", () => {
     });
 
     const older = await stack.backend.getRamPermission(
-      { permission: perm(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 },
+      { permission: permissionRef(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 },
       noDeadline(),
     );
     assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: AWS_MANAGED_PREFIX_LIST, permissionVersion: 1 });
@@ -204,7 +205,7 @@ describe("success paths on the wire", () => {
 
   test("DeletePermission sends the ARN and token as query parameters", async () => {
     const output = await stack.backend.deleteRamPermission(
-      { permission: perm(DEMO_PERMISSION), clientToken: "token-delete-1" },
+      { permission: permissionRef(DEMO_PERMISSION), clientToken: "token-delete-1" },
       noDeadline(),
     );
     const exchange = lastExchange(stack);
@@ -218,7 +219,7 @@ describe("success paths on the wire", () => {
   test("DeletePermission maps RAM's DELETING, which an asynchronous deletion answers", async () => {
     const deleting = await startAwsStack({ clock: fixedClock, fake: { ramDeletionStatus: "DELETING" } });
     try {
-      const output = await deleting.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "token-async" }, noDeadline());
+      const output = await deleting.backend.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "token-async" }, noDeadline());
       assert.equal(output.permissionStatus, "DELETING");
     } finally {
       await deleting.close();
@@ -334,7 +335,7 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "GetPermission of an unknown permission",
-      run: (b) => b.getRamPermission({ permission: perm("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
+      run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
       service: "ram",
       code: "UnknownResourceException",
       httpStatus: 400,
@@ -342,7 +343,7 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "GetPermission of an unknown version",
-      run: (b) => b.getRamPermission({ permission: perm(DEMO_PERMISSION), permissionVersion: 4 }, noDeadline()),
+      run: (b) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION), permissionVersion: 4 }, noDeadline()),
       service: "ram",
       code: "UnknownResourceException",
       httpStatus: 400,
@@ -350,14 +351,14 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "DeletePermission of an attached permission",
-      run: (b) => b.deleteRamPermission({ permission: perm(DEMO_ATTACHED), clientToken: "t-attached" }, noDeadline()),
+      run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_ATTACHED), clientToken: "t-attached" }, noDeadline()),
       service: "ram",
       code: "OperationNotPermittedException",
       httpStatus: 400,
     },
     {
       name: "DeletePermission of an AWS managed permission",
-      run: (b) => b.deleteRamPermission({ permission: perm(AWS_MANAGED_SUBNET), clientToken: "t-managed" }, noDeadline()),
+      run: (b) => b.deleteRamPermission({ permission: permissionRef(AWS_MANAGED_SUBNET), clientToken: "t-managed" }, noDeadline()),
       service: "ram",
       code: "OperationNotPermittedException",
       httpStatus: 400,
@@ -424,33 +425,17 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
           { function: fn("demo"), statementId: `s-${++sequence}`, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", qualifier: "1" },
           noDeadline(),
         ),
-      errors: [
-        "InvalidParameterValueException",
-        "PolicyLengthExceededException",
-        "PreconditionFailedException",
-        "PublicPolicyException",
-        "ResourceConflictException",
-        "ResourceNotFoundException",
-        "ServiceException",
-        "TooManyRequestsException",
-      ],
+      errors: MODELLED_ERRORS.AddPermission,
     },
     RemovePermission: {
       service: "lambda",
       run: (b: PermissionBackend) => b.removeLambdaPermission({ function: fn("demo"), statementId: "any" }, noDeadline()),
-      errors: [
-        "InvalidParameterValueException",
-        "PreconditionFailedException",
-        "PublicPolicyException",
-        "ResourceNotFoundException",
-        "ServiceException",
-        "TooManyRequestsException",
-      ],
+      errors: MODELLED_ERRORS.RemovePermission,
     },
     GetPolicy: {
       service: "lambda",
       run: (b: PermissionBackend) => b.getLambdaPolicy({ function: fn("demo") }, noDeadline()),
-      errors: ["InvalidParameterValueException", "ResourceNotFoundException", "ServiceException", "TooManyRequestsException"],
+      errors: MODELLED_ERRORS.GetPolicy,
     },
     CreatePermission: {
       service: "ram",
@@ -459,58 +444,22 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
           { name: `injected-${++sequence}`, resourceType: "ec2:Subnet", policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}', clientToken: `t-${sequence}`, tags: {} },
           noDeadline(),
         ),
-      errors: [
-        "IdempotentParameterMismatchException",
-        "InvalidClientTokenException",
-        "InvalidParameterException",
-        "InvalidPolicyException",
-        "MalformedPolicyTemplateException",
-        "OperationNotPermittedException",
-        "PermissionAlreadyExistsException",
-        "PermissionLimitExceededException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "ThrottlingException",
-      ],
+      errors: MODELLED_ERRORS.CreatePermission,
     },
     DeletePermission: {
       service: "ram",
-      run: (b: PermissionBackend) => b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: `t-${++sequence}` }, noDeadline()),
-      errors: [
-        "IdempotentParameterMismatchException",
-        "InvalidClientTokenException",
-        "MalformedArnException",
-        "OperationNotPermittedException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "UnknownResourceException",
-        "ThrottlingException",
-      ],
+      run: (b: PermissionBackend) => b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: `t-${++sequence}` }, noDeadline()),
+      errors: MODELLED_ERRORS.DeletePermission,
     },
     GetPermission: {
       service: "ram",
-      run: (b: PermissionBackend) => b.getRamPermission({ permission: perm(DEMO_PERMISSION) }, noDeadline()),
-      errors: [
-        "InvalidParameterException",
-        "MalformedArnException",
-        "OperationNotPermittedException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "UnknownResourceException",
-        "ThrottlingException",
-      ],
+      run: (b: PermissionBackend) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline()),
+      errors: MODELLED_ERRORS.GetPermission,
     },
     ListPermissions: {
       service: "ram",
       run: (b: PermissionBackend) => b.listRamPermissions({ maxResults: 10 }, noDeadline()),
-      errors: [
-        "InvalidNextTokenException",
-        "InvalidParameterException",
-        "OperationNotPermittedException",
-        "ServerInternalException",
-        "ServiceUnavailableException",
-        "ThrottlingException",
-      ],
+      errors: MODELLED_ERRORS.ListPermissions,
     },
   } as const;
 

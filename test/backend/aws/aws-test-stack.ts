@@ -3,8 +3,8 @@
 // the wire (its body, its SigV4 signing Region, the request ID answered).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseFunctionName, parseRamPermissionArn } from "../../../src/aws/arn.js";
-import type { CallOptions, LambdaFunctionRef, PermissionBackend, RamPermissionRef } from "../../../src/backend/backend.js";
+import { parseFunctionName } from "../../../src/aws/arn.js";
+import type { CallOptions, LambdaFunctionRef, PermissionBackend } from "../../../src/backend/backend.js";
 import {
   createAwsBackend,
   createSdkClientFactory,
@@ -187,18 +187,29 @@ export function fn(functionName: string): LambdaFunctionRef {
   };
 }
 
-export function perm(arn: string): RamPermissionRef {
-  const parsed = parseRamPermissionArn(arn);
-  if (parsed === undefined) throw new Error(`not a permission ARN: ${arn}`);
-  return parsed;
-}
-
 export const DEMO_PERMISSION = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
 export const DEMO_ATTACHED = "arn:aws:ram:us-east-1:123456789012:permission/demo-attached";
 export const AWS_MANAGED_SUBNET = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet";
 export const AWS_MANAGED_PREFIX_LIST = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionPrefixList";
 
 /** Call options with no deadline and a signal nobody aborts. */
+/** An AWS backend whose SDK clients talk to 127.0.0.1:<port> directly, two attempts each. */
+export function awsBackendAt(port: number): PermissionBackend {
+  return createAwsBackend({
+    defaultRegion: "us-east-1",
+    maxAttempts: 2,
+    requestTimeoutMs: 2000,
+    logger: silentLogger,
+    clientFactory: createSdkClientFactory({
+      maxAttempts: 2,
+      requestTimeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      credentials: testCredentials,
+      endpoint: `http://127.0.0.1:${port}`,
+    }),
+  });
+}
+
 export function noDeadline(): CallOptions {
   return { signal: new AbortController().signal };
 }

@@ -5,22 +5,21 @@
 // request ID exactly as the endpoint sent it), then retries, deadlines, a
 // refused connection and missing credentials as the caller sees them.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
-import { silentLogger } from "../../../src/logger.js";
-import { createGatewayClient, type CallFailure, type CallResult, type MethodName } from "../../support/clients.js";
+import { createGatewayClient, failureOf, responseOf, stringMember, type MethodName } from "../../support/clients.js";
+import { parseStatement } from "../../support/policy-json.js";
 import { startTestGateway } from "../../support/gateway.js";
+import { MODELLED_ERRORS, type ModelledOperation } from "./modelled-errors.js";
+import { freePort } from "../../support/redis-server.js";
 import {
   DEMO_PERMISSION,
   UUID_RE,
+  awsBackendAt,
   fixedClock,
   startAwsChain,
-  testCredentials,
   type AwsChain,
   type AwsStackOptions,
 } from "./aws-test-stack.js";
@@ -29,16 +28,6 @@ const subnetTemplate = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeS
 
 type Chain = AwsChain;
 const startChain = (options: AwsStackOptions = {}): Promise<Chain> => startAwsChain(options);
-
-function failureOf(result: CallResult): CallFailure {
-  assert.ok(!result.ok, `expected a failure, got ${JSON.stringify(result.ok ? result.response : null)}`);
-  return result.error;
-}
-
-function responseOf(result: CallResult): Record<string, JsonValue> {
-  assert.ok(result.ok, `expected success, got ${JSON.stringify(result.ok ? null : result.error)}`);
-  return result.response as Record<string, JsonValue>;
-}
 
 describe("every RPC succeeds through the AWS backend", () => {
   let chain: Chain;
@@ -58,12 +47,12 @@ describe("every RPC succeeds through the AWS backend", () => {
         functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_AWS_IAM",
       }),
     );
-    const statement = JSON.parse(String(added["statement"])) as { Sid: string; Resource: string };
+    const statement = parseStatement(stringMember(added, "statement"));
     assert.equal(statement.Sid, "gw-s3");
     assert.equal(statement.Resource, "arn:aws:lambda:us-east-1:123456789012:function:demo:live");
     const policy = responseOf(await chain.client.call("getLambdaPolicy", { functionName: "demo", qualifier: "live" }));
-    assert.match(String(policy["revisionId"]), UUID_RE);
-    assert.match(String(policy["policy"]), /"Sid":"gw-s3"/);
+    assert.match(stringMember(policy, "revisionId"), UUID_RE);
+    assert.match(stringMember(policy, "policy"), /"Sid":"gw-s3"/);
     responseOf(
       await chain.client.call("removeLambdaPermission", {
         functionName: "demo:live",
@@ -109,7 +98,7 @@ describe("every RPC succeeds through the AWS backend", () => {
     assert.equal((got["permission"] as Record<string, JsonValue>)["name"], "demo-permission");
     const listed = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2 }));
     assert.equal((listed["permissions"] as JsonValue[]).length, 2);
-    assert.ok(String(listed["nextPageToken"]).length > 0);
+    assert.ok(stringMember(listed, "nextPageToken").length > 0);
     const next = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2, pageToken: listed["nextPageToken"] ?? "" }));
     assert.ok((next["permissions"] as JsonValue[]).length > 0);
     const deleted = responseOf(await chain.client.call("deleteRamPermission", { permissionArn: DEMO_PERMISSION }));
@@ -129,7 +118,7 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
   });
   after(() => chain.close());
 
-  const requests: Record<MethodName, { operation: string; request: () => JsonValue; service: "lambda" | "ram" }> = {
+  const requests: Record<MethodName, { operation: ModelledOperation; request: () => JsonValue; service: "lambda" | "ram" }> = {
     addLambdaPermission: {
       operation: "AddPermission",
       service: "lambda",
@@ -174,67 +163,6 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
     InvalidNextTokenException: [Code.InvalidArgument, "INVALID_NEXT_TOKEN"],
   };
 
-  const errorsOf: Record<MethodName, string[]> = {
-    addLambdaPermission: [
-      "InvalidParameterValueException",
-      "PolicyLengthExceededException",
-      "PreconditionFailedException",
-      "PublicPolicyException",
-      "ResourceConflictException",
-      "ResourceNotFoundException",
-      "ServiceException",
-      "TooManyRequestsException",
-    ],
-    removeLambdaPermission: [
-      "InvalidParameterValueException",
-      "PreconditionFailedException",
-      "PublicPolicyException",
-      "ResourceNotFoundException",
-      "ServiceException",
-      "TooManyRequestsException",
-    ],
-    getLambdaPolicy: ["InvalidParameterValueException", "ResourceNotFoundException", "ServiceException", "TooManyRequestsException"],
-    createRamPermission: [
-      "IdempotentParameterMismatchException",
-      "InvalidClientTokenException",
-      "InvalidParameterException",
-      "InvalidPolicyException",
-      "MalformedPolicyTemplateException",
-      "OperationNotPermittedException",
-      "PermissionAlreadyExistsException",
-      "PermissionLimitExceededException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "ThrottlingException",
-    ],
-    deleteRamPermission: [
-      "IdempotentParameterMismatchException",
-      "InvalidClientTokenException",
-      "MalformedArnException",
-      "OperationNotPermittedException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "UnknownResourceException",
-      "ThrottlingException",
-    ],
-    getRamPermission: [
-      "InvalidParameterException",
-      "MalformedArnException",
-      "OperationNotPermittedException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "UnknownResourceException",
-      "ThrottlingException",
-    ],
-    listRamPermissions: [
-      "InvalidNextTokenException",
-      "InvalidParameterException",
-      "OperationNotPermittedException",
-      "ServerInternalException",
-      "ServiceUnavailableException",
-      "ThrottlingException",
-    ],
-  };
 
   /** The request field an AWS error's name blames; the injected messages name none. */
   const fieldOf: Record<string, string> = {
@@ -255,7 +183,7 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
   ]);
 
   for (const [method, spec] of Object.entries(requests) as [MethodName, (typeof requests)[MethodName]][]) {
-    for (const code of errorsOf[method]) {
+    for (const code of MODELLED_ERRORS[spec.operation]) {
       test(`${method}: ${code}`, async () => {
         chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: code, times: 1 });
         const failure = failureOf(await chain.client.call(method, spec.request()));
@@ -392,23 +320,7 @@ describe("retries, deadlines, connections and credentials as the caller sees the
   });
 
   test("a refused connection is UNAVAILABLE with RetryInfo", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const backend = createAwsBackend({
-      defaultRegion: "us-east-1",
-      maxAttempts: 2,
-      requestTimeoutMs: 2000,
-      logger: silentLogger,
-      clientFactory: createSdkClientFactory({
-        maxAttempts: 2,
-        requestTimeoutMs: 2000,
-        connectTimeoutMs: 1000,
-        credentials: testCredentials,
-        endpoint: `http://127.0.0.1:${port}`,
-      }),
-    });
+    const backend = awsBackendAt(await freePort());
     const gateway = await startTestGateway<PermissionBackend>({ backend });
     const client = createGatewayClient("connect-json", gateway.url);
     try {

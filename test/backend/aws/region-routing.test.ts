@@ -8,11 +8,11 @@ import {
   AWS_MANAGED_SUBNET,
   fn,
   noDeadline,
-  perm,
   startAwsStack,
   type AwsStack,
 } from "./aws-test-stack.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 let stack: AwsStack;
 before(async () => {
@@ -56,29 +56,29 @@ const cases: { name: string; run: (b: PermissionBackend) => Promise<unknown>; sc
   },
   {
     name: "a RAM permission ARN in eu-west-1",
-    run: (b) => b.getRamPermission({ permission: perm("arn:aws:ram:eu-west-1:123456789012:permission/p") }, noDeadline()),
+    run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:eu-west-1:123456789012:permission/p") }, noDeadline()),
     scope: ["ram", "eu-west-1"],
   },
   {
     name: "deleting a RAM permission in ap-southeast-2",
-    run: (b) => b.deleteRamPermission({ permission: perm("arn:aws:ram:ap-southeast-2:123456789012:permission/p"), clientToken: "t" }, noDeadline()),
+    run: (b) => b.deleteRamPermission({ permission: permissionRef("arn:aws:ram:ap-southeast-2:123456789012:permission/p"), clientToken: "t" }, noDeadline()),
     scope: ["ram", "ap-southeast-2"],
   },
   {
     name: "an AWS managed RAM permission, whose ARN has no Region",
-    run: (b) => b.getRamPermission({ permission: perm(AWS_MANAGED_SUBNET) }, noDeadline()),
+    run: (b) => b.getRamPermission({ permission: permissionRef(AWS_MANAGED_SUBNET) }, noDeadline()),
     scope: ["ram", "us-west-2"],
   },
   {
     name: "an aws-cn AWS managed RAM permission, while the default Region is in aws",
-    run: (b) => b.getRamPermission({ permission: perm("arn:aws-cn:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet") }, noDeadline()),
+    run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws-cn:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet") }, noDeadline()),
     scope: ["ram", "cn-north-1"],
   },
   {
     name: "an aws-us-gov AWS managed RAM permission, while the default Region is in aws",
     run: (b) =>
       b.deleteRamPermission(
-        { permission: perm("arn:aws-us-gov:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"), clientToken: "t3" },
+        { permission: permissionRef("arn:aws-us-gov:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"), clientToken: "t3" },
         noDeadline(),
       ),
     scope: ["ram", "us-gov-west-1"],
@@ -110,7 +110,7 @@ test("with a default Region in aws-cn, AWS managed ARNs go to their own partitio
   try {
     const scopeOf = async (arn: string): Promise<string | undefined> => {
       const before = cn.proxy.exchanges.length;
-      await cn.backend.getRamPermission({ permission: perm(arn) }, noDeadline()).catch(() => undefined);
+      await cn.backend.getRamPermission({ permission: permissionRef(arn) }, noDeadline()).catch(() => undefined);
       const sent = cn.proxy.exchanges.slice(before);
       assert.equal(sent.length, 1);
       return sent[0]?.signingRegion;

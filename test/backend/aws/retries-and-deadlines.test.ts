@@ -1,13 +1,11 @@
 // Retries, deadlines, cancellation, broken connections and missing
 // credentials, observed on the wire: the fake AWS endpoint counts every
 // attempt and the recording proxy shows what each attempt carried.
-import type { PermissionBackend } from "../../../src/backend/backend.js";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, test } from "node:test";
-import { createAwsBackend, createSdkClientFactory } from "../../../src/backend/aws/aws-backend.js";
 import {
   AwsApiError,
   UpstreamCredentialsError,
@@ -15,19 +13,19 @@ import {
   UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
 } from "../../../src/backend/errors.js";
-import { silentLogger } from "../../../src/logger.js";
+import { freePort } from "../../support/redis-server.js";
 import {
   DEMO_PERMISSION,
+  awsBackendAt,
   deadlineIn,
   fn,
   noDeadline,
-  perm,
   rejectionOf,
   startAwsStack,
-  testCredentials,
   type AwsStack,
   type AwsStackOptions,
 } from "./aws-test-stack.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 /** Generous: the machine is noisy; "promptly" only has to beat the injected latency. */
 const PROMPT_MS = 1200;
@@ -93,7 +91,7 @@ describe("SDK retries", () => {
   test("a 500 on DeletePermission is retried with the same clientToken", async () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "DeletePermission", errorCode: "ServerInternalException", times: 1 });
-    const output = await s.backend.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
+    const output = await s.backend.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
     const { awsRequestId, ...answer } = output;
     assert.deepEqual(answer, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
     const attempts = s.proxy.exchanges.filter((e) => e.path === "/deletepermission");
@@ -121,7 +119,7 @@ describe("SDK retries", () => {
   test("a failure that persists is the last AWS answer once the attempts are spent", async () => {
     const s = await start({ maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", errorCode: "ServiceUnavailableException" });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "ServiceUnavailableException");
     assert.equal(error.httpStatus, 503);
@@ -181,7 +179,7 @@ describe("the caller's deadline and cancellation", () => {
     const latencyMs = 1500;
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs });
     const started = Date.now();
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(300)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(300)));
     const elapsed = Date.now() - started;
     assert.ok(error instanceof UpstreamTimeoutError, `expected UpstreamTimeoutError, got ${error.name}`);
     assert.equal(error.service, "ram");
@@ -219,7 +217,7 @@ describe("the caller's deadline and cancellation", () => {
   test("a call whose signal is already aborted sends nothing", async () => {
     const s = await start();
     const error = await rejectionOf(
-      s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, { signal: AbortSignal.abort(), deadline: Date.now() - 1 }),
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, { signal: AbortSignal.abort(), deadline: Date.now() - 1 }),
     );
     assert.ok(error instanceof UpstreamTimeoutError);
     assert.equal(error.callerDeadlineExceeded, true);
@@ -241,7 +239,7 @@ describe("the caller's deadline and cancellation", () => {
   test("an attempt that outlives the request timeout is retried while the caller has time", async () => {
     const s = await start({ requestTimeoutMs: 300, maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs: 1000, times: 1 });
-    const permission = await s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000));
+    const permission = await s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000));
     assert.equal(permission.name, "demo-permission");
     assert.equal(s.endpoint.callCount("GetPermission"), 2);
   });
@@ -249,7 +247,7 @@ describe("the caller's deadline and cancellation", () => {
   test("attempts that all outlive the request timeout are an upstream timeout, not the caller's deadline", async () => {
     const s = await start({ requestTimeoutMs: 300, maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs: 1000 });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(error instanceof UpstreamTimeoutError, `expected UpstreamTimeoutError, got ${error.name}`);
     assert.equal(error.callerDeadlineExceeded, false);
     assert.equal(error.cancelled, false);
@@ -257,30 +255,9 @@ describe("the caller's deadline and cancellation", () => {
   });
 });
 
-/** An AWS backend whose SDK clients talk to 127.0.0.1:<port>, two attempts each. */
-function backendAt(port: number): PermissionBackend {
-  return createAwsBackend({
-    defaultRegion: "us-east-1",
-    maxAttempts: 2,
-    requestTimeoutMs: 2000,
-    logger: silentLogger,
-    clientFactory: createSdkClientFactory({
-      maxAttempts: 2,
-      requestTimeoutMs: 2000,
-      connectTimeoutMs: 1000,
-      credentials: testCredentials,
-      endpoint: `http://127.0.0.1:${port}`,
-    }),
-  });
-}
-
 describe("connections and credentials", () => {
   test("a refused connection is an UpstreamNetworkError", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const backend = backendAt(port);
+    const backend = awsBackendAt(await freePort());
     try {
       const lambda = await rejectionOf(backend.getLambdaPolicy({ function: fn("demo") }, deadlineIn(10_000)));
       assert.ok(lambda instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${lambda.name}`);
@@ -305,9 +282,9 @@ describe("connections and credentials", () => {
     });
     await new Promise<void>((resolve) => proxyPage.listen(0, "127.0.0.1", resolve));
     const { port } = proxyPage.address() as AddressInfo;
-    const backend = backendAt(port);
+    const backend = awsBackendAt(port);
     try {
-      const error = await rejectionOf(backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+      const error = await rejectionOf(backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
       assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
       assert.equal(error.service, "ram");
       assert.equal(requests, 2, "a 502 is retried like any transient failure");
@@ -321,7 +298,7 @@ describe("connections and credentials", () => {
   test("a connection the endpoint drops is an UpstreamNetworkError after every attempt", async () => {
     const s = await start({ maxAttempts: 3 });
     s.endpoint.injectFault({ operation: "GetPermission", dropConnection: true });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
     assert.equal(s.endpoint.callCount("GetPermission"), 3);
   });
@@ -336,7 +313,7 @@ describe("connections and credentials", () => {
     assert.ok(lambda instanceof UpstreamCredentialsError, `expected UpstreamCredentialsError, got ${lambda.name}`);
     assert.equal(lambda.service, "lambda");
     assert.equal(lambda.code, "CredentialsProviderError");
-    const ram = await rejectionOf(s.backend.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const ram = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
     assert.ok(ram instanceof UpstreamCredentialsError);
     assert.equal(ram.service, "ram");
     assert.equal(s.endpoint.callCount(), 0);

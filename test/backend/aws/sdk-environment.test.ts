@@ -18,12 +18,12 @@ import {
   DEMO_PERMISSION,
   deadlineIn,
   fn,
-  perm,
   rejectionOf,
   startRecordingProxy,
   testCredentials,
   type RecordingProxy,
 } from "./aws-test-stack.js";
+import { permissionRef } from "../../support/permission-ref.js";
 
 const touched = [
   "AWS_ENDPOINT_URL",
@@ -100,7 +100,7 @@ test("AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_RAM send each service to its 
     { function: fn("demo"), statementId: "env", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" },
     deadlineIn(10_000),
   );
-  const permission = await b.getRamPermission({ permission: perm(DEMO_PERMISSION) }, deadlineIn(10_000));
+  const permission = await b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000));
   assert.equal(permission.name, "demo-permission");
   assert.deepEqual(
     lambdaProxy.exchanges.map((e) => [e.signingService, e.path.split("/")[1]]),
@@ -117,7 +117,7 @@ test("AWS_ENDPOINT_URL serves both services, and routing still signs for the ARN
   process.env["AWS_ENDPOINT_URL"] = lambdaProxy.url;
   const b = productionBackend();
   await b.getLambdaPolicy({ function: fn("arn:aws:lambda:eu-west-1:123456789012:function:demo") }, deadlineIn(10_000)).catch(() => undefined);
-  await b.getRamPermission({ permission: perm("arn:aws:ram:ap-northeast-1:123456789012:permission/p") }, deadlineIn(10_000)).catch(() => undefined);
+  await b.getRamPermission({ permission: permissionRef("arn:aws:ram:ap-northeast-1:123456789012:permission/p") }, deadlineIn(10_000)).catch(() => undefined);
   await b.listRamPermissions({ maxResults: 5 }, deadlineIn(10_000));
   assert.deepEqual(
     lambdaProxy.exchanges.map((e) => [e.signingService, e.signingRegion]),
@@ -136,7 +136,7 @@ test("no credentials anywhere in the default chain is an UpstreamCredentialsErro
   assert.ok(lambda instanceof UpstreamCredentialsError, `expected UpstreamCredentialsError, got ${lambda.name}: ${lambda.message}`);
   assert.equal(lambda.service, "lambda");
   assert.equal(lambda.code, "CredentialsProviderError");
-  const ram = await rejectionOf(b.deleteRamPermission({ permission: perm(DEMO_PERMISSION), clientToken: "t" }, deadlineIn(10_000)));
+  const ram = await rejectionOf(b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "t" }, deadlineIn(10_000)));
   assert.ok(ram instanceof UpstreamCredentialsError);
   assert.equal(lambdaProxy.exchanges.length, 0);
   assert.equal(endpoint.callCount(), 0);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createClientTokenCache } from "../../../src/backend/fake/client-tokens.js";
-import { manualClock } from "./fake-test-helpers.js";
+import { manualClock } from "../../support/manual-clock.js";
 
 describe("client token cache", () => {
   it("returns what was remembered until the time is up", () => {

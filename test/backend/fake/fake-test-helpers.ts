@@ -1,9 +1,8 @@
 // Small helpers shared by the fake backend's tests.
 import assert from "node:assert/strict";
-import type { CallOptions, LambdaFunctionRef, RamPermissionRef } from "../../../src/backend/backend.js";
+import type { CallOptions, LambdaFunctionRef } from "../../../src/backend/backend.js";
 import { isAwsApiError } from "../../../src/backend/errors.js";
 import type { AwsApiError, AwsService, MissingResource } from "../../../src/backend/errors.js";
-import type { Clock } from "../../../src/clock.js";
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -21,29 +20,6 @@ export function callOptions(): CallOptions {
 
 export function fn(name: string, extra: Partial<LambdaFunctionRef> = {}): LambdaFunctionRef {
   return { functionName: extra.functionName ?? name, name, ...extra };
-}
-
-/** A RAM permission ARN parsed the way src/arn.ts would. */
-export function permissionRef(arn: string): RamPermissionRef {
-  const match = /^arn:([^:]+):ram:([^:]*):([^:]+):permission\/(.+)$/.exec(arn);
-  return {
-    arn,
-    partition: match?.[1] ?? "aws",
-    region: match?.[2] ?? "",
-    account: match?.[3] ?? "",
-    name: match?.[4] ?? "",
-    awsManaged: match?.[3] === "aws",
-  };
-}
-
-export function manualClock(start = Date.parse("2025-03-01T12:00:00Z")): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms) {
-      now += ms;
-    },
-  };
 }
 
 export interface ExpectedAwsError {

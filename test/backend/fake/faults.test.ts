@@ -5,7 +5,9 @@ import { createFakeBackend } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeBackend, FakeOperation } from "../../../src/backend/fake/fake-backend.js";
 import type { CallOptions } from "../../../src/backend/backend.js";
 import { UpstreamOutcomeUnknownError, UpstreamTimeoutError } from "../../../src/backend/errors.js";
-import { callOptions, fn, manualClock, permissionRef, rejectsWithAws } from "./fake-test-helpers.js";
+import { manualClock } from "../../support/manual-clock.js";
+import { permissionRef } from "../../support/permission-ref.js";
+import { callOptions, fn, rejectsWithAws } from "./fake-test-helpers.js";
 
 const demoPermission = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
 const template = JSON.stringify({ Effect: "Allow", Action: "ec2:DescribeSubnets" });

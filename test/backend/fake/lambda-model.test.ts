@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { createFakeBackend } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeBackend, FakeSeed } from "../../../src/backend/fake/fake-backend.js";
 import type { AddLambdaPermissionInput, LambdaFunctionRef } from "../../../src/backend/backend.js";
+import { parsePolicy, parseStatement } from "../../support/policy-json.js";
 import { callOptions, fn, rejectsWithAws, uuidPattern } from "./fake-test-helpers.js";
 
 const demoArn = "arn:aws:lambda:us-east-1:123456789012:function:demo";
@@ -21,7 +22,7 @@ function getPolicy(backend: FakeBackend, qualifier?: string, ref: LambdaFunction
 }
 
 async function sids(backend: FakeBackend, qualifier?: string): Promise<string[]> {
-  const document = JSON.parse((await getPolicy(backend, qualifier)).policy) as { Statement: { Sid: string }[] };
+  const document = parsePolicy((await getPolicy(backend, qualifier)).policy);
   return document.Statement.map((s) => s.Sid);
 }
 
@@ -78,7 +79,7 @@ describe("fake Lambda: AddPermission statements", () => {
   for (const [principal, expected] of principals) {
     it(`writes principal ${principal} as Lambda does`, async () => {
       const { statement } = await add(createFakeBackend(), "p", { principal });
-      assert.deepEqual((JSON.parse(statement) as { Principal: unknown }).Principal, expected);
+      assert.deepEqual(parseStatement(statement).Principal, expected);
     });
   }
 
@@ -114,7 +115,7 @@ describe("fake Lambda: AddPermission statements", () => {
   for (const [name, extra, expected] of conditions) {
     it(`writes ${name} as a Condition`, async () => {
       const { statement } = await add(createFakeBackend(), "c", extra);
-      assert.deepEqual((JSON.parse(statement) as { Condition: unknown }).Condition, expected);
+      assert.deepEqual(parseStatement(statement).Condition, expected);
     });
   }
 
@@ -138,7 +139,7 @@ describe("fake Lambda: AddPermission statements", () => {
   for (const invoked of [true, false]) {
     it(`writes InvokedViaFunctionUrl ${invoked} as the Bool condition lambda:InvokedViaFunctionUrl`, async () => {
       const { statement } = await add(createFakeBackend(), "url", { principal: "*", invokedViaFunctionUrl: invoked });
-      assert.deepEqual((JSON.parse(statement) as { Condition: unknown }).Condition, { Bool: { "lambda:InvokedViaFunctionUrl": String(invoked) } });
+      assert.deepEqual(parseStatement(statement).Condition, { Bool: { "lambda:InvokedViaFunctionUrl": String(invoked) } });
     });
   }
 
@@ -175,16 +176,14 @@ describe("fake Lambda: AddPermission statements", () => {
   it("refuses a policy over 20 KB with PolicyLengthExceededException and leaves the policy as it was", async () => {
     const backend = createFakeBackend();
     let added = 0;
-    let error: unknown;
-    while (error === undefined) {
-      try {
+    // Rejects with the first refusal.
+    const addUntilRefused = async (): Promise<void> => {
+      for (;;) {
         await add(backend, `statement-${String(added).padStart(4, "0")}`, { sourceArn: `arn:aws:s3:::bucket-${"x".repeat(100)}` });
         added++;
-      } catch (caught) {
-        error = caught;
       }
-    }
-    const rejected = await rejectsWithAws(Promise.reject(error), {
+    };
+    const rejected = await rejectsWithAws(addUntilRefused(), {
       service: "lambda",
       code: "PolicyLengthExceededException",
       httpStatus: 400,
@@ -194,7 +193,7 @@ describe("fake Lambda: AddPermission statements", () => {
     assert.ok(size > 20480);
     const { policy } = await getPolicy(backend);
     assert.ok(Buffer.byteLength(policy) <= 20480);
-    assert.equal(JSON.parse(policy).Statement.length, added);
+    assert.equal(parsePolicy(policy).Statement.length, added);
   });
 
   it("measures the limit on the whole document, exactly", async () => {
@@ -259,7 +258,7 @@ describe("fake Lambda: functions, versions and aliases", () => {
       fn("demo", { functionName: "123456789012:function:demo", account: "123456789012" }),
       fn("demo", { functionName: demoArn, account: "123456789012", region: "us-east-1", partition: "aws" }),
     ];
-    for (const ref of refs) assert.deepEqual(JSON.parse((await getPolicy(backend, undefined, ref)).policy).Statement.length, 1);
+    for (const ref of refs) assert.deepEqual(parsePolicy((await getPolicy(backend, undefined, ref)).policy).Statement.length, 1);
   });
 
   const elsewhere: [string, Partial<LambdaFunctionRef>][] = [
@@ -286,7 +285,7 @@ describe("fake Lambda: functions, versions and aliases", () => {
       { function: fn("far"), statementId: "s", action: "lambda:InvokeFunction", principal: "*" },
       callOptions(),
     );
-    assert.equal(JSON.parse(statement).Resource, "arn:aws:lambda:eu-west-1:111122223333:function:far");
+    assert.equal(parseStatement(statement).Resource, "arn:aws:lambda:eu-west-1:111122223333:function:far");
   });
 
   const unknownQualifiers: [string, string, string][] = [
@@ -326,8 +325,8 @@ describe("fake Lambda: functions, versions and aliases", () => {
 
   it("names the qualified ARN as Resource of a version's or alias's statement", async () => {
     const backend = createFakeBackend();
-    assert.equal(JSON.parse((await add(backend, "v", { qualifier: "1" })).statement).Resource, `${demoArn}:1`);
-    assert.equal(JSON.parse((await add(backend, "a", { qualifier: "live" })).statement).Resource, `${demoArn}:live`);
+    assert.equal(parseStatement((await add(backend, "v", { qualifier: "1" })).statement).Resource, `${demoArn}:1`);
+    assert.equal(parseStatement((await add(backend, "a", { qualifier: "live" })).statement).Resource, `${demoArn}:live`);
   });
 
   it("allows the same Sid on different qualifiers", async () => {
@@ -534,10 +533,10 @@ describe("fake Lambda: seeded statements and scale", () => {
       },
     };
     const backend = createFakeBackend({ seed });
-    const plain = JSON.parse((await getPolicy(backend, undefined, fn("seeded"))).policy);
-    assert.deepEqual(plain.Statement[0].Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/r" } });
-    const prod = JSON.parse((await getPolicy(backend, "prod", fn("seeded"))).policy);
-    assert.equal(prod.Statement[0].Resource, "arn:aws:lambda:us-east-1:123456789012:function:seeded:prod");
+    const plain = parsePolicy((await getPolicy(backend, undefined, fn("seeded"))).policy);
+    assert.deepEqual(plain.Statement[0]?.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/r" } });
+    const prod = parsePolicy((await getPolicy(backend, "prod", fn("seeded"))).policy);
+    assert.equal(prod.Statement[0]?.Resource, "arn:aws:lambda:us-east-1:123456789012:function:seeded:prod");
     await rejectsWithAws(getPolicy(backend, "2", fn("seeded")), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
   });
 
@@ -549,8 +548,8 @@ describe("fake Lambda: seeded statements and scale", () => {
       await backend.addLambdaPermission({ function: ref, statementId: `s${i}`, action: "lambda:InvokeFunction", principal: "*" }, callOptions());
     }
     await backend.removeLambdaPermission({ function: ref, statementId: "s1000" }, callOptions());
-    const document = JSON.parse((await getPolicy(backend, undefined, ref)).policy);
+    const document = parsePolicy((await getPolicy(backend, undefined, ref)).policy);
     assert.equal(document.Statement.length, 1999);
-    assert.equal(document.Statement[1000].Sid, "s1001");
+    assert.equal(document.Statement[1000]?.Sid, "s1001");
   });
 });

@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createFakeBackend } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeBackend, FakeBackendOptions, FakeSeed } from "../../../src/backend/fake/fake-backend.js";
-import type { CreateRamPermissionInput, ListRamPermissionsInput, RamPermission } from "../../../src/backend/backend.js";
-import { callOptions, manualClock, permissionRef, rejectsWithAws, withoutRequestId } from "./fake-test-helpers.js";
+import type { CreateRamPermissionInput, ListRamPermissionsInput, RamPermission, RamPermissionRef } from "../../../src/backend/backend.js";
+import { manualClock } from "../../support/manual-clock.js";
+import { permissionRef } from "../../support/permission-ref.js";
+import { callOptions, rejectsWithAws, withoutRequestId } from "./fake-test-helpers.js";
 
 const demoPermission = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
 const demoAttached = "arn:aws:ram:us-east-1:123456789012:permission/demo-attached";
@@ -22,12 +24,19 @@ async function create(backend: FakeBackend, extra: Partial<CreateRamPermissionIn
   );
 }
 
-async function get(backend: FakeBackend, arn: string, permissionVersion?: number) {
-  return withoutRequestId(await backend.getRamPermission({ permission: permissionRef(arn), permissionVersion }, callOptions()));
+/** A reference the gateway's parser would never make, so the fake's own ARN check is what refuses it. */
+function unparsedRef(arn: string): RamPermissionRef {
+  return { arn, partition: "aws", region: "", account: "", name: "", awsManaged: false };
 }
 
-async function remove(backend: FakeBackend, arn: string, clientToken = "delete-token") {
-  return withoutRequestId(await backend.deleteRamPermission({ permission: permissionRef(arn), clientToken }, callOptions()));
+async function get(backend: FakeBackend, arn: string | RamPermissionRef, permissionVersion?: number) {
+  const permission = typeof arn === "string" ? permissionRef(arn) : arn;
+  return withoutRequestId(await backend.getRamPermission({ permission, permissionVersion }, callOptions()));
+}
+
+async function remove(backend: FakeBackend, arn: string | RamPermissionRef, clientToken = "delete-token") {
+  const permission = typeof arn === "string" ? permissionRef(arn) : arn;
+  return withoutRequestId(await backend.deleteRamPermission({ permission, clientToken }, callOptions()));
 }
 
 function list(backend: FakeBackend, input: Partial<ListRamPermissionsInput> = {}) {
@@ -100,7 +109,7 @@ describe("fake RAM: GetPermission", () => {
   });
 
   it("answers MalformedArnException for an ARN that is not a permission ARN", async () => {
-    await rejectsWithAws(get(createFakeBackend(), "arn:aws:ram:us-east-1:123456789012:resource-share/abc"), {
+    await rejectsWithAws(get(createFakeBackend(), unparsedRef("arn:aws:ram:us-east-1:123456789012:resource-share/abc")), {
       service: "ram",
       code: "MalformedArnException",
       httpStatus: 400,
@@ -356,7 +365,7 @@ describe("fake RAM: DeletePermission", () => {
   });
 
   it("answers MalformedArnException for an ARN that is not a permission ARN", async () => {
-    await rejectsWithAws(remove(createFakeBackend(), "arn:aws:iam::123456789012:policy/x"), {
+    await rejectsWithAws(remove(createFakeBackend(), unparsedRef("arn:aws:iam::123456789012:policy/x")), {
       service: "ram",
       code: "MalformedArnException",
       httpStatus: 400,

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createFakeBackend, demoSeed, FakeSeedError, loadFakeSeedFile, parseFakeSeed } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeSeed } from "../../../src/backend/fake/fake-backend.js";
-import { callOptions, fn, permissionRef, rejectsWithAws } from "./fake-test-helpers.js";
+import { parseStatement } from "../../support/policy-json.js";
+import { permissionRef } from "../../support/permission-ref.js";
+import { callOptions, fn, rejectsWithAws } from "./fake-test-helpers.js";
 
 const template = { Effect: "Allow", Action: "ec2:DescribeSubnets" };
 
@@ -217,7 +219,7 @@ describe("the demo seed", () => {
       { function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "live" },
       callOptions(),
     );
-    assert.equal(JSON.parse(statement).Resource, `${arn}:live`);
+    assert.equal(parseStatement(statement).Resource, `${arn}:live`);
   });
 
   it("has demo-permission (unattached), demo-attached (attached) and the AWS managed EC2 subnet permission", async () => {

@@ -1,6 +1,6 @@
 // A Logger that keeps every line, for tests that assert what was logged
 // (and, as importantly, what never was).
-import type { LogFields, Logger } from "../../../src/logger.js";
+import type { LogFields, Logger } from "../../src/logger.js";
 
 export interface LogLine {
   readonly level: "debug" | "info" | "warn" | "error";
