@@ -10,26 +10,31 @@ import tseslint from "typescript-eslint";
 const boundaries = {
   awsSdk: {
     regex: "^@(aws-sdk|smithy)/",
-    message: "The AWS SDK stays inside src/backend/aws/ (and the tests that use it as a client): no SDK type leaks out of the adapter.",
+    message:
+      "The AWS SDK stays inside src/backend/aws/ (and the tests that use it as a client): no SDK type leaks out of the adapter.",
   },
   // Relative paths are matched as written: from a file directly in
   // src/backend/aws/, `../fake/` is the fake backend (and the other way round).
   fakeBackend: {
     regex: "(^|/)backend/fake(/|$)|^\\.\\./fake(/|$)",
-    message: "src/backend/aws/ must not import the fake backend: the two adapters of PermissionBackend stay independent.",
+    message:
+      "src/backend/aws/ must not import the fake backend: the two adapters of PermissionBackend stay independent.",
   },
   awsBackend: {
     regex: "(^|/)backend/aws(/|$)|^\\.\\./aws(/|$)",
-    message: "src/backend/fake/ must not import the AWS adapter: the two adapters of PermissionBackend stay independent.",
+    message:
+      "src/backend/fake/ must not import the AWS adapter: the two adapters of PermissionBackend stay independent.",
   },
   // From src/fake-aws/, `../aws/` is the shared AWS knowledge, which is allowed.
   awsBackendFromFakeAws: {
     regex: "(^|/)backend/aws(/|$)",
-    message: "src/fake-aws/ must not import the AWS adapter: it is the endpoint the adapter is tested against (it may use the fake backend).",
+    message:
+      "src/fake-aws/ must not import the AWS adapter: it is the endpoint the adapter is tested against (it may use the fake backend).",
   },
   adapters: {
     regex: "(^|/)backend/(fake|aws)(/|$)|(^|/)idempotency/(redis-[^/]*|memory-store(\\.js)?)$",
-    message: "The service and RPC layer see the ports only (backend/backend.ts, backend/errors.ts, idempotency/guard.ts): adapters are chosen in gateway.ts.",
+    message:
+      "The service and RPC layer see the ports only (backend/backend.ts, backend/errors.ts, idempotency/guard.ts): adapters are chosen in gateway.ts.",
   },
   ioredis: {
     regex: "^ioredis$",
@@ -43,13 +48,15 @@ const boundaries = {
   otelSdk: {
     regex: "^@opentelemetry/(sdk-|exporter-|resources$)",
     allowTypeImports: true,
-    message: "The OpenTelemetry SDK and exporters are loaded only by src/observability/span-tracing.ts, when an OTLP endpoint is set (a type import is fine elsewhere).",
+    message:
+      "The OpenTelemetry SDK and exporters are loaded only by src/observability/span-tracing.ts, when an OTLP endpoint is set (a type import is fine elsewhere).",
   },
 };
 
 // main.ts files are the only readers of the environment; everything else
 // gets a parsed config (CONVENTIONS.md).
-const processEnvMessage = "Only the entry points (src/main.ts, src/fake-aws/main.ts) read process.env; pass the parsed config in.";
+const processEnvMessage =
+  "Only the entry points (src/main.ts, src/fake-aws/main.ts) read process.env; pass the parsed config in.";
 const processEnvSelectors = [
   "MemberExpression[object.name='process'][property.name='env']",
   "MemberExpression[object.name='process'][property.value='env']",
@@ -67,14 +74,21 @@ function restrict(files, names, extraSyntax = []) {
       : [
           "error",
           {
-            patterns: forbidden.map(({ regex, message, allowTypeImports = false }) => ({ regex, message, allowTypeImports })),
+            patterns: forbidden.map(({ regex, message, allowTypeImports = false }) => ({
+              regex,
+              message,
+              allowTypeImports,
+            })),
             paths: env
               ? ["node:process", "process"].map((name) => ({ name, importNames: ["env"], message: processEnvMessage }))
               : [],
           },
         ];
   const syntax = [
-    ...forbidden.map(({ regex, message }) => ({ selector: `ImportExpression[source.value=/${regex.replaceAll("/", "\\/")}/]`, message })),
+    ...forbidden.map(({ regex, message }) => ({
+      selector: `ImportExpression[source.value=/${regex.replaceAll("/", "\\/")}/]`,
+      message,
+    })),
     ...(env ? processEnvSelectors.map((selector) => ({ selector, message: processEnvMessage })) : []),
     ...extraSyntax,
   ];
@@ -93,7 +107,8 @@ const except = (names, ...allowed) => names.filter((name) => !allowed.includes(n
 // which also lets a subtest's t.test() through; node:test cancels a subtest
 // still running when its parent ends, so that one must be awaited.
 const subtestAwaited = {
-  selector: "ExpressionStatement > CallExpression[callee.type='MemberExpression'][callee.object.type='Identifier'][callee.property.name='test']",
+  selector:
+    "ExpressionStatement > CallExpression[callee.type='MemberExpression'][callee.object.type='Identifier'][callee.property.name='test']",
   message: "Await the subtest: node:test cancels a subtest that is still running when its parent test ends.",
 };
 
@@ -139,7 +154,11 @@ export default defineConfig(
         "error",
         {
           allowForKnownSafeCalls: [
-            { from: "package", package: "node:test", name: ["test", "describe", "it", "suite", "before", "after", "beforeEach", "afterEach"] },
+            {
+              from: "package",
+              package: "node:test",
+              name: ["test", "describe", "it", "suite", "before", "after", "beforeEach", "afterEach"],
+            },
           ],
         },
       ],

@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     const publicGrant = input("*");
     const request = authorizationRequestFor("AddLambdaPermission", allowed, team, defaults);
     const forbidden = authorizationRequestFor("AddLambdaPermission", publicGrant, team, defaults);
-    if (!smallSet.authorize(request).allowed || smallSet.authorize(forbidden).allowed) throw new Error("unexpected decisions");
+    if (!smallSet.authorize(request).allowed || smallSet.authorize(forbidden).allowed)
+      throw new Error("unexpected decisions");
 
     const variants: Record<string, () => void> = {
       "build the request": () => void authorizationRequestFor("AddLambdaPermission", allowed, team, defaults),
@@ -82,7 +83,11 @@ async function main(): Promise<void> {
     console.log(`node ${process.version}, cedar-wasm, ${rounds} rounds x ${calls} calls, AddLambdaPermission`);
     console.log("variant                              median µs/call   best round µs/call");
     for (const [name, values] of samples) {
-      console.log(`${name.padEnd(36)} ${median(values).toFixed(1).padStart(14)}   ${Math.min(...values).toFixed(1).padStart(18)}`);
+      console.log(
+        `${name.padEnd(36)} ${median(values).toFixed(1).padStart(14)}   ${Math.min(...values)
+          .toFixed(1)
+          .padStart(18)}`,
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,13 @@
 // sample call through a real connect-node client that checks the call
 // succeeds before a generator sends it thousands of times (h2load cannot see
 // a gRPC error: it is an HTTP 200).
-import { create, toJsonString, type DescMessage, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  toJsonString,
+  type DescMessage,
+  type DescMethodUnary,
+  type MessageInitShape,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import type { UnaryResponse } from "@connectrpc/connect";
@@ -17,7 +23,10 @@ export interface Call<I extends DescMessage = DescMessage, O extends DescMessage
   readonly init: MessageInitShape<I>;
 }
 
-export function call<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, init: MessageInitShape<I>): Call<I, O> {
+export function call<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  init: MessageInitShape<I>,
+): Call<I, O> {
   return { method, init };
 }
 
@@ -46,7 +55,11 @@ export function grpcLoad(c: Call, shape: GrpcShape): H2loadLoad {
   return { tool: "h2load", path: rpcPath(c.method), frame: grpcFrame(c.method.input, c.init), ...shape };
 }
 
-export function connectLoad(requests: readonly ConnectRequest[], connections: number, overallRate?: number): AutocannonLoad {
+export function connectLoad(
+  requests: readonly ConnectRequest[],
+  connections: number,
+  overallRate?: number,
+): AutocannonLoad {
   return { tool: "autocannon", connections, requests, overallRate };
 }
 
@@ -70,6 +83,9 @@ export async function sampleCall<I extends DescMessage, O extends DescMessage>(
     return await transportFor(server, protocol).unary(c.method, undefined, 30_000, headers, c.init);
   } catch (error) {
     const e = ConnectError.from(error);
-    throw new Error(`${server.label}: sample ${c.method.name} over ${protocol} failed: ${Code[e.code]} ${e.rawMessage}`, { cause: error });
+    throw new Error(
+      `${server.label}: sample ${c.method.name} over ${protocol} failed: ${Code[e.code]} ${e.rawMessage}`,
+      { cause: error },
+    );
   }
 }

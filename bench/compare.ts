@@ -58,7 +58,9 @@ export async function compareAlternating(reference: Side, subject: Side, pacing:
     referenceRounds.push(await round(reference));
     subjectRounds.push(await round(subject));
   }
-  const ratios = subjectRounds.map((s, i) => s.requestsPerSecond / (referenceRounds[i]?.requestsPerSecond ?? Number.NaN));
+  const ratios = subjectRounds.map(
+    (s, i) => s.requestsPerSecond / (referenceRounds[i]?.requestsPerSecond ?? Number.NaN),
+  );
   const deltas = subjectRounds.map((s, i) => s.p99Ms - (referenceRounds[i]?.p99Ms ?? Number.NaN));
   return {
     reference: summarize(reference.label, referenceRounds),

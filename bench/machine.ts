@@ -43,7 +43,8 @@ function h2loadVersion(): string | undefined {
 
 function packageVersion(root: string, name: string): string {
   try {
-    return (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string })
+      .version;
   } catch {
     return "missing";
   }

@@ -28,8 +28,24 @@ export interface Plan {
 
 export const plans: Readonly<Record<BenchOptions["mode"], Plan>> = {
   // A smoke run: every scenario and code path, figures only indicative.
-  quick: { pairs: 2, roundSeconds: 0.5, warmUpSeconds: 0.25, startupPairs: 2, rssFirstCalls: 1_000, rssTotalCalls: 5_000, rssCheckpoints: 2 },
-  full: { pairs: 3, roundSeconds: 3, warmUpSeconds: 1, startupPairs: 5, rssFirstCalls: 100_000, rssTotalCalls: 1_000_000, rssCheckpoints: 10 },
+  quick: {
+    pairs: 2,
+    roundSeconds: 0.5,
+    warmUpSeconds: 0.25,
+    startupPairs: 2,
+    rssFirstCalls: 1_000,
+    rssTotalCalls: 5_000,
+    rssCheckpoints: 2,
+  },
+  full: {
+    pairs: 3,
+    roundSeconds: 3,
+    warmUpSeconds: 1,
+    startupPairs: 5,
+    rssFirstCalls: 100_000,
+    rssTotalCalls: 1_000_000,
+    rssCheckpoints: 10,
+  },
 };
 
 export class BenchOptionsError extends Error {
@@ -51,7 +67,11 @@ export const benchUsage = `Usage: npm run bench -- [--quick] [--cpu-prof[=DIR]] 
   --authz-config=FILE  environment and headers for authorization off/on (default bench/authz.json)
 `;
 
-export function parseBenchOptions(argv: readonly string[], scenarioIds: readonly string[], defaultProfileDir: string): BenchOptions {
+export function parseBenchOptions(
+  argv: readonly string[],
+  scenarioIds: readonly string[],
+  defaultProfileDir: string,
+): BenchOptions {
   let mode: BenchOptions["mode"] = "full";
   let cpuProfDir: string | undefined;
   let only: string[] | undefined;

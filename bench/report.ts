@@ -62,10 +62,19 @@ export function sideRow(side: SideSummary): Row {
   };
 }
 
-export function comparisonReport(heading: ScenarioHeading, ratioLabel: string, result: ComparisonResult, notes: readonly string[] = []): ScenarioReport {
+export function comparisonReport(
+  heading: ScenarioHeading,
+  ratioLabel: string,
+  result: ComparisonResult,
+  notes: readonly string[] = [],
+): ScenarioReport {
   const failed = result.reference.failed + result.subject.failed;
   const why = [result.reference, result.subject]
-    .flatMap((side) => side.rounds.map((round) => (round.firstFailure === undefined ? undefined : `${side.label}: ${round.firstFailure}`)))
+    .flatMap((side) =>
+      side.rounds.map((round) =>
+        round.firstFailure === undefined ? undefined : `${side.label}: ${round.firstFailure}`,
+      ),
+    )
     .find((text) => text !== undefined);
   return {
     ...heading,
@@ -73,7 +82,10 @@ export function comparisonReport(heading: ScenarioHeading, ratioLabel: string, r
     rows: [sideRow(result.reference), sideRow(result.subject)],
     ratio: { label: ratioLabel, value: result.ratio, perPair: result.ratios },
     p99DeltaMs: result.p99DeltaMs,
-    notes: failed > 0 ? [...notes, `${failed} calls failed: the figures are not valid${why === undefined ? "" : `; first: ${why}`}`] : notes,
+    notes:
+      failed > 0
+        ? [...notes, `${failed} calls failed: the figures are not valid${why === undefined ? "" : `; first: ${why}`}`]
+        : notes,
   };
 }
 
@@ -116,12 +128,18 @@ export function formatScenario(report: ScenarioReport): string {
   const body = report.rows.map((row) => [row.label, ...report.columns.map((c) => formatValue(c, row.values[c]))]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((cells) => (cells[i] ?? "").length)));
   for (const cells of [header, ...body]) {
-    lines.push("   " + cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  "));
+    lines.push(
+      "   " +
+        cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  "),
+    );
   }
   if (report.ratio !== undefined) {
-    lines.push(`   ${report.ratio.label}: ${formatRatio(report.ratio.value)} (per pair: ${report.ratio.perPair.map(formatRatio).join(" ")})`);
+    lines.push(
+      `   ${report.ratio.label}: ${formatRatio(report.ratio.value)} (per pair: ${report.ratio.perPair.map(formatRatio).join(" ")})`,
+    );
   }
-  if (report.p99DeltaMs !== undefined) lines.push(`   p99 difference: ${report.p99DeltaMs >= 0 ? "+" : ""}${report.p99DeltaMs.toFixed(2)} ms`);
+  if (report.p99DeltaMs !== undefined)
+    lines.push(`   p99 difference: ${report.p99DeltaMs >= 0 ? "+" : ""}${report.p99DeltaMs.toFixed(2)} ms`);
   for (const note of report.notes) lines.push(`   note: ${note}`);
   return lines.join("\n");
 }
@@ -130,7 +148,14 @@ export function formatScenario(report: ScenarioReport): string {
 export function formatSummary(reports: readonly ScenarioReport[]): string {
   const lines = ["\n== Summary", "   scenario                         ratio    meaning"];
   for (const r of reports) {
-    const ratio = r.error !== undefined ? "FAILED" : r.skipped !== undefined ? "skipped" : r.ratio === undefined ? "-" : formatRatio(r.ratio.value);
+    const ratio =
+      r.error !== undefined
+        ? "FAILED"
+        : r.skipped !== undefined
+          ? "skipped"
+          : r.ratio === undefined
+            ? "-"
+            : formatRatio(r.ratio.value);
     const meaning = r.error?.split("\n")[0] ?? r.skipped ?? r.ratio?.label ?? "";
     lines.push(`   ${r.id.padEnd(32)} ${ratio.padStart(7)}  ${meaning}`);
   }

@@ -46,9 +46,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: ${notBuilt}\n`);
     return 2;
   }
-  const startText = [...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), start.launcher, ...start.flags, ...start.args].join(" ");
-  process.stdout.write(`permission-gateway bench (${options.mode}); the gateway runs as npm start does: ${startText}\n${formatMachine(machine)}\n`);
-  if (options.cpuProfDir !== undefined) process.stdout.write(`CPU profiles of every gateway go to ${options.cpuProfDir}\n`);
+  const startText = [
+    ...Object.entries(start.env).map(([k, v]) => `${k}=${v}`),
+    start.launcher,
+    ...start.flags,
+    ...start.args,
+  ].join(" ");
+  process.stdout.write(
+    `permission-gateway bench (${options.mode}); the gateway runs as npm start does: ${startText}\n${formatMachine(machine)}\n`,
+  );
+  if (options.cpuProfDir !== undefined)
+    process.stdout.write(`CPU profiles of every gateway go to ${options.cpuProfDir}\n`);
 
   const tmpDir = await mkdtemp(join(tmpdir(), "pg-bench-"));
   const reports: ScenarioReport[] = [];
@@ -85,7 +93,8 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   process.stdout.write(`took ${((Date.now() - began) / 1000).toFixed(0)} s; results written to ${file}\n`);
   if (options.cpuProfDir !== undefined) {
-    for (const path of await labelProfiles(options.cpuProfDir, profiled)) process.stdout.write(`CPU profile: ${path}\n`);
+    for (const path of await labelProfiles(options.cpuProfDir, profiled))
+      process.stdout.write(`CPU profile: ${path}\n`);
   }
   return failures > 0 ? 1 : 0;
 }

@@ -85,11 +85,19 @@ export function buildSeed(shape: SeedShape): FakeSeed {
   }));
   const functions: FakeSeedFunction[] = [
     ...(demoSeed.lambda?.functions ?? []),
-    { name: nearLimitFunction, account, region, statements: nearLimitStatements(shape.inFlightStatements, shape.addedIdLength) },
+    {
+      name: nearLimitFunction,
+      account,
+      region,
+      statements: nearLimitStatements(shape.inFlightStatements, shape.addedIdLength),
+    },
     ...filler,
     { name: deepFunction, account, region, statements: [benchStatement("deep-read")] },
   ];
-  const permissions = [...(demoSeed.ram?.permissions ?? []), ...Array.from({ length: shape.ramPermissions }, (_, i) => ramPermission(i + 1))];
+  const permissions = [
+    ...(demoSeed.ram?.permissions ?? []),
+    ...Array.from({ length: shape.ramPermissions }, (_, i) => ramPermission(i + 1)),
+  ];
   return { lambda: { functions }, ram: { permissions } };
 }
 

@@ -47,7 +47,11 @@ export async function startGateway(launch: GatewayLaunch): Promise<ServerUnderTe
   return ready(child, { label: launch.label, kind: "gateway", grpcUrl: url, connectUrl: url }, launch);
 }
 
-export async function startBaseline(root: string, gateway: LaunchCommand, label = "baseline"): Promise<ServerUnderTest> {
+export async function startBaseline(
+  root: string,
+  gateway: LaunchCommand,
+  label = "baseline",
+): Promise<ServerUnderTest> {
   const command = await baselineCommand(root, gateway);
   const [h2cPort, http1Port] = [await freePort(), await freePort()];
   const child = spawnService({

@@ -13,7 +13,13 @@ import { execFileSync } from "node:child_process";
 import { access, readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { childProcesses, repoRoot, spawnGateway, waitUntilServing, type Launcher } from "../test/process/gateway-process.js";
+import {
+  childProcesses,
+  repoRoot,
+  spawnGateway,
+  waitUntilServing,
+  type Launcher,
+} from "../test/process/gateway-process.js";
 
 const runs = Number(process.env["BENCH_STARTUP_RUNS"] ?? 15);
 const launchers: { label: string; launcher: Launcher }[] = [
@@ -56,7 +62,8 @@ async function measureOnce(launcher: Launcher): Promise<Sample> {
   const cpuMs = await treeCpuMs(gateway.child.pid ?? 0);
   gateway.child.kill("SIGTERM");
   const exit = await gateway.exited;
-  if (exit.code !== 0) throw new Error(`${launcher}: exit ${JSON.stringify(exit)} after SIGTERM: ${gateway.output().stderr}`);
+  if (exit.code !== 0)
+    throw new Error(`${launcher}: exit ${JSON.stringify(exit)} after SIGTERM: ${gateway.output().stderr}`);
   return { wallMs, cpuMs };
 }
 
@@ -70,13 +77,19 @@ function printTable(title: string, samples: ReadonlyMap<Launcher, readonly numbe
   console.log(`${"launcher".padEnd(24)} ${["median", "p90", "min", "max"].map((h) => h.padStart(7)).join(" ")}`);
   for (const { label, launcher } of launchers) {
     const sorted = [...(samples.get(launcher) ?? [])].sort((a, b) => a - b);
-    const cells = [percentile(sorted, 50), percentile(sorted, 90), sorted[0] ?? Number.NaN, sorted.at(-1) ?? Number.NaN];
+    const cells = [
+      percentile(sorted, 50),
+      percentile(sorted, 90),
+      sorted[0] ?? Number.NaN,
+      sorted.at(-1) ?? Number.NaN,
+    ];
     console.log(`${label.padEnd(24)} ${cells.map((ms) => ms.toFixed(0).padStart(7)).join(" ")}`);
   }
 }
 
 async function main(): Promise<void> {
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_STARTUP_RUNS must be a whole number >= 1, got ${process.env["BENCH_STARTUP_RUNS"]}`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`BENCH_STARTUP_RUNS must be a whole number >= 1, got ${process.env["BENCH_STARTUP_RUNS"]}`);
   await access(join(repoRoot, "dist/src/main.js")).catch(() => {
     throw new Error("dist/src/main.js is missing: run `npm run build` first (npm run bench:startup does)");
   });
@@ -91,7 +104,10 @@ async function main(): Promise<void> {
     }
   }
   const load = loadavg()[0]?.toFixed(1) ?? "?";
-  printTable(`process start -> first served call, embedded default, ${runs} runs each, wall clock (ms; load average ${load})`, wall);
+  printTable(
+    `process start -> first served call, embedded default, ${runs} runs each, wall clock (ms; load average ${load})`,
+    wall,
+  );
   printTable("CPU time of the process tree by then (ms, user + system)", cpu);
 }
 

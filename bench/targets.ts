@@ -38,7 +38,9 @@ const p99Within = (id: string, what: string): Judge => ({
   scenarios: [id],
   judge: ([r]) => {
     const delta = r?.p99DeltaMs;
-    return delta === undefined || Number.isNaN(delta) ? "no p99" : { measured: `${delta >= 0 ? "+" : ""}${delta.toFixed(2)} ms`, met: delta <= 1 };
+    return delta === undefined || Number.isNaN(delta)
+      ? "no p99"
+      : { measured: `${delta >= 0 ? "+" : ""}${delta.toFixed(2)} ms`, met: delta <= 1 };
   },
 });
 
@@ -65,12 +67,18 @@ const judges: readonly Judge[] = [
   ratioAtLeast("replay-redis-connect", 0.9, "replay through Redis, Connect"),
   ratioAtLeast("fresh-key-memory", 0.85, "fresh key, memory store"),
   ratioAtLeast("large-seed-get-policy", 0.9, "100,000 functions: GetLambdaPolicy within 10 % of the demo seed"),
-  ratioAtLeast("large-seed-list-pages", 0.9, "10,000 permissions: ListRamPermissions paging within 10 % of the demo seed"),
+  ratioAtLeast(
+    "large-seed-list-pages",
+    0.9,
+    "10,000 permissions: ListRamPermissions paging within 10 % of the demo seed",
+  ),
   {
     target: "RSS under load <= 120 MB",
     scenarios: underLoadScenarios,
     judge: (reports) => {
-      const peaks = reports.flatMap((r) => r.rows.filter(isGatewayRow).map((row) => row.values["peak RSS MB"] ?? Number.NaN)).filter((v) => !Number.isNaN(v));
+      const peaks = reports
+        .flatMap((r) => r.rows.filter(isGatewayRow).map((row) => row.values["peak RSS MB"] ?? Number.NaN))
+        .filter((v) => !Number.isNaN(v));
       if (peaks.length === 0) return "no gateway RSS";
       const peak = Math.max(...peaks);
       return { measured: `${peak.toFixed(1)} MB (highest gateway peak)`, met: peak <= 120 };
@@ -81,7 +89,9 @@ const judges: readonly Judge[] = [
     scenarios: ["rss"],
     judge: ([r]) => {
       const value = r?.ratio?.value;
-      return value === undefined || Number.isNaN(value) ? "no ratio" : { measured: `x${value.toFixed(3)}`, met: value <= 1.1 };
+      return value === undefined || Number.isNaN(value)
+        ? "no ratio"
+        : { measured: `x${value.toFixed(3)}`, met: value <= 1.1 };
     },
   },
   {
@@ -89,7 +99,9 @@ const judges: readonly Judge[] = [
     scenarios: ["startup"],
     judge: ([r]) => {
       const ms = r?.rows.find((row) => row.label === "gateway")?.values["start ms"];
-      return ms === undefined || Number.isNaN(ms) ? "no start time" : { measured: `${Math.round(ms)} ms (median)`, met: ms <= 300 };
+      return ms === undefined || Number.isNaN(ms)
+        ? "no start time"
+        : { measured: `${Math.round(ms)} ms (median)`, met: ms <= 300 };
     },
   },
 ];
@@ -100,18 +112,29 @@ function isGatewayRow(row: Row): boolean {
 
 export function evaluateTargets(reports: readonly ScenarioReport[], mode: "quick" | "full"): TargetResult[] {
   return judges.map((j) => {
-    const found = j.scenarios.map((id) => reports.find((r) => r.id === id)).filter((r): r is ScenarioReport => r !== undefined);
+    const found = j.scenarios
+      .map((id) => reports.find((r) => r.id === id))
+      .filter((r): r is ScenarioReport => r !== undefined);
     const ran = found.filter((r) => r.skipped === undefined && r.error === undefined);
     if (ran.length === 0) {
-      const why = found.find((r) => r.error !== undefined) === undefined ? found.find((r) => r.skipped !== undefined)?.skipped : "the scenario failed";
+      const why =
+        found.find((r) => r.error !== undefined) === undefined
+          ? found.find((r) => r.skipped !== undefined)?.skipped
+          : "the scenario failed";
       return { target: j.target, measured: "-", status: "not measured", note: why ?? "scenario not run" };
     }
-    const invalid = ran.find((r) => (r.rows.reduce((sum, row) => sum + (row.values.failed ?? 0), 0)) > 0);
-    if (invalid !== undefined) return { target: j.target, measured: "-", status: "not measured", note: `calls failed in ${invalid.id}` };
+    const invalid = ran.find((r) => r.rows.reduce((sum, row) => sum + (row.values.failed ?? 0), 0) > 0);
+    if (invalid !== undefined)
+      return { target: j.target, measured: "-", status: "not measured", note: `calls failed in ${invalid.id}` };
     const verdict = j.judge(ran);
     if (typeof verdict === "string") return { target: j.target, measured: "-", status: "not measured", note: verdict };
     if (mode === "quick" && j.scenarios.includes("rss") && j.scenarios.length === 1) {
-      return { target: j.target, measured: verdict.measured, status: "not measured", note: "--quick runs far fewer calls than the target names" };
+      return {
+        target: j.target,
+        measured: verdict.measured,
+        status: "not measured",
+        note: "--quick runs far fewer calls than the target names",
+      };
     }
     return {
       target: j.target,

@@ -3,15 +3,7 @@
 // it accepts; each adapter owns the parser of its own section.
 import type { AwsConfig } from "./backend/aws/config.js";
 import { parseAwsConfig, AWS_ENV_HELP } from "./backend/aws/config.js";
-import {
-  ConfigError,
-  readEnum,
-  readInteger,
-  readNumber,
-  readString,
-  type Env,
-  type EnvHelp,
-} from "./config-values.js";
+import { ConfigError, readEnum, readInteger, readNumber, readString, type Env, type EnvHelp } from "./config-values.js";
 import { awsErrorCodes, servicesOfAwsError } from "./aws/error-catalogue.js";
 import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
 import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "./auth/config.js";
@@ -69,37 +61,140 @@ export interface Config {
 }
 
 export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
-  { name: "HOST", accepted: "an IP address or host name", default: "127.0.0.1", description: "Interface to listen on." },
-  { name: "PORT", accepted: "0..65535", default: "8080", description: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c)." },
-  { name: "TLS_CERT_FILE", accepted: "path of a PEM certificate (chain)", default: "none (cleartext)", description: "Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 fallback); needs TLS_KEY_FILE." },
-  { name: "TLS_KEY_FILE", accepted: "path of a PEM private key", default: "none", description: "The key of TLS_CERT_FILE." },
-  { name: "MAX_REQUEST_BYTES", accepted: "1024..67108864", default: "1048576", description: "Largest request message; larger ones are refused with RESOURCE_EXHAUSTED." },
-  { name: "SHUTDOWN_GRACE_MS", accepted: "0..600000", default: "10000", description: "On SIGTERM/SIGINT: how long in-flight calls may finish before they are cut (the exit code is then 1)." },
-  { name: "MAX_IN_FLIGHT_CALLS", accepted: "1..100000", default: "512", description: "Calls served at once; past it a call is refused at once with RESOURCE_EXHAUSTED and RetryInfo, before it touches the idempotency store." },
-  { name: "MAX_CONNECTIONS", accepted: "1..1000000", default: "1024", description: "Open client connections; further ones are closed as they arrive." },
-  { name: "HTTP2_MAX_CONCURRENT_STREAMS", accepted: "1..10000", default: "100", description: "Streams (calls) one HTTP/2 connection may have open at once, as advertised in SETTINGS." },
-  { name: "MAX_HEADER_BYTES", accepted: "1024..1048576", default: "16384", description: "Largest request header block (HTTP/1.1 431, HTTP/2 refused stream)." },
-  { name: "HEADERS_TIMEOUT_MS", accepted: "100..600000", default: "10000", description: "A client must send its request headers (and finish the TLS handshake) within this." },
-  { name: "REQUEST_TIMEOUT_MS", accepted: "100..3600000", default: "30000", description: "A request body must have arrived whole within this; slower ones are cut." },
-  { name: "HTTP1_KEEPALIVE_TIMEOUT_MS", accepted: "1..600000", default: "5000", description: "An idle HTTP/1.1 keep-alive connection is closed after this." },
-  { name: "HTTP2_IDLE_TIMEOUT_MS", accepted: "1000..3600000", default: "120000", description: "An HTTP/2 connection without any open stream is closed (GOAWAY) after this." },
+  {
+    name: "HOST",
+    accepted: "an IP address or host name",
+    default: "127.0.0.1",
+    description: "Interface to listen on.",
+  },
+  {
+    name: "PORT",
+    accepted: "0..65535",
+    default: "8080",
+    description: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c).",
+  },
+  {
+    name: "TLS_CERT_FILE",
+    accepted: "path of a PEM certificate (chain)",
+    default: "none (cleartext)",
+    description: "Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 fallback); needs TLS_KEY_FILE.",
+  },
+  {
+    name: "TLS_KEY_FILE",
+    accepted: "path of a PEM private key",
+    default: "none",
+    description: "The key of TLS_CERT_FILE.",
+  },
+  {
+    name: "MAX_REQUEST_BYTES",
+    accepted: "1024..67108864",
+    default: "1048576",
+    description: "Largest request message; larger ones are refused with RESOURCE_EXHAUSTED.",
+  },
+  {
+    name: "SHUTDOWN_GRACE_MS",
+    accepted: "0..600000",
+    default: "10000",
+    description:
+      "On SIGTERM/SIGINT: how long in-flight calls may finish before they are cut (the exit code is then 1).",
+  },
+  {
+    name: "MAX_IN_FLIGHT_CALLS",
+    accepted: "1..100000",
+    default: "512",
+    description:
+      "Calls served at once; past it a call is refused at once with RESOURCE_EXHAUSTED and RetryInfo, before it touches the idempotency store.",
+  },
+  {
+    name: "MAX_CONNECTIONS",
+    accepted: "1..1000000",
+    default: "1024",
+    description: "Open client connections; further ones are closed as they arrive.",
+  },
+  {
+    name: "HTTP2_MAX_CONCURRENT_STREAMS",
+    accepted: "1..10000",
+    default: "100",
+    description: "Streams (calls) one HTTP/2 connection may have open at once, as advertised in SETTINGS.",
+  },
+  {
+    name: "MAX_HEADER_BYTES",
+    accepted: "1024..1048576",
+    default: "16384",
+    description: "Largest request header block (HTTP/1.1 431, HTTP/2 refused stream).",
+  },
+  {
+    name: "HEADERS_TIMEOUT_MS",
+    accepted: "100..600000",
+    default: "10000",
+    description: "A client must send its request headers (and finish the TLS handshake) within this.",
+  },
+  {
+    name: "REQUEST_TIMEOUT_MS",
+    accepted: "100..3600000",
+    default: "30000",
+    description: "A request body must have arrived whole within this; slower ones are cut.",
+  },
+  {
+    name: "HTTP1_KEEPALIVE_TIMEOUT_MS",
+    accepted: "1..600000",
+    default: "5000",
+    description: "An idle HTTP/1.1 keep-alive connection is closed after this.",
+  },
+  {
+    name: "HTTP2_IDLE_TIMEOUT_MS",
+    accepted: "1000..3600000",
+    default: "120000",
+    description: "An HTTP/2 connection without any open stream is closed (GOAWAY) after this.",
+  },
   {
     name: "CORS_ALLOWED_ORIGINS",
     accepted: "comma-separated origins (https://console.example.com) or *",
     default: "none (CORS off)",
     description: "Browser origins allowed to call the gateway (gRPC-Web, Connect); preflights are answered.",
   },
-  { name: "BACKEND", accepted: "fake | aws", default: "fake", description: "The in-memory fake of AWS, or real AWS through the SDK." },
-  { name: "LOG_LEVEL", accepted: LOG_LEVELS.join(" | "), default: "info", description: "JSON log lines on stderr at this level and above." },
-  { name: "FAKE_SEED", accepted: "path of a seed JSON file", default: "built-in demo seed", description: "Initial state of the fake backend (docs/fake-seed.md)." },
-  { name: "FAKE_LATENCY_MS", accepted: "0..60000", default: "0", description: "Fake backend: latency added to every call." },
-  { name: "FAKE_ERROR_RATE", accepted: "0..1", default: "0", description: "Fake backend: share of calls that fail with FAKE_ERROR_CODE." },
-  { name: "FAKE_ERROR_CODE", accepted: "an AWS error name, e.g. ThrottlingException", default: "the service's throttling error", description: "Fake backend: the error injected at FAKE_ERROR_RATE." },
+  {
+    name: "BACKEND",
+    accepted: "fake | aws",
+    default: "fake",
+    description: "The in-memory fake of AWS, or real AWS through the SDK.",
+  },
+  {
+    name: "LOG_LEVEL",
+    accepted: LOG_LEVELS.join(" | "),
+    default: "info",
+    description: "JSON log lines on stderr at this level and above.",
+  },
+  {
+    name: "FAKE_SEED",
+    accepted: "path of a seed JSON file",
+    default: "built-in demo seed",
+    description: "Initial state of the fake backend (docs/fake-seed.md).",
+  },
+  {
+    name: "FAKE_LATENCY_MS",
+    accepted: "0..60000",
+    default: "0",
+    description: "Fake backend: latency added to every call.",
+  },
+  {
+    name: "FAKE_ERROR_RATE",
+    accepted: "0..1",
+    default: "0",
+    description: "Fake backend: share of calls that fail with FAKE_ERROR_CODE.",
+  },
+  {
+    name: "FAKE_ERROR_CODE",
+    accepted: "an AWS error name, e.g. ThrottlingException",
+    default: "the service's throttling error",
+    description: "Fake backend: the error injected at FAKE_ERROR_RATE.",
+  },
   {
     name: "FAKE_LOST_ANSWER_RATE",
     accepted: "0..1",
     default: "0",
-    description: "Fake backend: share of mutations that take effect but lose their answer (the caller sees an unknown outcome, which the gateway reconciles).",
+    description:
+      "Fake backend: share of mutations that take effect but lose their answer (the caller sees an unknown outcome, which the gateway reconciles).",
   },
 ];
 
@@ -166,8 +261,10 @@ function readTls(env: Env): TlsConfig | undefined {
   const certFile = readString(env, "TLS_CERT_FILE");
   const keyFile = readString(env, "TLS_KEY_FILE");
   if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined) throw new ConfigError("TLS_CERT_FILE", "a PEM file path, set together with TLS_KEY_FILE", "");
-  if (keyFile === undefined) throw new ConfigError("TLS_KEY_FILE", "a PEM file path, set together with TLS_CERT_FILE", "");
+  if (certFile === undefined)
+    throw new ConfigError("TLS_CERT_FILE", "a PEM file path, set together with TLS_KEY_FILE", "");
+  if (keyFile === undefined)
+    throw new ConfigError("TLS_KEY_FILE", "a PEM file path, set together with TLS_CERT_FILE", "");
   return { certFile, keyFile };
 }
 
@@ -187,7 +284,11 @@ function readOrigins(env: Env, name: string): string[] {
   const origins = value.split(",").map((origin) => origin.trim());
   for (const origin of origins) {
     if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new ConfigError(name, "comma-separated origins like https://console.example.com (scheme://host[:port]), or *", value);
+      throw new ConfigError(
+        name,
+        "comma-separated origins like https://console.example.com (scheme://host[:port]), or *",
+        value,
+      );
     }
   }
   return origins;
@@ -195,7 +296,9 @@ function readOrigins(env: Env, name: string): string[] {
 
 /** The `--help` text: every variable, what it accepts and its default. */
 export function helpText(): string {
-  const rows = ENV_HELP.map((h) => `  ${h.name.padEnd(28)} ${h.description}\n  ${"".padEnd(28)} accepts: ${h.accepted}; default: ${h.default}`);
+  const rows = ENV_HELP.map(
+    (h) => `  ${h.name.padEnd(28)} ${h.description}\n  ${"".padEnd(28)} accepts: ${h.accepted}; default: ${h.default}`,
+  );
   return [
     "permission-gateway: Connect/gRPC/gRPC-Web gateway for AWS Lambda and RAM permission APIs.",
     "",

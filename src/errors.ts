@@ -40,7 +40,9 @@ export const OUTCOME_UNKNOWN_REASON = "UPSTREAM_OUTCOME_UNKNOWN";
 
 /** Whether a wire error says the call's effect at AWS is unknown (see OUTCOME_UNKNOWN_REASON). */
 export function isOutcomeUnknownError(error: ConnectError): boolean {
-  return error.findDetails(ErrorInfoSchema).some((info) => info.reason === OUTCOME_UNKNOWN_REASON && info.domain === GATEWAY_DOMAIN);
+  return error
+    .findDetails(ErrorInfoSchema)
+    .some((info) => info.reason === OUTCOME_UNKNOWN_REASON && info.domain === GATEWAY_DOMAIN);
 }
 
 const awsDomain: Record<AwsService, string> = { lambda: "lambda.amazonaws.com", ram: "ram.amazonaws.com" };
@@ -81,9 +83,21 @@ const rulesByKind: Readonly<Record<AwsErrorKind, AwsRule>> = {
     gatewayOwned: true,
     message: "the gateway's AWS identity is not allowed to perform this action",
   },
-  credentials: { code: Code.Internal, detail: "none", reason: "UPSTREAM_CREDENTIALS", gatewayOwned: true, message: credentialsMessage },
+  credentials: {
+    code: Code.Internal,
+    detail: "none",
+    reason: "UPSTREAM_CREDENTIALS",
+    gatewayOwned: true,
+    message: credentialsMessage,
+  },
   // The gateway asked for an operation AWS does not have: its own bug.
-  "unknown-operation": { code: Code.Internal, detail: "none", reason: "INTERNAL", gatewayOwned: true, message: "internal error" },
+  "unknown-operation": {
+    code: Code.Internal,
+    detail: "none",
+    reason: "INTERNAL",
+    gatewayOwned: true,
+    message: "internal error",
+  },
 };
 
 /**
@@ -122,7 +136,12 @@ export function toConnectError(error: unknown, subject: ErrorSubject, logger: Lo
   if (error instanceof UpstreamTimeoutError) {
     if (error.cancelled) return gatewayError(Code.Canceled, "the call was cancelled", "CANCELLED", []);
     if (error.callerDeadlineExceeded) {
-      return gatewayError(Code.DeadlineExceeded, `${error.service} did not answer before the deadline`, "UPSTREAM_TIMEOUT", []);
+      return gatewayError(
+        Code.DeadlineExceeded,
+        `${error.service} did not answer before the deadline`,
+        "UPSTREAM_TIMEOUT",
+        [],
+      );
     }
     return gatewayError(Code.Unavailable, `${error.service} timed out; retry later`, "UPSTREAM_TIMEOUT", [
       retryInfo(defaultRetryDelayMs),
@@ -130,9 +149,12 @@ export function toConnectError(error: unknown, subject: ErrorSubject, logger: Lo
   }
   if (error instanceof UpstreamNetworkError) {
     logger.warn("upstream unreachable", { service: error.service, error });
-    return gatewayError(Code.Unavailable, `${error.service} could not be reached; retry later`, "UPSTREAM_UNAVAILABLE", [
-      retryInfo(defaultRetryDelayMs),
-    ]);
+    return gatewayError(
+      Code.Unavailable,
+      `${error.service} could not be reached; retry later`,
+      "UPSTREAM_UNAVAILABLE",
+      [retryInfo(defaultRetryDelayMs)],
+    );
   }
   if (error instanceof UpstreamCredentialsError) {
     logger.error("upstream credentials failed", { service: error.service, error });
@@ -153,10 +175,20 @@ export function toConnectError(error: unknown, subject: ErrorSubject, logger: Lo
 function outcomeUnknown(error: UpstreamOutcomeUnknownError, logger: Logger): ConnectError {
   logger.warn("upstream outcome unknown", { service: error.service, error });
   if (error.abort === "deadline") {
-    return gatewayError(Code.DeadlineExceeded, `the deadline passed before ${error.service} answered; the change may have been made`, OUTCOME_UNKNOWN_REASON, []);
+    return gatewayError(
+      Code.DeadlineExceeded,
+      `the deadline passed before ${error.service} answered; the change may have been made`,
+      OUTCOME_UNKNOWN_REASON,
+      [],
+    );
   }
   if (error.abort === "cancelled") {
-    return gatewayError(Code.Canceled, `the call was cancelled while ${error.service} had it; the change may have been made`, OUTCOME_UNKNOWN_REASON, []);
+    return gatewayError(
+      Code.Canceled,
+      `the call was cancelled while ${error.service} had it; the change may have been made`,
+      OUTCOME_UNKNOWN_REASON,
+      [],
+    );
   }
   return gatewayError(
     Code.Unavailable,
@@ -219,7 +251,9 @@ function fromAwsApiError(error: AwsApiError, subject: ErrorSubject, logger: Logg
     case "precondition":
       details.push({
         desc: PreconditionFailureSchema,
-        value: { violations: [{ type: violationTypeOf(error), subject: subject.resourceName, description: error.message }] },
+        value: {
+          violations: [{ type: violationTypeOf(error), subject: subject.resourceName, description: error.message }],
+        },
       });
       break;
     case "quota":
@@ -229,7 +263,9 @@ function fromAwsApiError(error: AwsApiError, subject: ErrorSubject, logger: Logg
       });
       break;
     case "retry":
-      details.push(retryInfo(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : defaultRetryDelayMs));
+      details.push(
+        retryInfo(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : defaultRetryDelayMs),
+      );
       break;
     case "none":
       break;

@@ -135,7 +135,11 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       config.observability.metricsPort === undefined
         ? undefined
         : await startupStep(`listen on HOST=${config.host} METRICS_PORT=${config.observability.metricsPort}`, () =>
-            startOpsServer({ host: config.host, port: config.observability.metricsPort ?? 0, endpoints: [metricsEndpoint, healthEndpoint] }),
+            startOpsServer({
+              host: config.host,
+              port: config.observability.metricsPort ?? 0,
+              endpoints: [metricsEndpoint, healthEndpoint],
+            }),
           );
     if (opsServer !== undefined) resources.add(() => opsServer.close());
     const httpRoutes: HttpEndpoint[] = opsServer === undefined ? [healthEndpoint, metricsEndpoint] : [healthEndpoint];
@@ -166,7 +170,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       );
     }
     if (authorizer !== undefined) {
-      callInterceptors.push(createAuthorizationInterceptor({ authorizer, resolve: analysis.authorizationRequest, logger }));
+      callInterceptors.push(
+        createAuthorizationInterceptor({ authorizer, resolve: analysis.authorizationRequest, logger }),
+      );
     }
 
     const server = await startupStep(`listen on HOST=${config.host} PORT=${config.port}`, () =>
@@ -247,10 +253,18 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
   const record = req.contextValues.get(callRecordKey);
   const caller = req.contextValues.get(callerContextKey);
   const peer = req.contextValues.get(peerContextKey);
-  const fromError = error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
+  const fromError =
+    error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
   return {
     caller: caller?.id,
-    idempotency: record?.token === undefined ? "none" : record.replayed === true ? "replayed" : record.reconciled === true ? "reconciled" : "executed",
+    idempotency:
+      record?.token === undefined
+        ? "none"
+        : record.replayed === true
+          ? "replayed"
+          : record.reconciled === true
+            ? "reconciled"
+            : "executed",
     awsRequestId: record?.awsRequestId ?? fromError,
     peer: peer?.remoteAddress,
   };
@@ -289,7 +303,9 @@ async function startupStep<T>(what: string, run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof CredentialFileError) throw new StartupError(error.message, { cause: error });
-    throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 

@@ -56,7 +56,8 @@ const secretKeys = [
  */
 const secretContainers = ["headers", "request", "metadata"];
 
-const join = (container: string, key: string): string => (key.startsWith("[") ? container + key : `${container}.${key}`);
+const join = (container: string, key: string): string =>
+  key.startsWith("[") ? container + key : `${container}.${key}`;
 
 export const REDACTED_PATHS: readonly string[] = [
   ...secretKeys,
@@ -116,7 +117,10 @@ function fromPino(logger: PinoLogger): Logger {
  */
 export function createJsonLogger(level: LogLevel, write?: (line: string) => void): Logger {
   if (write === undefined) return createLogger({ level });
-  return createLogger({ level, destination: { write: (line: string) => write(line.endsWith("\n") ? line.slice(0, -1) : line) } });
+  return createLogger({
+    level,
+    destination: { write: (line: string) => write(line.endsWith("\n") ? line.slice(0, -1) : line) },
+  });
 }
 
 /** Errors do not survive JSON.stringify; keep their name, message, stack and cause, under any field name. */
@@ -142,7 +146,8 @@ function describeError(error: Error): LogFields {
 // A cause that is neither an Error nor a primitive is named by its kind only:
 // an arbitrary object could carry anything, secrets included.
 function describeCause(cause: unknown): string {
-  const primitive = typeof cause === "string" || typeof cause === "number" || typeof cause === "boolean" || typeof cause === "bigint";
+  const primitive =
+    typeof cause === "string" || typeof cause === "number" || typeof cause === "boolean" || typeof cause === "bigint";
   return primitive ? String(cause) : Object.prototype.toString.call(cause);
 }
 

@@ -28,7 +28,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const logger = createLogger({ level: config.logLevel });
   // A request must never end the process: whatever escapes every handler is
   // a bug, reported loudly, and the gateway goes on serving the other calls.
-  process.on("uncaughtException", (error) => logger.error("uncaught exception (a bug); the gateway keeps serving", { error }));
+  process.on("uncaughtException", (error) =>
+    logger.error("uncaught exception (a bug); the gateway keeps serving", { error }),
+  );
   process.on("unhandledRejection", (reason) =>
     logger.error("unhandled promise rejection (a bug); the gateway keeps serving", {
       error: reason instanceof Error ? reason : String(reason),
@@ -55,7 +57,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   });
 
   const onHangup = (): void => {
-    gateway.reload().catch((error: unknown) => logger.error("reload failed", { error: error instanceof Error ? error : String(error) }));
+    gateway
+      .reload()
+      .catch((error: unknown) =>
+        logger.error("reload failed", { error: error instanceof Error ? error : String(error) }),
+      );
   };
   process.on("SIGHUP", onHangup);
   // The listeners stay for the whole drain: Ctrl-C under `npm start` reaches

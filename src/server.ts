@@ -21,7 +21,13 @@ import { peerContextKey, readPeerInfo } from "./auth/peer.js";
 import type { PermissionBackend } from "./backend/backend.js";
 import type { Clock } from "./clock.js";
 import { createCorsPolicy } from "./cors.js";
-import { createRpcHandler, type NodeHandler, type NodeRequest, type NodeResponse, type RejectedRequest } from "./http/rpc-handler.js";
+import {
+  createRpcHandler,
+  type NodeHandler,
+  type NodeRequest,
+  type NodeResponse,
+  type RejectedRequest,
+} from "./http/rpc-handler.js";
 import type { IdempotencyGuard } from "./idempotency/guard.js";
 import type { Logger } from "./logger.js";
 import { createCallAdmission } from "./rpc/call-admission.js";
@@ -295,7 +301,8 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
       // or complete it (h2c), then hand the connection over with them put back.
       let head = Buffer.alloc(0);
       const route = (): void => {
-        for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) head = Buffer.concat([head, chunk]);
+        for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null)
+          head = Buffer.concat([head, chunk]);
         const seen = Math.min(head.length, http2Preface.length);
         const isHttp2 = head.subarray(0, seen).equals(http2Preface.subarray(0, seen));
         if (isHttp2 && head.length < http2Preface.length) return;
@@ -309,7 +316,12 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
   }
   front.on("connection", trackSocket);
   front.maxConnections = limits.maxConnections;
-  front.on("drop", (data) => logger.warn("connection refused: at the limit of open connections", { maxConnections: limits.maxConnections, remote: data?.remoteAddress }));
+  front.on("drop", (data) =>
+    logger.warn("connection refused: at the limit of open connections", {
+      maxConnections: limits.maxConnections,
+      remote: data?.remoteAddress,
+    }),
+  );
 
   await new Promise<void>((resolve, reject) => {
     front.once("error", reject);

@@ -6,7 +6,12 @@
 // (src/aws/field-rules.ts); the gateway's own (tokens, RAM's undocumented
 // bounds) are below. src/errors.ts turns the error into a google.rpc.BadRequest.
 import type { DescEnum, Message, UnknownField } from "@bufbuild/protobuf";
-import { FUNCTION_NAME_PATTERN, matchesFunctionNamePattern, parseFunctionName, parseRamPermissionArn } from "./aws/arn.js";
+import {
+  FUNCTION_NAME_PATTERN,
+  matchesFunctionNamePattern,
+  parseFunctionName,
+  parseRamPermissionArn,
+} from "./aws/arn.js";
 import { brokenConstraint, lambdaFieldRules, longerThan, ramFieldRules, type FieldRule } from "./aws/field-rules.js";
 import { AWS_PARTITIONS, awsPartition, describeRegionsOf, isRegionOfPartition } from "./aws/partitions.js";
 import type {
@@ -63,7 +68,11 @@ export function isRequestValidationError(value: unknown): value is RequestValida
 // ---------------------------------------------------------------------------
 // Rules: AWS's from the shared table, the gateway's own here
 
-const { removeStatementId: REMOVE_STATEMENT_ID, addStatementId: ADD_STATEMENT_ID, qualifier: QUALIFIER } = lambdaFieldRules;
+const {
+  removeStatementId: REMOVE_STATEMENT_ID,
+  addStatementId: ADD_STATEMENT_ID,
+  qualifier: QUALIFIER,
+} = lambdaFieldRules;
 const { action: ACTION, principal: PRINCIPAL, sourceArn: SOURCE_ARN, sourceAccount: SOURCE_ACCOUNT } = lambdaFieldRules;
 const { eventSourceToken: EVENT_SOURCE_TOKEN, principalOrgId: PRINCIPAL_ORG_ID } = lambdaFieldRules;
 const FUNCTION_NAME_MAX = lambdaFieldRules.functionName.max;
@@ -114,7 +123,6 @@ function enumValueOf<E extends number, T>(
   violate(violations, field, `Member must satisfy enum value set: [${schema.values.map((v) => v.name).join(", ")}]`);
   return undefined;
 }
-
 
 /**
  * A required string: the empty string (proto3's default) counts as missing.
@@ -179,14 +187,27 @@ function checkFunctionName(violations: Violations, field: string, value: string)
  * never be answered, and would only grow what the gateway keeps per Region.
  * Returns whether the placement is fine (nothing given is fine).
  */
-function placementIsKnown(violations: Violations, field: string, partition: string | undefined, region: string | undefined): boolean {
+function placementIsKnown(
+  violations: Violations,
+  field: string,
+  partition: string | undefined,
+  region: string | undefined,
+): boolean {
   if (partition === undefined) return true;
   if (awsPartition(partition) === undefined) {
-    violate(violations, field, `Member must name a partition AWS has (${AWS_PARTITIONS.map((p) => p.id).join(", ")}), not ${partition}`);
+    violate(
+      violations,
+      field,
+      `Member must name a partition AWS has (${AWS_PARTITIONS.map((p) => p.id).join(", ")}), not ${partition}`,
+    );
     return false;
   }
   if (region === undefined || region === "" || isRegionOfPartition(region, partition)) return true;
-  violate(violations, field, `Member must name a Region of partition ${partition} (${describeRegionsOf(partition)}), not ${region}`);
+  violate(
+    violations,
+    field,
+    `Member must name a Region of partition ${partition} (${describeRegionsOf(partition)}), not ${region}`,
+  );
   return false;
 }
 
@@ -218,10 +239,7 @@ function checkFunctionAndQualifier(
   return { function: ref, qualifier: qualifier ?? suffix };
 }
 
-function checkPermissionArn(
-  violations: Violations,
-  value: string,
-): RamPermissionRef | undefined {
+function checkPermissionArn(violations: Violations, value: string): RamPermissionRef | undefined {
   const field = "permissionArn";
   if (!checkRequired(violations, field, value, { max: PERMISSION_ARN_MAX })) return undefined;
   const parsed = parseRamPermissionArn(value);
@@ -338,7 +356,13 @@ export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest)
   const eventSourceToken = checkOptional(violations, "eventSourceToken", req.eventSourceToken, EVENT_SOURCE_TOKEN);
   const revisionId = checkOptional(violations, "revisionId", req.revisionId, REVISION_ID);
   const principalOrgId = checkOptional(violations, "principalOrgId", req.principalOrgId, PRINCIPAL_ORG_ID);
-  const functionUrlAuthType = enumValueOf(violations, "functionUrlAuthType", FunctionUrlAuthTypeSchema, req.functionUrlAuthType, functionUrlAuthTypes);
+  const functionUrlAuthType = enumValueOf(
+    violations,
+    "functionUrlAuthType",
+    FunctionUrlAuthTypeSchema,
+    req.functionUrlAuthType,
+    functionUrlAuthTypes,
+  );
   const idempotencyKey = checkOptional(violations, "idempotencyKey", req.idempotencyKey, TOKEN);
   throwIfAny(violations);
   if (target.function === undefined) throw new RequestValidationError(violations);
@@ -443,7 +467,13 @@ export function parseListRamPermissionsRequest(req: ListRamPermissionsRequest): 
   // Plain proto3 strings: empty means "no filter" / "first page".
   const resourceType =
     req.resourceType === "" ? undefined : checkOptional(violations, "resourceType", req.resourceType, RESOURCE_TYPE);
-  const permissionType = enumValueOf(violations, "permissionType", PermissionTypeSchema, req.permissionType, permissionTypes);
+  const permissionType = enumValueOf(
+    violations,
+    "permissionType",
+    PermissionTypeSchema,
+    req.permissionType,
+    permissionTypes,
+  );
   let maxResults = req.pageSize;
   if (req.pageSize === 0) {
     maxResults = PAGE_SIZE_DEFAULT;

@@ -25,7 +25,11 @@ import { createRecordingLogger } from "./support/recording-logger.js";
 
 const subject = { resourceType: "lambda:function", resourceName: "demo" };
 
-function aws(service: AwsService, code: string, extra: Partial<{ retryAfterSeconds: number; httpStatus: number }> = {}): AwsApiError {
+function aws(
+  service: AwsService,
+  code: string,
+  extra: Partial<{ retryAfterSeconds: number; httpStatus: number }> = {},
+): AwsApiError {
   return new AwsApiError({ service, code, message: `${code} happened`, requestId: "req-1", httpStatus: 400, ...extra });
 }
 
@@ -94,7 +98,11 @@ const conflictRows: [string, Code, DetailName][] = [
     Code.Aborted,
     "retry",
   ],
-  ["The operation cannot be performed at this time. The function is currently in the following state: Pending", Code.Aborted, "retry"],
+  [
+    "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+    Code.Aborted,
+    "retry",
+  ],
   // AWS's summary of the error names both cases: not plainly a duplicate.
   ["The resource already exists, or another operation is in progress.", Code.Aborted, "retry"],
   ["", Code.Aborted, "retry"],
@@ -103,7 +111,13 @@ const conflictRows: [string, Code, DetailName][] = [
 for (const [message, code, detail] of conflictRows) {
   test(`ResourceConflictException "${message.slice(0, 50)}" -> ${Code[code]} with ${detail}`, () => {
     const error = toConnectError(
-      new AwsApiError({ service: "lambda", code: "ResourceConflictException", message, requestId: "req-1", httpStatus: 409 }),
+      new AwsApiError({
+        service: "lambda",
+        code: "ResourceConflictException",
+        message,
+        requestId: "req-1",
+        httpStatus: 409,
+      }),
       subject,
       createRecordingLogger(),
     );
@@ -113,7 +127,11 @@ for (const [message, code, detail] of conflictRows) {
     assert.equal(infos.length, 1);
     assert.equal(infos[0]?.reason, "RESOURCE_CONFLICT");
     assert.equal(infos[0]?.domain, "lambda.amazonaws.com");
-    assert.deepEqual(infos[0]?.metadata, { awsErrorCode: "ResourceConflictException", awsRequestId: "req-1", httpStatus: "409" });
+    assert.deepEqual(infos[0]?.metadata, {
+      awsErrorCode: "ResourceConflictException",
+      awsRequestId: "req-1",
+      httpStatus: "409",
+    });
     assert.equal(error.findDetails(detailSchema[detail === "none" ? "retry" : detail]).length, 1);
     assert.equal(error.details.length, 2);
     if (detail === "retry") assert.equal(error.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 1n);
@@ -134,7 +152,11 @@ test("NOT_FOUND names the resource the caller asked for", () => {
 });
 
 test("Retry-After becomes RetryInfo; without it a one-second hint", () => {
-  const throttled = toConnectError(aws("ram", "ThrottlingException", { retryAfterSeconds: 7 }), subject, createRecordingLogger());
+  const throttled = toConnectError(
+    aws("ram", "ThrottlingException", { retryAfterSeconds: 7 }),
+    subject,
+    createRecordingLogger(),
+  );
   assert.equal(throttled.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 7n);
   const unavailable = toConnectError(aws("lambda", "ServiceException"), subject, createRecordingLogger());
   assert.equal(unavailable.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 1n);
@@ -149,17 +171,62 @@ const fieldRows: [AwsService, string, string, string][] = [
   ["ram", "InvalidPolicyException", "The policy contains a syntax error.", "policyTemplate"],
   ["ram", "InvalidMaxResultsException", "The specified value for MaxResults is not valid.", "pageSize"],
   // AWS's "Value ... at '<member>'" form, in the gateway's JSON names.
-  ["lambda", "ValidationException", "1 validation error detected: Value 'a b' at 'statementId' failed to satisfy constraint", "statementId"],
-  ["lambda", "ValidationException", "1 validation error detected: Value 'x' at 'principalOrgID' failed to satisfy constraint", "principalOrgId"],
-  ["lambda", "ValidationException", "1 validation error detected: Value 'f n' at 'FunctionName' failed to satisfy constraint", "functionName"],
-  ["lambda", "ValidationException", "1 validation error detected: Value 'q.1' at 'Qualifier' failed to satisfy constraint", "qualifier"],
-  ["ram", "InvalidParameterException", "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint", "pageSize"],
-  ["ram", "InvalidParameterException", "1 validation error detected: Value 'x' at 'nextToken' failed to satisfy constraint", "pageToken"],
-  ["ram", "InvalidParameterException", "1 validation error detected: Value 'x' at 'tags.1.member.key' failed to satisfy constraint", "tags"],
+  [
+    "lambda",
+    "ValidationException",
+    "1 validation error detected: Value 'a b' at 'statementId' failed to satisfy constraint",
+    "statementId",
+  ],
+  [
+    "lambda",
+    "ValidationException",
+    "1 validation error detected: Value 'x' at 'principalOrgID' failed to satisfy constraint",
+    "principalOrgId",
+  ],
+  [
+    "lambda",
+    "ValidationException",
+    "1 validation error detected: Value 'f n' at 'FunctionName' failed to satisfy constraint",
+    "functionName",
+  ],
+  [
+    "lambda",
+    "ValidationException",
+    "1 validation error detected: Value 'q.1' at 'Qualifier' failed to satisfy constraint",
+    "qualifier",
+  ],
+  [
+    "ram",
+    "InvalidParameterException",
+    "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint",
+    "pageSize",
+  ],
+  [
+    "ram",
+    "InvalidParameterException",
+    "1 validation error detected: Value 'x' at 'nextToken' failed to satisfy constraint",
+    "pageToken",
+  ],
+  [
+    "ram",
+    "InvalidParameterException",
+    "1 validation error detected: Value 'x' at 'tags.1.member.key' failed to satisfy constraint",
+    "tags",
+  ],
   // A member named in free text.
-  ["lambda", "InvalidParameterValueException", "The RevisionId provided does not match the expected format.", "revisionId"],
+  [
+    "lambda",
+    "InvalidParameterValueException",
+    "The RevisionId provided does not match the expected format.",
+    "revisionId",
+  ],
   ["lambda", "InvalidParameterValueException", "Invalid PrincipalOrgID: o-x", "principalOrgId"],
-  ["lambda", "InvalidParameterValueException", "The derived qualifier from the function name does not match the specified qualifier.", "qualifier"],
+  [
+    "lambda",
+    "InvalidParameterValueException",
+    "The derived qualifier from the function name does not match the specified qualifier.",
+    "qualifier",
+  ],
   ["ram", "InvalidParameterException", "The maxResults value must be between 1 and 500.", "pageSize"],
   // Nothing says which field.
   ["lambda", "InvalidParameterValueException", "One of the parameters in the request is not valid.", ""],
@@ -168,10 +235,16 @@ const fieldRows: [AwsService, string, string, string][] = [
 
 for (const [service, awsCode, message, field] of fieldRows) {
   test(`${awsCode} "${message.slice(0, 60)}" blames field ${JSON.stringify(field)}`, () => {
-    const error = toConnectError(new AwsApiError({ service, code: awsCode, message }), subject, createRecordingLogger());
+    const error = toConnectError(
+      new AwsApiError({ service, code: awsCode, message }),
+      subject,
+      createRecordingLogger(),
+    );
     assert.equal(error.code, Code.InvalidArgument);
     assert.deepEqual(
-      error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => ({ field: v.field, description: v.description })),
+      error
+        .findDetails(BadRequestSchema)[0]
+        ?.fieldViolations.map((v) => ({ field: v.field, description: v.description })),
       [{ field, description: message }],
     );
   });
@@ -229,7 +302,11 @@ for (const awsCode of ["constructor", "toString", "__proto__", "hasOwnProperty"]
 
 test("missing credentials -> INTERNAL UPSTREAM_CREDENTIALS, cause logged not sent", () => {
   const logger = createRecordingLogger();
-  const error = toConnectError(new UpstreamCredentialsError("lambda", "Could not load credentials from any providers"), subject, logger);
+  const error = toConnectError(
+    new UpstreamCredentialsError("lambda", "Could not load credentials from any providers"),
+    subject,
+    logger,
+  );
   assert.equal(error.code, Code.Internal);
   assert.equal(error.findDetails(ErrorInfoSchema)[0]?.reason, "UPSTREAM_CREDENTIALS");
   assert.doesNotMatch(error.rawMessage, /providers/);
@@ -238,14 +315,32 @@ test("missing credentials -> INTERNAL UPSTREAM_CREDENTIALS, cause logged not sen
 
 test("a credentials error answered by AWS carries the same metadata whichever backend read it", () => {
   // The fake answers AwsApiErrors with its own request ID; the AWS adapter now does the same.
-  const error = toConnectError(aws("lambda", "ExpiredTokenException", { httpStatus: 403 }), subject, createRecordingLogger());
-  assert.deepEqual(error.findDetails(ErrorInfoSchema)[0]?.metadata, { awsErrorCode: "ExpiredTokenException", awsRequestId: "req-1", httpStatus: "403" });
+  const error = toConnectError(
+    aws("lambda", "ExpiredTokenException", { httpStatus: 403 }),
+    subject,
+    createRecordingLogger(),
+  );
+  assert.deepEqual(error.findDetails(ErrorInfoSchema)[0]?.metadata, {
+    awsErrorCode: "ExpiredTokenException",
+    awsRequestId: "req-1",
+    httpStatus: "403",
+  });
 });
 
 const outcomeUnknownRows: [string, UpstreamOutcomeUnknownError, Code, boolean][] = [
   ["no answer came", new UpstreamOutcomeUnknownError("lambda", "socket hang up after sending"), Code.Unavailable, true],
-  ["the caller's deadline passed", new UpstreamOutcomeUnknownError("lambda", "deadline", { abort: "deadline" }), Code.DeadlineExceeded, false],
-  ["the caller cancelled", new UpstreamOutcomeUnknownError("lambda", "cancelled", { abort: "cancelled" }), Code.Canceled, false],
+  [
+    "the caller's deadline passed",
+    new UpstreamOutcomeUnknownError("lambda", "deadline", { abort: "deadline" }),
+    Code.DeadlineExceeded,
+    false,
+  ],
+  [
+    "the caller cancelled",
+    new UpstreamOutcomeUnknownError("lambda", "cancelled", { abort: "cancelled" }),
+    Code.Canceled,
+    false,
+  ],
 ];
 for (const [why, failure, code, retry] of outcomeUnknownRows) {
   test(`an unknown outcome (${why}) -> ${Code[code]}, reason ${OUTCOME_UNKNOWN_REASON}, never a plain failure`, () => {
@@ -265,7 +360,11 @@ for (const [why, failure, code, retry] of outcomeUnknownRows) {
 }
 
 test("network failure -> UNAVAILABLE with RetryInfo", () => {
-  const error = toConnectError(new UpstreamNetworkError("ram", "connect ECONNREFUSED 127.0.0.1:1"), subject, createRecordingLogger());
+  const error = toConnectError(
+    new UpstreamNetworkError("ram", "connect ECONNREFUSED 127.0.0.1:1"),
+    subject,
+    createRecordingLogger(),
+  );
   assert.equal(error.code, Code.Unavailable);
   assert.equal(error.findDetails(ErrorInfoSchema)[0]?.reason, "UPSTREAM_UNAVAILABLE");
   assert.equal(error.findDetails(RetryInfoSchema).length, 1);
@@ -275,9 +374,17 @@ test("network failure -> UNAVAILABLE with RetryInfo", () => {
 test("timeout: DEADLINE_EXCEEDED when the caller's deadline is spent, else UNAVAILABLE; CANCELLED when the caller left", () => {
   const spent = toConnectError(new UpstreamTimeoutError("lambda", "aborted", true), subject, createRecordingLogger());
   assert.equal(spent.code, Code.DeadlineExceeded);
-  const upstream = toConnectError(new UpstreamTimeoutError("lambda", "socket timeout", false), subject, createRecordingLogger());
+  const upstream = toConnectError(
+    new UpstreamTimeoutError("lambda", "socket timeout", false),
+    subject,
+    createRecordingLogger(),
+  );
   assert.equal(upstream.code, Code.Unavailable);
-  const cancelled = toConnectError(new UpstreamTimeoutError("lambda", "aborted", false, { cancelled: true }), subject, createRecordingLogger());
+  const cancelled = toConnectError(
+    new UpstreamTimeoutError("lambda", "aborted", false, { cancelled: true }),
+    subject,
+    createRecordingLogger(),
+  );
   assert.equal(cancelled.code, Code.Canceled);
   for (const error of [spent, upstream, cancelled]) assert.equal(error.findDetails(ErrorInfoSchema).length, 1);
 });
@@ -311,7 +418,10 @@ test("validation errors -> INVALID_ARGUMENT with one FieldViolation each", () =>
     createRecordingLogger(),
   );
   assert.equal(error.code, Code.InvalidArgument);
-  assert.deepEqual(error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field), ["functionName", "statementId"]);
+  assert.deepEqual(
+    error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field),
+    ["functionName", "statementId"],
+  );
   assert.equal(error.findDetails(ErrorInfoSchema)[0]?.reason, "INVALID_REQUEST");
 });
 

@@ -27,22 +27,66 @@ const env = /Only the entry points .* read process\.env/;
 /** [file the source stands in, source, the boundary's message] */
 const forbidden: readonly (readonly [string, string, RegExp])[] = [
   ["src/validation.ts", sdkImport, sdk],
-  ["src/validation.ts", 'import type { LambdaClient } from "@aws-sdk/client-lambda";\nexport type Used = LambdaClient;\n', sdk],
+  [
+    "src/validation.ts",
+    'import type { LambdaClient } from "@aws-sdk/client-lambda";\nexport type Used = LambdaClient;\n',
+    sdk,
+  ],
   ["src/validation.ts", 'import type { HttpRequest } from "@smithy/types";\nexport type Used = HttpRequest;\n', sdk],
   ["src/gateway.ts", 'export const loaded = await import("@aws-sdk/client-ram");\n', sdk],
   ["test/server.test.ts", sdkImport, sdk],
   ["bench/run.ts", sdkImport, sdk],
-  ["src/backend/aws/translate-error.ts", 'import { createFakeBackend } from "../fake/fake-backend.js";\nexport const used = createFakeBackend;\n', /must not import the fake backend/],
-  ["src/backend/fake/lambda-model.ts", 'import { createAwsBackend } from "../aws/aws-backend.js";\nexport const used = createAwsBackend;\n', /must not import the AWS adapter/],
-  ["src/fake-aws/server.ts", 'import { createAwsBackend } from "../backend/aws/aws-backend.js";\nexport const used = createAwsBackend;\n', /must not import the AWS adapter/],
-  ["src/service.ts", 'import { createFakeBackend } from "./backend/fake/fake-backend.js";\nexport const used = createFakeBackend;\n', /see the ports only/],
+  [
+    "src/backend/aws/translate-error.ts",
+    'import { createFakeBackend } from "../fake/fake-backend.js";\nexport const used = createFakeBackend;\n',
+    /must not import the fake backend/,
+  ],
+  [
+    "src/backend/fake/lambda-model.ts",
+    'import { createAwsBackend } from "../aws/aws-backend.js";\nexport const used = createAwsBackend;\n',
+    /must not import the AWS adapter/,
+  ],
+  [
+    "src/fake-aws/server.ts",
+    'import { createAwsBackend } from "../backend/aws/aws-backend.js";\nexport const used = createAwsBackend;\n',
+    /must not import the AWS adapter/,
+  ],
+  [
+    "src/service.ts",
+    'import { createFakeBackend } from "./backend/fake/fake-backend.js";\nexport const used = createFakeBackend;\n',
+    /see the ports only/,
+  ],
   ["src/service.ts", 'export const loaded = await import("./backend/aws/aws-backend.js");\n', /see the ports only/],
-  ["src/rpc/rpc-table.ts", 'import { createMemoryIdempotencyStore } from "../idempotency/memory-store.js";\nexport const used = createMemoryIdempotencyStore;\n', /see the ports only/],
-  ["src/rpc/rpc-table.ts", 'import { createRedisStore } from "../idempotency/redis-store.js";\nexport const used = createRedisStore;\n', /see the ports only/],
-  ["src/health/health-state.ts", 'import { Redis } from "ioredis";\nexport const used = Redis;\n', /ioredis is used only under src\/idempotency\/ and src\/limits\//],
-  ["src/authz/request.ts", 'import * as cedar from "@cedar-policy/cedar-wasm/nodejs";\nexport const used = cedar;\n', /cedar-wasm .* only by src\/authz\/cedar\//],
-  ["src/observability/tracing.ts", 'import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";\nexport const used = BasicTracerProvider;\n', /OpenTelemetry SDK/],
-  ["src/observability/tracing.ts", 'export const loaded = await import("@opentelemetry/exporter-trace-otlp-http");\n', /OpenTelemetry SDK/],
+  [
+    "src/rpc/rpc-table.ts",
+    'import { createMemoryIdempotencyStore } from "../idempotency/memory-store.js";\nexport const used = createMemoryIdempotencyStore;\n',
+    /see the ports only/,
+  ],
+  [
+    "src/rpc/rpc-table.ts",
+    'import { createRedisStore } from "../idempotency/redis-store.js";\nexport const used = createRedisStore;\n',
+    /see the ports only/,
+  ],
+  [
+    "src/health/health-state.ts",
+    'import { Redis } from "ioredis";\nexport const used = Redis;\n',
+    /ioredis is used only under src\/idempotency\/ and src\/limits\//,
+  ],
+  [
+    "src/authz/request.ts",
+    'import * as cedar from "@cedar-policy/cedar-wasm/nodejs";\nexport const used = cedar;\n',
+    /cedar-wasm .* only by src\/authz\/cedar\//,
+  ],
+  [
+    "src/observability/tracing.ts",
+    'import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";\nexport const used = BasicTracerProvider;\n',
+    /OpenTelemetry SDK/,
+  ],
+  [
+    "src/observability/tracing.ts",
+    'export const loaded = await import("@opentelemetry/exporter-trace-otlp-http");\n',
+    /OpenTelemetry SDK/,
+  ],
   ["src/health/health-state.ts", 'export const host = process.env["HOST"];\n', env],
   ["src/health/health-state.ts", "export const host = process.env.HOST;\n", env],
   ["src/health/health-state.ts", "export const all = globalThis.process.env;\n", env],
@@ -50,7 +94,11 @@ const forbidden: readonly (readonly [string, string, RegExp])[] = [
   ["src/health/health-state.ts", 'import { env } from "node:process";\nexport const all = env;\n', env],
   ["src/gateway.ts", "export const all = process.env;\n", env],
   // Not a boundary, but checked by the same rule: no-floating-promises lets test() through by name, t.test() too.
-  ["test/server.test.ts", 'import { test } from "node:test";\ntest("parent", (t) => {\n  t.test("child", () => {});\n});\n', /Await the subtest/],
+  [
+    "test/server.test.ts",
+    'import { test } from "node:test";\ntest("parent", (t) => {\n  t.test("child", () => {});\n});\n',
+    /Await the subtest/,
+  ],
 ];
 
 /** [file the source stands in, source] */
@@ -59,16 +107,40 @@ const allowed: readonly (readonly [string, string])[] = [
   ["test/aws/arn.test.ts", sdkImport],
   ["test/backend/aws/config.test.ts", sdkImport],
   ["test/fake-aws/harness.ts", sdkImport],
-  ["src/backend/fake/lambda-model.ts", 'import { parseFunctionName } from "../../aws/arn.js";\nexport const used = parseFunctionName;\n'],
-  ["src/fake-aws/server.ts", 'import { createFakeBackend } from "../backend/fake/fake-backend.js";\nexport const used = createFakeBackend;\n'],
-  ["src/fake-aws/server.ts", 'import { parseFunctionName } from "../aws/arn.js";\nexport const used = parseFunctionName;\n'],
-  ["src/rpc/rpc-table.ts", 'import type { IdempotencyGuard } from "../idempotency/guard.js";\nexport type Used = IdempotencyGuard;\n'],
-  ["src/service.ts", 'import type { PermissionBackend } from "./backend/backend.js";\nexport type Used = PermissionBackend;\n'],
+  [
+    "src/backend/fake/lambda-model.ts",
+    'import { parseFunctionName } from "../../aws/arn.js";\nexport const used = parseFunctionName;\n',
+  ],
+  [
+    "src/fake-aws/server.ts",
+    'import { createFakeBackend } from "../backend/fake/fake-backend.js";\nexport const used = createFakeBackend;\n',
+  ],
+  [
+    "src/fake-aws/server.ts",
+    'import { parseFunctionName } from "../aws/arn.js";\nexport const used = parseFunctionName;\n',
+  ],
+  [
+    "src/rpc/rpc-table.ts",
+    'import type { IdempotencyGuard } from "../idempotency/guard.js";\nexport type Used = IdempotencyGuard;\n',
+  ],
+  [
+    "src/service.ts",
+    'import type { PermissionBackend } from "./backend/backend.js";\nexport type Used = PermissionBackend;\n',
+  ],
   ["src/limits/rate-limit.ts", 'import { Redis } from "ioredis";\nexport const used = Redis;\n'],
   ["src/health/health-state.ts", 'import type { Redis } from "ioredis";\nexport type Used = Redis;\n'],
-  ["src/authz/cedar/policy-set.ts", 'import * as cedar from "@cedar-policy/cedar-wasm/nodejs";\nexport const used = cedar;\n'],
-  ["src/observability/span-tracing.ts", 'import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";\nexport const used = BasicTracerProvider;\n'],
-  ["src/observability/tracing.ts", 'import type { SpanExporter } from "@opentelemetry/sdk-trace-base";\nexport type Used = SpanExporter;\n'],
+  [
+    "src/authz/cedar/policy-set.ts",
+    'import * as cedar from "@cedar-policy/cedar-wasm/nodejs";\nexport const used = cedar;\n',
+  ],
+  [
+    "src/observability/span-tracing.ts",
+    'import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";\nexport const used = BasicTracerProvider;\n',
+  ],
+  [
+    "src/observability/tracing.ts",
+    'import type { SpanExporter } from "@opentelemetry/sdk-trace-base";\nexport type Used = SpanExporter;\n',
+  ],
   ["src/main.ts", "export const all = process.env;\n"],
   ["src/fake-aws/main.ts", "export const all = process.env;\n"],
   ["test/server.test.ts", "export const all = process.env;\n"],

@@ -21,8 +21,16 @@ const badValues: [string, string, RegExp][] = [
   ["CORS_ALLOWED_ORIGINS", "console.example.com", /CORS_ALLOWED_ORIGINS="console\.example\.com" is not valid/],
   ["IDEMPOTENCY_TTL_SECONDS", "0", /IDEMPOTENCY_TTL_SECONDS="0"/],
   ["AWS_MAX_ATTEMPTS", "0", /AWS_MAX_ATTEMPTS="0"/],
-  ["FAKE_ERROR_CODE", "BogusException", /FAKE_ERROR_CODE="BogusException" is not valid: expected an AWS error name the fake knows/],
-  ["TLS_CERT_FILE", "/tmp/cert.pem", /TLS_KEY_FILE="" is not valid: expected a PEM file path, set together with TLS_CERT_FILE/],
+  [
+    "FAKE_ERROR_CODE",
+    "BogusException",
+    /FAKE_ERROR_CODE="BogusException" is not valid: expected an AWS error name the fake knows/,
+  ],
+  [
+    "TLS_CERT_FILE",
+    "/tmp/cert.pem",
+    /TLS_KEY_FILE="" is not valid: expected a PEM file path, set together with TLS_CERT_FILE/,
+  ],
   ["MAX_REQUEST_BYTES", "10", /MAX_REQUEST_BYTES="10"/],
   ["SHUTDOWN_GRACE_MS", "-1", /SHUTDOWN_GRACE_MS="-1"/],
 ];
@@ -42,7 +50,11 @@ test("start-up refuses a seed file that does not exist, naming it", async () => 
 });
 
 test("TLS files that cannot be read stop start-up, naming the variable", async () => {
-  const gateway = startGatewayProcess({ PORT: "0", TLS_CERT_FILE: "/nonexistent/cert.pem", TLS_KEY_FILE: "/nonexistent/key.pem" });
+  const gateway = startGatewayProcess({
+    PORT: "0",
+    TLS_CERT_FILE: "/nonexistent/cert.pem",
+    TLS_KEY_FILE: "/nonexistent/key.pem",
+  });
   assert.equal((await gateway.exited).code, 2);
   assert.match(gateway.output().stderr, /TLS_CERT_FILE="\/nonexistent\/cert\.pem" cannot be read/);
 });
@@ -54,7 +66,10 @@ test("a port in use stops start-up with exit 2, naming HOST and PORT", async () 
   try {
     const gateway = startGatewayProcess({ PORT: String(port) });
     assert.equal((await gateway.exited).code, 2);
-    assert.match(gateway.output().stderr, new RegExp(`cannot listen on HOST=127\\.0\\.0\\.1 PORT=${port}: .*EADDRINUSE`));
+    assert.match(
+      gateway.output().stderr,
+      new RegExp(`cannot listen on HOST=127\\.0\\.0\\.1 PORT=${port}: .*EADDRINUSE`),
+    );
   } finally {
     blocker.close();
   }

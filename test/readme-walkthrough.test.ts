@@ -28,7 +28,10 @@ test("the README's curl walk-through answers as the README says", async (t) => {
   try {
     const script = block.replaceAll("http://localhost:8080", gateway.url).replaceAll("curl -s ", "curl -s -w '\\n' ");
     const { stdout } = await run("bash", ["-c", script]);
-    const answers = stdout.trim().split("\n").map((line) => /^\{"code":"(\w+)"/.exec(line)?.[1] ?? "ok");
+    const answers = stdout
+      .trim()
+      .split("\n")
+      .map((line) => /^\{"code":"(\w+)"/.exec(line)?.[1] ?? "ok");
     assert.deepEqual(answers, expected);
   } finally {
     await gateway.close();

@@ -13,7 +13,8 @@ const packageJson = JSON.parse(await readFile(new URL("package.json", repoRoot),
 };
 
 test("the configuration table lists every variable of --help", () => {
-  for (const { name } of ENV_HELP) assert.ok(readme.includes(`| \`${name}\` |`), `${name} is missing from the README table`);
+  for (const { name } of ENV_HELP)
+    assert.ok(readme.includes(`| \`${name}\` |`), `${name} is missing from the README table`);
 });
 
 test("the set-up commands exist", () => {

@@ -30,7 +30,11 @@ async function start(corsAllowedOrigins: string[] = []): Promise<RunningServer> 
   );
 }
 
-function h2Request(url: string, headers: http2.OutgoingHttpHeaders, payload: string): Promise<{ status: number; body: string }> {
+function h2Request(
+  url: string,
+  headers: http2.OutgoingHttpHeaders,
+  payload: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(url);
     session.on("error", reject);
@@ -55,13 +59,21 @@ describe("one port, two HTTP versions", () => {
   after(() => server.close());
 
   test("HTTP/1.1 Connect JSON", async () => {
-    const res = await fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await fetch(server.url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     assert.equal(res.status, 200);
     assert.match(await res.text(), /AWSRAMDefaultPermissionEC2Subnet/);
   });
 
   test("h2c prior knowledge Connect JSON", async () => {
-    const res = await h2Request(server.url, { ":method": "POST", ":path": path, "content-type": "application/json" }, body);
+    const res = await h2Request(
+      server.url,
+      { ":method": "POST", ":path": path, "content-type": "application/json" },
+      body,
+    );
     assert.equal(res.status, 200);
     assert.match(res.body, /AWSRAMDefaultPermissionEC2Subnet/);
   });
@@ -111,7 +123,11 @@ describe("CORS", () => {
   test("a preflight from an allowed origin is answered", async () => {
     const res = await fetch(server.url + path, {
       method: "OPTIONS",
-      headers: { origin: "https://console.example.com", "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-grpc-web" },
+      headers: {
+        origin: "https://console.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-grpc-web",
+      },
     });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get("access-control-allow-origin"), "https://console.example.com");
@@ -163,7 +179,13 @@ describe("requests the gateway refuses before any handler runs", () => {
     const res = await fetch(server.url + "/permission.v1.PermissionService/AddLambdaPermission", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ functionName: "demo", statementId: "org", action: "lambda:InvokeFunction", principal: "*", PrincipalOrgID: "o-abcdefghij" }),
+      body: JSON.stringify({
+        functionName: "demo",
+        statementId: "org",
+        action: "lambda:InvokeFunction",
+        principal: "*",
+        PrincipalOrgID: "o-abcdefghij",
+      }),
     });
     assert.equal(res.status, 400);
     const error = (await res.json()) as { code: string; message: string };
@@ -203,7 +225,11 @@ describe("graceful shutdown", () => {
       { backend, idempotency: memoryGuard(), logger: silentLogger, clock: systemClock },
       { host: "127.0.0.1", port: 0, shutdownGraceMs: 100 },
     );
-    const call = fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+    const call = fetch(server.url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    }).then(
       (res) => res.status,
       (error: unknown) => error,
     );
@@ -221,10 +247,27 @@ describe("TLS", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "pg-tls-"));
     if (!opensslAvailable()) return;
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     cert = await readFile(join(dir, "cert.pem"));
     key = await readFile(join(dir, "key.pem"));
   });
@@ -239,11 +282,21 @@ describe("TLS", () => {
     );
     try {
       assert.match(server.url, /^https:\/\//);
-      const client = createClient(PermissionService, createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca: cert } }));
-      const res = await client.getRamPermission({ permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" });
+      const client = createClient(
+        PermissionService,
+        createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca: cert } }),
+      );
+      const res = await client.getRamPermission({
+        permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet",
+      });
       assert.equal(res.permission?.name, "AWSRAMDefaultPermissionEC2Subnet");
-      const connect = createClient(PermissionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca: cert } }));
-      const policy = await connect.getLambdaPolicy({ functionName: "demo" }).catch((error: unknown) => ConnectError.from(error));
+      const connect = createClient(
+        PermissionService,
+        createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca: cert } }),
+      );
+      const policy = await connect
+        .getLambdaPolicy({ functionName: "demo" })
+        .catch((error: unknown) => ConnectError.from(error));
       assert.ok(policy instanceof ConnectError && policy.code === Code.NotFound);
     } finally {
       await server.close();

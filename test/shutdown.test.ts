@@ -34,8 +34,17 @@ describe("shutdown", () => {
       fetch(gateway.url + ADD, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ functionName: "demo", statementId: `cut-${i}`, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", idempotencyKey: `cut-${i}` }),
-      }).then((res) => res.status, () => "cut"),
+        body: JSON.stringify({
+          functionName: "demo",
+          statementId: `cut-${i}`,
+          action: "lambda:InvokeFunction",
+          principal: "s3.amazonaws.com",
+          idempotencyKey: `cut-${i}`,
+        }),
+      }).then(
+        (res) => res.status,
+        () => "cut",
+      ),
     );
     const claimed = async (): Promise<number> => (await raw.keys("pg:idem:*")).length;
     for (let i = 0; (await claimed()) < 12; i++) {
@@ -45,10 +54,20 @@ describe("shutdown", () => {
     gateway.process.child.kill("SIGTERM");
     assert.equal(await gateway.exitCode(), 1, "calls were cut");
     const outcomes = await Promise.all(calls);
-    assert.ok(outcomes.every((o) => o !== 200), "no cut call claims success");
+    assert.ok(
+      outcomes.every((o) => o !== 200),
+      "no cut call claims success",
+    );
     const states = await Promise.all((await raw.keys("pg:idem:*")).map((key) => raw.hget(key, "state")));
-    assert.deepEqual(states.filter((state) => state === "in_progress"), [], "no claim is left in progress");
-    assert.ok(gateway.lines().some((line) => line.includes('"cutCalls":12')), "the log says how many calls were cut");
+    assert.deepEqual(
+      states.filter((state) => state === "in_progress"),
+      [],
+      "no claim is left in progress",
+    );
+    assert.ok(
+      gateway.lines().some((line) => line.includes('"cutCalls":12')),
+      "the log says how many calls were cut",
+    );
   });
 
   test("a shutdown that cut nothing exits 0", async () => {

@@ -38,9 +38,12 @@ function violation(field: string, constraint: string): FieldViolation {
   return { field, description: `Value at '${field}' failed to satisfy constraint: ${constraint}` };
 }
 const missing = (field: string) => violation(field, "Member must not be null");
-const tooShort = (field: string, min: number) => violation(field, `Member must have length greater than or equal to ${min}`);
-const tooLong = (field: string, max: number) => violation(field, `Member must have length less than or equal to ${max}`);
-const pattern = (field: string, text: string) => violation(field, `Member must satisfy regular expression pattern: ${text}`);
+const tooShort = (field: string, min: number) =>
+  violation(field, `Member must have length greater than or equal to ${min}`);
+const tooLong = (field: string, max: number) =>
+  violation(field, `Member must have length less than or equal to ${max}`);
+const pattern = (field: string, text: string) =>
+  violation(field, `Member must satisfy regular expression pattern: ${text}`);
 
 const FN_FORMS =
   'Member must be a function name ("my-function"), a partial ARN ("123456789012:function:my-function") ' +
@@ -79,7 +82,10 @@ function runCases<Init>(cases: readonly Case<Init>[], parse: (init: Init) => unk
       if (expected.length === 0) {
         assert.doesNotThrow(() => parse(init));
       } else {
-        assert.deepEqual(violationsOf(() => parse(init)), expected);
+        assert.deepEqual(
+          violationsOf(() => parse(init)),
+          expected,
+        );
       }
     });
   }
@@ -167,7 +173,11 @@ describe("function_name and qualifier", () => {
         expected: [violation("functionName", FN_FORMS)],
       },
       // a qualifier inside function_name obeys the qualifier's rules
-      { name: "a name with a 128-character qualifier", init: { functionName: `my-fn:${"q".repeat(128)}` }, expected: [] },
+      {
+        name: "a name with a 128-character qualifier",
+        init: { functionName: `my-fn:${"q".repeat(128)}` },
+        expected: [],
+      },
       {
         name: "a name with a 129-character qualifier",
         init: { functionName: `my-fn:${"q".repeat(129)}` },
@@ -199,7 +209,11 @@ describe("function_name and qualifier", () => {
       { name: "qualifier version", init: { qualifier: "12" }, expected: [] },
       { name: "qualifier alias", init: { qualifier: "live_2-x" }, expected: [] },
       { name: "qualifier of 128 characters", init: { qualifier: "q".repeat(128) }, expected: [] },
-      { name: "qualifier of 129 characters", init: { qualifier: "q".repeat(129) }, expected: [tooLong("qualifier", 128)] },
+      {
+        name: "qualifier of 129 characters",
+        init: { qualifier: "q".repeat(129) },
+        expected: [tooLong("qualifier", 128)],
+      },
       { name: "an empty qualifier", init: { qualifier: "" }, expected: [tooShort("qualifier", 1)] },
       {
         name: "qualifier with a dot",
@@ -212,7 +226,11 @@ describe("function_name and qualifier", () => {
         expected: [pattern("qualifier", QUALIFIER_PATTERN)],
       },
       // both
-      { name: "the same qualifier in name and field", init: { functionName: "my-fn:live", qualifier: "live" }, expected: [] },
+      {
+        name: "the same qualifier in name and field",
+        init: { functionName: "my-fn:live", qualifier: "live" },
+        expected: [],
+      },
       {
         name: "different qualifiers in name and field",
         init: { functionName: "my-fn:live", qualifier: "prod" },
@@ -582,8 +600,7 @@ describe("parseAddLambdaPermissionRequest", () => {
 // GetLambdaPolicy
 
 type GetPolicyInit = MessageInitShape<typeof GetLambdaPolicyRequestSchema>;
-const parseGetPolicy = (init: GetPolicyInit) =>
-  parseGetLambdaPolicyRequest(create(GetLambdaPolicyRequestSchema, init));
+const parseGetPolicy = (init: GetPolicyInit) => parseGetLambdaPolicyRequest(create(GetLambdaPolicyRequestSchema, init));
 
 describe("parseGetLambdaPolicyRequest", () => {
   runCases<GetPolicyInit>(
@@ -591,7 +608,11 @@ describe("parseGetLambdaPolicyRequest", () => {
       { name: "a name", init: { functionName: "my-fn" }, expected: [] },
       { name: "an alias ARN", init: { functionName: `${ARN_PREFIX}my-fn:live` }, expected: [] },
       { name: "no function name", init: {}, expected: [missing("functionName")] },
-      { name: "an empty qualifier", init: { functionName: "my-fn", qualifier: "" }, expected: [tooShort("qualifier", 1)] },
+      {
+        name: "an empty qualifier",
+        init: { functionName: "my-fn", qualifier: "" },
+        expected: [tooShort("qualifier", 1)],
+      },
       {
         name: "different qualifiers in name and field",
         init: { functionName: "my-fn:live", qualifier: "1" },
@@ -648,7 +669,11 @@ describe("parseDeleteRamPermissionRequest", () => {
         init: { permissionArn: "arn:aws:ram:us-east-1:12345678901:permission/p" },
         expected: [violation("permissionArn", PERMISSION_ARN_FORM)],
       },
-      { name: "a permission ARN of 2048 characters", init: { permissionArn: permissionArnOfLength(2048) }, expected: [] },
+      {
+        name: "a permission ARN of 2048 characters",
+        init: { permissionArn: permissionArnOfLength(2048) },
+        expected: [],
+      },
       {
         name: "a permission ARN of 2049 characters",
         init: { permissionArn: permissionArnOfLength(2049) },
@@ -716,7 +741,11 @@ describe("parseCreateRamPermissionRequest", () => {
       { name: "a name of 37 characters", init: { name: "n".repeat(37) }, expected: [tooLong("name", 36)] },
       { name: "a name with a space", init: { name: "my perm" }, expected: [pattern("name", "[\\w.-]*")] },
       { name: "a name with a slash", init: { name: "my/perm" }, expected: [pattern("name", "[\\w.-]*")] },
-      { name: "resource type with a hyphenated service", init: { resourceType: "license-manager:LicenseConfiguration" }, expected: [] },
+      {
+        name: "resource type with a hyphenated service",
+        init: { resourceType: "license-manager:LicenseConfiguration" },
+        expected: [],
+      },
       { name: "resource type in lower case", init: { resourceType: "ec2:subnet" }, expected: [] },
       { name: "an empty resource type", init: { resourceType: "" }, expected: [missing("resourceType")] },
       {
@@ -743,9 +772,7 @@ describe("parseCreateRamPermissionRequest", () => {
       {
         name: "a tag key of 129 characters",
         init: { tags: { ["k".repeat(129)]: "v" } },
-        expected: [
-          violation(`tags["${"k".repeat(129)}"]`, "Tag key must have length less than or equal to 128"),
-        ],
+        expected: [violation(`tags["${"k".repeat(129)}"]`, "Tag key must have length less than or equal to 128")],
       },
       {
         name: "a tag value of 257 characters",
@@ -789,7 +816,13 @@ describe("parseCreateRamPermissionRequest", () => {
       },
       {
         name: "several broken fields, each reported",
-        init: { name: "", resourceType: "x", policyTemplate: "", clientToken: "a b", tags: { a: "v".repeat(257), ok: "1" } },
+        init: {
+          name: "",
+          resourceType: "x",
+          policyTemplate: "",
+          clientToken: "a b",
+          tags: { a: "v".repeat(257), ok: "1" },
+        },
         expected: [
           missing("name"),
           pattern("resourceType", "[a-zA-Z0-9-]+:[a-zA-Z0-9-]+"),
@@ -964,31 +997,53 @@ describe("partitions and Regions AWS has", () => {
   const refused: [string, () => unknown, string, RegExp][] = [
     [
       "a function ARN in a Region its partition lacks",
-      () => parseRemoveLambdaPermissionRequest(create(RemoveLambdaPermissionRequestSchema, { functionName: "arn:aws:lambda:us-east-9:123456789012:function:f", statementId: "s" })),
+      () =>
+        parseRemoveLambdaPermissionRequest(
+          create(RemoveLambdaPermissionRequestSchema, {
+            functionName: "arn:aws:lambda:us-east-9:123456789012:function:f",
+            statementId: "s",
+          }),
+        ),
       "functionName",
       /Member must name a Region of partition aws \(.*us-east-1.*\), not us-east-9/,
     ],
     [
       "a function ARN whose Region belongs to another partition",
-      () => parseGetLambdaPolicyRequest(create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws:lambda:cn-north-1:123456789012:function:f" })),
+      () =>
+        parseGetLambdaPolicyRequest(
+          create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws:lambda:cn-north-1:123456789012:function:f" }),
+        ),
       "functionName",
       /Region of partition aws .*not cn-north-1/,
     ],
     [
       "a function ARN in a partition AWS does not have",
-      () => parseGetLambdaPolicyRequest(create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws-moon:lambda:us-east-1:123456789012:function:f" })),
+      () =>
+        parseGetLambdaPolicyRequest(
+          create(GetLambdaPolicyRequestSchema, {
+            functionName: "arn:aws-moon:lambda:us-east-1:123456789012:function:f",
+          }),
+        ),
       "functionName",
       /Member must name a partition AWS has \(aws, aws-cn, .*aws-eusc.*\), not aws-moon/,
     ],
     [
       "a RAM permission ARN in a Region its partition lacks",
-      () => parseGetRamPermissionRequest(create(GetRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:eu-moon-1:123456789012:permission/p" })),
+      () =>
+        parseGetRamPermissionRequest(
+          create(GetRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:eu-moon-1:123456789012:permission/p" }),
+        ),
       "permissionArn",
       /Region of partition aws .*not eu-moon-1/,
     ],
     [
       "an AWS managed permission of a partition AWS does not have",
-      () => parseDeleteRamPermissionRequest(create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws-moon:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" })),
+      () =>
+        parseDeleteRamPermissionRequest(
+          create(DeleteRamPermissionRequestSchema, {
+            permissionArn: "arn:aws-moon:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet",
+          }),
+        ),
       "permissionArn",
       /partition AWS has/,
     ],
@@ -1004,12 +1059,18 @@ describe("partitions and Regions AWS has", () => {
 
   it("accepts aws-eusc and its eusc- Regions", () => {
     const input = parseGetLambdaPolicyRequest(
-      create(GetLambdaPolicyRequestSchema, { functionName: "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:sovereign:live" }),
+      create(GetLambdaPolicyRequestSchema, {
+        functionName: "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:sovereign:live",
+      }),
     );
     assert.equal(input.function.partition, "aws-eusc");
     assert.equal(input.function.region, "eusc-de-east-1");
     assert.equal(input.qualifier, "live");
-    parseGetRamPermissionRequest(create(GetRamPermissionRequestSchema, { permissionArn: "arn:aws-eusc:ram:eusc-de-east-1:123456789012:permission/p" }));
+    parseGetRamPermissionRequest(
+      create(GetRamPermissionRequestSchema, {
+        permissionArn: "arn:aws-eusc:ram:eusc-de-east-1:123456789012:permission/p",
+      }),
+    );
   });
 });
 
@@ -1017,7 +1078,9 @@ describe("AddLambdaPermission's invoked_via_function_url", () => {
   const base = { functionName: "demo", statementId: "url", action: "lambda:InvokeFunction", principal: "*" };
   it("passes true and false through, and leaves it out when unset", () => {
     for (const value of [true, false]) {
-      const parsed = parseAddLambdaPermissionRequest(create(AddLambdaPermissionRequestSchema, { ...base, invokedViaFunctionUrl: value }));
+      const parsed = parseAddLambdaPermissionRequest(
+        create(AddLambdaPermissionRequestSchema, { ...base, invokedViaFunctionUrl: value }),
+      );
       assert.equal(parsed.input.invokedViaFunctionUrl, value);
     }
     const unset = parseAddLambdaPermissionRequest(create(AddLambdaPermissionRequestSchema, base));
@@ -1066,12 +1129,23 @@ describe("fields a request message does not have, in each binary protocol", () =
     const badRequest = body.details.find((detail) => detail.type === "google.rpc.BadRequest");
     assert.ok(badRequest !== undefined);
     const fields = fromBinary(BadRequestSchema, Buffer.from(badRequest.value, "base64")).fieldViolations;
-    assert.deepEqual(fields.map((v) => v.field), ["field 99"]);
-    assert.match(fields[0]?.description ?? "", /Field number 99 is not a field of permission\.v1\.GetLambdaPolicyRequest/);
+    assert.deepEqual(
+      fields.map((v) => v.field),
+      ["field 99"],
+    );
+    assert.match(
+      fields[0]?.description ?? "",
+      /Field number 99 is not a field of permission\.v1\.GetLambdaPolicyRequest/,
+    );
   });
 
   it("gRPC over h2c: grpc-status 3 naming field 99", async () => {
-    const answer = await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers" }, grpcFrame(withUnknownField()));
+    const answer = await h2Exchange(
+      gateway.url,
+      path,
+      { "content-type": "application/grpc", te: "trailers" },
+      grpcFrame(withUnknownField()),
+    );
     const headers = { ...answer.headers, ...answer.trailers };
     assert.equal(headers["grpc-status"], "3");
     const status = statusOf(headers["grpc-status-details-bin"]);
@@ -1080,7 +1154,12 @@ describe("fields a request message does not have, in each binary protocol", () =
   });
 
   it("gRPC-Web over HTTP/1.1: grpc-status 3 naming field 99", async () => {
-    const answer = await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" }, grpcFrame(withUnknownField()));
+    const answer = await h1Exchange(
+      gateway.url,
+      path,
+      { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      grpcFrame(withUnknownField()),
+    );
     // The status is in the headers (trailers-only) or in the trailer frame.
     const trailers = { ...answer.headers, ...grpcWebTrailersOf(answer) };
     assert.equal(trailers["grpc-status"], "3");
@@ -1088,8 +1167,15 @@ describe("fields a request message does not have, in each binary protocol", () =
   });
 
   it("a binary request without unknown fields is served as before", async () => {
-    const known = toBinary(GetLambdaPolicyRequestSchema, create(GetLambdaPolicyRequestSchema, { functionName: "demo" }));
-    const response = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/proto" }, body: known });
+    const known = toBinary(
+      GetLambdaPolicyRequestSchema,
+      create(GetLambdaPolicyRequestSchema, { functionName: "demo" }),
+    );
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: known,
+    });
     // The demo function has no policy yet: Lambda's NOT_FOUND, not a refusal of the request.
     assert.equal(response.status, 404);
   });

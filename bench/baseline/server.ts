@@ -88,7 +88,9 @@ export function createConstantService(): ServiceImpl<typeof PermissionService> {
 }
 
 export async function startBaselineServer(options: BaselineListenOptions): Promise<BaselineServer> {
-  const handler = connectNodeAdapter({ routes: (router) => router.service(PermissionService, createConstantService()) });
+  const handler = connectNodeAdapter({
+    routes: (router) => router.service(PermissionService, createConstantService()),
+  });
   const h2c = http2.createServer(handler);
   const http1 = http.createServer(handler);
   // close() waits for open HTTP/2 sessions; a load generator's may stay open.
@@ -131,13 +133,17 @@ export function parseBaselineArgs(argv: readonly string[]): BaselineListenOption
   const values = new Map<string, string>();
   for (const arg of argv) {
     const match = /^--(host|h2c-port|http1-port)=(.*)$/.exec(arg);
-    if (match === null) throw new Error(`baseline server: unknown argument ${JSON.stringify(arg)} (accepts --host=, --h2c-port=, --http1-port=)`);
+    if (match === null)
+      throw new Error(
+        `baseline server: unknown argument ${JSON.stringify(arg)} (accepts --host=, --h2c-port=, --http1-port=)`,
+      );
     values.set(match[1] ?? "", match[2] ?? "");
   }
   const port = (name: string): number => {
     const text = values.get(name) ?? "0";
     const value = Number(text);
-    if (!/^\d+$/.test(text) || value > 65535) throw new Error(`baseline server: --${name}=${JSON.stringify(text)} is not a port (0..65535)`);
+    if (!/^\d+$/.test(text) || value > 65535)
+      throw new Error(`baseline server: --${name}=${JSON.stringify(text)} is not a port (0..65535)`);
     return value;
   };
   return { host: values.get("host") ?? "127.0.0.1", h2cPort: port("h2c-port"), http1Port: port("http1-port") };
@@ -146,7 +152,9 @@ export function parseBaselineArgs(argv: readonly string[]): BaselineListenOption
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) {
   const server = await startBaselineServer(parseBaselineArgs(process.argv.slice(2)));
-  process.stderr.write(`${JSON.stringify({ message: "baseline listening", h2cUrl: server.h2cUrl, http1Url: server.http1Url })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ message: "baseline listening", h2cUrl: server.h2cUrl, http1Url: server.http1Url })}\n`,
+  );
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };

@@ -36,7 +36,8 @@ export async function runAutocannon(run: AutocannonRun): Promise<LoadOutcome> {
     return {
       ...request,
       onResponse: (status, body, context, headers) => {
-        if ((status < 200 || status >= 300) && firstFailure === undefined) firstFailure = `HTTP ${status} ${body.slice(0, 300)}`;
+        if ((status < 200 || status >= 300) && firstFailure === undefined)
+          firstFailure = `HTTP ${status} ${body.slice(0, 300)}`;
         own?.(status, body, context, headers);
       },
     };

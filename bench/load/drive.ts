@@ -14,12 +14,23 @@ export interface RoundOptions {
   readonly latencies?: boolean;
 }
 
-export async function runRound(server: ServerUnderTest, load: Load, length: RoundLength, options: RoundOptions = {}): Promise<RoundResult> {
+export async function runRound(
+  server: ServerUnderTest,
+  load: Load,
+  length: RoundLength,
+  options: RoundOptions = {},
+): Promise<RoundResult> {
   const sampler = sampleRss(server.pid);
   try {
     const outcome =
       load.tool === "h2load"
-        ? await runH2load({ baseUrl: server.grpcUrl, load, length, latencies: options.latencies ?? true, ...headersOf(options) })
+        ? await runH2load({
+            baseUrl: server.grpcUrl,
+            load,
+            length,
+            latencies: options.latencies ?? true,
+            ...headersOf(options),
+          })
         : await runAutocannon({ baseUrl: server.connectUrl, load, length, ...headersOf(options) });
     return { ...outcome, peakRssBytes: await sampler.stop() };
   } catch (error) {
@@ -29,7 +40,12 @@ export async function runRound(server: ServerUnderTest, load: Load, length: Roun
 }
 
 /** Unrecorded load first: JIT, connections, caches. */
-export async function warmUp(server: ServerUnderTest, load: Load, seconds: number, options: RoundOptions = {}): Promise<void> {
+export async function warmUp(
+  server: ServerUnderTest,
+  load: Load,
+  seconds: number,
+  options: RoundOptions = {},
+): Promise<void> {
   if (seconds <= 0) return;
   await runRound(server, load, { kind: "duration", seconds }, { ...options, latencies: false });
 }

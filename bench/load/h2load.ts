@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { findOnPath } from "../../test/support/require-tool.js";
 import { createLatencyRecorder, percentile, type GeneratorRun, type LoadOutcome, type RoundLength } from "./round.js";
 
-export const h2loadInstallHint = "h2load is not installed: apt-get install nghttp2-client (Debian), then run the bench again";
+export const h2loadInstallHint =
+  "h2load is not installed: apt-get install nghttp2-client (Debian), then run the bench again";
 
 export function h2loadBinary(): string | undefined {
   return findOnPath("h2load");
@@ -78,15 +79,21 @@ export async function runH2load(run: H2loadRun): Promise<LoadOutcome> {
 function lengthArgs(length: RoundLength): string[] {
   // No --warm-up-time: its requests would land in the log and in the status
   // counts; callers warm up with a separate, unrecorded run.
-  return length.kind === "count" ? [`--requests=${length.requests}`] : [`--duration=${Math.round(length.seconds * 1000)}ms`];
+  return length.kind === "count"
+    ? [`--requests=${length.requests}`]
+    : [`--duration=${Math.round(length.seconds * 1000)}ms`];
 }
 
 /** Reads h2load's closing report: "finished in", "requests:" and "status codes:". */
 export function parseH2loadSummary(stdout: string): Omit<LoadOutcome, "p50Ms" | "p99Ms" | "firstFailure"> {
   const finished = /finished in ([\d.]+)(ms|s|us),/.exec(stdout);
-  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
+  const requests =
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+      stdout,
+    );
   const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
-  if (finished === null || requests === null || codes === null) throw new Error(`h2load printed no report:\n${stdout.slice(-2000)}`);
+  if (finished === null || requests === null || codes === null)
+    throw new Error(`h2load printed no report:\n${stdout.slice(-2000)}`);
   const seconds = Number(finished[1]) * (finished[2] === "ms" ? 1e-3 : finished[2] === "us" ? 1e-6 : 1);
   const count = (match: RegExpExecArray, index: number): number => Number(match[index]);
   const succeeded = count(codes, 1);

@@ -28,8 +28,7 @@ export interface GeneratorRun<L> {
 }
 
 export type RoundLength =
-  | { readonly kind: "duration"; readonly seconds: number }
-  | { readonly kind: "count"; readonly requests: number };
+  { readonly kind: "duration"; readonly seconds: number } | { readonly kind: "count"; readonly requests: number };
 
 /** Nearest-rank percentile of ascending `sorted` values; NaN when there are none. */
 export function percentile(sorted: ArrayLike<number>, fraction: number): number {

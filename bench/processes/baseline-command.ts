@@ -12,7 +12,8 @@ const baselineSource = join("bench", "baseline", "server.ts");
 export async function baselineCommand(root: string, gateway: LaunchCommand): Promise<LaunchCommand> {
   const entry = gateway.args[0] ?? "";
   const runsTypeScript = gateway.launcher !== "node" || /\.[cm]?ts$/.test(entry);
-  if (runsTypeScript) return { launcher: gateway.launcher, flags: gateway.flags, args: [baselineSource], env: gateway.env };
+  if (runsTypeScript)
+    return { launcher: gateway.launcher, flags: gateway.flags, args: [baselineSource], env: gateway.env };
   // Under node_modules, so its imports resolve from the project's node_modules (and no linter reads it).
   const dir = join(root, "node_modules", ".cache", "permission-gateway-bench");
   const outfile = join(dir, "baseline-server.mjs");

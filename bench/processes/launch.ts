@@ -28,7 +28,10 @@ export function parseStartScript(script: string): LaunchCommand {
       `package.json "start" is ${JSON.stringify(script)}: the bench runs it without a shell, so it must be plain words ([exec] [NAME=value] program [flags] entry)`,
     );
   }
-  const words = script.trim().split(/\s+/).filter((word) => word !== "");
+  const words = script
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== "");
   if (words[0] === "exec") words.shift();
   const env: Record<string, string> = {};
   while (words[0] !== undefined && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
@@ -37,15 +40,19 @@ export function parseStartScript(script: string): LaunchCommand {
     env[word.slice(0, at)] = word.slice(at + 1);
   }
   const launcher = words.shift();
-  if (launcher === undefined) throw new StartScriptError(`package.json "start" is ${JSON.stringify(script)}: no program to run`);
+  if (launcher === undefined)
+    throw new StartScriptError(`package.json "start" is ${JSON.stringify(script)}: no program to run`);
   const flags: string[] = [];
   while (words[0]?.startsWith("-")) flags.push(words.shift() ?? "");
-  if (words.length === 0) throw new StartScriptError(`package.json "start" is ${JSON.stringify(script)}: no entry point after ${launcher}`);
+  if (words.length === 0)
+    throw new StartScriptError(`package.json "start" is ${JSON.stringify(script)}: no entry point after ${launcher}`);
   return { launcher, flags, args: words, env };
 }
 
 export async function readStartCommand(root: string): Promise<LaunchCommand> {
-  const packageJson = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  const packageJson = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+    scripts?: Record<string, string>;
+  };
   const script = packageJson.scripts?.["start"];
   if (script === undefined) throw new StartScriptError(`${join(root, "package.json")} has no "start" script`);
   return parseStartScript(script);

@@ -9,7 +9,10 @@ export const probePath = "/permission.v1.PermissionService/RemoveLambdaPermissio
 export const probeBody = JSON.stringify({ functionName: "demo", statementId: "bench-absent", allowMissing: true });
 
 /** The HTTP status of one probe call, or undefined when nothing answered (refused, reset). */
-export async function probeOnce(baseUrl: string, headers: Readonly<Record<string, string>> = {}): Promise<number | undefined> {
+export async function probeOnce(
+  baseUrl: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<number | undefined> {
   return new Promise((resolve) => {
     const req = request(
       new URL(probePath, baseUrl),
@@ -44,7 +47,9 @@ export async function waitUntilServing(baseUrl: string, options: WaitOptions): P
     if (last !== undefined && (!options.requireOk || last === 200)) return last;
     if (options.abandoned?.() === true) throw new Error(`the process exited before ${baseUrl} answered`);
     if (Date.now() > deadline) {
-      throw new Error(`${baseUrl} did not ${options.requireOk ? "answer 200" : "answer"} within ${options.timeoutMs} ms (last: ${last ?? "no answer"})`);
+      throw new Error(
+        `${baseUrl} did not ${options.requireOk ? "answer 200" : "answer"} within ${options.timeoutMs} ms (last: ${last ?? "no answer"})`,
+      );
     }
     await sleep(last === undefined ? 3 : 20);
   }

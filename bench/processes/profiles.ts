@@ -14,7 +14,10 @@ export async function labelProfiles(dir: string, labels: ReadonlyMap<number, str
       if (name.endsWith(".cpuprofile")) paths.push(join(dir, name));
       continue;
     }
-    const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    const slug = label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "");
     const target = join(dir, `${slug}.${match[1]}.${match[2]}.cpuprofile`);
     await rename(join(dir, name), target);
     paths.push(target);

@@ -101,7 +101,10 @@ async function commandName(pid: number): Promise<string> {
 async function childrenOf(pid: number): Promise<number[]> {
   try {
     const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8");
-    return text.split(/\s+/).filter((word) => word !== "").map(Number);
+    return text
+      .split(/\s+/)
+      .filter((word) => word !== "")
+      .map(Number);
   } catch {
     return [];
   }

@@ -39,12 +39,14 @@ export function parseAuthzConfig(text: string, source: string): AuthzConfig {
   }
   const side = (name: "off" | "on"): AuthzSide => {
     const value = (json as Record<string, unknown> | null)?.[name];
-    if (typeof value !== "object" || value === null) throw new AuthzConfigError(`${source}: "${name}" must be an object with "env" and "headers"`);
+    if (typeof value !== "object" || value === null)
+      throw new AuthzConfigError(`${source}: "${name}" must be an object with "env" and "headers"`);
     return { env: strings(value, name, "env"), headers: strings(value, name, "headers") };
   };
   const strings = (value: object, name: string, member: string): Record<string, string> => {
     const map = (value as Record<string, unknown>)[member] ?? {};
-    if (typeof map !== "object" || map === null || Array.isArray(map)) throw new AuthzConfigError(`${source}: "${name}.${member}" must be an object of strings`);
+    if (typeof map !== "object" || map === null || Array.isArray(map))
+      throw new AuthzConfigError(`${source}: "${name}.${member}" must be an object of strings`);
     for (const [key, v] of Object.entries(map)) {
       if (typeof v !== "string") throw new AuthzConfigError(`${source}: "${name}.${member}.${key}" must be a string`);
     }
@@ -55,8 +57,11 @@ export function parseAuthzConfig(text: string, source: string): AuthzConfig {
 
 /** Why the scenario cannot run yet, or undefined when it can. */
 export function authzNotReady(config: AuthzConfig, helpText: string, source: string): string | undefined {
-  if (Object.keys(config.on.env).length === 0) return `authorization settings not filled in yet: ${source} has no "on.env" variables`;
-  const unknown = [...Object.keys(config.off.env), ...Object.keys(config.on.env)].filter((name) => !new RegExp(`\\b${name}\\b`).test(helpText));
+  if (Object.keys(config.on.env).length === 0)
+    return `authorization settings not filled in yet: ${source} has no "on.env" variables`;
+  const unknown = [...Object.keys(config.off.env), ...Object.keys(config.on.env)].filter(
+    (name) => !new RegExp(`\\b${name}\\b`).test(helpText),
+  );
   if (unknown.length > 0) return `the gateway does not know ${unknown.join(", ")} yet (not in npm start -- --help)`;
   return undefined;
 }
@@ -100,6 +105,9 @@ export async function runAuthzScenario(ctx: BenchContext): Promise<void> {
 /** `npm start -- --help`, run as the bench runs the gateway. */
 async function gatewayHelp(ctx: BenchContext): Promise<string> {
   const [program = "", ...args] = commandLine(ctx.root, ctx.start);
-  const { stdout } = await promisify(execFile)(program, [...args, "--help"], { cwd: ctx.root, env: { ...process.env, ...ctx.start.env } });
+  const { stdout } = await promisify(execFile)(program, [...args, "--help"], {
+    cwd: ctx.root,
+    env: { ...process.env, ...ctx.start.env },
+  });
   return stdout;
 }

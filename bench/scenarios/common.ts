@@ -21,14 +21,25 @@ export const connectConnections = 16;
  * every round sees the same state.
  */
 export function removeAbsent(extra: { readonly idempotencyKey?: string } = {}): Call {
-  return call(rpc.removeLambdaPermission, { functionName: "demo", statementId: "bench-absent", allowMissing: true, ...extra });
+  return call(rpc.removeLambdaPermission, {
+    functionName: "demo",
+    statementId: "bench-absent",
+    allowMissing: true,
+    ...extra,
+  });
 }
 
 /** The same call with a new idempotency key on every request. */
 export function freshKeyRequests(): ConnectRequest[] {
   const base = jsonBody(removeAbsent()) as Record<string, unknown>;
   const path = rpcPath(rpc.removeLambdaPermission);
-  return [{ method: "POST", path, setupRequest: (request) => ({ ...request, body: JSON.stringify({ ...base, idempotencyKey: randomUUID() }) }) }];
+  return [
+    {
+      method: "POST",
+      path,
+      setupRequest: (request) => ({ ...request, body: JSON.stringify({ ...base, idempotencyKey: randomUUID() }) }),
+    },
+  ];
 }
 
 export function fixedRequests(c: Call): ConnectRequest[] {
@@ -63,7 +74,11 @@ export interface VersusBaseline {
 }
 
 /** The same load on the baseline and the gateway in alternating rounds, reported as gateway/baseline. */
-export async function versusBaseline(ctx: BenchContext, heading: ScenarioHeading, run: VersusBaseline): Promise<ComparisonResult> {
+export async function versusBaseline(
+  ctx: BenchContext,
+  heading: ScenarioHeading,
+  run: VersusBaseline,
+): Promise<ComparisonResult> {
   const result = await compareAlternating(
     { label: "baseline", server: run.baseline, load: run.load },
     {

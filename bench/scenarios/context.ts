@@ -17,7 +17,11 @@ export interface BenchContext {
   wants(id: string): boolean;
   baseline(): Promise<ServerUnderTest>;
   /** A gateway as `npm start` runs it, with these variables on top. */
-  gateway(label: string, env?: Readonly<Record<string, string>>, headers?: Readonly<Record<string, string>>): Promise<ServerUnderTest>;
+  gateway(
+    label: string,
+    env?: Readonly<Record<string, string>>,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<ServerUnderTest>;
   report(report: ScenarioReport): void;
   skip(heading: ScenarioHeading, reason: string): void;
   fail(id: string, error: unknown): void;

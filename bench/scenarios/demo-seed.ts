@@ -22,7 +22,13 @@ import {
 } from "./common.js";
 import type { BenchContext } from "./context.js";
 
-export const demoSeedScenarioIds = ["no-token-grpc", "no-token-connect", "half-rate-grpc", "half-rate-connect", "fresh-key-memory"] as const;
+export const demoSeedScenarioIds = [
+  "no-token-grpc",
+  "no-token-connect",
+  "half-rate-grpc",
+  "half-rate-connect",
+  "fresh-key-memory",
+] as const;
 
 export async function runDemoSeedScenarios(ctx: BenchContext): Promise<void> {
   if (!demoSeedScenarioIds.some((id) => ctx.wants(id))) return;
@@ -53,7 +59,9 @@ async function noToken(
   };
   if (!ctx.wants(heading.id) || (grpc && !requireH2load(ctx, heading))) return undefined;
   for (const server of [baseline, gateway]) await sampleCall(server, protocol, removeAbsent());
-  const load = grpc ? grpcLoad(removeAbsent(), grpcShape) : connectLoad(fixedRequests(removeAbsent()), connectConnections);
+  const load = grpc
+    ? grpcLoad(removeAbsent(), grpcShape)
+    : connectLoad(fixedRequests(removeAbsent()), connectConnections);
   return versusBaseline(ctx, heading, { baseline, gateway, load });
 }
 
@@ -77,23 +85,33 @@ async function halfRate(
     generator: "",
   };
   if (!ctx.wants(heading.id) || (grpc && !requireH2load(ctx, heading))) return;
-  const open = grpc ? grpcLoad(removeAbsent(), grpcShape) : connectLoad(fixedRequests(removeAbsent()), connectConnections);
+  const open = grpc
+    ? grpcLoad(removeAbsent(), grpcShape)
+    : connectLoad(fixedRequests(removeAbsent()), connectConnections);
   let baselinePeak = peak?.reference.requestsPerSecond;
   if (baselinePeak === undefined) {
     await warmUp(baseline, open, ctx.plan.warmUpSeconds);
-    baselinePeak = (await runRound(baseline, open, { kind: "duration", seconds: ctx.plan.roundSeconds })).requestsPerSecond;
+    baselinePeak = (await runRound(baseline, open, { kind: "duration", seconds: ctx.plan.roundSeconds }))
+      .requestsPerSecond;
   }
   const rate = Math.max(1, Math.round(baselinePeak / 2));
   const load = grpc
-    ? grpcLoad(removeAbsent(), { ...grpcShape, requestsPerSecondPerClient: Math.max(1, Math.round(rate / grpcShape.clients)) })
+    ? grpcLoad(removeAbsent(), {
+        ...grpcShape,
+        requestsPerSecondPerClient: Math.max(1, Math.round(rate / grpcShape.clients)),
+      })
     : connectLoad(fixedRequests(removeAbsent()), connectConnections, rate);
   const generator = `${grpc ? grpcText() : connectText()} at ${rate.toLocaleString("en-US")} calls/s in all; ${pacingText(ctx.plan)}`;
-  await versusBaseline(ctx, { ...heading, generator }, {
-    baseline,
-    gateway,
-    load,
-    notes: ["at a fixed rate the req/s ratio is ~1 by design; the p99 difference is the figure"],
-  });
+  await versusBaseline(
+    ctx,
+    { ...heading, generator },
+    {
+      baseline,
+      gateway,
+      load,
+      notes: ["at a fixed rate the req/s ratio is ~1 by design; the p99 difference is the figure"],
+    },
+  );
 }
 
 async function freshKeyMemory(ctx: BenchContext, baseline: ServerUnderTest, gateway: ServerUnderTest): Promise<void> {
@@ -104,7 +122,8 @@ async function freshKeyMemory(ctx: BenchContext, baseline: ServerUnderTest, gate
     generator: `${connectText()}, a new UUID key in every body; ${pacingText(ctx.plan)}`,
   };
   if (!ctx.wants(heading.id)) return;
-  for (const server of [baseline, gateway]) await sampleCall(server, "connect", removeAbsent({ idempotencyKey: randomUUID() }));
+  for (const server of [baseline, gateway])
+    await sampleCall(server, "connect", removeAbsent({ idempotencyKey: randomUUID() }));
   const load = connectLoad(freshKeyRequests(), connectConnections);
   await versusBaseline(ctx, heading, { baseline, gateway, load });
 }

@@ -27,7 +27,10 @@ export async function runRedisScenarios(ctx: BenchContext): Promise<void> {
   if (wanted.length === 0) return;
   if (redisServerBinary() === undefined) {
     for (const id of wanted) {
-      ctx.skip(heading(id), "redis-server is not installed: apt-get install redis-server (Debian), then run the bench again");
+      ctx.skip(
+        heading(id),
+        "redis-server is not installed: apt-get install redis-server (Debian), then run the bench again",
+      );
     }
     return;
   }
@@ -70,12 +73,22 @@ function heading(id: (typeof redisScenarioIds)[number]): ScenarioHeading {
 async function freshKeyRedis(ctx: BenchContext, baseline: ServerUnderTest, gateway: ServerUnderTest): Promise<void> {
   const h = heading("fresh-key-redis");
   if (!ctx.wants(h.id)) return;
-  for (const server of [baseline, gateway]) await sampleCall(server, "connect", removeAbsent({ idempotencyKey: randomUUID() }));
+  for (const server of [baseline, gateway])
+    await sampleCall(server, "connect", removeAbsent({ idempotencyKey: randomUUID() }));
   const load = connectLoad(freshKeyRequests(), connectConnections);
-  await versusBaseline(ctx, { ...h, generator: `${h.generator}, a new UUID key in every body; ${pacingText(ctx.plan)}` }, { baseline, gateway, load });
+  await versusBaseline(
+    ctx,
+    { ...h, generator: `${h.generator}, a new UUID key in every body; ${pacingText(ctx.plan)}` },
+    { baseline, gateway, load },
+  );
 }
 
-async function replay(ctx: BenchContext, baseline: ServerUnderTest, gateway: ServerUnderTest, protocol: Protocol): Promise<void> {
+async function replay(
+  ctx: BenchContext,
+  baseline: ServerUnderTest,
+  gateway: ServerUnderTest,
+  protocol: Protocol,
+): Promise<void> {
   const h = heading(protocol === "grpc" ? "replay-redis-grpc" : "replay-redis-connect");
   if (!ctx.wants(h.id) || (protocol === "grpc" && !requireH2load(ctx, h))) return;
   const replayed = removeAbsent({ idempotencyKey: `bench-replay-${randomUUID()}` });
@@ -83,9 +96,16 @@ async function replay(ctx: BenchContext, baseline: ServerUnderTest, gateway: Ser
   await sampleCall(gateway, protocol, replayed);
   const second = await sampleCall(gateway, protocol, replayed);
   if (second.header.get("idempotent-replayed") !== "true") {
-    throw new Error(`${gateway.label}: the second call with one idempotency key was not answered as a replay (no idempotent-replayed: true)`);
+    throw new Error(
+      `${gateway.label}: the second call with one idempotency key was not answered as a replay (no idempotent-replayed: true)`,
+    );
   }
   await sampleCall(baseline, protocol, replayed);
-  const load = protocol === "grpc" ? grpcLoad(replayed, grpcShape) : connectLoad(fixedRequests(replayed), connectConnections);
-  await versusBaseline(ctx, { ...h, generator: `${h.generator}; ${pacingText(ctx.plan)}` }, { baseline, gateway, load });
+  const load =
+    protocol === "grpc" ? grpcLoad(replayed, grpcShape) : connectLoad(fixedRequests(replayed), connectConnections);
+  await versusBaseline(
+    ctx,
+    { ...h, generator: `${h.generator}; ${pacingText(ctx.plan)}` },
+    { baseline, gateway, load },
+  );
 }

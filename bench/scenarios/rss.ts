@@ -11,7 +11,15 @@ import type { RoundResult } from "../load/round.js";
 import { megabytes, readRssBytes } from "../rss.js";
 import type { Row, ScenarioHeading } from "../report.js";
 import type { ServerUnderTest } from "../servers.js";
-import { connectConnections, connectText, fixedRequests, grpcShape, grpcText, removeAbsent, requireH2load } from "./common.js";
+import {
+  connectConnections,
+  connectText,
+  fixedRequests,
+  grpcShape,
+  grpcText,
+  removeAbsent,
+  requireH2load,
+} from "./common.js";
 import type { BenchContext } from "./context.js";
 
 export const rssScenarioIds = ["rss"] as const;
@@ -33,18 +41,19 @@ export async function runRssScenario(ctx: BenchContext): Promise<void> {
     const connect = connectLoad(fixedRequests(removeAbsent()), connectConnections);
     await warmUp(gateway, grpc, ctx.plan.warmUpSeconds);
     await warmUp(gateway, connect, ctx.plan.warmUpSeconds);
-    const rows: Row[] = [{ label: "at start (after warm-up)", values: { "RSS MB": megabytes(await readRssBytes(gateway.pid)) } }];
-    const chunks = [first, ...Array.from({ length: checkpoints - 1 }, () => (total - first) / (checkpoints - 1))].map(Math.round);
+    const rows: Row[] = [
+      { label: "at start (after warm-up)", values: { "RSS MB": megabytes(await readRssBytes(gateway.pid)) } },
+    ];
+    const chunks = [first, ...Array.from({ length: checkpoints - 1 }, () => (total - first) / (checkpoints - 1))].map(
+      Math.round,
+    );
     let calls = 0;
     let failed = 0;
     const readings: number[] = [];
     for (const chunk of chunks) {
       const grpcCalls = Math.round(chunk * 0.4);
       const round = combine(
-        await Promise.all([
-          runCount(gateway, grpc, grpcCalls),
-          runCount(gateway, connect, chunk - grpcCalls),
-        ]),
+        await Promise.all([runCount(gateway, grpc, grpcCalls), runCount(gateway, connect, chunk - grpcCalls)]),
       );
       calls += round.succeeded;
       failed += round.failed;
@@ -52,7 +61,13 @@ export async function runRssScenario(ctx: BenchContext): Promise<void> {
       readings.push(rss);
       rows.push({
         label: `after ${calls.toLocaleString("en-US")} calls`,
-        values: { calls, "req/s": round.requestsPerSecond, "RSS MB": megabytes(rss), "peak RSS MB": megabytes(round.peakRssBytes), failed: round.failed },
+        values: {
+          calls,
+          "req/s": round.requestsPerSecond,
+          "RSS MB": megabytes(rss),
+          "peak RSS MB": megabytes(round.peakRssBytes),
+          failed: round.failed,
+        },
       });
     }
     const ratio = (readings[readings.length - 1] ?? Number.NaN) / (readings[0] ?? Number.NaN);
@@ -60,7 +75,11 @@ export async function runRssScenario(ctx: BenchContext): Promise<void> {
       ...heading,
       columns: ["calls", "req/s", "RSS MB", "peak RSS MB", "failed"],
       rows,
-      ratio: { label: `RSS after ${total.toLocaleString("en-US")} / after ${first.toLocaleString("en-US")} calls`, value: ratio, perPair: [ratio] },
+      ratio: {
+        label: `RSS after ${total.toLocaleString("en-US")} / after ${first.toLocaleString("en-US")} calls`,
+        value: ratio,
+        perPair: [ratio],
+      },
       notes: failed > 0 ? [`${failed} calls failed: the figures are not valid`] : [],
     });
   } finally {

@@ -21,7 +21,15 @@ import {
   smallRamPermissions,
   writeSeed,
 } from "../seeds.js";
-import { connectConnections, connectText, grpcShape, grpcText, pacingText, requireH2load, versusBaseline } from "./common.js";
+import {
+  connectConnections,
+  connectText,
+  grpcShape,
+  grpcText,
+  pacingText,
+  requireH2load,
+  versusBaseline,
+} from "./common.js";
 import type { BenchContext } from "./context.js";
 
 export const seedScenarioIds = ["policy-limit", "large-seed-get-policy", "large-seed-list-pages"] as const;
@@ -37,9 +45,17 @@ export async function runSeedScenarios(ctx: BenchContext): Promise<void> {
   if (!seedScenarioIds.some((id) => ctx.wants(id))) return;
   const shape = { inFlightStatements: policyConnections, addedIdLength };
   const wantsLarge = ctx.wants("large-seed-get-policy") || ctx.wants("large-seed-list-pages");
-  const smallSeed = await writeSeed(ctx.tmpDir, "small-seed", buildSeed({ ...shape, functions: 0, ramPermissions: smallRamPermissions }));
+  const smallSeed = await writeSeed(
+    ctx.tmpDir,
+    "small-seed",
+    buildSeed({ ...shape, functions: 0, ramPermissions: smallRamPermissions }),
+  );
   const largeSeed = wantsLarge
-    ? await writeSeed(ctx.tmpDir, "large-seed", buildSeed({ ...shape, functions: largeFunctions, ramPermissions: largeRamPermissions }))
+    ? await writeSeed(
+        ctx.tmpDir,
+        "large-seed",
+        buildSeed({ ...shape, functions: largeFunctions, ramPermissions: largeRamPermissions }),
+      )
     : undefined;
   // Started side by side: nothing is measured while they load their seeds.
   const started = await Promise.allSettled([
@@ -82,7 +98,9 @@ async function policyLimit(ctx: BenchContext, gateway: ServerUnderTest): Promise
     gateway,
     load,
     afterGatewayRound: () => removeLeftovers(gateway),
-    notes: [`the policy of ${nearLimitFunction} holds ${policyBytes.toLocaleString("en-US")} of ${policyLimitBytes.toLocaleString("en-US")} bytes before each add`],
+    notes: [
+      `the policy of ${nearLimitFunction} holds ${policyBytes.toLocaleString("en-US")} of ${policyLimitBytes.toLocaleString("en-US")} bytes before each add`,
+    ],
   });
 }
 
@@ -104,7 +122,8 @@ function removeCall(statementId: string) {
 async function removeLeftovers(gateway: ServerUnderTest): Promise<void> {
   const policy = await sampleCall(gateway, "connect", call(rpc.getLambdaPolicy, { functionName: nearLimitFunction }));
   const statements = (JSON.parse(policy.message.policy) as { Statement: { Sid: string }[] }).Statement;
-  for (const { Sid } of statements.filter((s) => !s.Sid.startsWith("seed-"))) await sampleCall(gateway, "connect", removeCall(Sid));
+  for (const { Sid } of statements.filter((s) => !s.Sid.startsWith("seed-")))
+    await sampleCall(gateway, "connect", removeCall(Sid));
 }
 
 /** Per connection: add `b<n>`, then remove it; n is unique across connections. */
@@ -161,7 +180,11 @@ async function listPages(ctx: BenchContext, small: ServerUnderTest, large: Serve
   if (!ctx.wants(heading.id)) return;
   const smallStart = "";
   const largeStart = await tokenBeforeLastPages(large, pagesPerWalk + 1);
-  for (const [server, start] of [[small, smallStart], [large, largeStart]] as const) await checkWalk(server, start);
+  for (const [server, start] of [
+    [small, smallStart],
+    [large, largeStart],
+  ] as const)
+    await checkWalk(server, start);
   const result = await compareAlternating(
     { label: "small seed", server: small, load: connectLoad(pageWalkRequests(smallStart), connectConnections) },
     { label: "large seed", server: large, load: connectLoad(pageWalkRequests(largeStart), connectConnections) },
@@ -193,7 +216,9 @@ async function checkWalk(server: ServerUnderTest, start: string): Promise<void> 
   for (let page = 1; page <= pagesPerWalk; page++) {
     const answer = await sampleCall(server, "connect", listCall(token));
     if (answer.message.permissions.length !== pageSize || answer.message.nextPageToken === "") {
-      throw new Error(`${server.label}: page ${page} of the walk has ${answer.message.permissions.length} permissions and ${answer.message.nextPageToken === "" ? "no" : "a"} next token`);
+      throw new Error(
+        `${server.label}: page ${page} of the walk has ${answer.message.permissions.length} permissions and ${answer.message.nextPageToken === "" ? "no" : "a"} next token`,
+      );
     }
     token = answer.message.nextPageToken;
   }

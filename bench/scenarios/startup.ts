@@ -30,7 +30,11 @@ export async function measureStartToFirstCall(root: string, spec: StartSpec): Pr
   const started = process.hrtime.bigint();
   const child = spawnService({ label: spec.label, root, argv: spec.argv(ports), env: spec.env(ports) });
   try {
-    await waitUntilServing(`http://${host}:${spec.probePort(ports)}`, { timeoutMs: 60_000, requireOk: true, abandoned: () => child.exited() });
+    await waitUntilServing(`http://${host}:${spec.probePort(ports)}`, {
+      timeoutMs: 60_000,
+      requireOk: true,
+      abandoned: () => child.exited(),
+    });
     return Number(process.hrtime.bigint() - started) / 1e6;
   } catch (error) {
     throw new Error(`${spec.label}: ${(error as Error).message}\n${child.output()}`, { cause: error });
@@ -43,14 +47,20 @@ export async function runStartupScenario(ctx: BenchContext): Promise<void> {
   const heading: ScenarioHeading = {
     id: "startup",
     title: "Process start to first served call, embedded default",
-    measures: "spawn of the start command to the first answered RemoveLambdaPermission, gateway against the bare server",
+    measures:
+      "spawn of the start command to the first answered RemoveLambdaPermission, gateway against the bare server",
     generator: `${ctx.plan.startupPairs} alternating pairs of starts; the median of each side`,
   };
   if (!ctx.wants(heading.id)) return;
   const baseline = await baselineCommand(ctx.root, ctx.start);
   const baselineSpec: StartSpec = {
     label: "baseline",
-    argv: (ports) => [...commandLine(ctx.root, baseline), `--host=${host}`, `--h2c-port=${ports[0]}`, `--http1-port=${ports[1]}`],
+    argv: (ports) => [
+      ...commandLine(ctx.root, baseline),
+      `--host=${host}`,
+      `--h2c-port=${ports[0]}`,
+      `--http1-port=${ports[1]}`,
+    ],
     env: () => ({ ...baseline.env }),
     probePort: (ports) => ports[1] ?? 0,
   };
@@ -75,6 +85,8 @@ export async function runStartupScenario(ctx: BenchContext): Promise<void> {
       { label: "gateway", values: { "start ms": median(gatewayMs) } },
     ],
     ratio: { label: "gateway/baseline start time", value: median(ratios), perPair: ratios },
-    notes: [`gateway starts: ${gatewayMs.map((ms) => Math.round(ms)).join(", ")} ms; baseline: ${baselineMs.map((ms) => Math.round(ms)).join(", ")} ms`],
+    notes: [
+      `gateway starts: ${gatewayMs.map((ms) => Math.round(ms)).join(", ")} ms; baseline: ${baselineMs.map((ms) => Math.round(ms)).join(", ")} ms`,
+    ],
   });
 }

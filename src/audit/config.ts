@@ -15,7 +15,8 @@ export const AUDIT_ENV_HELP: readonly EnvHelp[] = [
     name: "AUDIT_SINK",
     accepted: "stdout | off | a file path with a / (e.g. /var/log/permission-gateway/audit.jsonl or ./audit.jsonl)",
     default: "stdout",
-    description: "Where audit events go: one JSON line per mutation attempt, allowed or refused (appended to the file).",
+    description:
+      "Where audit events go: one JSON line per mutation attempt, allowed or refused (appended to the file).",
   },
   {
     name: "AUDIT_READS",

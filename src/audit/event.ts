@@ -46,7 +46,11 @@ export interface AuditEvent {
   readonly durationMs: number;
 }
 
-export function auditSubjectFor<R extends RpcName>(rpc: R, parsedInput: RpcInputs[R], defaults: ResourceDefaults): AuditSubject {
+export function auditSubjectFor<R extends RpcName>(
+  rpc: R,
+  parsedInput: RpcInputs[R],
+  defaults: ResourceDefaults,
+): AuditSubject {
   // TypeScript cannot correlate R with the input's type; the pair is one RpcCall by construction.
   const call = { rpc, input: parsedInput } as RpcCall;
   const resource = resourceOf(call, defaults);
@@ -65,7 +69,11 @@ function grantOf(call: RpcCall): Readonly<Record<string, unknown>> {
       return grant;
     }
     case "CreateRamPermission":
-      return { resourceType: call.input.resourceType, policyTemplate: call.input.policyTemplate, tags: call.input.tags };
+      return {
+        resourceType: call.input.resourceType,
+        policyTemplate: call.input.policyTemplate,
+        tags: call.input.tags,
+      };
     default:
       return authorizationContextOf(call);
   }

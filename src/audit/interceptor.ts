@@ -4,7 +4,13 @@
 // decision that interceptor left in the context values, and it answers the
 // caller only once the event is written.
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { ConnectError, createContextKey, type ContextValues, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
+import {
+  ConnectError,
+  createContextKey,
+  type ContextValues,
+  type Interceptor,
+  type UnaryRequest,
+} from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { authorizationDecisionKey } from "../authz/interceptor.js";
@@ -86,7 +92,16 @@ export function createAuditInterceptor(options: AuditInterceptorOptions): Interc
     req.contextValues.set(auditDetailsKey, {});
     const description = describeSafely(req);
     const record = (ending: CallEnding): Promise<void> =>
-      write(eventParts(req, description, options.details?.(req) ?? req.contextValues.get(auditDetailsKey) ?? {}, started, clock.now(), ending));
+      write(
+        eventParts(
+          req,
+          description,
+          options.details?.(req) ?? req.contextValues.get(auditDetailsKey) ?? {},
+          started,
+          clock.now(),
+          ending,
+        ),
+      );
     try {
       const res = await next(req);
       await record({ header: res.header });
@@ -110,7 +125,8 @@ function eventParts(
 ): AuditEventParts {
   const failure = "error" in ending ? ending.error : undefined;
   const info = failure?.findDetails(ErrorInfoSchema)[0];
-  const replayedMark = "error" in ending ? ending.error.metadata.get(REPLAYED_HEADER) : ending.header.get(REPLAYED_HEADER);
+  const replayedMark =
+    "error" in ending ? ending.error.metadata.get(REPLAYED_HEADER) : ending.header.get(REPLAYED_HEADER);
   return {
     time: started,
     rpc: req.method.name,
@@ -136,6 +152,7 @@ function tokensOf(req: UnaryRequest, responseHeader: Headers | undefined): Recor
     if (typeof value === "string" && value !== "") tokens[field] = value;
   }
   const generated = responseHeader?.get(CLIENT_TOKEN_HEADER);
-  if (tokens["clientToken"] === undefined && generated !== null && generated !== undefined) tokens["clientToken"] = generated;
+  if (tokens["clientToken"] === undefined && generated !== null && generated !== undefined)
+    tokens["clientToken"] = generated;
   return tokens;
 }

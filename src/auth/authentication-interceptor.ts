@@ -18,12 +18,18 @@ export function createAuthenticationInterceptor(authenticator: Authenticator, lo
       identity = await authenticator.authenticate({ header: req.header, peer });
     } catch (error) {
       if (error instanceof AuthenticationError) {
-        logger.info("authentication failed", { method: req.method.name, reason: error.reason, remoteAddress: peer?.remoteAddress });
+        logger.info("authentication failed", {
+          method: req.method.name,
+          reason: error.reason,
+          remoteAddress: peer?.remoteAddress,
+        });
         throw gatewayError(Code.Unauthenticated, error.message, error.reason, [], { ...error.metadata });
       }
       if (error instanceof AuthenticationUnavailableError) {
         logger.warn("authentication unavailable", { method: req.method.name, error });
-        throw gatewayError(Code.Unavailable, error.message, "AUTHENTICATION_UNAVAILABLE", [retryInfo(UNAVAILABLE_RETRY_MS)]);
+        throw gatewayError(Code.Unavailable, error.message, "AUTHENTICATION_UNAVAILABLE", [
+          retryInfo(UNAVAILABLE_RETRY_MS),
+        ]);
       }
       logger.error("authentication failed unexpectedly", { method: req.method.name, error });
       throw gatewayError(Code.Internal, "internal error", "INTERNAL", []);

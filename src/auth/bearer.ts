@@ -9,7 +9,10 @@ const bearerPattern = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 export function readBearerCredential(header: Headers, expected: string): string {
   const value = header.get("authorization");
   if (value === null || value.trim() === "") {
-    throw new AuthenticationError("CREDENTIALS_MISSING", `this gateway requires an "authorization: Bearer <${expected}>" header`);
+    throw new AuthenticationError(
+      "CREDENTIALS_MISSING",
+      `this gateway requires an "authorization: Bearer <${expected}>" header`,
+    );
   }
   const credential = bearerPattern.exec(value)?.[1];
   if (credential === undefined) {

@@ -29,7 +29,11 @@ export async function createAuthenticator(config: AuthConfig, deps: Authenticato
     case "api-key":
       return createApiKeyAuthenticator(await watchApiKeyFile(auth.keysFile, config.reloadIntervalMs, deps.logger));
     case "jwt":
-      return createJwtAuthenticator({ ...auth, keys: await jwtKeysOf(auth, config.reloadIntervalMs, deps), clock: deps.clock });
+      return createJwtAuthenticator({
+        ...auth,
+        keys: await jwtKeysOf(auth, config.reloadIntervalMs, deps),
+        clock: deps.clock,
+      });
   }
 }
 

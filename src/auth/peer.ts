@@ -54,7 +54,8 @@ function peerInfoOfSocket(socket: MaybeTlsSocket): PeerInfo {
     remoteAddress: socket.remoteAddress,
     tls: {
       authorized: socket.authorized === true,
-      authorizationError: error === null || error === undefined ? undefined : String(error instanceof Error ? error.message : error),
+      authorizationError:
+        error === null || error === undefined ? undefined : String(error instanceof Error ? error.message : error),
       certificate: socket.getPeerX509Certificate(),
     },
   };

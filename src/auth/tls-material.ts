@@ -33,7 +33,11 @@ export function createTlsMaterialSource(config: TlsMaterialConfig, logger: Logge
   });
 }
 
-function parseTlsMaterial(cert: Buffer | undefined, key: Buffer | undefined, ca: Buffer | undefined): SecureContextOptions {
+function parseTlsMaterial(
+  cert: Buffer | undefined,
+  key: Buffer | undefined,
+  ca: Buffer | undefined,
+): SecureContextOptions {
   if (cert === undefined || key === undefined) throw new Error("the certificate and key are both required");
   const material: SecureContextOptions = ca === undefined ? { cert, key } : { cert, key, ca: certificatesOf(ca) };
   // Throws on a PEM that does not parse and on a key that is not the

@@ -67,7 +67,8 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
       contents = await readAll(files);
     } catch (error) {
       // Logged once per distinct problem, not on every poll.
-      if (messageOf(error) !== lastReadProblem) logger.error(`${what}: cannot read, keeping the previous one`, { error });
+      if (messageOf(error) !== lastReadProblem)
+        logger.error(`${what}: cannot read, keeping the previous one`, { error });
       lastReadProblem = messageOf(error);
       return false;
     }
@@ -77,7 +78,10 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
     try {
       value = parse(contents);
     } catch (error) {
-      logger.error(`${what} changed but is not valid, keeping the previous one`, { files: describeFiles(files), error });
+      logger.error(`${what} changed but is not valid, keeping the previous one`, {
+        files: describeFiles(files),
+        error,
+      });
       return false;
     }
     logger.info(`${what} reloaded`, { files: describeFiles(files) });
@@ -141,13 +145,18 @@ async function readAll(files: readonly WatchedFile[]): Promise<Buffer[]> {
       try {
         contents = await readFile(path);
       } catch (error) {
-        throw new CredentialFileError([variable], `${variable}=${JSON.stringify(path)} cannot be read: ${messageOf(error)}`, {
-          cause: error,
-        });
+        throw new CredentialFileError(
+          [variable],
+          `${variable}=${JSON.stringify(path)} cannot be read: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       // Truncated and not yet rewritten, most likely: an empty API key file
       // would otherwise revoke every key until the next poll.
-      if (contents.length === 0) throw new CredentialFileError([variable], `${variable}=${JSON.stringify(path)} is empty`);
+      if (contents.length === 0)
+        throw new CredentialFileError([variable], `${variable}=${JSON.stringify(path)} is empty`);
       return contents;
     }),
   );

@@ -19,7 +19,8 @@ export const AUTHZ_ENV_HELP: readonly EnvHelp[] = [
     name: "AUTHZ_MODE",
     accepted: "off | cedar",
     default: "cedar when AUTHZ_POLICIES is set, else off",
-    description: "Authorization of every call by Cedar policies (default deny), or none (every caller may call everything).",
+    description:
+      "Authorization of every call by Cedar policies (default deny), or none (every caller may call everything).",
   },
   {
     name: "AUTHZ_POLICIES",
@@ -45,7 +46,11 @@ export function parseAuthzConfig(env: Env): AuthzConfig {
     return { mode, ignoredVariables: policies === undefined ? [] : ["AUTHZ_POLICIES"], defaultAccount };
   }
   if (policies === undefined) {
-    throw new ConfigError("AUTHZ_POLICIES", "a .cedar file or a directory of .cedar files (required with AUTHZ_MODE=cedar)", "");
+    throw new ConfigError(
+      "AUTHZ_POLICIES",
+      "a .cedar file or a directory of .cedar files (required with AUTHZ_MODE=cedar)",
+      "",
+    );
   }
   return { mode, policies, defaultAccount };
 }

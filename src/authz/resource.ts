@@ -37,7 +37,11 @@ export function resourceOf(call: RpcCall, defaults: ResourceDefaults): Authoriza
   }
 }
 
-function lambdaFunction(ref: LambdaFunctionRef, qualifier: string | undefined, defaults: ResourceDefaults): AuthorizationResource {
+function lambdaFunction(
+  ref: LambdaFunctionRef,
+  qualifier: string | undefined,
+  defaults: ResourceDefaults,
+): AuthorizationResource {
   const partition = ref.partition ?? defaults.partition;
   const region = ref.region ?? defaults.region;
   const account = ref.account ?? defaults.account;

@@ -51,18 +51,44 @@ type Entry = Omit<AwsErrorSpec, "service" | "messageMember"> & { readonly messag
 
 /** Lambda's modelled errors of AddPermission, RemovePermission and GetPolicy, and two of its front end's. */
 const lambdaEntries: readonly Entry[] = [
-  { code: "InvalidParameterValueException", httpStatus: 400, kind: "invalid-argument", bodyType: "User", message: "One of the parameters in the request is not valid." },
+  {
+    code: "InvalidParameterValueException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    bodyType: "User",
+    message: "One of the parameters in the request is not valid.",
+  },
   // The recorded message of GetPolicy on an unknown function, version or empty policy.
-  { code: "ResourceNotFoundException", httpStatus: 404, kind: "not-found", bodyType: "User", messageMember: "Message", message: "The resource you requested does not exist." },
-  { code: "ResourceConflictException", httpStatus: 409, kind: "conflict", bodyType: "User", message: "The resource already exists, or another operation is in progress." },
+  {
+    code: "ResourceNotFoundException",
+    httpStatus: 404,
+    kind: "not-found",
+    bodyType: "User",
+    messageMember: "Message",
+    message: "The resource you requested does not exist.",
+  },
+  {
+    code: "ResourceConflictException",
+    httpStatus: 409,
+    kind: "conflict",
+    bodyType: "User",
+    message: "The resource already exists, or another operation is in progress.",
+  },
   {
     code: "PreconditionFailedException",
     httpStatus: 412,
     kind: "revision-mismatch",
     bodyType: "User",
-    message: "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
+    message:
+      "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
   },
-  { code: "PolicyLengthExceededException", httpStatus: 400, kind: "quota", bodyType: "User", message: "The permissions policy for the resource is too large." },
+  {
+    code: "PolicyLengthExceededException",
+    httpStatus: 400,
+    kind: "quota",
+    bodyType: "User",
+    message: "The permissions policy for the resource is too large.",
+  },
   {
     code: "PublicPolicyException",
     httpStatus: 400,
@@ -73,9 +99,28 @@ const lambdaEntries: readonly Entry[] = [
       "The resource-based policy you tried to add to the Lambda function would grant public access to it, and your account's BlockPublicAccess setting prevents public access.",
   },
   { code: "TooManyRequestsException", httpStatus: 429, kind: "throttling", bodyType: "User", message: "Rate exceeded" },
-  { code: "ServiceException", httpStatus: 500, kind: "unavailable", bodyType: "Service", messageMember: "Message", message: "The Lambda service encountered an internal error." },
-  { code: "InvalidRequestContentException", httpStatus: 400, kind: "invalid-argument", bodyType: "User", message: "The request body could not be parsed as JSON, or a request header is invalid." },
-  { code: "RequestTooLargeException", httpStatus: 413, kind: "invalid-argument", bodyType: "User", message: "The request payload exceeded the Invoke request body JSON input quota." },
+  {
+    code: "ServiceException",
+    httpStatus: 500,
+    kind: "unavailable",
+    bodyType: "Service",
+    messageMember: "Message",
+    message: "The Lambda service encountered an internal error.",
+  },
+  {
+    code: "InvalidRequestContentException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    bodyType: "User",
+    message: "The request body could not be parsed as JSON, or a request header is invalid.",
+  },
+  {
+    code: "RequestTooLargeException",
+    httpStatus: 413,
+    kind: "invalid-argument",
+    bodyType: "User",
+    message: "The request payload exceeded the Invoke request body JSON input quota.",
+  },
   // Lambda's front end reports broken model constraints itself, before the operation runs.
   { code: "ValidationException", httpStatus: 400, kind: "invalid-argument", message: "1 validation error detected" },
 ];
@@ -83,39 +128,92 @@ const lambdaEntries: readonly Entry[] = [
 /** RAM's modelled errors of DeletePermission, CreatePermission, GetPermission and ListPermissions. */
 const ramEntries: readonly Entry[] = [
   // First: the 400 a fault naming only that status stands for.
-  { code: "InvalidParameterException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because a parameter you specified isn't valid." },
-  { code: "UnknownResourceException", httpStatus: 400, kind: "not-found", message: "The operation failed because a specified resource couldn't be found." },
-  { code: "OperationNotPermittedException", httpStatus: 400, kind: "not-permitted", message: "The operation failed because the requested operation isn't permitted." },
+  {
+    code: "InvalidParameterException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because a parameter you specified isn't valid.",
+  },
+  {
+    code: "UnknownResourceException",
+    httpStatus: 400,
+    kind: "not-found",
+    message: "The operation failed because a specified resource couldn't be found.",
+  },
+  {
+    code: "OperationNotPermittedException",
+    httpStatus: 400,
+    kind: "not-permitted",
+    message: "The operation failed because the requested operation isn't permitted.",
+  },
   {
     code: "MalformedArnException",
     httpStatus: 400,
     kind: "invalid-argument",
     message: "The operation failed because the specified Amazon Resource Name (ARN) has a format that isn't valid.",
   },
-  { code: "InvalidPolicyException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because a policy you specified isn't valid." },
-  { code: "MalformedPolicyTemplateException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because the policy template that you provided isn't valid." },
-  { code: "InvalidClientTokenException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because the specified client token isn't valid." },
-  { code: "InvalidNextTokenException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because the specified value for NextToken isn't valid." },
-  { code: "InvalidMaxResultsException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because the specified value for MaxResults isn't valid." },
-  { code: "InvalidResourceTypeException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because the specified resource type isn't valid." },
-  { code: "MissingRequiredParameterException", httpStatus: 400, kind: "invalid-argument", message: "The operation failed because a required input parameter is missing." },
+  {
+    code: "InvalidPolicyException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because a policy you specified isn't valid.",
+  },
+  {
+    code: "MalformedPolicyTemplateException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because the policy template that you provided isn't valid.",
+  },
+  {
+    code: "InvalidClientTokenException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because the specified client token isn't valid.",
+  },
+  {
+    code: "InvalidNextTokenException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because the specified value for NextToken isn't valid.",
+  },
+  {
+    code: "InvalidMaxResultsException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because the specified value for MaxResults isn't valid.",
+  },
+  {
+    code: "InvalidResourceTypeException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because the specified resource type isn't valid.",
+  },
+  {
+    code: "MissingRequiredParameterException",
+    httpStatus: 400,
+    kind: "invalid-argument",
+    message: "The operation failed because a required input parameter is missing.",
+  },
   {
     code: "PermissionAlreadyExistsException",
     httpStatus: 409,
     kind: "already-exists",
-    message: "The operation failed because a permission with the specified name already exists in the requested Amazon Web Services Region.",
+    message:
+      "The operation failed because a permission with the specified name already exists in the requested Amazon Web Services Region.",
   },
   {
     code: "PermissionLimitExceededException",
     httpStatus: 400,
     kind: "quota",
-    message: "The operation failed because it would exceed the maximum number of permissions you can create in each Amazon Web Services Region.",
+    message:
+      "The operation failed because it would exceed the maximum number of permissions you can create in each Amazon Web Services Region.",
   },
   {
     code: "PermissionVersionsLimitExceededException",
     httpStatus: 400,
     kind: "quota",
-    message: "The operation failed because it would exceed the limit for the number of versions you can have for a permission.",
+    message:
+      "The operation failed because it would exceed the limit for the number of versions you can have for a permission.",
   },
   {
     code: "IdempotentParameterMismatchException",
@@ -128,14 +226,21 @@ const ramEntries: readonly Entry[] = [
     code: "ServerInternalException",
     httpStatus: 500,
     kind: "unavailable",
-    message: "The operation failed because the service could not respond to the request due to an internal problem. Try again later.",
+    message:
+      "The operation failed because the service could not respond to the request due to an internal problem. Try again later.",
   },
-  { code: "ServiceUnavailableException", httpStatus: 503, kind: "unavailable", message: "The operation failed because the service isn't available. Try again later." },
+  {
+    code: "ServiceUnavailableException",
+    httpStatus: 503,
+    kind: "unavailable",
+    message: "The operation failed because the service isn't available. Try again later.",
+  },
   {
     code: "ThrottlingException",
     httpStatus: 429,
     kind: "throttling",
-    message: "The operation failed because it exceeded the rate at which you are allowed to perform this operation. Please try again later.",
+    message:
+      "The operation failed because it exceeded the rate at which you are allowed to perform this operation. Please try again later.",
   },
 ];
 
@@ -147,19 +252,54 @@ const ramEntries: readonly Entry[] = [
  * clientToken, not credentials, and is RAM's own, above.)
  */
 const commonEntries: readonly Entry[] = [
-  { code: "AccessDeniedException", httpStatus: 403, kind: "access-denied", message: "You don't have sufficient access to perform this action." },
-  { code: "ExpiredTokenException", httpStatus: 403, kind: "credentials", message: "The security token included in the request is expired." },
-  { code: "ExpiredToken", httpStatus: 403, kind: "credentials", message: "The security token included in the request is expired." },
-  { code: "UnrecognizedClientException", httpStatus: 403, kind: "credentials", message: "The security token included in the request is invalid." },
+  {
+    code: "AccessDeniedException",
+    httpStatus: 403,
+    kind: "access-denied",
+    message: "You don't have sufficient access to perform this action.",
+  },
+  {
+    code: "ExpiredTokenException",
+    httpStatus: 403,
+    kind: "credentials",
+    message: "The security token included in the request is expired.",
+  },
+  {
+    code: "ExpiredToken",
+    httpStatus: 403,
+    kind: "credentials",
+    message: "The security token included in the request is expired.",
+  },
+  {
+    code: "UnrecognizedClientException",
+    httpStatus: 403,
+    kind: "credentials",
+    message: "The security token included in the request is invalid.",
+  },
   {
     code: "InvalidSignatureException",
     httpStatus: 403,
     kind: "credentials",
     message: "The request signature we calculated does not match the signature you provided.",
   },
-  { code: "IncompleteSignatureException", httpStatus: 403, kind: "credentials", message: "The request signature does not conform to AWS standards." },
-  { code: "IncompleteSignature", httpStatus: 403, kind: "credentials", message: "The request signature does not conform to AWS standards." },
-  { code: "MissingAuthenticationTokenException", httpStatus: 403, kind: "credentials", message: "Missing Authentication Token" },
+  {
+    code: "IncompleteSignatureException",
+    httpStatus: 403,
+    kind: "credentials",
+    message: "The request signature does not conform to AWS standards.",
+  },
+  {
+    code: "IncompleteSignature",
+    httpStatus: 403,
+    kind: "credentials",
+    message: "The request signature does not conform to AWS standards.",
+  },
+  {
+    code: "MissingAuthenticationTokenException",
+    httpStatus: 403,
+    kind: "credentials",
+    message: "Missing Authentication Token",
+  },
   { code: "MissingAuthenticationToken", httpStatus: 403, kind: "credentials", message: "Missing Authentication Token" },
   {
     code: "InvalidClientTokenId",
@@ -173,14 +313,31 @@ const commonEntries: readonly Entry[] = [
     kind: "credentials",
     message: "The request signature we calculated does not match the signature you provided.",
   },
-  { code: "UnknownOperationException", httpStatus: 404, kind: "unknown-operation", message: "The action or operation requested is invalid." },
-  { code: "InternalFailure", httpStatus: 500, kind: "unavailable", message: "The request processing has failed because of an unknown error, exception or failure." },
-  { code: "ServiceUnavailable", httpStatus: 503, kind: "unavailable", message: "The request has failed due to a temporary failure of the server." },
+  {
+    code: "UnknownOperationException",
+    httpStatus: 404,
+    kind: "unknown-operation",
+    message: "The action or operation requested is invalid.",
+  },
+  {
+    code: "InternalFailure",
+    httpStatus: 500,
+    kind: "unavailable",
+    message: "The request processing has failed because of an unknown error, exception or failure.",
+  },
+  {
+    code: "ServiceUnavailable",
+    httpStatus: 503,
+    kind: "unavailable",
+    message: "The request has failed due to a temporary failure of the server.",
+  },
 ];
 
 function indexed(service: AwsService, entries: readonly Entry[]): ReadonlyMap<string, AwsErrorSpec> {
   const specs = [...entries, ...commonEntries.filter((common) => !entries.some((entry) => entry.code === common.code))];
-  return new Map(specs.map((entry) => [entry.code, { ...entry, service, messageMember: entry.messageMember ?? "message" }]));
+  return new Map(
+    specs.map((entry) => [entry.code, { ...entry, service, messageMember: entry.messageMember ?? "message" }]),
+  );
 }
 
 const catalogue: Readonly<Record<AwsService, ReadonlyMap<string, AwsErrorSpec>>> = {
@@ -192,8 +349,16 @@ const catalogue: Readonly<Record<AwsService, ReadonlyMap<string, AwsErrorSpec>>>
 export const SERVICE_ERROR_CODES: Readonly<
   Record<AwsService, { readonly throttling: string; readonly internal: string; readonly unreadableRequest: string }>
 > = {
-  lambda: { throttling: "TooManyRequestsException", internal: "ServiceException", unreadableRequest: "InvalidRequestContentException" },
-  ram: { throttling: "ThrottlingException", internal: "ServerInternalException", unreadableRequest: "InvalidParameterException" },
+  lambda: {
+    throttling: "TooManyRequestsException",
+    internal: "ServiceException",
+    unreadableRequest: "InvalidRequestContentException",
+  },
+  ram: {
+    throttling: "ThrottlingException",
+    internal: "ServerInternalException",
+    unreadableRequest: "InvalidParameterException",
+  },
 };
 
 /** The error `code` of `service`, or undefined when that service has no such error. */

@@ -25,7 +25,8 @@ export const lambdaFieldRules = {
   sourceArn: {
     min: 0,
     max: 10000,
-    pattern: "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
+    pattern:
+      "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
   },
   sourceAccount: { min: 0, max: 12, pattern: "\\d{12}" },
   eventSourceToken: { min: 0, max: 256, pattern: "[a-zA-Z0-9._\\-]+" },
@@ -133,7 +134,8 @@ export function constraintViolation(
 
 /** The message of Lambda's ValidationException: every broken constraint, counted. */
 export function validationExceptionMessage(violations: readonly string[]): string {
-  const count = violations.length === 1 ? "1 validation error detected" : `${violations.length} validation errors detected`;
+  const count =
+    violations.length === 1 ? "1 validation error detected" : `${violations.length} validation errors detected`;
   return `${count}: ${violations.join("; ")}`;
 }
 
@@ -160,7 +162,9 @@ type LambdaOperation = "AddPermission" | "RemovePermission" | "GetPolicy";
  */
 export function lambdaConstraintViolations(operation: LambdaOperation, m: LambdaPermissionMembers): string[] {
   const r = lambdaFieldRules;
-  const checks: [string, string | undefined, FieldRule, boolean][] = [["functionName", m.functionName, r.functionName, true]];
+  const checks: [string, string | undefined, FieldRule, boolean][] = [
+    ["functionName", m.functionName, r.functionName, true],
+  ];
   if (operation === "AddPermission") {
     checks.push(
       ["statementId", m.statementId, r.addStatementId, true],

@@ -22,7 +22,8 @@ export const lambdaMessages = {
   statementNotFound: (statementId: string) => `Statement ${statementId} is not found in resource policy.`,
   duplicateStatement: (statementId: string) =>
     `The statement id (${statementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
-  revisionMismatch: "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
+  revisionMismatch:
+    "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
   latestNotSupported: "We currently do not support adding policies for $LATEST.",
   qualifierMismatch: "The derived qualifier from the function name does not match the specified qualifier.",
   invalidPrincipal: "The provided principal was invalid. Please check the principal and try again.",

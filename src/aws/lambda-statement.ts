@@ -60,10 +60,15 @@ function principalOf(principal: string, partition: string): StatementPrincipal {
 }
 
 /** The statement AddPermission adds to the policy of `resourceArn` (qualified when a qualifier was given). */
-export function renderLambdaStatement(request: StatementRequest, resourceArn: string, partition: string): LambdaStatement {
+export function renderLambdaStatement(
+  request: StatementRequest,
+  resourceArn: string,
+  partition: string,
+): LambdaStatement {
   const stringEquals: Record<string, string> = {};
   if (request.sourceAccount !== undefined) stringEquals["AWS:SourceAccount"] = request.sourceAccount;
-  if (request.functionUrlAuthType !== undefined) stringEquals["lambda:FunctionUrlAuthType"] = request.functionUrlAuthType;
+  if (request.functionUrlAuthType !== undefined)
+    stringEquals["lambda:FunctionUrlAuthType"] = request.functionUrlAuthType;
   if (request.principalOrgId !== undefined) stringEquals["aws:PrincipalOrgID"] = request.principalOrgId;
   // Recorded only on its own; Lambda refuses it together with a source.
   if (request.eventSourceToken !== undefined) stringEquals["lambda:EventSourceToken"] = request.eventSourceToken;
@@ -114,11 +119,19 @@ function sameJson(a: unknown, b: unknown): boolean {
   const left = Array.isArray(a) && a.length === 1 ? (a[0] as unknown) : a;
   const right = Array.isArray(b) && b.length === 1 ? (b[0] as unknown) : b;
   if (Array.isArray(left) || Array.isArray(right)) {
-    return Array.isArray(left) && Array.isArray(right) && left.length === right.length && left.every((item, i) => sameJson(item, right[i]));
+    return (
+      Array.isArray(left) &&
+      Array.isArray(right) &&
+      left.length === right.length &&
+      left.every((item, i) => sameJson(item, right[i]))
+    );
   }
   if (isRecord(left) && isRecord(right)) {
     const keys = Object.keys(left);
-    return keys.length === Object.keys(right).length && keys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]));
+    return (
+      keys.length === Object.keys(right).length &&
+      keys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]))
+    );
   }
   return left === right;
 }

@@ -59,14 +59,31 @@ export const AWS_PARTITIONS: readonly AwsPartition[] = [
   { id: "aws-cn", dnsSuffix: "amazonaws.com.cn", homeRegion: "cn-north-1", regions: ["cn-north-1", "cn-northwest-1"] },
   { id: "aws-eusc", dnsSuffix: "amazonaws.eu", homeRegion: "eusc-de-east-1", regions: ["eusc-de-east-1"] },
   { id: "aws-iso", dnsSuffix: "c2s.ic.gov", homeRegion: "us-iso-east-1", regions: ["us-iso-east-1", "us-iso-west-1"] },
-  { id: "aws-iso-b", dnsSuffix: "sc2s.sgov.gov", homeRegion: "us-isob-east-1", regions: ["us-isob-east-1", "us-isob-west-1"] },
+  {
+    id: "aws-iso-b",
+    dnsSuffix: "sc2s.sgov.gov",
+    homeRegion: "us-isob-east-1",
+    regions: ["us-isob-east-1", "us-isob-west-1"],
+  },
   { id: "aws-iso-e", dnsSuffix: "cloud.adc-e.uk", homeRegion: "eu-isoe-west-1", regions: ["eu-isoe-west-1"] },
-  { id: "aws-iso-f", dnsSuffix: "csp.hci.ic.gov", homeRegion: "us-isof-south-1", regions: ["us-isof-east-1", "us-isof-south-1"] },
-  { id: "aws-us-gov", dnsSuffix: "amazonaws.com", homeRegion: "us-gov-west-1", regions: ["us-gov-east-1", "us-gov-west-1"] },
+  {
+    id: "aws-iso-f",
+    dnsSuffix: "csp.hci.ic.gov",
+    homeRegion: "us-isof-south-1",
+    regions: ["us-isof-east-1", "us-isof-south-1"],
+  },
+  {
+    id: "aws-us-gov",
+    dnsSuffix: "amazonaws.com",
+    homeRegion: "us-gov-west-1",
+    regions: ["us-gov-east-1", "us-gov-west-1"],
+  },
 ];
 
 const byId = new Map(AWS_PARTITIONS.map((partition) => [partition.id, partition]));
-const partitionByRegion = new Map(AWS_PARTITIONS.flatMap((partition) => partition.regions.map((region) => [region, partition])));
+const partitionByRegion = new Map(
+  AWS_PARTITIONS.flatMap((partition) => partition.regions.map((region) => [region, partition])),
+);
 
 export function awsPartition(id: string): AwsPartition | undefined {
   return byId.get(id);

@@ -25,10 +25,23 @@ export function abortReasonOf(options: CallOptions, now: number): AbortReason {
 }
 
 /** The error for a call the caller abandoned before any attempt could have taken effect. */
-export function callerAbortError(service: AwsService, options: CallOptions, now: number, cause?: unknown): UpstreamTimeoutError {
+export function callerAbortError(
+  service: AwsService,
+  options: CallOptions,
+  now: number,
+  cause?: unknown,
+): UpstreamTimeoutError {
   const causeOption = cause === undefined ? {} : { cause };
   if (abortReasonOf(options, now) === "deadline") {
-    return new UpstreamTimeoutError(service, `the caller's deadline passed before ${service} answered`, true, causeOption);
+    return new UpstreamTimeoutError(
+      service,
+      `the caller's deadline passed before ${service} answered`,
+      true,
+      causeOption,
+    );
   }
-  return new UpstreamTimeoutError(service, `the caller cancelled the ${service} call`, false, { ...causeOption, cancelled: true });
+  return new UpstreamTimeoutError(service, `the caller cancelled the ${service} call`, false, {
+    ...causeOption,
+    cancelled: true,
+  });
 }

@@ -191,7 +191,10 @@ export interface BackendReadiness {
 }
 
 export interface PermissionBackend {
-  removeLambdaPermission(input: RemoveLambdaPermissionInput, options: CallOptions): Promise<RemoveLambdaPermissionOutput>;
+  removeLambdaPermission(
+    input: RemoveLambdaPermissionInput,
+    options: CallOptions,
+  ): Promise<RemoveLambdaPermissionOutput>;
   addLambdaPermission(input: AddLambdaPermissionInput, options: CallOptions): Promise<AddLambdaPermissionOutput>;
   getLambdaPolicy(input: GetLambdaPolicyInput, options: CallOptions): Promise<GetLambdaPolicyOutput>;
   deleteRamPermission(input: DeleteRamPermissionInput, options: CallOptions): Promise<DeleteRamPermissionOutput>;

@@ -28,13 +28,7 @@ export interface AwsApiErrorInit {
   readonly cause?: unknown;
 }
 
-export type MissingResource =
-  | "function"
-  | "qualifier"
-  | "policy"
-  | "statement"
-  | "permission"
-  | "permission-version";
+export type MissingResource = "function" | "qualifier" | "policy" | "statement" | "permission" | "permission-version";
 
 /** An error answered by AWS (or by the fake, in AWS's words). */
 export class AwsApiError extends Error {

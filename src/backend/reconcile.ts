@@ -45,18 +45,29 @@ type PolicyRead =
   | { readonly kind: "no-policy" }
   | { readonly kind: "unreadable"; readonly error: unknown };
 
-export function createReconcilingBackend(inner: PermissionBackend, options: ReconcilingBackendOptions): PermissionBackend {
+export function createReconcilingBackend(
+  inner: PermissionBackend,
+  options: ReconcilingBackendOptions,
+): PermissionBackend {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
 
-  const logged = (rpc: Rpc, why: string, outcome: string): void => logger.info("reconciled an uncertain mutation", { rpc, why, outcome });
+  const logged = (rpc: Rpc, why: string, outcome: string): void =>
+    logger.info("reconciled an uncertain mutation", { rpc, why, outcome });
 
-  async function readStatement(fn: LambdaFunctionRef, qualifier: string | undefined, statementId: string, call: CallOptions): Promise<PolicyRead> {
+  async function readStatement(
+    fn: LambdaFunctionRef,
+    qualifier: string | undefined,
+    statementId: string,
+    call: CallOptions,
+  ): Promise<PolicyRead> {
     try {
       const output = await inner.getLambdaPolicy({ function: fn, qualifier }, call);
       const document = JSON.parse(output.policy) as { Statement?: unknown };
       const statements = Array.isArray(document.Statement) ? (document.Statement as unknown[]) : [];
-      const statement = statements.find((s) => typeof s === "object" && s !== null && (s as { Sid?: unknown }).Sid === statementId);
+      const statement = statements.find(
+        (s) => typeof s === "object" && s !== null && (s as { Sid?: unknown }).Sid === statementId,
+      );
       return statement === undefined
         ? { kind: "no-statement", awsRequestId: output.awsRequestId }
         : { kind: "statement", statement, awsRequestId: output.awsRequestId };
@@ -68,15 +79,30 @@ export function createReconcilingBackend(inner: PermissionBackend, options: Reco
   }
 
   /** The caller is told the effect could not be confirmed; its retry reconciles again. */
-  function unconfirmed(rpc: Rpc, why: string, detail: string, cause: unknown, call: CallOptions): UpstreamOutcomeUnknownError {
+  function unconfirmed(
+    rpc: Rpc,
+    why: string,
+    detail: string,
+    cause: unknown,
+    call: CallOptions,
+  ): UpstreamOutcomeUnknownError {
     logged(rpc, why, "unknown");
-    return new UpstreamOutcomeUnknownError("lambda", `${rpc} may have taken effect and its effect could not be confirmed: ${detail}`, {
-      cause,
-      abort: call.signal.aborted ? abortReasonOf(call, clock.now()) : undefined,
-    });
+    return new UpstreamOutcomeUnknownError(
+      "lambda",
+      `${rpc} may have taken effect and its effect could not be confirmed: ${detail}`,
+      {
+        cause,
+        abort: call.signal.aborted ? abortReasonOf(call, clock.now()) : undefined,
+      },
+    );
   }
 
-  async function reconcileAdd(input: AddLambdaPermissionInput, call: CallOptions, original: unknown, why: string): Promise<AddLambdaPermissionOutput> {
+  async function reconcileAdd(
+    input: AddLambdaPermissionInput,
+    call: CallOptions,
+    original: unknown,
+    why: string,
+  ): Promise<AddLambdaPermissionOutput> {
     const rpc = "AddLambdaPermission";
     const read = await readStatement(input.function, input.qualifier, input.statementId, call);
     if (read.kind === "statement") {
@@ -85,7 +111,9 @@ export function createReconcilingBackend(inner: PermissionBackend, options: Reco
         return { statement: JSON.stringify(read.statement), reconciled: true, awsRequestId: read.awsRequestId };
       }
       logged(rpc, why, "already exists: another statement holds the Sid");
-      throw isAwsApiError(original) && original.code === "ResourceConflictException" ? original : duplicateStatement(input.statementId, read.awsRequestId);
+      throw isAwsApiError(original) && original.code === "ResourceConflictException"
+        ? original
+        : duplicateStatement(input.statementId, read.awsRequestId);
     }
     if (read.kind === "unreadable") throw unconfirmed(rpc, why, "the policy could not be read", read.error, call);
     // Its statement is not there: a changed RevisionId was not its own doing.
@@ -135,8 +163,16 @@ export function createReconcilingBackend(inner: PermissionBackend, options: Reco
         return await inner.removeLambdaPermission(input, call);
       } catch (error) {
         // Lambda's own answer proves the function exists and the statement is gone.
-        if (call.afterTakeover === true && isAwsApiError(error) && (error.missing === "statement" || error.missing === "policy")) {
-          logged("RemoveLambdaPermission", "a takeover found the statement already gone", "success: the statement is gone");
+        if (
+          call.afterTakeover === true &&
+          isAwsApiError(error) &&
+          (error.missing === "statement" || error.missing === "policy")
+        ) {
+          logged(
+            "RemoveLambdaPermission",
+            "a takeover found the statement already gone",
+            "success: the statement is gone",
+          );
           return { reconciled: true, awsRequestId: error.requestId };
         }
         const why = reasonToReconcile(error, call, ["revision"]);
@@ -159,14 +195,23 @@ export function createReconcilingBackend(inner: PermissionBackend, options: Reco
  * Why `error` may hide the call's own effect, or undefined when it is a plain
  * answer. A caller that is already gone has no time left to read anything.
  */
-function reasonToReconcile(error: unknown, call: CallOptions, takeoverAnswers: readonly ("duplicate" | "revision")[]): string | undefined {
+function reasonToReconcile(
+  error: unknown,
+  call: CallOptions,
+  takeoverAnswers: readonly ("duplicate" | "revision")[],
+): string | undefined {
   if (call.signal.aborted) return undefined;
   if (isUpstreamOutcomeUnknownError(error) && error.service === "lambda") return "the answer was lost";
   if (call.afterTakeover !== true || !isAwsApiError(error) || error.service !== "lambda") return undefined;
-  if (takeoverAnswers.includes("duplicate") && error.code === "ResourceConflictException" && isDuplicateStatementConflict(error.message)) {
+  if (
+    takeoverAnswers.includes("duplicate") &&
+    error.code === "ResourceConflictException" &&
+    isDuplicateStatementConflict(error.message)
+  ) {
     return "a takeover found the statement ID taken";
   }
-  if (takeoverAnswers.includes("revision") && error.code === "PreconditionFailedException") return "a takeover found the RevisionId changed";
+  if (takeoverAnswers.includes("revision") && error.code === "PreconditionFailedException")
+    return "a takeover found the RevisionId changed";
   return undefined;
 }
 

@@ -16,10 +16,30 @@ export interface FakeAwsConfig {
 export const FAKE_AWS_DEFAULT_PORT = 4010;
 
 export const FAKE_AWS_ENV_HELP: readonly EnvHelp[] = [
-  { name: "HOST", accepted: "an IP address or host name", default: "127.0.0.1", description: "Interface to listen on." },
-  { name: "PORT", accepted: "0..65535", default: String(FAKE_AWS_DEFAULT_PORT), description: "Port of the fake Lambda and RAM endpoint (0: any free port)." },
-  { name: "FAKE_SEED", accepted: "path of a seed JSON file", default: "built-in demo seed", description: "Initial state of the fake backend it serves (docs/fake-seed.md)." },
-  { name: "LOG_LEVEL", accepted: LOG_LEVELS.join(" | "), default: "info", description: "JSON log lines on stderr at this level and above." },
+  {
+    name: "HOST",
+    accepted: "an IP address or host name",
+    default: "127.0.0.1",
+    description: "Interface to listen on.",
+  },
+  {
+    name: "PORT",
+    accepted: "0..65535",
+    default: String(FAKE_AWS_DEFAULT_PORT),
+    description: "Port of the fake Lambda and RAM endpoint (0: any free port).",
+  },
+  {
+    name: "FAKE_SEED",
+    accepted: "path of a seed JSON file",
+    default: "built-in demo seed",
+    description: "Initial state of the fake backend it serves (docs/fake-seed.md).",
+  },
+  {
+    name: "LOG_LEVEL",
+    accepted: LOG_LEVELS.join(" | "),
+    default: "info",
+    description: "JSON log lines on stderr at this level and above.",
+  },
 ];
 
 export function loadFakeAwsConfig(env: Env): FakeAwsConfig {

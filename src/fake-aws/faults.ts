@@ -72,7 +72,8 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   if (typeof value !== "object" || value === null || Array.isArray(value)) reject("a fault must be a JSON object");
   const record = value as Record<string, unknown>;
   const unknown = Object.keys(record).filter((key) => !FAULT_KEYS.has(key));
-  if (unknown.length > 0) reject(`unknown fault field(s): ${unknown.join(", ")}; accepted: ${[...FAULT_KEYS].join(", ")}`);
+  if (unknown.length > 0)
+    reject(`unknown fault field(s): ${unknown.join(", ")}; accepted: ${[...FAULT_KEYS].join(", ")}`);
 
   const { operation, errorCode, dropConnection, afterExecution, message } = record;
   if (operation !== undefined && !isFakeAwsOperation(operation)) {
@@ -86,9 +87,24 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   if (message !== undefined && (typeof message !== "string" || message.length > MAX_MESSAGE_LENGTH)) {
     reject(`message must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
   }
-  const httpStatus = optionalNumber(record, "httpStatus", (n) => Number.isInteger(n) && n >= 400 && n <= 599, "an integer from 400 to 599");
-  const retryAfterSeconds = optionalNumber(record, "retryAfterSeconds", (n) => Number.isInteger(n) && n >= 0, "a whole number of seconds, 0 or more");
-  const latencyMs = optionalNumber(record, "latencyMs", (n) => Number.isFinite(n) && n >= 0 && n <= MAX_LATENCY_MS, `a number from 0 to ${MAX_LATENCY_MS}`);
+  const httpStatus = optionalNumber(
+    record,
+    "httpStatus",
+    (n) => Number.isInteger(n) && n >= 400 && n <= 599,
+    "an integer from 400 to 599",
+  );
+  const retryAfterSeconds = optionalNumber(
+    record,
+    "retryAfterSeconds",
+    (n) => Number.isInteger(n) && n >= 0,
+    "a whole number of seconds, 0 or more",
+  );
+  const latencyMs = optionalNumber(
+    record,
+    "latencyMs",
+    (n) => Number.isFinite(n) && n >= 0 && n <= MAX_LATENCY_MS,
+    `a number from 0 to ${MAX_LATENCY_MS}`,
+  );
   const times = optionalNumber(record, "times", (n) => Number.isInteger(n) && n >= 1, "an integer of 1 or more");
 
   const failsTheRequest = errorCode !== undefined || httpStatus !== undefined;

@@ -21,7 +21,10 @@ interface ResolvedFunction {
  * explains, or a ":qualifier" suffix that disagrees with the Qualifier
  * parameter, is an InvalidParameterValueException, as Lambda answers it.
  */
-function resolveFunction(operation: "AddPermission" | "RemovePermission" | "GetPolicy", members: LambdaPermissionMembers): ResolvedFunction {
+function resolveFunction(
+  operation: "AddPermission" | "RemovePermission" | "GetPolicy",
+  members: LambdaPermissionMembers,
+): ResolvedFunction {
   throwIfLambdaViolations(lambdaConstraintViolations(operation, members));
   const functionName = validated(members.functionName, "FunctionName");
   const parsed = parseFunctionNameAsLambda(functionName);
@@ -96,7 +99,14 @@ export async function addPermission(call: WireCall): Promise<WireSuccess> {
 }
 
 export async function getPolicy(call: WireCall): Promise<WireSuccess> {
-  const fn = resolveFunction("GetPolicy", { functionName: labelAt(call.labels, 0), qualifier: queryParam(call.query, "Qualifier") });
+  const fn = resolveFunction("GetPolicy", {
+    functionName: labelAt(call.labels, 0),
+    qualifier: queryParam(call.query, "Qualifier"),
+  });
   const output = await call.backend.getLambdaPolicy({ function: fn.ref, qualifier: fn.qualifier }, call.options);
-  return { status: 200, body: { Policy: output.policy, RevisionId: output.revisionId }, requestId: output.awsRequestId };
+  return {
+    status: 200,
+    body: { Policy: output.policy, RevisionId: output.revisionId },
+    requestId: output.awsRequestId,
+  };
 }

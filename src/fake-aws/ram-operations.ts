@@ -17,7 +17,11 @@ export const RAM_DEFAULT_MAX_RESULTS = 50;
 const DEFAULT_PERMISSION_PREFIX = "AWSRAMDefaultPermission";
 
 function missing(member: string): never {
-  throw wireError("ram", "MissingRequiredParameterException", `The request is missing the required parameter ${member}.`);
+  throw wireError(
+    "ram",
+    "MissingRequiredParameterException",
+    `The request is missing the required parameter ${member}.`,
+  );
 }
 
 function invalid(message: string): never {
@@ -70,7 +74,8 @@ function readTags(body: JsonObject): WireTag[] {
     if (typeof item !== "object" || item === null || Array.isArray(item)) invalid(`tags[${index}] must be an object.`);
     const { key, value } = item as Record<string, unknown>;
     if (typeof key !== "string" || key === "") invalid(`tags[${index}].key must be a non-empty string.`);
-    if (value !== undefined && value !== null && typeof value !== "string") invalid(`tags[${index}].value must be a string.`);
+    if (value !== undefined && value !== null && typeof value !== "string")
+      invalid(`tags[${index}].value must be a string.`);
     return { key, value: typeof value === "string" ? value : "" };
   });
 }
@@ -99,7 +104,9 @@ export async function createPermission(call: WireCall): Promise<WireSuccess> {
   const tags = readTags(call.body);
   const nameRule = ramFieldRules.permissionName;
   if (brokenConstraint(name, nameRule) !== undefined) {
-    invalid(`The name ${JSON.stringify(name)} must be ${nameRule.min} to ${nameRule.max} characters matching ${nameRule.pattern}.`);
+    invalid(
+      `The name ${JSON.stringify(name)} must be ${nameRule.min} to ${nameRule.max} characters matching ${nameRule.pattern}.`,
+    );
   }
   const output = await call.backend.createRamPermission(
     {
@@ -140,8 +147,7 @@ export async function listPermissions(call: WireCall): Promise<WireSuccess> {
   if (!(filters.values as readonly string[]).includes(permissionTypeFilter)) {
     invalid(`The permissionType ${JSON.stringify(permissionTypeFilter)} must be one of ${filters.values.join(", ")}.`);
   }
-  const permissionType =
-    permissionTypeFilter === "ALL" ? undefined : (permissionTypeFilter as RamPermissionType);
+  const permissionType = permissionTypeFilter === "ALL" ? undefined : (permissionTypeFilter as RamPermissionType);
   const output = await call.backend.listRamPermissions(
     { resourceType, permissionType, maxResults, nextToken },
     call.options,

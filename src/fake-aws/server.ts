@@ -138,7 +138,8 @@ function injectedErrorResponse(service: AwsService, outcome: FaultOutcome): Wire
     message: injected.message ?? `${code}: injected by the fake AWS endpoint`,
     httpStatus: status ?? defaultStatusOf(service, code),
     requestId: randomUUID(),
-    retryAfterSeconds: injected.retryAfterSeconds ?? (isThrottlingCode(service, code) ? DEFAULT_RETRY_AFTER_SECONDS : undefined),
+    retryAfterSeconds:
+      injected.retryAfterSeconds ?? (isThrottlingCode(service, code) ? DEFAULT_RETRY_AFTER_SECONDS : undefined),
   };
 }
 
@@ -207,7 +208,9 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
       res.writeHead(405, { Allow: "GET, DELETE" }).end();
       return;
     }
-    writeControlJson(res, 404, { message: `unknown control resource /${CONTROL_PREFIX}/${resource}; try faults or calls` });
+    writeControlJson(res, 404, {
+      message: `unknown control resource /${CONTROL_PREFIX}/${resource}; try faults or calls`,
+    });
   }
 
   /**
@@ -252,14 +255,25 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
   ): Promise<(res: ServerResponse) => void> {
     const { operation } = routed;
     try {
-      const result = await handlers[operation]({ labels: routed.labels, query: url.searchParams, body, backend, options: { signal } });
+      const result = await handlers[operation]({
+        labels: routed.labels,
+        query: url.searchParams,
+        body,
+        backend,
+        options: { signal },
+      });
       const requestId = result.requestId ?? randomUUID();
       logger.debug("fake AWS endpoint: answered", { operation, status: result.status, requestId });
       return (res) => writeJsonResponse(res, result.status, requestId, result.body);
     } catch (error) {
       if (!isAwsApiError(error)) throw error;
       const response = toWireErrorResponse(error);
-      logger.debug("fake AWS endpoint: AWS error", { operation, code: response.code, status: response.httpStatus, requestId: response.requestId });
+      logger.debug("fake AWS endpoint: AWS error", {
+        operation,
+        code: response.code,
+        status: response.httpStatus,
+        requestId: response.requestId,
+      });
       return (res) => writeErrorResponse(res, response);
     }
   }
@@ -287,7 +301,11 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
       const faultFirst = outcome !== undefined && !outcome.afterExecution;
       if (faultFirst && (await answeredByFault(req, res, call.signal, service, operation, outcome))) return;
       const answer = await execute(routed, url, method === "POST" ? parseJsonBody(service, text) : {}, call.signal);
-      if (outcome?.afterExecution === true && (await answeredByFault(req, res, call.signal, service, operation, outcome))) return;
+      if (
+        outcome?.afterExecution === true &&
+        (await answeredByFault(req, res, call.signal, service, operation, outcome))
+      )
+        return;
       if (!res.destroyed) answer(res);
     } catch (error) {
       if (res.destroyed || res.headersSent) return;

@@ -33,7 +33,11 @@ export function codeForStatus(service: AwsService, status: number): string {
   const own = specs.find((spec) => spec.httpStatus === status && !isCommon(spec.code));
   if (own !== undefined) return own.code;
   if (status >= 500) return SERVICE_ERROR_CODES[service].internal;
-  return specs.find((spec) => spec.httpStatus === status)?.code ?? specs.find((spec) => spec.httpStatus === 400)?.code ?? "ValidationException";
+  return (
+    specs.find((spec) => spec.httpStatus === status)?.code ??
+    specs.find((spec) => spec.httpStatus === 400)?.code ??
+    "ValidationException"
+  );
 }
 
 function isCommon(code: string): boolean {

@@ -18,10 +18,18 @@ export function parseJsonBody(service: AwsService, text: string): JsonObject {
     parsed = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw wireError(service, SERVICE_ERROR_CODES[service].unreadableRequest, `Could not parse request body into json: ${reason}`);
+    throw wireError(
+      service,
+      SERVICE_ERROR_CODES[service].unreadableRequest,
+      `Could not parse request body into json: ${reason}`,
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw wireError(service, SERVICE_ERROR_CODES[service].unreadableRequest, "Could not parse request body into json: expected a JSON object");
+    throw wireError(
+      service,
+      SERVICE_ERROR_CODES[service].unreadableRequest,
+      "Could not parse request body into json: expected a JSON object",
+    );
   }
   return parsed as JsonObject;
 }

@@ -24,7 +24,12 @@ export function createHealthService(state: HealthState): ServiceImpl<typeof Heal
     check(request) {
       const status = state.status(request.service);
       if (status === undefined) {
-        throw gatewayError(Code.NotFound, `unknown service: ${JSON.stringify(request.service.slice(0, 200))}`, "SERVICE_NOT_FOUND", []);
+        throw gatewayError(
+          Code.NotFound,
+          `unknown service: ${JSON.stringify(request.service.slice(0, 200))}`,
+          "SERVICE_NOT_FOUND",
+          [],
+        );
       }
       return response(wireStatus[status]);
     },

@@ -75,7 +75,9 @@ export function createHealthState(options: HealthStateOptions): HealthState {
   }
   const intervalMs = options.intervalMs ?? 5000;
   const timeoutMs = options.timeoutMs ?? 1000;
-  let results = new Map<string, CheckState>(names.map((name) => [name, { name, ready: false, detail: "not checked yet" }]));
+  let results = new Map<string, CheckState>(
+    names.map((name) => [name, { name, ready: false, detail: "not checked yet" }]),
+  );
   let shuttingDown = false;
   let closed = false;
   let round: Promise<HealthSnapshot> | undefined;
@@ -189,7 +191,9 @@ async function runProbe(name: string, probe: ReadinessProbe | undefined, timeout
 }
 
 function shorten(detail: string | undefined): string | undefined {
-  return detail === undefined || detail.length <= maxDetailLength ? detail : detail.slice(0, maxDetailLength - 3) + "...";
+  return detail === undefined || detail.length <= maxDetailLength
+    ? detail
+    : detail.slice(0, maxDetailLength - 3) + "...";
 }
 
 function logChange(logger: Logger | undefined, snapshot: HealthSnapshot): void {

@@ -23,7 +23,9 @@ export function explainProtocolErrors(
 ): UniversalServerResponse | Promise<UniversalServerResponse> {
   switch (wire.protocol) {
     case "connect":
-      return wire.connectStreaming ? rewriteFinalEnvelope(response, wire, endStreamFlag, onRejected) : rewriteConnectUnary(response, wire, onRejected);
+      return wire.connectStreaming
+        ? rewriteFinalEnvelope(response, wire, endStreamFlag, onRejected)
+        : rewriteConnectUnary(response, wire, onRejected);
     case "grpc-web":
       return rewriteFinalEnvelope(response, wire, trailerFlag, onRejected);
     case "grpc":
@@ -43,7 +45,8 @@ async function rewriteConnectUnary(
   wire: RpcWire,
   onRejected: ProtocolErrorListener,
 ): Promise<UniversalServerResponse> {
-  if (response.status === 200 || response.body === undefined || !(Symbol.asyncIterator in response.body)) return response;
+  if (response.status === 200 || response.body === undefined || !(Symbol.asyncIterator in response.body))
+    return response;
   const bytes = await readAll(response.body);
   const fallback = new ConnectError("unreadable protocol error", Code.Unknown);
   const explained = explainProtocolError(errorFromJsonBytes(bytes, undefined, fallback));
@@ -104,7 +107,10 @@ function replaceStatusEnvelope(
 }
 
 /** gRPC: the status is in the trailers, final once the body has been sent. */
-function rewriteGrpcTrailers(response: UniversalServerResponse, onRejected: ProtocolErrorListener): UniversalServerResponse {
+function rewriteGrpcTrailers(
+  response: UniversalServerResponse,
+  onRejected: ProtocolErrorListener,
+): UniversalServerResponse {
   const { body, trailer } = response;
   if (trailer === undefined || body === undefined || !(Symbol.asyncIterator in body)) return response;
   async function* checked(): AsyncGenerator<Uint8Array> {

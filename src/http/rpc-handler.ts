@@ -62,7 +62,9 @@ export interface RpcHandlerOptions {
  * unsupported compression, ...), and only those are rewritten, so a served
  * call's answer passes through untouched.
  */
-const reachedInterceptors = createContextKey<{ reached: boolean } | undefined>(undefined, { description: "reached interceptors" });
+const reachedInterceptors = createContextKey<{ reached: boolean } | undefined>(undefined, {
+  description: "reached interceptors",
+});
 const markReached: Interceptor = (next) => (req) => {
   const marker = req.contextValues.get(reachedInterceptors);
   if (marker !== undefined) marker.reached = true;
@@ -97,8 +99,23 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
       }));
   // The socket may be gone by the time a rewritten answer is written: what is
   // reported of the request is read when it arrives.
-  const rejected = (req: RequestFacts, path: string, wire: RpcWire | undefined, rejection: ProtocolRejection, code: Code, message: string): void =>
-    onRejected({ path, protocol: wire?.protocol, rejection, code, message, headers: req.headers, remoteAddress: req.remoteAddress });
+  const rejected = (
+    req: RequestFacts,
+    path: string,
+    wire: RpcWire | undefined,
+    rejection: ProtocolRejection,
+    code: Code,
+    message: string,
+  ): void =>
+    onRejected({
+      path,
+      protocol: wire?.protocol,
+      rejection,
+      code,
+      message,
+      headers: req.headers,
+      remoteAddress: req.remoteAddress,
+    });
 
   const write = (res: NodeResponse, response: UniversalServerResponse, path: string): void => {
     universalResponseToNodeResponse(response, res).catch((error: unknown) => failed(res, path, error));

@@ -30,15 +30,21 @@ export interface RpcWire {
  * The protocol of a request from its Content-Type (and, for a Connect GET,
  * its query), or undefined when it is not an RPC protocol at all.
  */
-export function rpcWireOf(method: string | undefined, contentType: string | undefined, query: string): RpcWire | undefined {
+export function rpcWireOf(
+  method: string | undefined,
+  contentType: string | undefined,
+  query: string,
+): RpcWire | undefined {
   const type = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
   if (type.startsWith("application/grpc-web")) return { protocol: "grpc-web", connectStreaming: false };
-  if (type === "application/grpc" || type.startsWith("application/grpc+")) return { protocol: "grpc", connectStreaming: false };
+  if (type === "application/grpc" || type.startsWith("application/grpc+"))
+    return { protocol: "grpc", connectStreaming: false };
   if (type.startsWith("application/connect+")) return { protocol: "connect", connectStreaming: true };
   if (type === "application/json" || type === "application/proto" || type.endsWith("+json")) {
     return { protocol: "connect", connectStreaming: false };
   }
-  if (method === "GET" && /(^|&)(connect=v1|encoding=)/.test(query)) return { protocol: "connect", connectStreaming: false };
+  if (method === "GET" && /(^|&)(connect=v1|encoding=)/.test(query))
+    return { protocol: "connect", connectStreaming: false };
   return undefined;
 }
 
@@ -50,7 +56,12 @@ export function errorResponse(wire: RpcWire, error: ConnectError): UniversalServ
   switch (wire.protocol) {
     case "grpc": {
       const trailer = setTrailerStatus(new Headers(), error);
-      return { status: 200, header: new Headers({ "content-type": "application/grpc+proto" }), body: emptyBody(), trailer };
+      return {
+        status: 200,
+        header: new Headers({ "content-type": "application/grpc+proto" }),
+        body: emptyBody(),
+        trailer,
+      };
     }
     case "grpc-web": {
       const trailer = trailerSerialize(setTrailerStatus(new Headers(), error));
@@ -68,7 +79,11 @@ export function errorResponse(wire: RpcWire, error: ConnectError): UniversalServ
         return { status: 200, header, body: createAsyncIterable([encodeEnvelope(endStreamFlag, data)]) };
       }
       header.set("content-type", "application/json");
-      return { status: codeToHttpStatus(error.code), header, body: createAsyncIterable([errorToJsonBytes(error, undefined)]) };
+      return {
+        status: codeToHttpStatus(error.code),
+        header,
+        body: createAsyncIterable([errorToJsonBytes(error, undefined)]),
+      };
     }
   }
 }
@@ -85,7 +100,13 @@ export type ProtocolRejection =
   | "other";
 
 /** Headers that carry a status itself; an error read back from the wire has them in its metadata. */
-const statusHeaders = new Set(["grpc-status", "grpc-message", "grpc-status-details-bin", "content-type", "content-length"]);
+const statusHeaders = new Set([
+  "grpc-status",
+  "grpc-message",
+  "grpc-status-details-bin",
+  "content-type",
+  "content-length",
+]);
 
 export interface ExplainedError {
   readonly error: ConnectError;
@@ -114,13 +135,28 @@ export function explainProtocolError(error: ConnectError): ExplainedError | unde
   };
   if (error.code === Code.Internal) {
     if (/^parse binary: /.test(raw)) {
-      return rejected(Code.InvalidArgument, `the request message cannot be decoded: ${raw.slice("parse binary: ".length)}`, "MALFORMED_REQUEST", "undecodable_message");
+      return rejected(
+        Code.InvalidArgument,
+        `the request message cannot be decoded: ${raw.slice("parse binary: ".length)}`,
+        "MALFORMED_REQUEST",
+        "undecodable_message",
+      );
     }
     if (raw.startsWith("decompression failed")) {
-      return rejected(Code.InvalidArgument, "the request body cannot be decompressed with the encoding it declares", "MALFORMED_REQUEST", "undecodable_message");
+      return rejected(
+        Code.InvalidArgument,
+        "the request body cannot be decompressed with the encoding it declares",
+        "MALFORMED_REQUEST",
+        "undecodable_message",
+      );
     }
     if (raw.startsWith("received compressed envelope")) {
-      return rejected(Code.Internal, "a message is flagged as compressed but the request declares no encoding", "COMPRESSED_WITHOUT_ENCODING", "compressed_without_encoding");
+      return rejected(
+        Code.Internal,
+        "a message is flagged as compressed but the request declares no encoding",
+        "COMPRESSED_WITHOUT_ENCODING",
+        "compressed_without_encoding",
+      );
     }
     return undefined;
   }
@@ -130,9 +166,11 @@ export function explainProtocolError(error: ConnectError): ExplainedError | unde
     case Code.ResourceExhausted:
       return rejected(Code.ResourceExhausted, raw, "REQUEST_TOO_LARGE", "message_too_large");
     case Code.Unimplemented:
-      if (raw.startsWith("unknown compression")) return rejected(Code.Unimplemented, raw, "UNSUPPORTED_COMPRESSION", "unsupported_compression");
+      if (raw.startsWith("unknown compression"))
+        return rejected(Code.Unimplemented, raw, "UNSUPPORTED_COMPRESSION", "unsupported_compression");
       // connect-es answers a unary call with no message, or with two, as UNIMPLEMENTED.
-      if (raw.startsWith("protocol error")) return rejected(Code.InvalidArgument, raw, "MALFORMED_REQUEST", "malformed_request");
+      if (raw.startsWith("protocol error"))
+        return rejected(Code.InvalidArgument, raw, "MALFORMED_REQUEST", "malformed_request");
       return rejected(Code.Unimplemented, raw, "UNIMPLEMENTED", "other");
     default:
       return undefined;

@@ -140,7 +140,8 @@ export const IDEMPOTENCY_ENV_HELP: readonly EnvHelp[] = [
     name: "IDEMPOTENCY_MAX_EXECUTION_SECONDS",
     accepted: "1..3600",
     default: "30",
-    description: "Longest a call with a token may run (within its own deadline); then it is cut, and a retry runs it again.",
+    description:
+      "Longest a call with a token may run (within its own deadline); then it is cut, and a retry runs it again.",
   },
   {
     name: "IDEMPOTENCY_MAX_WAIT_MS",
@@ -237,7 +238,11 @@ function parseConnection(env: Env): RedisConnectionConfig {
   if (sentinels !== undefined) {
     const masterName = readString(env, "REDIS_SENTINEL_NAME");
     if (masterName === undefined) {
-      throw new ConfigError("REDIS_SENTINEL_NAME", "the master name the Sentinels monitor (required with REDIS_SENTINELS)", "");
+      throw new ConfigError(
+        "REDIS_SENTINEL_NAME",
+        "the master name the Sentinels monitor (required with REDIS_SENTINELS)",
+        "",
+      );
     }
     return { shape: "sentinel", sentinels, masterName };
   }
@@ -258,4 +263,3 @@ function parseRedisUrl(value: string): string {
   if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d+$/.test(url.pathname)) throw invalid();
   return value;
 }
-

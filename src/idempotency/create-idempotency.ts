@@ -43,7 +43,10 @@ export interface Idempotency {
 }
 
 /** The guard options every store shares. */
-export function guardOptionsOf(config: IdempotencyConfig, deps: IdempotencyDeps): Omit<IdempotencyGuardOptions, "store"> {
+export function guardOptionsOf(
+  config: IdempotencyConfig,
+  deps: IdempotencyDeps,
+): Omit<IdempotencyGuardOptions, "store"> {
   return {
     clock: deps.clock,
     logger: deps.logger,

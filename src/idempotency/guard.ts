@@ -56,13 +56,7 @@ export interface IdempotencyGuard {
  * waiting), "store_error" (failed closed: nothing executed).
  */
 export type IdempotencyOutcomeKind =
-  | "claimed"
-  | "reclaimed"
-  | "replayed"
-  | "mismatch"
-  | "waited"
-  | "in_flight"
-  | "store_error";
+  "claimed" | "reclaimed" | "replayed" | "mismatch" | "waited" | "in_flight" | "store_error";
 
 /** Hooks for metrics. Both are called synchronously and must not throw. */
 export interface IdempotencyObserver {

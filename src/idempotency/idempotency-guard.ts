@@ -158,9 +158,17 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     const giveUpAt = clock.now() + leaseMs;
     const release = () => storeCalls.call("release", () => store.release({ key, owner }));
     writes.track(
-      writes.retry(release, () => giveUpAt, (error) => {
-        logger.warn("idempotency claim not released; it expires with its lease", { key, leaseMs, error: describe(error) });
-      }),
+      writes.retry(
+        release,
+        () => giveUpAt,
+        (error) => {
+          logger.warn("idempotency claim not released; it expires with its lease", {
+            key,
+            leaseMs,
+            error: describe(error),
+          });
+        },
+      ),
     );
   };
 
@@ -210,7 +218,11 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
   };
 
   /** The wait budget is spent: ABORTED, or UNAVAILABLE when the store was failing all along. */
-  const waitSpent = (attempt: Attempt<DescMessage, DescMessage>, leaseLeftMs: number, storeError: unknown): ConnectError => {
+  const waitSpent = (
+    attempt: Attempt<DescMessage, DescMessage>,
+    leaseLeftMs: number,
+    storeError: unknown,
+  ): ConnectError => {
     if (storeError !== undefined) {
       attempt.outcome = "store_error";
       return storeCalls.failed("read", attempt.call.rpc, storeError);
@@ -301,7 +313,11 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     const afterTakeover = claim.previousOwner !== undefined;
     attempt.outcome = afterTakeover ? "reclaimed" : "claimed";
     if (afterTakeover) {
-      logger.info("idempotency lease expired or abandoned; taking over", { rpc: call.rpc, key, previousOwner: claim.previousOwner });
+      logger.info("idempotency lease expired or abandoned; taking over", {
+        rpc: call.rpc,
+        key,
+        previousOwner: claim.previousOwner,
+      });
     }
     const ownership = ownerships.hold({ rpc: call.rpc, key, fingerprint, owner, grantedAt: claim.grantedAt });
     const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat.lost, afterTakeover);
@@ -417,7 +433,8 @@ function executionOptions(
   // One controller fed by its three sources, rather than AbortSignal.any,
   // which costs more than the rest of this per call in Node 20.
   const execution = new AbortController();
-  const endBudget = (): void => execution.abort(new DOMException("the call's execution budget ran out", "TimeoutError"));
+  const endBudget = (): void =>
+    execution.abort(new DOMException("the call's execution budget ran out", "TimeoutError"));
   const fromCaller = (): void => execution.abort(context.signal.reason);
   const fromLease = (): void => execution.abort(leaseLost.reason);
   let timer: NodeJS.Timeout | undefined;

@@ -55,10 +55,13 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
     new Promise<boolean>((resolve) => {
       if (stopped || lost.signal.aborted) return resolve(false);
       wake = () => resolve(false);
-      waitTimer = setTimeout(() => {
-        wake = undefined;
-        resolve(!stopped && !lost.signal.aborted);
-      }, Math.max(0, ms));
+      waitTimer = setTimeout(
+        () => {
+          wake = undefined;
+          resolve(!stopped && !lost.signal.aborted);
+        },
+        Math.max(0, ms),
+      );
     });
 
   const interrupt = (): void => {

@@ -166,7 +166,12 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       // mismatch.
       save(
         input.key,
-        { fingerprint: record.fingerprint, owner: record.owner, state: "completed", outcome: encodeOutcome(input.outcome) },
+        {
+          fingerprint: record.fingerprint,
+          owner: record.owner,
+          state: "completed",
+          outcome: encodeOutcome(input.outcome),
+        },
         now + input.ttlMs,
       );
       return "applied";
@@ -205,7 +210,8 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       if (refused !== undefined) return refused;
       // Set in place: the entry keeps its position among the oldest writes.
       const entry = entries.get(input.key);
-      if (entry !== undefined) entries.set(input.key, { ...entry, encoded: JSON.stringify({ ...record, leaseUntil: now }) });
+      if (entry !== undefined)
+        entries.set(input.key, { ...entry, encoded: JSON.stringify({ ...record, leaseUntil: now }) });
       return "applied";
     },
 
@@ -248,7 +254,8 @@ function parseFields(key: string, encoded: string): RecordFields {
   } catch (cause) {
     throw new IdempotencyRecordCorruptError(key, "record is not JSON", { cause });
   }
-  if (typeof parsed !== "object" || parsed === null) throw new IdempotencyRecordCorruptError(key, "record is not an object");
+  if (typeof parsed !== "object" || parsed === null)
+    throw new IdempotencyRecordCorruptError(key, "record is not an object");
   const fields = parsed as Record<string, unknown>;
   const { fingerprint, owner, state, leaseUntil, outcome } = fields;
   if (typeof fingerprint !== "string" || fingerprint === "" || typeof owner !== "string" || owner === "") {

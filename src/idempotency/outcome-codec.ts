@@ -44,7 +44,8 @@ export function decodeOutcome(key: string, text: string): IdempotencyOutcome {
   }
   if (parsed["kind"] !== "error") throw corrupt("has an unknown kind");
   const { code, message, details, metadata } = parsed;
-  if (typeof code !== "number" || !Number.isInteger(code) || code < 1 || code > 16) throw corrupt("has an invalid code");
+  if (typeof code !== "number" || !Number.isInteger(code) || code < 1 || code > 16)
+    throw corrupt("has an invalid code");
   if (typeof message !== "string") throw corrupt("has no message");
   if (!Array.isArray(details)) throw corrupt("has no details");
   if (!Array.isArray(metadata) || !metadata.every(isStringPair)) throw corrupt("has invalid metadata");

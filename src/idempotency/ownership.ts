@@ -29,7 +29,13 @@ export interface LocalOwner {
 }
 
 export interface Ownerships {
-  hold(claim: { readonly rpc: string; readonly key: string; readonly fingerprint: string; readonly owner: string; readonly grantedAt: number }): Ownership;
+  hold(claim: {
+    readonly rpc: string;
+    readonly key: string;
+    readonly fingerprint: string;
+    readonly owner: string;
+    readonly grantedAt: number;
+  }): Ownership;
   local(key: string): LocalOwner | undefined;
   /** Gives up every lease still held (the store is closing): their calls stop. */
   cutAll(reason: string): void;
@@ -51,7 +57,8 @@ export function createOwnerships(deps: {
 
   const logResult = (rpc: string, key: string, operation: FinalWrite, result: FencedWriteResult | undefined): void => {
     if (result === undefined || result === "applied") return;
-    if (operation === "complete") logger.warn("idempotency outcome not recorded: the claim was lost", { rpc, key, result });
+    if (operation === "complete")
+      logger.warn("idempotency outcome not recorded: the claim was lost", { rpc, key, result });
     else logger.debug(`idempotency ${operation} found the claim gone`, { rpc, key, result });
   };
 
@@ -63,8 +70,14 @@ export function createOwnerships(deps: {
       intervalMs: deps.renewIntervalMs,
       grantedAt,
       onLost: (reason, error) =>
-        logger.warn("idempotency lease lost; stopping the call", { rpc, key, reason, ...(error === undefined ? {} : { error: describe(error) }) }),
-      onRestored: () => logger.warn("idempotency record vanished from the store while its call ran; written again", { rpc, key }),
+        logger.warn("idempotency lease lost; stopping the call", {
+          rpc,
+          key,
+          reason,
+          ...(error === undefined ? {} : { error: describe(error) }),
+        }),
+      onRestored: () =>
+        logger.warn("idempotency record vanished from the store while its call ran; written again", { rpc, key }),
     });
     heartbeats.add(heartbeat);
     let markDone: () => void = () => {};
@@ -82,7 +95,11 @@ export function createOwnerships(deps: {
       const giveUpAt = clock.now() + leaseMs;
       const until = () => (heartbeat.lost.aborted ? 0 : giveUpAt);
       const gaveUp = (error: unknown) =>
-        logger.warn(`idempotency ${operation} gave up; the claim expires with its lease`, { rpc, key, error: describe(error) });
+        logger.warn(`idempotency ${operation} gave up; the claim expires with its lease`, {
+          rpc,
+          key,
+          error: describe(error),
+        });
       void writes.retry(once, until, gaveUp, 1).then((result) => {
         logResult(rpc, key, operation, result);
         end();

@@ -49,7 +49,12 @@ export function createPendingWrites(clock: Clock): PendingWrites {
     closing: closing.signal,
     track,
 
-    async retry<T>(write: () => Promise<T>, giveUpAt: () => number, onGiveUp: (error: unknown) => void, failedBefore = 0) {
+    async retry<T>(
+      write: () => Promise<T>,
+      giveUpAt: () => number,
+      onGiveUp: (error: unknown) => void,
+      failedBefore = 0,
+    ) {
       let lastError: unknown;
       for (let attempt = failedBefore; ; attempt += 1) {
         if (attempt > 0) {

@@ -19,7 +19,8 @@ export type RedisClientSpec =
 
 /** Reconnect backoff: doubling from 100 ms, capped at 2 s, and never giving up. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
-export const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), MAX_RECONNECT_DELAY_MS);
+export const reconnectDelay = (attempt: number): number =>
+  Math.min(100 * 2 ** Math.min(attempt, 5), MAX_RECONNECT_DELAY_MS);
 
 const CLUSTER_SLOTS_REFRESH_MS = 2_000;
 

@@ -58,7 +58,9 @@ export function createStoreCalls(options: {
 
   const boundFor = (context: HandlerContext | undefined): StoreTimeout => {
     const left = context?.timeoutMs();
-    return left !== undefined && left < timeoutMs ? { ms: Math.max(0, left), byDeadline: true } : { ms: timeoutMs, byDeadline: false };
+    return left !== undefined && left < timeoutMs
+      ? { ms: Math.max(0, left), byDeadline: true }
+      : { ms: timeoutMs, byDeadline: false };
   };
 
   const observe = (operation: string, ms: number, failed: boolean): void => {

@@ -28,7 +28,11 @@ export function storedErrorOf(error: ConnectError): StoredError {
 }
 
 export function errorFromStored(stored: StoredError): ConnectError {
-  const error = new ConnectError(stored.message, stored.code, stored.metadata.map(([n, v]) => [n, v]));
+  const error = new ConnectError(
+    stored.message,
+    stored.code,
+    stored.metadata.map(([n, v]) => [n, v]),
+  );
   // Raw type + bytes, as Connect keeps details that arrive from the wire: the
   // replay sends exactly the bytes the first answer sent.
   error.details = stored.details.map((detail) =>

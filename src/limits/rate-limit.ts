@@ -42,7 +42,10 @@ export function createCallerRateLimiter(config: RateLimitConfig, deps: CallerRat
   const memory = new RateLimiterMemory(options);
   // rejectIfRedisNotReady: while ioredis reconnects, fall back at once
   // instead of waiting for a command timeout on every call.
-  const shared = deps.redis === undefined ? undefined : new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true });
+  const shared =
+    deps.redis === undefined
+      ? undefined
+      : new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true });
   const clock = deps.clock ?? systemClock;
   let lastWarningAt = Number.NEGATIVE_INFINITY;
 
@@ -81,7 +84,9 @@ export function createRateLimitInterceptor(limiter: CallerRateLimiter, logger: L
   return (next) => async (req) => {
     const caller = req.contextValues.get(callerContextKey);
     if (caller === undefined) {
-      logger.error("rate limit: no caller identity; the authentication interceptor must run first", { method: req.method.name });
+      logger.error("rate limit: no caller identity; the authentication interceptor must run first", {
+        method: req.method.name,
+      });
       throw gatewayError(Code.Internal, "internal error", "INTERNAL", []);
     }
     const decision = await limiter.consume(caller.id);

@@ -77,7 +77,8 @@ function readUrl(env: Env, name: string): string | undefined {
   } catch {
     throw new ConfigError(name, "an http:// or https:// URL", value);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(name, "an http:// or https:// URL", value);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ConfigError(name, "an http:// or https:// URL", value);
   return value;
 }
 

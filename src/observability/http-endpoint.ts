@@ -26,11 +26,7 @@ export function pathOf(req: HttpRequestLike): string {
 }
 
 /** GET and HEAD only; anything else gets 405 (and true, since the path was ours). */
-export function answerReadOnly(
-  req: HttpRequestLike,
-  res: HttpResponseLike,
-  answer: () => void,
-): true {
+export function answerReadOnly(req: HttpRequestLike, res: HttpResponseLike, answer: () => void): true {
   if (req.method === "GET" || req.method === "HEAD") {
     answer();
   } else {
@@ -41,7 +37,13 @@ export function answerReadOnly(
 }
 
 /** Writes a complete answer; HEAD gets the headers only. */
-export function send(req: HttpRequestLike, res: HttpResponseLike, status: number, contentType: string, body: string): void {
+export function send(
+  req: HttpRequestLike,
+  res: HttpResponseLike,
+  status: number,
+  contentType: string,
+  body: string,
+): void {
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
   res.end(req.method === "HEAD" ? "" : body);
 }

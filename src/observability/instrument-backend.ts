@@ -27,7 +27,10 @@ export function backendErrorType(error: unknown): string {
   return isAwsApiError(error) ? error.code : errorName(error);
 }
 
-export function instrumentBackend(backend: PermissionBackend, deps: { metrics: GatewayMetrics; tracing: Tracing }): PermissionBackend {
+export function instrumentBackend(
+  backend: PermissionBackend,
+  deps: { metrics: GatewayMetrics; tracing: Tracing },
+): PermissionBackend {
   const instrument = <K extends Operation>(operation: K): PermissionBackend[K] => {
     const [service, awsOperation] = awsOperations[operation];
     const series = deps.metrics.backendSeries(service, awsOperation);

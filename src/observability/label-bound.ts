@@ -18,7 +18,10 @@ export function createLabelBound(maxValues = 64): (value: string) => string {
 }
 
 /** Children of a labelled metric by one bounded label, made once each. */
-export function createChildCache<T>(bound: (value: string) => string, make: (label: string) => T): (value: string) => T {
+export function createChildCache<T>(
+  bound: (value: string) => string,
+  make: (label: string) => T,
+): (value: string) => T {
   const children = new Map<string, T>();
   return (value) => {
     const label = bound(value);

@@ -16,7 +16,11 @@ export function createMetricsInterceptor(metrics: GatewayMetrics): Interceptor {
   return (next) => (req) => {
     const series = metrics.rpcSeries(req.method);
     series.inFlight.inc();
-    const call: MeteredCall = { series, protocolIndex: PROTOCOLS.indexOf(protocolOf(req.header)), started: performance.now() };
+    const call: MeteredCall = {
+      series,
+      protocolIndex: PROTOCOLS.indexOf(protocolOf(req.header)),
+      started: performance.now(),
+    };
     return observeCall(next, req, endMeteredCall, call);
   };
 }

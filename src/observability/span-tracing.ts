@@ -25,7 +25,14 @@ import {
 import { codeName, codeOf, createMethodCache, isServerFault, protocolOf, rpcName } from "./call-labels.js";
 import { observeCall } from "./observe-call.js";
 import { callTraceKey, formatTraceparent, parseTraceparent, parseTracestate } from "./trace-context.js";
-import { DEFAULT_SERVICE_NAME, errorName, traceHeaders, type ActiveTrace, type Tracing, type TracingOptions } from "./tracing.js";
+import {
+  DEFAULT_SERVICE_NAME,
+  errorName,
+  traceHeaders,
+  type ActiveTrace,
+  type Tracing,
+  type TracingOptions,
+} from "./tracing.js";
 import type { Logger } from "../logger.js";
 
 interface ActiveSpan extends ActiveTrace {

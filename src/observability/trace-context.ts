@@ -19,7 +19,9 @@ export interface CallTrace {
   readonly traceId: string;
 }
 
-export const callTraceKey = createContextKey<CallTrace | undefined>(undefined, { description: "W3C trace of the call" });
+export const callTraceKey = createContextKey<CallTrace | undefined>(undefined, {
+  description: "W3C trace of the call",
+});
 
 /** The call's trace ID, when the tracing interceptor ran. */
 export function traceIdOf(values: ContextValues): string | undefined {
@@ -33,7 +35,14 @@ export function parseTraceparent(header: string | null | undefined): TraceParent
   if (header === null || header === undefined) return undefined;
   const match = traceparentPattern.exec(header.trim());
   if (match === null) return undefined;
-  const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
+  const [, version, traceId, spanId, flags, rest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   // Version ff is forbidden; version 00 has exactly four fields; a later
   // version may add fields after a dash, which we do not read.
   if (version === "ff" || (version === "00" && rest !== undefined)) return undefined;

@@ -7,7 +7,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { Interceptor } from "@connectrpc/connect";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../logger.js";
-import { callTraceKey, createTraceIdSource, formatTraceparent, parseTraceparent, parseTracestate } from "./trace-context.js";
+import {
+  callTraceKey,
+  createTraceIdSource,
+  formatTraceparent,
+  parseTraceparent,
+  parseTracestate,
+} from "./trace-context.js";
 
 export const DEFAULT_SERVICE_NAME = "permission-gateway";
 
@@ -28,7 +34,12 @@ export interface Tracing {
    * off it just runs `call`. `errorType` names a failure for the span
    * (default: the error's `name`).
    */
-  inChildSpan<T>(name: string, attributes: SpanAttributes, call: () => Promise<T>, errorType?: (error: unknown) => string): Promise<T>;
+  inChildSpan<T>(
+    name: string,
+    attributes: SpanAttributes,
+    call: () => Promise<T>,
+    errorType?: (error: unknown) => string,
+  ): Promise<T>;
   /** Exports the spans still buffered, then stops. */
   shutdown(): Promise<void>;
 }
@@ -71,7 +82,10 @@ function createTraceContextOnly(): Tracing {
       }
       req.contextValues.set(callTraceKey, { traceId: parent.traceId });
       // Not a participant in the trace: the caller's context goes on as it came.
-      const trace: ActiveTrace = { traceparent: formatTraceparent(parent), tracestate: parseTracestate(req.header.get("tracestate")) };
+      const trace: ActiveTrace = {
+        traceparent: formatTraceparent(parent),
+        tracestate: parseTracestate(req.header.get("tracestate")),
+      };
       return active.run(trace, next, req);
     },
     outgoingTraceHeaders: () => traceHeaders(active.getStore()),

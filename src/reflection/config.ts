@@ -17,7 +17,8 @@ export const REFLECTION_ENV_HELP: readonly EnvHelp[] = [
     name: "REFLECTION",
     accepted: "true | false",
     default: "true",
-    description: "Serve gRPC server reflection (v1 and v1alpha), so grpcurl, grpcui and buf curl --reflect need no proto.",
+    description:
+      "Serve gRPC server reflection (v1 and v1alpha), so grpcurl, grpcui and buf curl --reflect need no proto.",
   },
 ];
 

@@ -69,17 +69,26 @@ function answer(index: DescriptorIndex, request: ReflectionRequest, sent: Set<st
       return files(index.fileBySymbol(asked.value), `symbol ${JSON.stringify(asked.value)}`);
     case "fileContainingExtension": {
       const { containingType, extensionNumber } = asked.value;
-      return files(index.fileByExtension(containingType, extensionNumber), `extension ${extensionNumber} of ${JSON.stringify(containingType)}`);
+      return files(
+        index.fileByExtension(containingType, extensionNumber),
+        `extension ${extensionNumber} of ${JSON.stringify(containingType)}`,
+      );
     }
     case "allExtensionNumbersOfType": {
       const numbers = index.extensionNumbers(asked.value);
       if (numbers === undefined) return notFound(`message type ${JSON.stringify(asked.value)}`);
-      return { case: "allExtensionNumbersResponse", value: { baseTypeName: asked.value, extensionNumber: [...numbers] } };
+      return {
+        case: "allExtensionNumbersResponse",
+        value: { baseTypeName: asked.value, extensionNumber: [...numbers] },
+      };
     }
     case "listServices":
       return { case: "listServicesResponse", value: { service: index.services.map((name) => ({ name })) } };
     default:
-      return { case: "errorResponse", value: { errorCode: Code.InvalidArgument, errorMessage: "the request names no message_request" } };
+      return {
+        case: "errorResponse",
+        value: { errorCode: Code.InvalidArgument, errorMessage: "the request names no message_request" },
+      };
   }
 }
 

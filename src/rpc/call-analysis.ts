@@ -46,13 +46,20 @@ export function createCallAnalysis(defaults: ResourceDefaults) {
         // Recorded without a subject; the call itself is refused with INVALID_ARGUMENT.
         if (!isRequestValidationError(error)) throw error;
       }
-      return { caller: caller === undefined ? undefined : { id: caller.id, authMode: caller.authMode, groups: caller.groups }, subject };
+      return {
+        caller: caller === undefined ? undefined : { id: caller.id, authMode: caller.authMode, groups: caller.groups },
+        subject,
+      };
     },
 
     /** For the audit interceptor, once the call has ended: what the service learned. */
     auditDetails: (req: UnaryRequest): AuditDetails => {
       const record = callRecordOf(req.contextValues);
-      return { awsRequestId: record.awsRequestId, removedStatement: record.removedStatement, replayed: record.replayed };
+      return {
+        awsRequestId: record.awsRequestId,
+        removedStatement: record.removedStatement,
+        replayed: record.replayed,
+      };
     },
   };
 }

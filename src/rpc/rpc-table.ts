@@ -79,7 +79,10 @@ function row<D extends DescMethodUnary, P, R>(definition: RpcRow<D, P, R>): RpcR
   return definition;
 }
 
-const lambdaSubject = (functionName: string): ErrorSubject => ({ resourceType: "lambda:function", resourceName: functionName });
+const lambdaSubject = (functionName: string): ErrorSubject => ({
+  resourceType: "lambda:function",
+  resourceName: functionName,
+});
 const ramSubject = (name: string): ErrorSubject => ({ resourceType: "ram:permission", resourceName: name });
 
 const idempotencyKeyOf = (key: string | undefined): CallToken | undefined =>
@@ -102,7 +105,11 @@ export const rpcTable = {
     mutation: true,
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseRemoveLambdaPermissionRequest,
-    resource: (parsed) => ({ kind: "lambda-function", function: parsed.input.function, qualifier: parsed.input.qualifier }),
+    resource: (parsed) => ({
+      kind: "lambda-function",
+      function: parsed.input.function,
+      qualifier: parsed.input.qualifier,
+    }),
     authorizationInput: (parsed) => parsed.input,
     token: (parsed) => idempotencyKeyOf(parsed.idempotencyKey),
     async execute(backend, parsed, options) {
@@ -125,7 +132,11 @@ export const rpcTable = {
     mutation: true,
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseAddLambdaPermissionRequest,
-    resource: (parsed) => ({ kind: "lambda-function", function: parsed.input.function, qualifier: parsed.input.qualifier }),
+    resource: (parsed) => ({
+      kind: "lambda-function",
+      function: parsed.input.function,
+      qualifier: parsed.input.qualifier,
+    }),
     authorizationInput: (parsed) => parsed.input,
     token: (parsed) => idempotencyKeyOf(parsed.idempotencyKey),
     execute: (backend, parsed, options) => backend.addLambdaPermission(parsed.input, options),

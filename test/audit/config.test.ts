@@ -7,8 +7,14 @@ describe("parseAuditConfig", () => {
   const good: { env: Record<string, string>; expect: ReturnType<typeof parseAuditConfig> }[] = [
     { env: {}, expect: { sink: "stdout", reads: false } },
     { env: { AUDIT_READS: "true" }, expect: { sink: "stdout", reads: true } },
-    { env: { AUDIT_SINK: "/var/log/permission-gateway/audit.jsonl" }, expect: { sink: { file: "/var/log/permission-gateway/audit.jsonl" }, reads: false } },
-    { env: { AUDIT_SINK: "./audit.jsonl", AUDIT_READS: "0" }, expect: { sink: { file: "./audit.jsonl" }, reads: false } },
+    {
+      env: { AUDIT_SINK: "/var/log/permission-gateway/audit.jsonl" },
+      expect: { sink: { file: "/var/log/permission-gateway/audit.jsonl" }, reads: false },
+    },
+    {
+      env: { AUDIT_SINK: "./audit.jsonl", AUDIT_READS: "0" },
+      expect: { sink: { file: "./audit.jsonl" }, reads: false },
+    },
     { env: { AUDIT_SINK: "off" }, expect: { sink: "off", ignoredVariables: [] } },
     { env: { AUDIT_SINK: "off", AUDIT_READS: "true" }, expect: { sink: "off", ignoredVariables: ["AUDIT_READS"] } },
   ];
@@ -23,11 +29,17 @@ describe("parseAuditConfig", () => {
   ];
   for (const c of bad) {
     test(`refuses ${JSON.stringify(c.env)} naming ${c.variable}`, () => {
-      assert.throws(() => parseAuditConfig(c.env), (error: unknown) => error instanceof ConfigError && error.variable === c.variable);
+      assert.throws(
+        () => parseAuditConfig(c.env),
+        (error: unknown) => error instanceof ConfigError && error.variable === c.variable,
+      );
     });
   }
 
   test("every variable has a help line", () => {
-    assert.deepEqual(AUDIT_ENV_HELP.map((line) => line.name), ["AUDIT_SINK", "AUDIT_READS"]);
+    assert.deepEqual(
+      AUDIT_ENV_HELP.map((line) => line.name),
+      ["AUDIT_SINK", "AUDIT_READS"],
+    );
   });
 });

@@ -64,7 +64,14 @@ describe("audit events", () => {
       tags: { team: "payments" },
     });
     assert.deepEqual(auditSubjectFor("CreateRamPermission", input, NO_ACCOUNT), {
-      resource: { type: "RamPermission", id: "subnets", partition: "aws", region: "us-east-1", name: "subnets", awsManaged: false },
+      resource: {
+        type: "RamPermission",
+        id: "subnets",
+        partition: "aws",
+        region: "us-east-1",
+        name: "subnets",
+        awsManaged: false,
+      },
       grant: {
         resourceType: "ec2:Subnet",
         policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}',
@@ -94,6 +101,9 @@ describe("audit events", () => {
       ...statement,
       Condition: { StringEquals: { "lambda:EventSourceToken": tokenDigest("amzn1.ask.skill.secret") } },
     });
-    assert.equal(buildAuditEvent({ ...parts, removedStatement: "not json: secret" }).removedStatement, tokenDigest("not json: secret"));
+    assert.equal(
+      buildAuditEvent({ ...parts, removedStatement: "not json: secret" }).removedStatement,
+      tokenDigest("not json: secret"),
+    );
   });
 });

@@ -42,7 +42,10 @@ async function setUp(t: TestContext, options: { reads?: boolean } = {}) {
     impl: {
       // What only the handler learns from the backend, handed to the audit trail.
       removeLambdaPermission: (_request, context) => {
-        recordAuditDetails(context.values, { awsRequestId: "aws-req-remove", removedStatement: JSON.stringify(removedStatement) });
+        recordAuditDetails(context.values, {
+          awsRequestId: "aws-req-remove",
+          removedStatement: JSON.stringify(removedStatement),
+        });
         return {};
       },
       deleteRamPermission: () => {
@@ -83,7 +86,15 @@ const add = (principal: string) => ({
   idempotencyKey: IDEMPOTENCY_KEY,
 });
 const fnArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api";
-const fnResource = { type: "LambdaFunction", id: fnArn, partition: "aws", region: "us-east-1", account: "123456789012", name: "payments-api", arn: fnArn };
+const fnResource = {
+  type: "LambdaFunction",
+  id: fnArn,
+  partition: "aws",
+  region: "us-east-1",
+  account: "123456789012",
+  name: "payments-api",
+  arn: fnArn,
+};
 
 async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
   return call.then(
@@ -101,28 +112,37 @@ describe("audit interceptor", () => {
     assert.ok(allowed !== undefined, "written before the answer");
     assert.match(allowed.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(typeof allowed.durationMs === "number" && allowed.durationMs >= 0);
-    assert.deepEqual({ ...allowed, time: "", durationMs: 0 }, {
-      time: "",
-      durationMs: 0,
-      rpc: "AddLambdaPermission",
-      caller: { id: "pat", groups: ["payments", "on-call"], authMode: "jwt" },
-      resource: fnResource,
-      grant: {
-        statementId: "alexa",
-        action: "lambda:InvokeFunction",
-        principal: "alexa-appkit.amazon.com",
-        eventSourceToken: tokenDigest(EVENT_SOURCE_TOKEN),
+    assert.deepEqual(
+      { ...allowed, time: "", durationMs: 0 },
+      {
+        time: "",
+        durationMs: 0,
+        rpc: "AddLambdaPermission",
+        caller: { id: "pat", groups: ["payments", "on-call"], authMode: "jwt" },
+        resource: fnResource,
+        grant: {
+          statementId: "alexa",
+          action: "lambda:InvokeFunction",
+          principal: "alexa-appkit.amazon.com",
+          eventSourceToken: tokenDigest(EVENT_SOURCE_TOKEN),
+        },
+        tokens: { idempotencyKey: tokenDigest(IDEMPOTENCY_KEY) },
+        authorization: { decision: "allow", determiningPolicies: ["payments-manage"] },
+        outcome: "OK",
+        replayed: false,
       },
-      tokens: { idempotencyKey: tokenDigest(IDEMPOTENCY_KEY) },
-      authorization: { decision: "allow", determiningPolicies: ["payments-manage"] },
-      outcome: "OK",
-      replayed: false,
-    });
+    );
 
     assert.equal(await codeOf(client.addLambdaPermission(add("*"), { headers })), Code.PermissionDenied);
     const refused = (await events())[1];
     assert.deepEqual(
-      { rpc: refused?.rpc, principal: refused?.grant?.["principal"], authorization: refused?.authorization, outcome: refused?.outcome, reason: refused?.reason },
+      {
+        rpc: refused?.rpc,
+        principal: refused?.grant?.["principal"],
+        authorization: refused?.authorization,
+        outcome: refused?.outcome,
+        reason: refused?.reason,
+      },
       {
         rpc: "AddLambdaPermission",
         principal: "*",
@@ -133,7 +153,15 @@ describe("audit interceptor", () => {
     );
 
     // Default deny: a caller no policy permits.
-    assert.equal(await codeOf(client.removeLambdaPermission({ functionName: "payments-api", statementId: "alexa" }, { headers: { "x-test-caller": "bob" } })), Code.PermissionDenied);
+    assert.equal(
+      await codeOf(
+        client.removeLambdaPermission(
+          { functionName: "payments-api", statementId: "alexa" },
+          { headers: { "x-test-caller": "bob" } },
+        ),
+      ),
+      Code.PermissionDenied,
+    );
     const denied = (await events())[2];
     assert.deepEqual(denied?.authorization, { decision: "deny", determiningPolicies: [] });
     assert.deepEqual(denied?.caller, { id: "bob", groups: [], authMode: "none" });
@@ -143,8 +171,19 @@ describe("audit interceptor", () => {
   test("the AWS request ID, the removed statement and replays, from the handler or the error", async (t) => {
     const { client, events } = await setUp(t);
     await client.removeLambdaPermission({ functionName: "payments-api", statementId: "alexa" }, { headers });
-    assert.equal(await codeOf(client.deleteRamPermission({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/gone", clientToken: CLIENT_TOKEN }, { headers })), Code.NotFound);
-    await client.createRamPermission({ name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" }, { headers });
+    assert.equal(
+      await codeOf(
+        client.deleteRamPermission(
+          { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/gone", clientToken: CLIENT_TOKEN },
+          { headers },
+        ),
+      ),
+      Code.NotFound,
+    );
+    await client.createRamPermission(
+      { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" },
+      { headers },
+    );
     const [removed, deleted, created] = await events();
 
     assert.equal(removed?.awsRequestId, "aws-req-remove");
@@ -155,7 +194,13 @@ describe("audit interceptor", () => {
     });
 
     assert.deepEqual(
-      { outcome: deleted?.outcome, reason: deleted?.reason, awsRequestId: deleted?.awsRequestId, tokens: deleted?.tokens, resource: deleted?.resource?.id },
+      {
+        outcome: deleted?.outcome,
+        reason: deleted?.reason,
+        awsRequestId: deleted?.awsRequestId,
+        tokens: deleted?.tokens,
+        resource: deleted?.resource?.id,
+      },
       {
         outcome: "NOT_FOUND",
         reason: "UNKNOWN_RESOURCE",
@@ -179,19 +224,39 @@ describe("audit interceptor", () => {
 
   test("a mutation that fails validation is recorded with its outcome, without a resource", async (t) => {
     const { client, events } = await setUp(t);
-    assert.equal(await codeOf(client.removeLambdaPermission({ functionName: "payments-api", statementId: "bad id!" }, { headers })), Code.InvalidArgument);
+    assert.equal(
+      await codeOf(
+        client.removeLambdaPermission({ functionName: "payments-api", statementId: "bad id!" }, { headers }),
+      ),
+      Code.InvalidArgument,
+    );
     const [event, ...more] = await events();
     assert.equal(more.length, 0);
     assert.deepEqual(
-      { outcome: event?.outcome, reason: event?.reason, resource: event?.resource, authorization: event?.authorization, caller: event?.caller?.id },
-      { outcome: "INVALID_ARGUMENT", reason: "INVALID_REQUEST", resource: undefined, authorization: { decision: "not-evaluated", determiningPolicies: [] }, caller: "pat" },
+      {
+        outcome: event?.outcome,
+        reason: event?.reason,
+        resource: event?.resource,
+        authorization: event?.authorization,
+        caller: event?.caller?.id,
+      },
+      {
+        outcome: "INVALID_ARGUMENT",
+        reason: "INVALID_REQUEST",
+        resource: undefined,
+        authorization: { decision: "not-evaluated", determiningPolicies: [] },
+        caller: "pat",
+      },
     );
   });
 
   test("reads write no event unless AUDIT_READS is on", async (t) => {
     const reads = async (client: AuditedServer["client"]): Promise<void> => {
       await client.getLambdaPolicy({ functionName: "payments-api" }, { headers });
-      await client.getRamPermission({ permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" }, { headers });
+      await client.getRamPermission(
+        { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" },
+        { headers },
+      );
       await client.listRamPermissions({}, { headers });
     };
     const quiet = await setUp(t);
@@ -201,24 +266,48 @@ describe("audit interceptor", () => {
     const loud = await setUp(t, { reads: true });
     await reads(loud.client);
     const events = await loud.events();
-    assert.deepEqual(events.map((event) => [event.rpc, event.outcome, event.authorization.decision]), [
-      ["GetLambdaPolicy", "OK", "allow"],
-      ["GetRamPermission", "OK", "allow"],
-      ["ListRamPermissions", "OK", "allow"],
-    ]);
+    assert.deepEqual(
+      events.map((event) => [event.rpc, event.outcome, event.authorization.decision]),
+      [
+        ["GetLambdaPolicy", "OK", "allow"],
+        ["GetRamPermission", "OK", "allow"],
+        ["ListRamPermissions", "OK", "allow"],
+      ],
+    );
   });
 
   test("no line holds a secret or a raw token the callers sent", async (t) => {
     const { client, file } = await setUp(t, { reads: true });
     await client.addLambdaPermission(add("alexa-appkit.amazon.com"), { headers });
     await codeOf(client.addLambdaPermission(add("*"), { headers }));
-    await client.removeLambdaPermission({ functionName: "payments-api", statementId: "alexa", idempotencyKey: IDEMPOTENCY_KEY }, { headers });
-    await codeOf(client.deleteRamPermission({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/gone", clientToken: CLIENT_TOKEN }, { headers }));
-    await client.createRamPermission({ name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" }, { headers });
+    await client.removeLambdaPermission(
+      { functionName: "payments-api", statementId: "alexa", idempotencyKey: IDEMPOTENCY_KEY },
+      { headers },
+    );
+    await codeOf(
+      client.deleteRamPermission(
+        { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/gone", clientToken: CLIENT_TOKEN },
+        { headers },
+      ),
+    );
+    await client.createRamPermission(
+      { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" },
+      { headers },
+    );
     await client.getLambdaPolicy({ functionName: "payments-api" }, { headers });
     const trail = await readFile(file, "utf8");
     assert.equal(trail.trimEnd().split("\n").length, 6);
-    for (const secret of [JWT, API_KEY, COOKIE, "cookie-secret-4711", IDEMPOTENCY_KEY, CLIENT_TOKEN, GENERATED_TOKEN, EVENT_SOURCE_TOKEN, "Bearer"]) {
+    for (const secret of [
+      JWT,
+      API_KEY,
+      COOKIE,
+      "cookie-secret-4711",
+      IDEMPOTENCY_KEY,
+      CLIENT_TOKEN,
+      GENERATED_TOKEN,
+      EVENT_SOURCE_TOKEN,
+      "Bearer",
+    ]) {
       assert.ok(!trail.includes(secret), `the audit trail holds ${secret}`);
     }
   });

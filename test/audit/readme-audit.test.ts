@@ -59,6 +59,7 @@ describe("README: Audit trail", () => {
 
   test("the configuration table has a row for every audit variable", async () => {
     const readme = await readReadme();
-    for (const help of AUDIT_ENV_HELP) assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
+    for (const help of AUDIT_ENV_HELP)
+      assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
   });
 });

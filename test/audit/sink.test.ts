@@ -13,7 +13,14 @@ import { silentLogger } from "../../src/logger.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
 
 const event = (n: number): AuditEvent =>
-  buildAuditEvent({ time: 0, rpc: "RemoveLambdaPermission", tokens: {}, code: undefined, replayed: false, durationMs: n });
+  buildAuditEvent({
+    time: 0,
+    rpc: "RemoveLambdaPermission",
+    tokens: {},
+    code: undefined,
+    replayed: false,
+    durationMs: n,
+  });
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "pg-audit-"));
@@ -36,7 +43,10 @@ describe("audit sink", () => {
       lines.slice(1).map((line) => (JSON.parse(line) as AuditEvent).durationMs),
       Array.from({ length: 500 }, (_, n) => n),
     );
-    await assert.rejects(sink.write(event(0)), (error: unknown) => error instanceof AuditSinkError && /is closed/.test(error.message));
+    await assert.rejects(
+      sink.write(event(0)),
+      (error: unknown) => error instanceof AuditSinkError && /is closed/.test(error.message),
+    );
   });
 
   test("a write resolves once its line is out", async (t) => {
@@ -51,11 +61,14 @@ describe("audit sink", () => {
     const dir = await tempDir(t);
     await assert.rejects(
       createAuditSink({ target: { file: join(dir, "no-such-dir", "audit.jsonl") }, logger: silentLogger }),
-      (error: unknown) => error instanceof AuditSinkError && /no-such-dir\/audit\.jsonl: cannot be opened for appending: ENOENT/.test(error.message),
+      (error: unknown) =>
+        error instanceof AuditSinkError &&
+        /no-such-dir\/audit\.jsonl: cannot be opened for appending: ENOENT/.test(error.message),
     );
     await assert.rejects(
       createAuditSink({ target: { file: dir }, logger: silentLogger }),
-      (error: unknown) => error instanceof AuditSinkError && /cannot be opened for appending: EISDIR/.test(error.message),
+      (error: unknown) =>
+        error instanceof AuditSinkError && /cannot be opened for appending: EISDIR/.test(error.message),
     );
   });
 
@@ -69,7 +82,11 @@ describe("audit sink", () => {
     await sink.close();
     assert.equal(stdout.writableEnded, false);
     assert.deepEqual(
-      chunks.join("").trimEnd().split("\n").map((line) => (JSON.parse(line) as AuditEvent).durationMs),
+      chunks
+        .join("")
+        .trimEnd()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as AuditEvent).durationMs),
       [1, 2],
     );
   });
@@ -82,7 +99,10 @@ describe("audit sink", () => {
     });
     const logger = createRecordingLogger();
     const sink = await createAuditSink({ target: "stdout", logger, stdout: broken });
-    await assert.rejects(sink.write(event(1)), (error: unknown) => error instanceof AuditSinkError && /disk full/.test(error.message));
+    await assert.rejects(
+      sink.write(event(1)),
+      (error: unknown) => error instanceof AuditSinkError && /disk full/.test(error.message),
+    );
     await sink.close();
     assert.ok(logger.lines.some((entry) => entry.level === "error" && entry.message === "audit sink failed"));
   });

@@ -35,17 +35,29 @@ describe("API keys", () => {
     const [oldKey, rotatedKey, bobKey, strangerKey] = [newKey(), newKey(), newKey(), newKey()];
     const path = join(dir, "keys");
     const lines = (...extra: string[]) =>
-      ["# payments CI: old key, and the new one during the rotation", `${sha256(oldKey)} payments-ci payments,deployers`, ...extra].join("\n");
-    await writeFile(path, lines(`${sha256(rotatedKey).toUpperCase()}   payments-ci payments,deployers`, "", `${sha256(bobKey)} bob`, ""));
+      [
+        "# payments CI: old key, and the new one during the rotation",
+        `${sha256(oldKey)} payments-ci payments,deployers`,
+        ...extra,
+      ].join("\n");
+    await writeFile(
+      path,
+      lines(`${sha256(rotatedKey).toUpperCase()}   payments-ci payments,deployers`, "", `${sha256(bobKey)} bob`, ""),
+    );
     const logger = createRecordingLogger();
     const keys = await watchApiKeyFile(path, 50, logger);
-    const server = await startAuthTestServer({ interceptors: [createAuthenticationInterceptor(createApiKeyAuthenticator(keys), silentLogger)] });
+    const server = await startAuthTestServer({
+      interceptors: [createAuthenticationInterceptor(createApiKeyAuthenticator(keys), silentLogger)],
+    });
     try {
       const transport = connectTransport(server.url);
       const ci = { ok: true, caller: { id: "payments-ci", groups: ["payments", "deployers"], authMode: "api-key" } };
       assert.deepEqual(await callAs(transport, { ...bearer(oldKey), "x-caller-id": "someone-else" }), ci);
       assert.deepEqual(await callAs(transport, bearer(rotatedKey)), ci);
-      assert.deepEqual(await callAs(transport, bearer(bobKey)), { ok: true, caller: { id: "bob", groups: [], authMode: "api-key" } });
+      assert.deepEqual(await callAs(transport, bearer(bobKey)), {
+        ok: true,
+        caller: { id: "bob", groups: [], authMode: "api-key" },
+      });
 
       const refusals: [string, Record<string, string>, string][] = [
         ["no authorization header", {}, "CREDENTIALS_MISSING"],
@@ -58,12 +70,16 @@ describe("API keys", () => {
       for (const [label, headers, reason] of refusals) {
         const outcome = await callAs(transport, headers);
         assertRefused(outcome, reason, label);
-        for (const key of [oldKey, bobKey, strangerKey]) assert.ok(!JSON.stringify(outcome).includes(key), `${label}: a key leaked`);
+        for (const key of [oldKey, bobKey, strangerKey])
+          assert.ok(!JSON.stringify(outcome).includes(key), `${label}: a key leaked`);
       }
       assert.equal(server.handled(), handled, "no refused call reached the service");
 
       // The rotation ends: the old line is deleted, the poll picks it up.
-      await writeFile(path, [`${sha256(rotatedKey)} payments-ci payments,deployers`, `${sha256(bobKey)} bob`].join("\n"));
+      await writeFile(
+        path,
+        [`${sha256(rotatedKey)} payments-ci payments,deployers`, `${sha256(bobKey)} bob`].join("\n"),
+      );
       await logger.waitFor((line) => line.message === "API keys reloaded");
       assertRefused(await callAs(transport, bearer(oldKey)), "API_KEY_UNKNOWN", "the revoked key");
       assert.deepEqual(await callAs(transport, bearer(rotatedKey)), ci);
@@ -71,10 +87,14 @@ describe("API keys", () => {
       // A broken edit keeps the keys that were there.
       await writeFile(path, "not a key line\n");
       await keys.reload();
-      await logger.waitFor((line) => line.level === "error" && line.message === "API keys changed but is not valid, keeping the previous one");
+      await logger.waitFor(
+        (line) =>
+          line.level === "error" && line.message === "API keys changed but is not valid, keeping the previous one",
+      );
       assert.deepEqual(await callAs(transport, bearer(rotatedKey)), ci);
       for (const line of logger.lines) {
-        for (const key of [oldKey, rotatedKey, bobKey]) assert.ok(!JSON.stringify(line).includes(key), "a key reached the log");
+        for (const key of [oldKey, rotatedKey, bobKey])
+          assert.ok(!JSON.stringify(line).includes(key), "a key reached the log");
       }
     } finally {
       keys.close();
@@ -91,7 +111,10 @@ describe("API keys", () => {
       assert.match(error.message, /^API_KEYS_FILE=".*bad": line 3: the first field must be the key's SHA-256 in hex/);
       return true;
     });
-    await assert.rejects(watchApiKeyFile(join(dir, "missing"), 0, silentLogger), /API_KEYS_FILE=".*missing" cannot be read/);
+    await assert.rejects(
+      watchApiKeyFile(join(dir, "missing"), 0, silentLogger),
+      /API_KEYS_FILE=".*missing" cannot be read/,
+    );
     await writeFile(join(dir, "empty"), "");
     await assert.rejects(watchApiKeyFile(join(dir, "empty"), 0, silentLogger), /API_KEYS_FILE=".*empty" is empty/);
   });

@@ -5,7 +5,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createAuthenticationInterceptor } from "../../src/auth/authentication-interceptor.js";
-import { AuthenticationError, AuthenticationUnavailableError, type Authenticator } from "../../src/auth/authenticator.js";
+import {
+  AuthenticationError,
+  AuthenticationUnavailableError,
+  type Authenticator,
+} from "../../src/auth/authenticator.js";
 import { createNoAuthenticator } from "../../src/auth/none/none-authenticator.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
@@ -48,7 +52,9 @@ test("AUTH_MODE=none: the caller is x-caller-id (trimmed), else anonymous; never
 });
 
 test("a refusal is UNAUTHENTICATED with the reason and safe metadata, and reaches nothing", async () => {
-  const refusal = new AuthenticationError("TOKEN_CLAIM_INVALID", 'the token\'s "sub" claim is missing', { claim: "sub" });
+  const refusal = new AuthenticationError("TOKEN_CLAIM_INVALID", 'the token\'s "sub" claim is missing', {
+    claim: "sub",
+  });
   await withServer(failingWith(refusal), async (url, handled) => {
     const outcome = await callAs(connectTransport(url), { authorization: "Bearer whatever" });
     assert.deepEqual(outcome, {
@@ -65,14 +71,17 @@ test("a refusal is UNAUTHENTICATED with the reason and safe metadata, and reache
 });
 
 test("credentials that cannot be checked right now are UNAVAILABLE with RetryInfo, not the caller's fault", async () => {
-  await withServer(failingWith(new AuthenticationUnavailableError("the JWT signing keys could not be fetched; retry later")), async (url, handled) => {
-    const outcome = await callAs(connectTransport(url));
-    assert.ok(!outcome.ok);
-    assert.equal(outcome.code, Code.Unavailable);
-    assert.equal(outcome.reason, "AUTHENTICATION_UNAVAILABLE");
-    assert.equal(outcome.retryDelayMs, 1_000);
-    assert.equal(handled(), 0);
-  });
+  await withServer(
+    failingWith(new AuthenticationUnavailableError("the JWT signing keys could not be fetched; retry later")),
+    async (url, handled) => {
+      const outcome = await callAs(connectTransport(url));
+      assert.ok(!outcome.ok);
+      assert.equal(outcome.code, Code.Unavailable);
+      assert.equal(outcome.reason, "AUTHENTICATION_UNAVAILABLE");
+      assert.equal(outcome.retryDelayMs, 1_000);
+      assert.equal(handled(), 0);
+    },
+  );
 });
 
 test("an unexpected failure is INTERNAL with a generic message; the cause stays in the log", async () => {

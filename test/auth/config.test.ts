@@ -6,9 +6,15 @@ import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "../../src/auth/
 import { ConfigError, type Env } from "../../src/config-values.js";
 
 const tls = { certFile: "server.pem", keyFile: "server.key" };
-const parse = (env: Env, serverTls: typeof tls | undefined = undefined): AuthConfig => parseAuthConfig(env, { tls: serverTls });
+const parse = (env: Env, serverTls: typeof tls | undefined = undefined): AuthConfig =>
+  parseAuthConfig(env, { tls: serverTls });
 
-function assertConfigError(env: Env, variable: string, accepted: RegExp, serverTls: typeof tls | undefined = undefined): void {
+function assertConfigError(
+  env: Env,
+  variable: string,
+  accepted: RegExp,
+  serverTls: typeof tls | undefined = undefined,
+): void {
   assert.throws(
     () => parse(env, serverTls),
     (error) => {
@@ -25,7 +31,12 @@ const jwtBase = { ...urlBase, JWT_JWKS_FILE: "jwks.json" };
 
 describe("parseAuthConfig", () => {
   test("defaults: no authentication, loopback only, files checked every 5 s, no rate limit", () => {
-    assert.deepEqual(parse({}), { authentication: { mode: "none" }, allowUnauthenticated: false, reloadIntervalMs: 5_000, rateLimit: undefined });
+    assert.deepEqual(parse({}), {
+      authentication: { mode: "none" },
+      allowUnauthenticated: false,
+      reloadIntervalMs: 5_000,
+      rateLimit: undefined,
+    });
   });
 
   test("mtls needs the server's TLS and a client CA bundle; the identity order is configurable", () => {
@@ -34,15 +45,27 @@ describe("parseAuthConfig", () => {
       clientCaFile: "clients.pem",
       identityFrom: ["spiffe", "dns", "cn"],
     });
-    assert.deepEqual(parse({ AUTH_MODE: "mtls", TLS_CLIENT_CA_FILE: "c.pem", MTLS_IDENTITY_FROM: "cn, dns" }, tls).authentication, {
-      mode: "mtls",
-      clientCaFile: "c.pem",
-      identityFrom: ["cn", "dns"],
-    });
-    assertConfigError({ AUTH_MODE: "mtls", TLS_CLIENT_CA_FILE: "c.pem" }, "AUTH_MODE", /TLS_CERT_FILE and TLS_KEY_FILE/);
+    assert.deepEqual(
+      parse({ AUTH_MODE: "mtls", TLS_CLIENT_CA_FILE: "c.pem", MTLS_IDENTITY_FROM: "cn, dns" }, tls).authentication,
+      {
+        mode: "mtls",
+        clientCaFile: "c.pem",
+        identityFrom: ["cn", "dns"],
+      },
+    );
+    assertConfigError(
+      { AUTH_MODE: "mtls", TLS_CLIENT_CA_FILE: "c.pem" },
+      "AUTH_MODE",
+      /TLS_CERT_FILE and TLS_KEY_FILE/,
+    );
     assertConfigError({ AUTH_MODE: "mtls" }, "TLS_CLIENT_CA_FILE", /PEM bundle/, tls);
     for (const order of ["spiffe,uri", "cn,cn", "dns,,cn"]) {
-      assertConfigError({ AUTH_MODE: "mtls", TLS_CLIENT_CA_FILE: "c.pem", MTLS_IDENTITY_FROM: order }, "MTLS_IDENTITY_FROM", /spiffe, dns, cn/, tls);
+      assertConfigError(
+        { AUTH_MODE: "mtls", TLS_CLIENT_CA_FILE: "c.pem", MTLS_IDENTITY_FROM: order },
+        "MTLS_IDENTITY_FROM",
+        /spiffe, dns, cn/,
+        tls,
+      );
     }
   });
 
@@ -69,8 +92,16 @@ describe("parseAuthConfig", () => {
       JWT_JWKS_REFRESH_SECONDS: "60",
     }).authentication;
     assert.ok(url.mode === "jwt");
-    assert.deepEqual(url.jwks, { kind: "url", url: new URL("https://idp.example.com/.well-known/jwks.json"), cooldownMs: 5_000, refreshIntervalMs: 60_000 });
-    assert.deepEqual([url.audience, url.algorithms, url.clockSkewSeconds, url.identityClaim, url.groupsClaim], [["a", "b"], ["EdDSA", "PS256"], 0, "client_id", "scope"]);
+    assert.deepEqual(url.jwks, {
+      kind: "url",
+      url: new URL("https://idp.example.com/.well-known/jwks.json"),
+      cooldownMs: 5_000,
+      refreshIntervalMs: 60_000,
+    });
+    assert.deepEqual(
+      [url.audience, url.algorithms, url.clockSkewSeconds, url.identityClaim, url.groupsClaim],
+      [["a", "b"], ["EdDSA", "PS256"], 0, "client_id", "scope"],
+    );
 
     const table: [Env, string, RegExp][] = [
       [{ ...jwtBase, JWT_ALGORITHMS: "none" }, "JWT_ALGORITHMS", /never none/],
@@ -91,12 +122,19 @@ describe("parseAuthConfig", () => {
   });
 
   test("api-key needs API_KEYS_FILE", () => {
-    assert.deepEqual(parse({ AUTH_MODE: "api-key", API_KEYS_FILE: "keys" }).authentication, { mode: "api-key", keysFile: "keys" });
+    assert.deepEqual(parse({ AUTH_MODE: "api-key", API_KEYS_FILE: "keys" }).authentication, {
+      mode: "api-key",
+      keysFile: "keys",
+    });
     assertConfigError({ AUTH_MODE: "api-key" }, "API_KEYS_FILE", /required with AUTH_MODE=api-key/);
   });
 
   test("a variable of another mode is an error, so nobody believes a check is on that is not", () => {
-    assertConfigError({ API_KEYS_FILE: "keys" }, "API_KEYS_FILE", /^AUTH_MODE=api-key \(it means nothing with AUTH_MODE=none\)$/);
+    assertConfigError(
+      { API_KEYS_FILE: "keys" },
+      "API_KEYS_FILE",
+      /^AUTH_MODE=api-key \(it means nothing with AUTH_MODE=none\)$/,
+    );
     assertConfigError({ AUTH_MODE: "api-key", API_KEYS_FILE: "k", JWT_ISSUER: "x" }, "JWT_ISSUER", /AUTH_MODE=jwt/);
     assertConfigError({ ...jwtBase, TLS_CLIENT_CA_FILE: "c.pem" }, "TLS_CLIENT_CA_FILE", /AUTH_MODE=mtls/);
     assertConfigError({ AUTH_MODE: "jwts" }, "AUTH_MODE", /none, mtls, jwt, api-key/);
@@ -110,7 +148,10 @@ describe("parseAuthConfig", () => {
 
   test("the rate limit: off by default and with 0, else calls per window", () => {
     assert.deepEqual(parse({ RATE_LIMIT_CALLS: "20" }).rateLimit, { calls: 20, windowSeconds: 1 });
-    assert.deepEqual(parse({ RATE_LIMIT_CALLS: "600", RATE_LIMIT_WINDOW_SECONDS: "60" }).rateLimit, { calls: 600, windowSeconds: 60 });
+    assert.deepEqual(parse({ RATE_LIMIT_CALLS: "600", RATE_LIMIT_WINDOW_SECONDS: "60" }).rateLimit, {
+      calls: 600,
+      windowSeconds: 60,
+    });
     assert.equal(parse({ RATE_LIMIT_CALLS: "0" }).rateLimit, undefined);
     assertConfigError({ RATE_LIMIT_CALLS: "-1" }, "RATE_LIMIT_CALLS", /0 to 1000000/);
     assertConfigError({ RATE_LIMIT_WINDOW_SECONDS: "0" }, "RATE_LIMIT_WINDOW_SECONDS", /1 to 86400/);

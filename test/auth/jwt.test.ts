@@ -12,16 +12,36 @@ import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { Code, type Transport } from "@connectrpc/connect";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK, type JWTPayload } from "jose";
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+} from "jose";
 import { createAuthenticationInterceptor } from "../../src/auth/authentication-interceptor.js";
 import { createFileJwks, createRemoteJwks, type JwtKeys } from "../../src/auth/jwt/jwks.js";
 import { createJwtAuthenticator, type JwtRules } from "../../src/auth/jwt/jwt-authenticator.js";
 import type { Clock } from "../../src/clock.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { freePort } from "../support/redis-server.js";
-import { callAs, connectTransport, startAuthTestServer, type AuthTestServer, type CallOutcome } from "./support/auth-server.js";
+import {
+  callAs,
+  connectTransport,
+  startAuthTestServer,
+  type AuthTestServer,
+  type CallOutcome,
+} from "./support/auth-server.js";
 import { fetchTrusting, startJwksServer, type JwksServer } from "./support/jwks-server.js";
-import { createTestCa, opensslAvailable, skipWithoutOpenssl, type IssuedCertificate, type TestCa } from "./support/pki.js";
+import {
+  createTestCa,
+  opensslAvailable,
+  skipWithoutOpenssl,
+  type IssuedCertificate,
+  type TestCa,
+} from "./support/pki.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
 
 const ISSUER = "https://idp.example.com/";
@@ -54,11 +74,23 @@ const jwksOf = (...keys: SigningKey[]): JSONWebKeySet => ({ keys: keys.map((k) =
 
 /** Valid claims, with overrides; an override of undefined leaves the claim out. */
 function claims(overrides: Record<string, unknown> = {}): JWTPayload {
-  const all = { iss: ISSUER, aud: AUDIENCE, sub: "alice", groups: ["payments", "auditors"], iat: NOW, exp: NOW + 300, ...overrides };
+  const all = {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: "alice",
+    groups: ["payments", "auditors"],
+    iat: NOW,
+    exp: NOW + 300,
+    ...overrides,
+  };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
 
-async function sign(key: SigningKey, payload: JWTPayload = claims(), header: { kid?: string; alg?: string } = {}): Promise<string> {
+async function sign(
+  key: SigningKey,
+  payload: JWTPayload = claims(),
+  header: { kid?: string; alg?: string } = {},
+): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.privateKey);
 }
 
@@ -104,7 +136,10 @@ describe("JWT bearer, JWKS file", () => {
   ): Promise<void> {
     const path = join(dir, `jwks-${randomUUID()}.json`);
     await writeFile(path, JSON.stringify(jwks));
-    const keys = await createFileJwks({ path, reloadIntervalMs: options.reloadIntervalMs ?? 0 }, options.logger ?? silentLogger);
+    const keys = await createFileJwks(
+      { path, reloadIntervalMs: options.reloadIntervalMs ?? 0 },
+      options.logger ?? silentLogger,
+    );
     const server = await startJwtServer(keys, options.rules);
     try {
       await body({ path, keys, server, transport: connectTransport(server.url) });
@@ -120,10 +155,19 @@ describe("JWT bearer, JWKS file", () => {
         ok: true,
         caller: { id: "alice", groups: ["payments", "auditors"], authMode: "jwt" },
       });
-      const rsa = await sign(k2, claims({ sub: "bob", groups: " payments  deployers ", aud: ["x", "another-audience"] }));
-      assert.deepEqual(await callAs(transport, bearer(rsa)), { ok: true, caller: { id: "bob", groups: ["payments", "deployers"], authMode: "jwt" } });
+      const rsa = await sign(
+        k2,
+        claims({ sub: "bob", groups: " payments  deployers ", aud: ["x", "another-audience"] }),
+      );
+      assert.deepEqual(await callAs(transport, bearer(rsa)), {
+        ok: true,
+        caller: { id: "bob", groups: ["payments", "deployers"], authMode: "jwt" },
+      });
       const noGroups = await sign(k1, claims({ groups: undefined }));
-      assert.deepEqual(await callAs(transport, bearer(noGroups)), { ok: true, caller: { id: "alice", groups: [], authMode: "jwt" } });
+      assert.deepEqual(await callAs(transport, bearer(noGroups)), {
+        ok: true,
+        caller: { id: "alice", groups: [], authMode: "jwt" },
+      });
       // Inside the clock skew: just expired, about to become valid.
       const skewed = await sign(k1, claims({ exp: NOW - 20, nbf: NOW + 20 }));
       assert.equal((await callAs(transport, bearer(skewed))).ok, true);
@@ -132,7 +176,9 @@ describe("JWT bearer, JWKS file", () => {
 
   test("missing, malformed, expired, not yet valid, wrong issuer, audience, algorithm, key or signature: each its reason", async () => {
     await withFileKeys(jwksOf(k1, k2), {}, async ({ server, transport }) => {
-      const hs256 = await new SignJWT(claims()).setProtectedHeader({ alg: "HS256", kid: "k1" }).sign(new TextEncoder().encode("a-shared-secret-of-32-bytes-long!"));
+      const hs256 = await new SignJWT(claims())
+        .setProtectedHeader({ alg: "HS256", kid: "k1" })
+        .sign(new TextEncoder().encode("a-shared-secret-of-32-bytes-long!"));
       const table: [string, Record<string, string>, string][] = [
         ["no authorization header", {}, "CREDENTIALS_MISSING"],
         ["another scheme", { authorization: "Basic YWxpY2U6cGFzc3dvcmQ=" }, "CREDENTIALS_MALFORMED"],
@@ -141,7 +187,11 @@ describe("JWT bearer, JWKS file", () => {
         ["a JWT cut short", bearer((await sign(k1)).split(".").slice(0, 2).join(".")), "TOKEN_MALFORMED"],
         ["expired beyond the skew", bearer(await sign(k1, claims({ exp: NOW - 31 }))), "TOKEN_EXPIRED"],
         ["not yet valid beyond the skew", bearer(await sign(k1, claims({ nbf: NOW + 31 }))), "TOKEN_NOT_YET_VALID"],
-        ["another issuer", bearer(await sign(k1, claims({ iss: "https://evil.example.com/" }))), "TOKEN_ISSUER_MISMATCH"],
+        [
+          "another issuer",
+          bearer(await sign(k1, claims({ iss: "https://evil.example.com/" }))),
+          "TOKEN_ISSUER_MISMATCH",
+        ],
         ["no issuer", bearer(await sign(k1, claims({ iss: undefined }))), "TOKEN_ISSUER_MISMATCH"],
         ["another audience", bearer(await sign(k1, claims({ aud: "some-other-service" }))), "TOKEN_AUDIENCE_MISMATCH"],
         ["no exp (would never expire)", bearer(await sign(k1, claims({ exp: undefined }))), "TOKEN_CLAIM_INVALID"],
@@ -166,21 +216,30 @@ describe("JWT bearer, JWKS file", () => {
 
   test("a token without kid is checked against every key that fits its alg", async () => {
     await withFileKeys(jwksOf(k1, k3), {}, async ({ transport }) => {
-      const withoutKid = (key: SigningKey) => new SignJWT(claims()).setProtectedHeader({ alg: "ES256" }).sign(key.privateKey);
+      const withoutKid = (key: SigningKey) =>
+        new SignJWT(claims()).setProtectedHeader({ alg: "ES256" }).sign(key.privateKey);
       assert.equal((await callAs(transport, bearer(await withoutKid(k3)))).ok, true);
       assert.equal((await callAs(transport, bearer(await withoutKid(k1)))).ok, true);
-      assertRefused(await callAs(transport, bearer(await withoutKid(impostor))), "TOKEN_SIGNATURE_INVALID", "no kid, no key fits");
+      assertRefused(
+        await callAs(transport, bearer(await withoutKid(impostor))),
+        "TOKEN_SIGNATURE_INVALID",
+        "no kid, no key fits",
+      );
     });
   });
 
   test("another identity claim and groups claim", async () => {
-    await withFileKeys(jwksOf(k1), { rules: { identityClaim: "client_id", groupsClaim: "scope" } }, async ({ transport }) => {
-      const token = await sign(k1, claims({ client_id: "payments-ci", scope: "lambda.write ram.read" }));
-      assert.deepEqual(await callAs(transport, bearer(token)), {
-        ok: true,
-        caller: { id: "payments-ci", groups: ["lambda.write", "ram.read"], authMode: "jwt" },
-      });
-    });
+    await withFileKeys(
+      jwksOf(k1),
+      { rules: { identityClaim: "client_id", groupsClaim: "scope" } },
+      async ({ transport }) => {
+        const token = await sign(k1, claims({ client_id: "payments-ci", scope: "lambda.write ram.read" }));
+        assert.deepEqual(await callAs(transport, bearer(token)), {
+          ok: true,
+          caller: { id: "payments-ci", groups: ["lambda.write", "ram.read"], authMode: "jwt" },
+        });
+      },
+    );
   });
 
   test("the JWKS file reloads: a new key works, a removed key stops, a broken file keeps the last keys", async () => {
@@ -198,7 +257,9 @@ describe("JWT bearer, JWKS file", () => {
       // A broken write keeps what was there.
       await writeFile(path, '{"keys": [');
       await keys.reload();
-      await logger.waitFor((line) => line.level === "error" && line.message === "JWKS changed but is not valid, keeping the previous one");
+      await logger.waitFor(
+        (line) => line.level === "error" && line.message === "JWKS changed but is not valid, keeping the previous one",
+      );
       assert.equal((await callAs(transport, bearer(await sign(k3)))).ok, true);
     });
   });
@@ -207,13 +268,26 @@ describe("JWT bearer, JWKS file", () => {
     const path = join(dir, "private.json");
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     await writeFile(path, JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: "oops" }] }));
-    await assert.rejects(createFileJwks({ path, reloadIntervalMs: 0 }, silentLogger), /JWT_JWKS_FILE=.*key 0 \(kid oops\) is a private or secret key/);
+    await assert.rejects(
+      createFileJwks({ path, reloadIntervalMs: 0 }, silentLogger),
+      /JWT_JWKS_FILE=.*key 0 \(kid oops\) is a private or secret key/,
+    );
   });
 
   test("algorithms must be a non-empty list without none", () => {
-    const keys: JwtKeys = { getKey: () => Promise.reject(new Error("unused")), reload: () => Promise.resolve(), close: () => {} };
-    assert.throws(() => createJwtAuthenticator({ ...rules, algorithms: [], keys, clock }), /non-empty list without none/);
-    assert.throws(() => createJwtAuthenticator({ ...rules, algorithms: ["ES256", "none"], keys, clock }), /without none/);
+    const keys: JwtKeys = {
+      getKey: () => Promise.reject(new Error("unused")),
+      reload: () => Promise.resolve(),
+      close: () => {},
+    };
+    assert.throws(
+      () => createJwtAuthenticator({ ...rules, algorithms: [], keys, clock }),
+      /non-empty list without none/,
+    );
+    assert.throws(
+      () => createJwtAuthenticator({ ...rules, algorithms: ["ES256", "none"], keys, clock }),
+      /without none/,
+    );
   });
 });
 
@@ -247,7 +321,10 @@ describe("JWT bearer, JWKS URL over HTTPS", () => {
     const idp = options.url === undefined ? await startJwksServer(serverCert, jwksOf(k1)) : undefined;
     const url = options.url ?? idp?.url ?? assert.fail("no JWKS URL");
     const fetch = fetchTrusting(ca.cert);
-    const keys = createRemoteJwks({ url, cooldownMs: options.cooldownMs, refreshIntervalMs: 3_600_000, fetch }, options.logger ?? silentLogger);
+    const keys = createRemoteJwks(
+      { url, cooldownMs: options.cooldownMs, refreshIntervalMs: 3_600_000, fetch },
+      options.logger ?? silentLogger,
+    );
     const server = await startJwtServer(keys);
     try {
       await idp?.fetched(1); // the fetch at start
@@ -317,7 +394,9 @@ describe("JWT bearer, JWKS URL over HTTPS", () => {
         `keys.close();`,
       ].join("\n");
       const run = async (env: NodeJS.ProcessEnv) =>
-        (await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { env })).stdout.trim();
+        (
+          await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { env })
+        ).stdout.trim();
       const environment = { ...process.env };
       delete environment["NODE_EXTRA_CA_CERTS"];
       assert.equal(await run({ ...environment, NODE_EXTRA_CA_CERTS: ca.certPath }), "trusted");

@@ -35,7 +35,10 @@ test("AUTH_MODE=none beyond loopback stops start-up, naming HOST and the ways ou
         assert.ok(error instanceof ConfigError);
         assert.equal(error.variable, "HOST");
         assert.equal(error.value, host);
-        assert.match(error.message, /loopback address .* while AUTH_MODE=none; set AUTH_MODE to mtls, jwt or api-key, or ALLOW_UNAUTHENTICATED=true/);
+        assert.match(
+          error.message,
+          /loopback address .* while AUTH_MODE=none; set AUTH_MODE to mtls, jwt or api-key, or ALLOW_UNAUTHENTICATED=true/,
+        );
         return true;
       },
     );
@@ -43,7 +46,10 @@ test("AUTH_MODE=none beyond loopback stops start-up, naming HOST and the ways ou
 });
 
 test("what start-up says: a warning whenever authentication is off, louder beyond loopback; nothing when it is on", () => {
-  assert.match(assertListenAllowed({ host: "127.0.0.1", authMode: "none", allowUnauthenticated: false }) ?? "", /^authentication is off .*only this machine can call/);
+  assert.match(
+    assertListenAllowed({ host: "127.0.0.1", authMode: "none", allowUnauthenticated: false }) ?? "",
+    /^authentication is off .*only this machine can call/,
+  );
   assert.match(
     assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true }) ?? "",
     /HOST=0\.0\.0\.0 is not loopback \(ALLOW_UNAUTHENTICATED=true\): anyone who can reach the port can change permissions/,

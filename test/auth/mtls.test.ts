@@ -17,7 +17,13 @@ import { CredentialFileError } from "../../src/auth/watched-files.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
 import { callAs, connectTransport, startAuthTestServer, type AuthTestServer } from "./support/auth-server.js";
-import { createTestCa, opensslAvailable, skipWithoutOpenssl, type IssuedCertificate, type TestCa } from "./support/pki.js";
+import {
+  createTestCa,
+  opensslAvailable,
+  skipWithoutOpenssl,
+  type IssuedCertificate,
+  type TestCa,
+} from "./support/pki.js";
 
 const SPIFFE_ID = "spiffe://example.org/ns/payments/sa/deployer";
 
@@ -27,7 +33,10 @@ interface Pki {
   readonly clientCa: TestCa;
   readonly otherCa: TestCa;
   readonly server: IssuedCertificate;
-  readonly clients: Record<"spiffe" | "dns" | "cn" | "expired" | "notYetValid" | "foreign" | "twoSpiffe", IssuedCertificate>;
+  readonly clients: Record<
+    "spiffe" | "dns" | "cn" | "expired" | "notYetValid" | "foreign" | "twoSpiffe",
+    IssuedCertificate
+  >;
 }
 
 async function makePki(): Promise<Pki> {
@@ -39,13 +48,21 @@ async function makePki(): Promise<Pki> {
   ]);
   const server = await serverCa.issue("server", { cn: "gateway", ips: ["127.0.0.1"], usage: "server" });
   const clients = {
-    spiffe: await clientCa.issue("spiffe", { cn: "deployer", dns: ["deployer.payments.internal"], uris: [SPIFFE_ID], usage: "client" }),
+    spiffe: await clientCa.issue("spiffe", {
+      cn: "deployer",
+      dns: ["deployer.payments.internal"],
+      uris: [SPIFFE_ID],
+      usage: "client",
+    }),
     dns: await clientCa.issue("dns", { cn: "ci", dns: ["ci.payments.internal", "ci"], usage: "client" }),
     cn: await clientCa.issue("cn", { cn: "batch-job", usage: "client" }),
     expired: await clientCa.issue("expired", { cn: "old", usage: "client", validity: "expired" }),
     notYetValid: await clientCa.issue("future", { cn: "future", usage: "client", validity: "not-yet-valid" }),
     foreign: await otherCa.issue("foreign", { cn: "intruder", uris: ["spiffe://evil.example/x"], usage: "client" }),
-    twoSpiffe: await clientCa.issue("two", { uris: ["spiffe://example.org/a", "spiffe://example.org/b"], usage: "client" }),
+    twoSpiffe: await clientCa.issue("two", {
+      uris: ["spiffe://example.org/a", "spiffe://example.org/b"],
+      usage: "client",
+    }),
   };
   return { dir, serverCa, clientCa, otherCa, server, clients };
 }
@@ -82,7 +99,13 @@ async function startMtlsServer(
   };
 }
 
-function client(pki: Pki, server: AuthTestServer, httpVersion: "1.1" | "2", certificate?: IssuedCertificate, ca = pki.serverCa.cert) {
+function client(
+  pki: Pki,
+  server: AuthTestServer,
+  httpVersion: "1.1" | "2",
+  certificate?: IssuedCertificate,
+  ca = pki.serverCa.cert,
+) {
   return connectTransport(server.url, {
     httpVersion,
     tls: certificate === undefined ? { ca } : { ca, cert: certificate.cert, key: certificate.key },
@@ -143,7 +166,9 @@ describe("mutual TLS", { concurrency: false }, () => {
 
   test("a cleartext connection has no certificate to check: CLIENT_CERTIFICATE_MISSING", async () => {
     const authenticator = createMtlsAuthenticator({ identityFrom: ["spiffe", "dns", "cn"] });
-    const server = await startAuthTestServer({ interceptors: [createAuthenticationInterceptor(authenticator, silentLogger)] });
+    const server = await startAuthTestServer({
+      interceptors: [createAuthenticationInterceptor(authenticator, silentLogger)],
+    });
     try {
       const outcome = await callAs(connectTransport(server.url));
       assert.ok(!outcome.ok);
@@ -163,7 +188,8 @@ describe("mutual TLS", { concurrency: false }, () => {
       [["dns", "cn"], "deployer.payments.internal"],
       [["cn"], "deployer"],
     ] as const;
-    for (const [order, id] of table) assert.deepEqual(certificateIdentity(certificate, order), { ok: true, id, source: order[0] });
+    for (const [order, id] of table)
+      assert.deepEqual(certificateIdentity(certificate, order), { ok: true, id, source: order[0] });
     const cnOnly = new X509Certificate(pki.clients.cn.cert);
     assert.equal(certificateIdentity(cnOnly, ["spiffe", "dns"]).ok, false);
   });
@@ -179,7 +205,10 @@ describe("mutual TLS", { concurrency: false }, () => {
       await writeFile(caFile, Buffer.concat([pki.clientCa.cert, pki.otherCa.cert]));
       assert.equal(await mtls.material.reload(), true);
       const afterReload = await callAs(client(pki, mtls.server, "2", pki.clients.foreign));
-      assert.deepEqual(afterReload, { ok: true, caller: { id: "spiffe://evil.example/x", groups: [], authMode: "mtls" } });
+      assert.deepEqual(afterReload, {
+        ok: true,
+        caller: { id: "spiffe://evil.example/x", groups: [], authMode: "mtls" },
+      });
       // Dropping the CA again revokes its certificates for new connections.
       await copyFile(pki.clientCa.certPath, caFile);
       assert.equal(await mtls.material.reload(), true);
@@ -205,7 +234,9 @@ describe("mutual TLS", { concurrency: false }, () => {
 
       // Only the certificate changed: it does not match the key, so it is refused and the old pair stays.
       await writeFile(certFile, rotated.cert);
-      const refused = await logger.waitFor((line) => line.message === "TLS material changed but is not valid, keeping the previous one");
+      const refused = await logger.waitFor(
+        (line) => line.message === "TLS material changed but is not valid, keeping the previous one",
+      );
       assert.equal(refused.level, "error");
       assert.equal((await callAs(client(pki, mtls.server, "2", pki.clients.cn))).ok, true, "the old pair still serves");
 
@@ -227,12 +258,18 @@ describe("mutual TLS", { concurrency: false }, () => {
     const empty = join(pki.dir, "empty-ca.pem");
     await writeFile(empty, "not a certificate\n");
     const base = { certFile: pki.server.certPath, keyFile: pki.server.keyPath, reloadIntervalMs: 0 };
-    await assert.rejects(createTlsMaterialSource({ ...base, clientCaFile: join(pki.dir, "missing.pem") }, silentLogger), (error) => {
-      assert.ok(error instanceof CredentialFileError);
-      assert.match(error.message, /TLS_CLIENT_CA_FILE=".*missing\.pem" cannot be read/);
-      return true;
-    });
-    await assert.rejects(createTlsMaterialSource({ ...base, clientCaFile: empty }, silentLogger), /TLS_CLIENT_CA_FILE=.*holds no PEM certificate/);
+    await assert.rejects(
+      createTlsMaterialSource({ ...base, clientCaFile: join(pki.dir, "missing.pem") }, silentLogger),
+      (error) => {
+        assert.ok(error instanceof CredentialFileError);
+        assert.match(error.message, /TLS_CLIENT_CA_FILE=".*missing\.pem" cannot be read/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      createTlsMaterialSource({ ...base, clientCaFile: empty }, silentLogger),
+      /TLS_CLIENT_CA_FILE=.*holds no PEM certificate/,
+    );
     await assert.rejects(
       createTlsMaterialSource({ ...base, keyFile: pki.clients.cn.keyPath }, silentLogger),
       /TLS_CERT_FILE=.* TLS_KEY_FILE=.*: .*key values mismatch/,
@@ -241,12 +278,15 @@ describe("mutual TLS", { concurrency: false }, () => {
 });
 
 test("subject alternative names as Node prints them, quoted values included", () => {
-  assert.deepEqual(parseSubjectAltNames('URI:"spiffe://example.org/a\\u002cb", DNS:svc.example, IP Address:127.0.0.1, email:a@b.c'), [
-    { type: "URI", value: "spiffe://example.org/a,b" },
-    { type: "DNS", value: "svc.example" },
-    { type: "IP Address", value: "127.0.0.1" },
-    { type: "email", value: "a@b.c" },
-  ]);
+  assert.deepEqual(
+    parseSubjectAltNames('URI:"spiffe://example.org/a\\u002cb", DNS:svc.example, IP Address:127.0.0.1, email:a@b.c'),
+    [
+      { type: "URI", value: "spiffe://example.org/a,b" },
+      { type: "DNS", value: "svc.example" },
+      { type: "IP Address", value: "127.0.0.1" },
+      { type: "email", value: "a@b.c" },
+    ],
+  );
   assert.deepEqual(parseSubjectAltNames(undefined), []);
   assert.deepEqual(parseSubjectAltNames("garbage without a colon"), []);
 });

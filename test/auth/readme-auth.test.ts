@@ -32,7 +32,9 @@ const section = sectionOf(readme, "### Authentication");
 
 /** The lines of the sh blocks of `text`. */
 function shLines(text: string): string[] {
-  return codeBlocks(text, "sh").flatMap((block) => block.split("\n")).filter((line) => line.trim() !== "");
+  return codeBlocks(text, "sh")
+    .flatMap((block) => block.split("\n"))
+    .filter((line) => line.trim() !== "");
 }
 
 /** The VAR=value assignments of the README's `... npm start` line that contains `mark`. */
@@ -51,33 +53,58 @@ function startEnv(text: string, mark: string): Record<string, string> {
 /** Relative file variables are relative to where `npm start` runs: here, the test's dir. */
 function inDir(env: Record<string, string>, dir: string): Record<string, string> {
   const files = ["TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "API_KEYS_FILE", "JWT_JWKS_FILE"];
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, files.includes(k) && !isAbsolute(v) ? join(dir, v) : v]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, files.includes(k) && !isAbsolute(v) ? join(dir, v) : v]),
+  );
 }
 
 function configOf(env: Record<string, string>): AuthConfig {
   const certFile = env["TLS_CERT_FILE"];
   const keyFile = env["TLS_KEY_FILE"];
-  const config = parseAuthConfig(env, { tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile } });
+  const config = parseAuthConfig(env, {
+    tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile },
+  });
   // The README's lines listen on 0.0.0.0: allowed because authentication is on.
-  assert.equal(assertListenAllowed({ host: env["HOST"] ?? "127.0.0.1", authMode: config.authentication.mode, allowUnauthenticated: config.allowUnauthenticated }), undefined);
+  assert.equal(
+    assertListenAllowed({
+      host: env["HOST"] ?? "127.0.0.1",
+      authMode: config.authentication.mode,
+      allowUnauthenticated: config.allowUnauthenticated,
+    }),
+    undefined,
+  );
   return config;
 }
 
 /** Runs the README's curl line of `text` in `dir`, pointed at `server`; the caller the service saw. */
-async function runCurl(text: string, dir: string, server: AuthTestServer, env: Record<string, string> = {}): Promise<CallerIdentity> {
+async function runCurl(
+  text: string,
+  dir: string,
+  server: AuthTestServer,
+  env: Record<string, string> = {},
+): Promise<CallerIdentity> {
   const line = shLines(text).find((l) => l.startsWith("curl "));
   assert.ok(line !== undefined, "no curl line");
   const port = new URL(server.url).port;
-  const script = line.replace("http://localhost:8080", server.url).replace("https://localhost:8443", `https://localhost:${port}`);
+  const script = line
+    .replace("http://localhost:8080", server.url)
+    .replace("https://localhost:8443", `https://localhost:${port}`);
   const { stdout } = await run("bash", ["-c", script], { cwd: dir, env: { ...process.env, ...env } });
   const response = JSON.parse(stdout) as { policy?: string };
   assert.ok(response.policy !== undefined, `curl answered ${stdout}`);
   return JSON.parse(response.policy) as CallerIdentity;
 }
 
-async function withServer(config: AuthConfig, tls: Parameters<typeof startAuthTestServer>[0]["tls"], body: (server: AuthTestServer) => Promise<void>) {
+async function withServer(
+  config: AuthConfig,
+  tls: Parameters<typeof startAuthTestServer>[0]["tls"],
+  body: (server: AuthTestServer) => Promise<void>,
+) {
   const authenticator = await createAuthenticator(config, { logger: silentLogger, clock: systemClock });
-  const server = await startAuthTestServer({ interceptors: [createAuthenticationInterceptor(authenticator, silentLogger)], tls });
+  const server = await startAuthTestServer({
+    interceptors: [createAuthenticationInterceptor(authenticator, silentLogger)],
+    tls,
+  });
   try {
     await body(server);
   } finally {
@@ -95,10 +122,18 @@ describe("README: Authentication", () => {
     const said = section.split("\n").find((line) => line.startsWith("permission-gateway: HOST="));
     const config = parseAuthConfig({}, { tls: undefined });
     assert.throws(
-      () => assertListenAllowed({ host: "0.0.0.0", authMode: config.authentication.mode, allowUnauthenticated: config.allowUnauthenticated }),
+      () =>
+        assertListenAllowed({
+          host: "0.0.0.0",
+          authMode: config.authentication.mode,
+          allowUnauthenticated: config.allowUnauthenticated,
+        }),
       (error) => error instanceof ConfigError && `permission-gateway: ${error.message}` === said,
     );
-    assert.match(assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true }) ?? "", /anyone who can reach the port/);
+    assert.match(
+      assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true }) ?? "",
+      /anyone who can reach the port/,
+    );
   });
 
   test("mutual TLS: the start line and the curl line, with certificates under the README's file names", async (t) => {
@@ -106,7 +141,11 @@ describe("README: Authentication", () => {
     const text = sectionOf(section, "#### Mutual TLS");
     const [serverCa, clientCa] = await Promise.all([createTestCa(dir, "server-ca"), createTestCa(dir, "client-ca")]);
     const server = await serverCa.issue("gateway", { dns: ["localhost"], ips: ["127.0.0.1"], usage: "server" });
-    const client = await clientCa.issue("deployer", { cn: "deployer", uris: ["spiffe://example.org/ns/payments/sa/deployer"], usage: "client" });
+    const client = await clientCa.issue("deployer", {
+      cn: "deployer",
+      uris: ["spiffe://example.org/ns/payments/sa/deployer"],
+      usage: "client",
+    });
     const files: Record<string, Buffer> = {
       "server.pem": server.cert,
       "server.key": server.key,
@@ -119,11 +158,20 @@ describe("README: Authentication", () => {
     const env = inDir(startEnv(text, "AUTH_MODE=mtls"), dir);
     const config = configOf(env);
     const material = await createTlsMaterialSource(
-      { certFile: env["TLS_CERT_FILE"] ?? "", keyFile: env["TLS_KEY_FILE"] ?? "", clientCaFile: env["TLS_CLIENT_CA_FILE"], reloadIntervalMs: 0 },
+      {
+        certFile: env["TLS_CERT_FILE"] ?? "",
+        keyFile: env["TLS_KEY_FILE"] ?? "",
+        clientCaFile: env["TLS_CLIENT_CA_FILE"],
+        reloadIntervalMs: 0,
+      },
       silentLogger,
     );
     await withServer(config, material.current(), async (running) => {
-      assert.deepEqual(await runCurl(text, dir, running), { id: "spiffe://example.org/ns/payments/sa/deployer", groups: [], authMode: "mtls" });
+      assert.deepEqual(await runCurl(text, dir, running), {
+        id: "spiffe://example.org/ns/payments/sa/deployer",
+        groups: [],
+        authMode: "mtls",
+      });
     });
     material.close();
   });
@@ -137,7 +185,10 @@ describe("README: Authentication", () => {
 
     const env = inDir(startEnv(text, "JWT_JWKS_FILE="), dir);
     const { publicKey, privateKey } = await generateKeyPair("ES256");
-    await writeFile(env["JWT_JWKS_FILE"] ?? "", JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "2026-01", alg: "ES256" }] }));
+    await writeFile(
+      env["JWT_JWKS_FILE"] ?? "",
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "2026-01", alg: "ES256" }] }),
+    );
     const token = await new SignJWT({ groups: ["payments"] })
       .setProtectedHeader({ alg: "ES256", kid: "2026-01" })
       .setIssuer(env["JWT_ISSUER"] ?? "")
@@ -147,14 +198,20 @@ describe("README: Authentication", () => {
       .setExpirationTime("5m")
       .sign(privateKey);
     await withServer(configOf(env), undefined, async (server) => {
-      assert.deepEqual(await runCurl(text, dir, server, { TOKEN: token }), { id: "payments-ci", groups: ["payments"], authMode: "jwt" });
+      assert.deepEqual(await runCurl(text, dir, server, { TOKEN: token }), {
+        id: "payments-ci",
+        groups: ["payments"],
+        authMode: "jwt",
+      });
     });
   });
 
   test("API keys: the command makes a key and its line; the file example parses; the start and curl lines work", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
     const text = sectionOf(section, "#### API keys");
-    const command = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "").find((block) => block.includes("openssl rand"));
+    const command = [...text.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1] ?? "")
+      .find((block) => block.includes("openssl rand"));
     assert.ok(command !== undefined, "the key command");
     const { stdout } = await run("bash", ["-c", command]);
     const key = /^hand to the caller: +(pgk_[0-9a-f]{64})$/m.exec(stdout)?.[1];
@@ -163,15 +220,20 @@ describe("README: Authentication", () => {
 
     const example = /```\n(# sha256 of the key[\s\S]*?)```/.exec(text)?.[1];
     assert.ok(example !== undefined, "the key file example");
-    assert.deepEqual([...parseApiKeyFile(example).values()].map((entry) => entry.caller), [
-      { id: "payments-ci", groups: ["payments", "deployers"], authMode: "api-key" },
-    ]);
+    assert.deepEqual(
+      [...parseApiKeyFile(example).values()].map((entry) => entry.caller),
+      [{ id: "payments-ci", groups: ["payments", "deployers"], authMode: "api-key" }],
+    );
 
     const env = inDir(startEnv(text, "AUTH_MODE=api-key"), dir);
     // The example's line and the new one: two keys of one caller, as in a rotation.
     await writeFile(env["API_KEYS_FILE"] ?? "", `${example}${line}\n`);
     await withServer(configOf(env), undefined, async (server) => {
-      assert.deepEqual(await runCurl(text, dir, server, { KEY: key }), { id: "payments-ci", groups: ["payments", "deployers"], authMode: "api-key" });
+      assert.deepEqual(await runCurl(text, dir, server, { KEY: key }), {
+        id: "payments-ci",
+        groups: ["payments", "deployers"],
+        authMode: "api-key",
+      });
     });
   });
 
@@ -182,6 +244,7 @@ describe("README: Authentication", () => {
   });
 
   test("the configuration table has a row for every authentication and rate-limit variable", () => {
-    for (const { name } of AUTH_ENV_HELP) assert.ok(readme.includes(`| \`${name}\` |`), `${name} is missing from the README table`);
+    for (const { name } of AUTH_ENV_HELP)
+      assert.ok(readme.includes(`| \`${name}\` |`), `${name} is missing from the README table`);
   });
 });

@@ -42,7 +42,11 @@ test("reload reports changes, keeps the last good value through missing, empty a
     assert.equal(await source.reload(), false);
     assert.equal(source.current(), 2, "the last good value stays");
     const errors = logger.lines.filter((line) => line.level === "error").map((line) => line.message);
-    assert.deepEqual(errors, ["number: cannot read, keeping the previous one", "number: cannot read, keeping the previous one", "number changed but is not valid, keeping the previous one"]);
+    assert.deepEqual(errors, [
+      "number: cannot read, keeping the previous one",
+      "number: cannot read, keeping the previous one",
+      "number changed but is not valid, keeping the previous one",
+    ]);
 
     await writeFile(path, "3");
     assert.equal(await source.reload(), true);

@@ -70,28 +70,167 @@ const ramArn = (account: string, name = "subnets"): string => `arn:aws:ram:eu-we
 type Case = DecisionCase & { readonly name: string };
 
 const cases: Case[] = [
-  { name: "team adds to its function", caller: payments, rpc: "AddLambdaPermission", json: grant(paymentsFn), allowed: true, determining: ["payments-manage"] },
-  { name: "team removes from its function", caller: payments, rpc: "RemoveLambdaPermission", json: { functionName: paymentsFn, statementId: "s3-invoke" }, allowed: true, determining: ["payments-manage"] },
-  { name: "team reads its function's policy", caller: payments, rpc: "GetLambdaPolicy", json: { functionName: `${paymentsFn}:live` }, allowed: true, determining: ["payments-manage"] },
-  { name: "another account", caller: payments, rpc: "AddLambdaPermission", json: grant("arn:aws:lambda:eu-west-1:444455556666:function:payments-api"), allowed: false, determining: [] },
-  { name: "another Region", caller: payments, rpc: "AddLambdaPermission", json: grant("arn:aws:lambda:us-east-1:111122223333:function:payments-api"), allowed: false, determining: [] },
-  { name: "a function outside the name pattern", caller: payments, rpc: "AddLambdaPermission", json: grant("arn:aws:lambda:eu-west-1:111122223333:function:orders-api"), allowed: false, determining: [] },
-  { name: "a bare name whose account nobody knows", caller: payments, rpc: "AddLambdaPermission", json: grant("payments-api"), defaults: { ...NO_ACCOUNT, region: "eu-west-1" }, allowed: false, determining: [] },
-  { name: "a bare name in the configured account", caller: payments, rpc: "AddLambdaPermission", json: grant("payments-api"), defaults: { ...DEFAULTS, region: "eu-west-1", account: "111122223333" }, allowed: true, determining: ["payments-manage"] },
-  { name: "grant principal * is forbidden even where permitted", caller: payments, rpc: "AddLambdaPermission", json: grant(paymentsFn, "*"), allowed: false, determining: ["no-public-grants"] },
-  { name: "an RPC the team is not permitted", caller: payments, rpc: "DeleteRamPermission", json: { permissionArn: ramArn("111122223333") }, allowed: false, determining: [] },
-  { name: "RAM admin deletes a customer managed permission", caller: ramAdmin, rpc: "DeleteRamPermission", json: { permissionArn: ramArn("111122223333") }, allowed: true, determining: ["ram-admins-manage"] },
-  { name: "RAM admin and an AWS managed permission", caller: ramAdmin, rpc: "GetRamPermission", json: { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" }, allowed: false, determining: [] },
-  { name: "RAM admin and another account's permission", caller: ramAdmin, rpc: "DeleteRamPermission", json: { permissionArn: ramArn("444455556666") }, allowed: false, determining: [] },
-  { name: "RAM admin creates in the configured account", caller: ramAdmin, rpc: "CreateRamPermission", json: { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" }, defaults: { ...DEFAULTS, account: "111122223333" }, allowed: true, determining: ["ram-admins-manage"] },
-  { name: "RAM admin lists", caller: ramAdmin, rpc: "ListRamPermissions", json: {}, allowed: true, determining: ["ram-admins-list"] },
-  { name: "RAM admin and a Lambda function", caller: ramAdmin, rpc: "GetLambdaPolicy", json: { functionName: paymentsFn }, allowed: false, determining: [] },
-  { name: "a caller by ID reads", caller: alice, rpc: "GetRamPermission", json: { permissionArn: ramArn("444455556666") }, allowed: true, determining: ["alice-reads"] },
-  { name: "a caller by ID does not write", caller: alice, rpc: "DeleteRamPermission", json: { permissionArn: ramArn("444455556666") }, allowed: false, determining: [] },
-  { name: "default deny: no policy names this caller", caller: bob, rpc: "GetLambdaPolicy", json: { functionName: paymentsFn }, allowed: false, determining: [] },
+  {
+    name: "team adds to its function",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant(paymentsFn),
+    allowed: true,
+    determining: ["payments-manage"],
+  },
+  {
+    name: "team removes from its function",
+    caller: payments,
+    rpc: "RemoveLambdaPermission",
+    json: { functionName: paymentsFn, statementId: "s3-invoke" },
+    allowed: true,
+    determining: ["payments-manage"],
+  },
+  {
+    name: "team reads its function's policy",
+    caller: payments,
+    rpc: "GetLambdaPolicy",
+    json: { functionName: `${paymentsFn}:live` },
+    allowed: true,
+    determining: ["payments-manage"],
+  },
+  {
+    name: "another account",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant("arn:aws:lambda:eu-west-1:444455556666:function:payments-api"),
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "another Region",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant("arn:aws:lambda:us-east-1:111122223333:function:payments-api"),
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "a function outside the name pattern",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant("arn:aws:lambda:eu-west-1:111122223333:function:orders-api"),
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "a bare name whose account nobody knows",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant("payments-api"),
+    defaults: { ...NO_ACCOUNT, region: "eu-west-1" },
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "a bare name in the configured account",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant("payments-api"),
+    defaults: { ...DEFAULTS, region: "eu-west-1", account: "111122223333" },
+    allowed: true,
+    determining: ["payments-manage"],
+  },
+  {
+    name: "grant principal * is forbidden even where permitted",
+    caller: payments,
+    rpc: "AddLambdaPermission",
+    json: grant(paymentsFn, "*"),
+    allowed: false,
+    determining: ["no-public-grants"],
+  },
+  {
+    name: "an RPC the team is not permitted",
+    caller: payments,
+    rpc: "DeleteRamPermission",
+    json: { permissionArn: ramArn("111122223333") },
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "RAM admin deletes a customer managed permission",
+    caller: ramAdmin,
+    rpc: "DeleteRamPermission",
+    json: { permissionArn: ramArn("111122223333") },
+    allowed: true,
+    determining: ["ram-admins-manage"],
+  },
+  {
+    name: "RAM admin and an AWS managed permission",
+    caller: ramAdmin,
+    rpc: "GetRamPermission",
+    json: { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" },
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "RAM admin and another account's permission",
+    caller: ramAdmin,
+    rpc: "DeleteRamPermission",
+    json: { permissionArn: ramArn("444455556666") },
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "RAM admin creates in the configured account",
+    caller: ramAdmin,
+    rpc: "CreateRamPermission",
+    json: { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" },
+    defaults: { ...DEFAULTS, account: "111122223333" },
+    allowed: true,
+    determining: ["ram-admins-manage"],
+  },
+  {
+    name: "RAM admin lists",
+    caller: ramAdmin,
+    rpc: "ListRamPermissions",
+    json: {},
+    allowed: true,
+    determining: ["ram-admins-list"],
+  },
+  {
+    name: "RAM admin and a Lambda function",
+    caller: ramAdmin,
+    rpc: "GetLambdaPolicy",
+    json: { functionName: paymentsFn },
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "a caller by ID reads",
+    caller: alice,
+    rpc: "GetRamPermission",
+    json: { permissionArn: ramArn("444455556666") },
+    allowed: true,
+    determining: ["alice-reads"],
+  },
+  {
+    name: "a caller by ID does not write",
+    caller: alice,
+    rpc: "DeleteRamPermission",
+    json: { permissionArn: ramArn("444455556666") },
+    allowed: false,
+    determining: [],
+  },
+  {
+    name: "default deny: no policy names this caller",
+    caller: bob,
+    rpc: "GetLambdaPolicy",
+    json: { functionName: paymentsFn },
+    allowed: false,
+    determining: [],
+  },
 ];
 
-async function authorizerFor(t: TestContext, files: Readonly<Record<string, string>>): Promise<{ authorizer: Authorizer; dir: string }> {
+async function authorizerFor(
+  t: TestContext,
+  files: Readonly<Record<string, string>>,
+): Promise<{ authorizer: Authorizer; dir: string }> {
   const dir = await policyDir(t, files);
   return { authorizer: await createCedarAuthorizer({ policies: dir, logger: silentLogger }), dir };
 }
@@ -110,7 +249,13 @@ async function refusal(t: TestContext, files: Readonly<Record<string, string>>):
 describe("Cedar authorizer decisions", () => {
   test("allowed and denied by RPC, account, Region, function name, RAM permission and grant", async (t) => {
     const { authorizer } = await authorizerFor(t, { "policies.cedar": POLICIES });
-    assert.deepEqual(authorizer.policyIds(), ["payments-manage", "ram-admins-manage", "ram-admins-list", "alice-reads", "no-public-grants"]);
+    assert.deepEqual(authorizer.policyIds(), [
+      "payments-manage",
+      "ram-admins-manage",
+      "ram-admins-list",
+      "alice-reads",
+      "no-public-grants",
+    ]);
     assertDecisions(authorizer, cases);
   });
 
@@ -165,27 +310,38 @@ describe("Cedar authorizer refuses policies it cannot use", () => {
     },
     {
       name: "an attribute the schema does not have",
-      files: { "a.cedar": `@id("typo")\npermit (principal, action, resource is PermissionGateway::LambdaFunction) when { resource.functionName == "x" };` },
+      files: {
+        "a.cedar": `@id("typo")\npermit (principal, action, resource is PermissionGateway::LambdaFunction) when { resource.functionName == "x" };`,
+      },
       expect: [/a\.cedar:2:\d+: policy "typo": .*functionName/],
     },
     {
       name: "an entity type the schema does not have",
-      files: { "a.cedar": `@id("wrong-type")\npermit (principal in PermissionGateway::Team::"payments", action, resource);` },
+      files: {
+        "a.cedar": `@id("wrong-type")\npermit (principal in PermissionGateway::Team::"payments", action, resource);`,
+      },
       expect: [/policy "wrong-type": .*PermissionGateway::Team/],
     },
     {
       name: "a context attribute of another action",
-      files: { "a.cedar": `@id("ctx")\npermit (principal, action == PermissionGateway::Action::"DeleteRamPermission", resource) when { context.principal == "*" };` },
+      files: {
+        "a.cedar": `@id("ctx")\npermit (principal, action == PermissionGateway::Action::"DeleteRamPermission", resource) when { context.principal == "*" };`,
+      },
       expect: [/policy "ctx": .*principal/],
     },
     {
       name: "a syntax error names the file, line and column",
-      files: { "a.cedar": `@id("ok")\npermit (principal, action, resource);\n\npermit (principal, action resource);\n` },
+      files: {
+        "a.cedar": `@id("ok")\npermit (principal, action, resource);\n\npermit (principal, action resource);\n`,
+      },
       expect: [/a\.cedar:4:\d+: /],
     },
     {
       name: "two policies with one @id, in two files",
-      files: { "a.cedar": `@id("same")\npermit (principal, action, resource);`, "b.cedar": `\n@id("same")\nforbid (principal, action, resource);` },
+      files: {
+        "a.cedar": `@id("same")\npermit (principal, action, resource);`,
+        "b.cedar": `\n@id("same")\nforbid (principal, action, resource);`,
+      },
       expect: [/b\.cedar:2:1: policy "same": this ID is already used at .*a\.cedar:1:1/],
     },
     {
@@ -236,12 +392,17 @@ describe("Cedar authorizer refuses policies it cannot use", () => {
 
 describe("Cedar authorizer reload", () => {
   test("a good set replaces the old one; a broken one is refused and the old one stays", async (t) => {
-    const { authorizer, dir } = await authorizerFor(t, { "p.cedar": `@id("v1") permit (principal == PermissionGateway::Caller::"alice", action, resource);` });
+    const { authorizer, dir } = await authorizerFor(t, {
+      "p.cedar": `@id("v1") permit (principal == PermissionGateway::Caller::"alice", action, resource);`,
+    });
     const aliceReads = requestFor("GetLambdaPolicy", { functionName: "f" }, alice);
     const bobReads = requestFor("GetLambdaPolicy", { functionName: "f" }, bob);
     assert.equal(authorizer.authorize(aliceReads).allowed, true);
 
-    await writeFile(join(dir, "p.cedar"), `@id("v2") permit (principal == PermissionGateway::Caller::"bob", action, resource);`);
+    await writeFile(
+      join(dir, "p.cedar"),
+      `@id("v2") permit (principal == PermissionGateway::Caller::"bob", action, resource);`,
+    );
     assert.deepEqual(await authorizer.reload(), { ok: true });
     assert.deepEqual(authorizer.policyIds(), ["v2"]);
     assert.equal(authorizer.authorize(aliceReads).allowed, false);
@@ -319,7 +480,8 @@ describe("the shipped schema", () => {
     const dir = await policyDir(t, { "p.cedar": POLICIES });
     await assert.rejects(
       createCedarAuthorizer({ policies: dir, logger: silentLogger, schemaFile: join(dir, "missing.cedarschema") }),
-      (error: unknown) => error instanceof AuthzPolicyError && /missing\.cedarschema.*cannot be read: ENOENT/.test(error.message),
+      (error: unknown) =>
+        error instanceof AuthzPolicyError && /missing\.cedarschema.*cannot be read: ENOENT/.test(error.message),
     );
   });
 });

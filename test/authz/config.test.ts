@@ -16,11 +16,14 @@ describe("parseAuthzConfig", () => {
   });
 
   test("AUTHZ_MODE=off with policies set says they are ignored, so start-up can warn", () => {
-    assert.deepEqual(parseAuthzConfig({ AUTHZ_MODE: "off", AUTHZ_POLICIES: "p", AUTHZ_DEFAULT_ACCOUNT: "111122223333" }), {
-      mode: "off",
-      ignoredVariables: ["AUTHZ_POLICIES"],
-      defaultAccount: "111122223333",
-    });
+    assert.deepEqual(
+      parseAuthzConfig({ AUTHZ_MODE: "off", AUTHZ_POLICIES: "p", AUTHZ_DEFAULT_ACCOUNT: "111122223333" }),
+      {
+        mode: "off",
+        ignoredVariables: ["AUTHZ_POLICIES"],
+        defaultAccount: "111122223333",
+      },
+    );
   });
 
   const bad: { env: Record<string, string>; variable: string; accepted: RegExp }[] = [
@@ -32,7 +35,8 @@ describe("parseAuthzConfig", () => {
     test(`refuses ${JSON.stringify(c.env)} naming ${c.variable}`, () => {
       assert.throws(
         () => parseAuthzConfig(c.env),
-        (error: unknown) => error instanceof ConfigError && error.variable === c.variable && c.accepted.test(error.accepted),
+        (error: unknown) =>
+          error instanceof ConfigError && error.variable === c.variable && c.accepted.test(error.accepted),
       );
     });
   }

@@ -23,7 +23,8 @@ export const NO_ACCOUNT: ResourceDefaults = { region: "us-east-1", partition: "a
 
 type Methods = typeof PermissionService.method;
 
-const localNameOf = <R extends RpcName>(rpc: R): Uncapitalize<R> => (rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>;
+const localNameOf = <R extends RpcName>(rpc: R): Uncapitalize<R> =>
+  (rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>;
 const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] => PermissionService.method[localNameOf(rpc)];
 
 /**
@@ -115,9 +116,12 @@ export function trivialService(): TrivialService {
   const impl: ServiceImpl<typeof PermissionService> = {
     removeLambdaPermission: () => answer("RemoveLambdaPermission", {}),
     addLambdaPermission: (_request, context) =>
-      answer("AddLambdaPermission", { statement: JSON.stringify(context.values.get(authorizationDecisionKey) ?? null) }),
+      answer("AddLambdaPermission", {
+        statement: JSON.stringify(context.values.get(authorizationDecisionKey) ?? null),
+      }),
     getLambdaPolicy: () => answer("GetLambdaPolicy", { policy: "{}", revisionId: "r-1" }),
-    deleteRamPermission: (request) => answer("DeleteRamPermission", { returnValue: true, clientToken: request.clientToken ?? "" }),
+    deleteRamPermission: (request) =>
+      answer("DeleteRamPermission", { returnValue: true, clientToken: request.clientToken ?? "" }),
     createRamPermission: (request) => answer("CreateRamPermission", { clientToken: request.clientToken ?? "" }),
     getRamPermission: () => answer("GetRamPermission", {}),
     listRamPermissions: () => answer("ListRamPermissions", {}),
@@ -126,7 +130,10 @@ export function trivialService(): TrivialService {
 }
 
 /** A Lambda statement as AddPermission writes it for an Alexa skill: its condition holds the event source token. */
-export function alexaStatement(eventSourceToken: string, functionArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api") {
+export function alexaStatement(
+  eventSourceToken: string,
+  functionArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-api",
+) {
   return {
     Sid: "alexa",
     Effect: "Allow",

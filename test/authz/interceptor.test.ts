@@ -35,7 +35,10 @@ const resolve = (req: UnaryRequest): AuthorizationRequest => {
   return authorizationRequestFor(rpc, parseMessage(rpc, req.message), testCallerOf(req), DEFAULTS);
 };
 
-async function setUp(t: TestContext, options: { authorizer?: Pick<Authorizer, "authorize">; resolve?: typeof resolve } = {}) {
+async function setUp(
+  t: TestContext,
+  options: { authorizer?: Pick<Authorizer, "authorize">; resolve?: typeof resolve } = {},
+) {
   const dir = await policyDir(t, { "p.cedar": POLICIES });
   const authorizer = await createCedarAuthorizer({ policies: dir, logger: silentLogger });
   const logger = createRecordingLogger();
@@ -76,8 +79,16 @@ describe("authorization interceptor", () => {
   test("a refusal is PERMISSION_DENIED CALLER_NOT_ALLOWED naming action and resource, and nothing of the policies", async (t) => {
     const { client, service, logger } = await setUp(t);
     const cases = [
-      { call: client.addLambdaPermission(add("payments-api", "*"), team), action: "AddLambdaPermission", policies: ["no-public-grants"] },
-      { call: client.removeLambdaPermission({ functionName: "orders-api", statementId: "s" }, team), action: "RemoveLambdaPermission", policies: [] },
+      {
+        call: client.addLambdaPermission(add("payments-api", "*"), team),
+        action: "AddLambdaPermission",
+        policies: ["no-public-grants"],
+      },
+      {
+        call: client.removeLambdaPermission({ functionName: "orders-api", statementId: "s" }, team),
+        action: "RemoveLambdaPermission",
+        policies: [],
+      },
       { call: client.getLambdaPolicy({ functionName: "payments-api" }), action: "GetLambdaPolicy", policies: [] },
     ];
     for (const c of cases) {
@@ -92,7 +103,9 @@ describe("authorization interceptor", () => {
       assert.match(resource, /^arn:aws:lambda:us-east-1:123456789012:function:(payments|orders)-api$/);
       assert.equal(error.rawMessage, `the caller is not allowed to call ${c.action} on ${resource}`);
       for (const id of ["payments-manage", "no-public-grants"]) assert.ok(!JSON.stringify(error).includes(id));
-      const logged = logger.lines.find((entry) => entry.message === "call not allowed" && entry.fields?.["action"] === c.action);
+      const logged = logger.lines.find(
+        (entry) => entry.message === "call not allowed" && entry.fields?.["action"] === c.action,
+      );
       assert.deepEqual(logged?.fields?.["determiningPolicies"], c.policies, "the operator's log names the policies");
     }
     assert.deepEqual(service.reached, [], "no refused call reached its handler");
@@ -100,7 +113,9 @@ describe("authorization interceptor", () => {
 
   test("a request that fails validation keeps its INVALID_ARGUMENT and reaches nothing", async (t) => {
     const { client, service } = await setUp(t);
-    const error = await failure(client.removeLambdaPermission({ functionName: "payments-api", statementId: "bad id!" }, team));
+    const error = await failure(
+      client.removeLambdaPermission({ functionName: "payments-api", statementId: "bad id!" }, team),
+    );
     assert.equal(error.code, Code.InvalidArgument);
     assert.deepEqual(
       error.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field)),
@@ -133,7 +148,9 @@ describe("authorization interceptor", () => {
 
   test("policies reloaded while calls run: no call is dropped or decided by a mixture", async (t) => {
     const set = (name: string): string =>
-      [1, 2].map((n) => `@id("${name}${n}") permit (principal in PermissionGateway::Group::"payments", action, resource);`).join("\n");
+      [1, 2]
+        .map((n) => `@id("${name}${n}") permit (principal in PermissionGateway::Group::"payments", action, resource);`)
+        .join("\n");
     const { client, dir, authorizer } = await setUp(t);
     await writeFile(join(dir, "p.cedar"), set("a"));
     assert.deepEqual(await authorizer.reload(), { ok: true });

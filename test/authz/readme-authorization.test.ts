@@ -41,7 +41,8 @@ const add = (functionName: string, fields: JsonObject = {}): JsonObject => ({
 });
 const ramArn = `arn:aws:ram:eu-west-1:${account}:permission/subnets`;
 
-const check = async (authorizer: Authorizer, cases: readonly DecisionCase[]): Promise<void> => assertDecisions(authorizer, cases, TEAM);
+const check = async (authorizer: Authorizer, cases: readonly DecisionCase[]): Promise<void> =>
+  assertDecisions(authorizer, cases, TEAM);
 
 const exampleSet = (set: string): Promise<Authorizer> =>
   createCedarAuthorizer({ policies: join(examples, set), logger: silentLogger });
@@ -67,8 +68,13 @@ describe("README: Authorization", () => {
     assert.ok(ns !== undefined);
     type Shape = { type: string; attributes?: Record<string, { required?: boolean }> };
     const attributesOf = (shape: Shape | undefined): string[] => {
-      const record = shape?.type === "Record" ? shape : (ns.commonTypes?.[shape?.type.replace("PermissionGateway::", "") ?? ""] as Shape | undefined);
-      return Object.entries(record?.attributes ?? {}).map(([name, a]) => (a.required === false ? `${name}?` : name)).sort();
+      const record =
+        shape?.type === "Record"
+          ? shape
+          : (ns.commonTypes?.[shape?.type.replace("PermissionGateway::", "") ?? ""] as Shape | undefined);
+      return Object.entries(record?.attributes ?? {})
+        .map(([name, a]) => (a.required === false ? `${name}?` : name))
+        .sort();
     };
     const rows = (header: string): string[][] => {
       const table = section.slice(section.indexOf(header));
@@ -83,9 +89,15 @@ describe("README: Authorization", () => {
 
     const groups = new Map<string, string[]>();
     for (const [action, spec] of Object.entries(ns.actions)) {
-      for (const parent of spec.memberOf ?? []) groups.set(parent.id, [...(groups.get(parent.id) ?? []), action].sort());
+      for (const parent of spec.memberOf ?? [])
+        groups.set(parent.id, [...(groups.get(parent.id) ?? []), action].sort());
     }
-    assert.deepEqual(new Map(rows("| group | actions |").map(([group = "", actions = ""]) => [group.replaceAll("`", ""), list(actions)])), groups);
+    assert.deepEqual(
+      new Map(
+        rows("| group | actions |").map(([group = "", actions = ""]) => [group.replaceAll("`", ""), list(actions)]),
+      ),
+      groups,
+    );
 
     const entityRows = rows("| resource type | of |");
     for (const type of ["LambdaFunction", "RamPermission", "RamPermissionCatalog"]) {
@@ -95,7 +107,10 @@ describe("README: Authorization", () => {
       const users: string[] = Object.entries(ns.actions)
         .filter(([, spec]) => spec.appliesTo?.resourceTypes.includes(`PermissionGateway::${type}`))
         .map(([action]) => action);
-      const described = row?.[1] === "the three Lambda RPCs" ? ["AddLambdaPermission", "GetLambdaPolicy", "RemoveLambdaPermission"] : list(row?.[1] ?? "");
+      const described =
+        row?.[1] === "the three Lambda RPCs"
+          ? ["AddLambdaPermission", "GetLambdaPolicy", "RemoveLambdaPermission"]
+          : list(row?.[1] ?? "");
       assert.deepEqual(described, users.sort(), type);
     }
 
@@ -112,14 +127,44 @@ describe("README: Authorization", () => {
   test("read-only auditors read everything and write nothing", async () => {
     const read = ["auditors-read-everything"];
     await check(await exampleSet("read-only-auditors"), [
-      { caller: auditor, rpc: "GetLambdaPolicy", json: { functionName: fn("orders-api", "444455556666") }, allowed: true, determining: read },
-      { caller: auditor, rpc: "GetRamPermission", json: { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" }, allowed: true, determining: read },
+      {
+        caller: auditor,
+        rpc: "GetLambdaPolicy",
+        json: { functionName: fn("orders-api", "444455556666") },
+        allowed: true,
+        determining: read,
+      },
+      {
+        caller: auditor,
+        rpc: "GetRamPermission",
+        json: { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet" },
+        allowed: true,
+        determining: read,
+      },
       { caller: auditor, rpc: "ListRamPermissions", json: {}, defaults: NO_ACCOUNT, allowed: true, determining: read },
       { caller: auditor, rpc: "AddLambdaPermission", json: add(fn("payments-api")), allowed: false, determining: [] },
-      { caller: auditor, rpc: "RemoveLambdaPermission", json: { functionName: fn("payments-api"), statementId: "payments-s3" }, allowed: false, determining: [] },
+      {
+        caller: auditor,
+        rpc: "RemoveLambdaPermission",
+        json: { functionName: fn("payments-api"), statementId: "payments-s3" },
+        allowed: false,
+        determining: [],
+      },
       { caller: auditor, rpc: "DeleteRamPermission", json: { permissionArn: ramArn }, allowed: false, determining: [] },
-      { caller: auditor, rpc: "CreateRamPermission", json: { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" }, allowed: false, determining: [] },
-      { caller: stranger, rpc: "GetLambdaPolicy", json: { functionName: fn("payments-api") }, allowed: false, determining: [] },
+      {
+        caller: auditor,
+        rpc: "CreateRamPermission",
+        json: { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" },
+        allowed: false,
+        determining: [],
+      },
+      {
+        caller: stranger,
+        rpc: "GetLambdaPolicy",
+        json: { functionName: fn("payments-api") },
+        allowed: false,
+        determining: [],
+      },
     ]);
   });
 
@@ -127,35 +172,109 @@ describe("README: Authorization", () => {
     const own = ["payments-own-functions"];
     await check(await exampleSet("team-scoped"), [
       { caller: payments, rpc: "AddLambdaPermission", json: add(fn("payments-api")), allowed: true, determining: own },
-      { caller: payments, rpc: "RemoveLambdaPermission", json: { functionName: fn("payments-api"), statementId: "payments-s3" }, allowed: true, determining: own },
-      { caller: payments, rpc: "GetLambdaPolicy", json: { functionName: `${fn("payments-api")}:live` }, allowed: true, determining: own },
-      { caller: payments, rpc: "AddLambdaPermission", json: add(fn("payments-api"), { statementId: "orders-s3" }), allowed: false, determining: ["payments-own-statements"] },
-      { caller: payments, rpc: "RemoveLambdaPermission", json: { functionName: fn("payments-api"), statementId: "orders-s3" }, allowed: false, determining: ["payments-own-statements"] },
-      { caller: payments, rpc: "AddLambdaPermission", json: add(fn("payments-api", "444455556666")), allowed: false, determining: [] },
+      {
+        caller: payments,
+        rpc: "RemoveLambdaPermission",
+        json: { functionName: fn("payments-api"), statementId: "payments-s3" },
+        allowed: true,
+        determining: own,
+      },
+      {
+        caller: payments,
+        rpc: "GetLambdaPolicy",
+        json: { functionName: `${fn("payments-api")}:live` },
+        allowed: true,
+        determining: own,
+      },
+      {
+        caller: payments,
+        rpc: "AddLambdaPermission",
+        json: add(fn("payments-api"), { statementId: "orders-s3" }),
+        allowed: false,
+        determining: ["payments-own-statements"],
+      },
+      {
+        caller: payments,
+        rpc: "RemoveLambdaPermission",
+        json: { functionName: fn("payments-api"), statementId: "orders-s3" },
+        allowed: false,
+        determining: ["payments-own-statements"],
+      },
+      {
+        caller: payments,
+        rpc: "AddLambdaPermission",
+        json: add(fn("payments-api", "444455556666")),
+        allowed: false,
+        determining: [],
+      },
       { caller: payments, rpc: "AddLambdaPermission", json: add(fn("orders-api")), allowed: false, determining: [] },
-      { caller: payments, rpc: "AddLambdaPermission", json: add("payments-api"), defaults: TEAM, allowed: true, determining: own },
-      { caller: payments, rpc: "AddLambdaPermission", json: add("payments-api"), defaults: NO_ACCOUNT, allowed: false, determining: [] },
-      { caller: payments, rpc: "DeleteRamPermission", json: { permissionArn: ramArn }, allowed: false, determining: [] },
+      {
+        caller: payments,
+        rpc: "AddLambdaPermission",
+        json: add("payments-api"),
+        defaults: TEAM,
+        allowed: true,
+        determining: own,
+      },
+      {
+        caller: payments,
+        rpc: "AddLambdaPermission",
+        json: add("payments-api"),
+        defaults: NO_ACCOUNT,
+        allowed: false,
+        determining: [],
+      },
+      {
+        caller: payments,
+        rpc: "DeleteRamPermission",
+        json: { permissionArn: ramArn },
+        allowed: false,
+        determining: [],
+      },
       { caller: stranger, rpc: "AddLambdaPermission", json: add(fn("payments-api")), allowed: false, determining: [] },
     ]);
   });
 
   const forbidCases = (caller: Caller, permit: string): DecisionCase[] => [
     { caller, rpc: "AddLambdaPermission", json: add(fn("payments-api")), allowed: true, determining: [permit] },
-    { caller, rpc: "AddLambdaPermission", json: add(fn("payments-api"), { principal: "*" }), allowed: false, determining: ["no-grant-to-everyone"] },
-    { caller, rpc: "AddLambdaPermission", json: add(fn("payments-api"), { action: "lambda:*" }), allowed: false, determining: ["no-wildcard-actions"] },
-    { caller, rpc: "AddLambdaPermission", json: add(fn("payments-api"), { action: "*" }), allowed: false, determining: ["no-wildcard-actions"] },
     {
       caller,
       rpc: "AddLambdaPermission",
-      json: add(fn("payments-api"), { action: "lambda:InvokeFunctionUrl", functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_NONE" }),
+      json: add(fn("payments-api"), { principal: "*" }),
+      allowed: false,
+      determining: ["no-grant-to-everyone"],
+    },
+    {
+      caller,
+      rpc: "AddLambdaPermission",
+      json: add(fn("payments-api"), { action: "lambda:*" }),
+      allowed: false,
+      determining: ["no-wildcard-actions"],
+    },
+    {
+      caller,
+      rpc: "AddLambdaPermission",
+      json: add(fn("payments-api"), { action: "*" }),
+      allowed: false,
+      determining: ["no-wildcard-actions"],
+    },
+    {
+      caller,
+      rpc: "AddLambdaPermission",
+      json: add(fn("payments-api"), {
+        action: "lambda:InvokeFunctionUrl",
+        functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_NONE",
+      }),
       allowed: false,
       determining: ["no-unauthenticated-function-urls"],
     },
     {
       caller,
       rpc: "AddLambdaPermission",
-      json: add(fn("payments-api"), { action: "lambda:InvokeFunctionUrl", functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_AWS_IAM" }),
+      json: add(fn("payments-api"), {
+        action: "lambda:InvokeFunctionUrl",
+        functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_AWS_IAM",
+      }),
       allowed: true,
       determining: [permit],
     },
@@ -164,8 +283,20 @@ describe("README: Authorization", () => {
   test("public grants are forbidden even to the platform team, which may do everything else", async () => {
     await check(await exampleSet("forbid-public-grants"), [
       ...forbidCases(platform, "platform-everything"),
-      { caller: platform, rpc: "DeleteRamPermission", json: { permissionArn: ramArn }, allowed: true, determining: ["platform-everything"] },
-      { caller: stranger, rpc: "GetLambdaPolicy", json: { functionName: fn("payments-api") }, allowed: false, determining: [] },
+      {
+        caller: platform,
+        rpc: "DeleteRamPermission",
+        json: { permissionArn: ramArn },
+        allowed: true,
+        determining: ["platform-everything"],
+      },
+      {
+        caller: stranger,
+        rpc: "GetLambdaPolicy",
+        json: { functionName: fn("payments-api") },
+        allowed: false,
+        determining: [],
+      },
     ]);
   });
 
@@ -201,12 +332,18 @@ describe("README: Authorization", () => {
     const rows = stdout.trim().split("\n").slice(2);
     assert.deepEqual(
       rows.map((row) => row.replace(/\s+[\d.]+\s+[\d.]+$/, "")),
-      ["build the request", "authorize: allow, 7 policies", "authorize: forbid, 7 policies", "authorize: allow, 207 policies"],
+      [
+        "build the request",
+        "authorize: allow, 7 policies",
+        "authorize: forbid, 7 policies",
+        "authorize: allow, 207 policies",
+      ],
     );
   });
 
   test("the configuration table has a row for every authorization variable", async () => {
     const readme = await readReadme();
-    for (const help of AUTHZ_ENV_HELP) assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
+    for (const help of AUTHZ_ENV_HELP)
+      assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
   });
 });

@@ -154,7 +154,7 @@ const cases: Case[] = [
     },
   },
   {
-    name: "an AWS managed RAM permission has no Region and the account \"aws\"",
+    name: 'an AWS managed RAM permission has no Region and the account "aws"',
     rpc: "GetRamPermission",
     json: { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet", permissionVersion: 2 },
     expect: {
@@ -236,7 +236,12 @@ describe("authorizationRequestFor", () => {
       action: "lambda:InvokeFunction",
       principal: "*",
     });
-    const request = authorizationRequestFor("AddLambdaPermission", { ...input, invokedViaFunctionUrl: true }, alice, DEFAULTS);
+    const request = authorizationRequestFor(
+      "AddLambdaPermission",
+      { ...input, invokedViaFunctionUrl: true },
+      alice,
+      DEFAULTS,
+    );
     assert.equal(request.context["invokedViaFunctionUrl"], true);
     assert.equal(request.context["hasEventSourceToken"], false);
   });

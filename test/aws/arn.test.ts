@@ -256,7 +256,10 @@ describe("ramPermissionArn", () => {
   it("builds AWS managed ARNs that parse back", () => {
     const arn = awsManagedRamPermissionArn("AWSRAMDefaultPermissionEC2Subnet");
     assert.equal(arn, "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet");
-    assert.equal(ramPermissionArn({ partition: "aws", region: "", account: "aws", name: "AWSRAMDefaultPermissionEC2Subnet" }), arn);
+    assert.equal(
+      ramPermissionArn({ partition: "aws", region: "", account: "aws", name: "AWSRAMDefaultPermissionEC2Subnet" }),
+      arn,
+    );
     assert.equal(parseRamPermissionArn(arn)?.awsManaged, true);
   });
 });

@@ -6,7 +6,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { awsErrorCodes, awsErrorSpec, kindOfAwsError, SERVICE_ERROR_CODES, servicesOfAwsError, type AwsErrorKind } from "../../src/aws/error-catalogue.js";
+import {
+  awsErrorCodes,
+  awsErrorSpec,
+  kindOfAwsError,
+  SERVICE_ERROR_CODES,
+  servicesOfAwsError,
+  type AwsErrorKind,
+} from "../../src/aws/error-catalogue.js";
 import { AwsApiError, type AwsService } from "../../src/backend/errors.js";
 import { toConnectError } from "../../src/errors.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
@@ -29,15 +36,25 @@ const codeOfKind: Record<AwsErrorKind, Code> = {
 };
 
 const logger = createRecordingLogger();
-const unmapped = (): string[] => logger.lines.filter((line) => line.level === "error" && line.message === "unmapped AWS error").map((line) => line.message);
+const unmapped = (): string[] =>
+  logger.lines
+    .filter((line) => line.level === "error" && line.message === "unmapped AWS error")
+    .map((line) => line.message);
 
 for (const service of ["lambda", "ram"] as const satisfies readonly AwsService[]) {
   for (const code of awsErrorCodes(service)) {
     test(`${service} ${code} reaches the caller as its kind says`, () => {
       const spec = awsErrorSpec(service, code);
       assert.ok(spec !== undefined);
-      const message = code === "ResourceConflictException" ? "The statement id (s) provided already exists. Please provide a new statement id, or remove the existing statement." : spec.message;
-      const error = toConnectError(new AwsApiError({ service, code, message, httpStatus: spec.httpStatus, requestId: "r" }), { resourceType: "t", resourceName: "n" }, logger);
+      const message =
+        code === "ResourceConflictException"
+          ? "The statement id (s) provided already exists. Please provide a new statement id, or remove the existing statement."
+          : spec.message;
+      const error = toConnectError(
+        new AwsApiError({ service, code, message, httpStatus: spec.httpStatus, requestId: "r" }),
+        { resourceType: "t", resourceName: "n" },
+        logger,
+      );
       assert.equal(error.code, codeOfKind[spec.kind], Code[error.code]);
       assert.equal(error.findDetails(ErrorInfoSchema).length, 1);
       assert.deepEqual(unmapped(), []);

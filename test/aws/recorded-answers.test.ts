@@ -35,8 +35,13 @@ test(`the fixture holds ${counts("recorded")} recorded answers, ${counts("assert
   assert.equal(new Set(ids).size, ids.length, "case ids are unique");
   for (const c of recordedCases) {
     assert.ok(c.source["from"] !== undefined, `${c.id} names its source`);
-    if (c.kind === "recorded") assert.ok(c.source["key"] !== undefined && c.source["recorded"] !== undefined, `${c.id} names its snapshot key and date`);
-    if (c.answer.error !== undefined && c.kind !== "model") assert.ok(c.answer.message !== undefined, `${c.id} has AWS's exact message`);
+    if (c.kind === "recorded")
+      assert.ok(
+        c.source["key"] !== undefined && c.source["recorded"] !== undefined,
+        `${c.id} names its snapshot key and date`,
+      );
+    if (c.answer.error !== undefined && c.kind !== "model")
+      assert.ok(c.answer.message !== undefined, `${c.id} has AWS's exact message`);
   }
 });
 
@@ -105,7 +110,8 @@ describe("the AWS adapter reads every recorded error as what it means", () => {
         assert.equal(translated.requestId, stack.proxy.exchanges.at(-1)?.requestId);
         assert.equal(kindOfAwsError(service, error), c.means?.errorKind);
         if (c.means?.missing !== undefined) assert.equal(translated.missing, c.means.missing ?? undefined);
-        if (c.means?.duplicate !== undefined) assert.equal(isDuplicateStatementConflict(translated.message), c.means.duplicate);
+        if (c.means?.duplicate !== undefined)
+          assert.equal(isDuplicateStatementConflict(translated.message), c.means.duplicate);
       } finally {
         await stack.close();
       }

@@ -4,7 +4,12 @@
 // backend and the AWS adapter) or into real SDK commands (for the fake AWS
 // endpoint), and every answer reduced to what AWS's answer consists of.
 import { readFileSync } from "node:fs";
-import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import {
+  AddPermissionCommand,
+  GetPolicyCommand,
+  RemovePermissionCommand,
+  type LambdaClient,
+} from "@aws-sdk/client-lambda";
 import {
   CreatePermissionCommand,
   DeletePermissionCommand,
@@ -14,7 +19,12 @@ import {
 } from "@aws-sdk/client-ram";
 import { parseFunctionNameAsLambda } from "../../src/aws/arn.js";
 import type { AwsErrorKind } from "../../src/aws/error-catalogue.js";
-import type { CallOptions, FunctionUrlAuthType, LambdaFunctionRef, PermissionBackend } from "../../src/backend/backend.js";
+import type {
+  CallOptions,
+  FunctionUrlAuthType,
+  LambdaFunctionRef,
+  PermissionBackend,
+} from "../../src/backend/backend.js";
 import { isAwsApiError, type MissingResource } from "../../src/backend/errors.js";
 import type { FakeBackendOptions, FakeOperation, FakeSeed } from "../../src/backend/fake/fake-backend.js";
 import { permissionRef } from "../support/permission-ref.js";
@@ -44,16 +54,25 @@ export interface RecordedCase extends RecordedStep {
   readonly given?: readonly RecordedStep[];
   readonly answer: RecordedAnswer;
   /** What the answer means, as the gateway must read it; null: nothing is certainly missing. */
-  readonly means?: { readonly errorKind: AwsErrorKind; readonly missing?: MissingResource | null; readonly duplicate?: boolean };
+  readonly means?: {
+    readonly errorKind: AwsErrorKind;
+    readonly missing?: MissingResource | null;
+    readonly duplicate?: boolean;
+  };
 }
 
 interface Fixture {
-  readonly world: { readonly placeholders: Readonly<Record<string, string>>; readonly seed: FakeSeed; readonly defaults: { account: string; region: string } };
+  readonly world: {
+    readonly placeholders: Readonly<Record<string, string>>;
+    readonly seed: FakeSeed;
+    readonly defaults: { account: string; region: string };
+  };
   readonly cases: readonly RecordedCase[];
 }
 
 function filledIn(value: unknown, placeholders: Readonly<Record<string, string>>): unknown {
-  if (typeof value === "string") return Object.entries(placeholders).reduce((text, [from, to]) => text.replaceAll(from, to), value);
+  if (typeof value === "string")
+    return Object.entries(placeholders).reduce((text, [from, to]) => text.replaceAll(from, to), value);
   if (Array.isArray(value)) return value.map((item) => filledIn(item, placeholders));
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, filledIn(item, placeholders)]));
@@ -61,14 +80,20 @@ function filledIn(value: unknown, placeholders: Readonly<Record<string, string>>
   return value;
 }
 
-const raw = JSON.parse(readFileSync(new URL("../fixtures/aws-recorded-answers.json", import.meta.url), "utf8")) as Fixture;
+const raw = JSON.parse(
+  readFileSync(new URL("../fixtures/aws-recorded-answers.json", import.meta.url), "utf8"),
+) as Fixture;
 const fixture = filledIn(raw, raw.world.placeholders) as Fixture;
 
 export const recordedCases: readonly RecordedCase[] = fixture.cases;
 
 /** The fake backend holding the world the recordings assume. */
 export function worldOptions(): FakeBackendOptions {
-  return { seed: fixture.world.seed, defaultAccount: fixture.world.defaults.account, defaultRegion: fixture.world.defaults.region };
+  return {
+    seed: fixture.world.seed,
+    defaultAccount: fixture.world.defaults.account,
+    defaultRegion: fixture.world.defaults.region,
+  };
 }
 
 /** What an answer consists of on the wire, for comparison with the recording. */
@@ -99,7 +124,9 @@ export function comparable(outcome: Outcome, answer: RecordedAnswer): Outcome {
     httpStatus: outcome.httpStatus,
     ...(answer.error === undefined ? {} : { error: outcome.error }),
     ...(answer.message === undefined ? {} : { message: outcome.message }),
-    ...(answer.statement === undefined && answer.policy === undefined ? {} : { document: reserialised(outcome.document) }),
+    ...(answer.statement === undefined && answer.policy === undefined
+      ? {}
+      : { document: reserialised(outcome.document) }),
     ...(answer.tags === undefined ? {} : { tags: outcome.tags }),
   };
 }
@@ -121,7 +148,13 @@ const str = (members: Members, key: string): string | undefined => {
 function functionRef(functionName: string): LambdaFunctionRef {
   const parsed = parseFunctionNameAsLambda(functionName);
   if (parsed === undefined) throw new Error(`the fixture names no function Lambda can read: ${functionName}`);
-  return { functionName, name: parsed.name, account: parsed.account, region: parsed.region, partition: parsed.partition };
+  return {
+    functionName,
+    name: parsed.name,
+    account: parsed.account,
+    region: parsed.region,
+    partition: parsed.partition,
+  };
 }
 
 function tagRecord(tags: unknown): Record<string, string> {
@@ -144,7 +177,11 @@ export async function callPort(backend: PermissionBackend, step: RecordedStep, o
 }
 
 /** One step through the port; an error is thrown as the port threw it. */
-export async function sendThroughPort(backend: PermissionBackend, step: RecordedStep, options: CallOptions): Promise<Outcome> {
+export async function sendThroughPort(
+  backend: PermissionBackend,
+  step: RecordedStep,
+  options: CallOptions,
+): Promise<Outcome> {
   const m = step.request;
   switch (step.operation) {
     case "AddPermission": {
@@ -178,11 +215,17 @@ export async function sendThroughPort(backend: PermissionBackend, step: Recorded
       );
       return { httpStatus: 204 };
     case "GetPolicy": {
-      const output = await backend.getLambdaPolicy({ function: functionRef(str(m, "FunctionName") ?? ""), qualifier: str(m, "Qualifier") }, options);
+      const output = await backend.getLambdaPolicy(
+        { function: functionRef(str(m, "FunctionName") ?? ""), qualifier: str(m, "Qualifier") },
+        options,
+      );
       return { httpStatus: 200, document: output.policy };
     }
     case "DeletePermission":
-      await backend.deleteRamPermission({ permission: permissionRef(str(m, "permissionArn") ?? ""), clientToken: str(m, "clientToken") ?? "" }, options);
+      await backend.deleteRamPermission(
+        { permission: permissionRef(str(m, "permissionArn") ?? ""), clientToken: str(m, "clientToken") ?? "" },
+        options,
+      );
       return { httpStatus: 200 };
     case "CreatePermission":
       await backend.createRamPermission(
@@ -199,14 +242,20 @@ export async function sendThroughPort(backend: PermissionBackend, step: Recorded
     case "GetPermission": {
       const version = m["permissionVersion"];
       const output = await backend.getRamPermission(
-        { permission: permissionRef(str(m, "permissionArn") ?? ""), permissionVersion: typeof version === "number" ? version : undefined },
+        {
+          permission: permissionRef(str(m, "permissionArn") ?? ""),
+          permissionVersion: typeof version === "number" ? version : undefined,
+        },
         options,
       );
       return { httpStatus: 200, tags: tagList(output.tags) };
     }
     case "ListPermissions": {
       const max = m["maxResults"];
-      await backend.listRamPermissions({ maxResults: typeof max === "number" ? max : 50, nextToken: str(m, "nextToken") }, options);
+      await backend.listRamPermissions(
+        { maxResults: typeof max === "number" ? max : 50, nextToken: str(m, "nextToken") },
+        options,
+      );
       return { httpStatus: 200 };
     }
   }

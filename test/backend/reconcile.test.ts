@@ -19,7 +19,15 @@ import { silentLogger } from "../../src/logger.js";
 import { createGatewayClient, responseOf, stringMember } from "../support/clients.js";
 import { parseStatement } from "../support/policy-json.js";
 import { startTestGateway } from "../support/gateway.js";
-import { fn, noDeadline, rejectionOf, startAwsChain, startAwsStack, testCredentials, type AwsChain } from "./aws/aws-test-stack.js";
+import {
+  fn,
+  noDeadline,
+  rejectionOf,
+  startAwsChain,
+  startAwsStack,
+  testCredentials,
+  type AwsChain,
+} from "./aws/aws-test-stack.js";
 import { createRecordingLogger, type LogLine, type RecordingLogger } from "../support/recording-logger.js";
 
 const reconciledLines = (logger: { lines: LogLine[] }): LogLine[] =>
@@ -36,7 +44,9 @@ type Chain = AwsChain & { readonly logger: RecordingLogger };
 /** A gateway on the reconciling AWS adapter, the SDK, and the fake AWS endpoint. */
 async function startChain(): Promise<Chain> {
   const logger = createRecordingLogger();
-  const chain = await startAwsChain({ maxAttempts: 3, requestTimeoutMs: REQUEST_TIMEOUT_MS }, (backend) => createReconcilingBackend(backend, { logger }));
+  const chain = await startAwsChain({ maxAttempts: 3, requestTimeoutMs: REQUEST_TIMEOUT_MS }, (backend) =>
+    createReconcilingBackend(backend, { logger }),
+  );
   return { ...chain, logger, close: () => chain.close() };
 }
 
@@ -70,7 +80,11 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
       const statement = parseStatement(stringMember(response, "statement"));
       assert.equal(statement.Sid, sid);
       assert.deepEqual(statement.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::demo-bucket" } });
-      assert.equal(chain.stack.endpoint.callCount("AddPermission"), 1, "the SDK did not retry an attempt that may have executed");
+      assert.equal(
+        chain.stack.endpoint.callCount("AddPermission"),
+        1,
+        "the SDK did not retry an attempt that may have executed",
+      );
       assert.equal(chain.stack.endpoint.callCount("GetPolicy"), 1, "the state was read once");
       const lines = reconciledLines(chain.logger);
       assert.equal(lines.at(-1)?.fields?.["rpc"], "AddLambdaPermission");
@@ -82,19 +96,35 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
       responseOf(await chain.client.call("addLambdaPermission", { functionName: "demo", statementId: sid, ...invoke }));
       chain.stack.endpoint.resetCallCounts();
       chain.stack.endpoint.injectFault({ operation: "RemovePermission", afterExecution: true, times: 1, ...settings });
-      const response = responseOf(await chain.client.call("removeLambdaPermission", { functionName: "demo", statementId: sid, idempotencyKey: `key-${sid}` }));
+      const response = responseOf(
+        await chain.client.call("removeLambdaPermission", {
+          functionName: "demo",
+          statementId: sid,
+          idempotencyKey: `key-${sid}`,
+        }),
+      );
       assert.deepEqual(response, {});
       assert.equal(chain.stack.endpoint.callCount("RemovePermission"), 1);
       assert.equal(reconciledLines(chain.logger).at(-1)?.fields?.["rpc"], "RemoveLambdaPermission");
       const policy = await chain.client.call("getLambdaPolicy", { functionName: "demo" });
-      if (policy.ok) assert.doesNotMatch(stringMember(policy.response as JsonObject, "policy"), new RegExp(`"Sid":"${sid}"`));
+      if (policy.ok)
+        assert.doesNotMatch(stringMember(policy.response as JsonObject, "policy"), new RegExp(`"Sid":"${sid}"`));
     });
   }
 
   test("an effect the read cannot confirm is UNAVAILABLE with the outcome-unknown reason and RetryInfo", async () => {
-    chain.stack.endpoint.injectFault({ operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 });
+    chain.stack.endpoint.injectFault({
+      operation: "AddPermission",
+      afterExecution: true,
+      dropConnection: true,
+      times: 1,
+    });
     chain.stack.endpoint.injectFault({ operation: "GetPolicy", errorCode: "ServiceException", times: 3 });
-    const result = await chain.client.call("addLambdaPermission", { functionName: "demo", statementId: "unconfirmed", ...invoke });
+    const result = await chain.client.call("addLambdaPermission", {
+      functionName: "demo",
+      statementId: "unconfirmed",
+      ...invoke,
+    });
     assert.ok(!result.ok);
     assert.equal(result.error.code, Code.Unavailable);
     assert.equal(result.error.reason, OUTCOME_UNKNOWN_REASON);
@@ -104,9 +134,15 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
   });
 
   test("an answer AWS gave is no unknown outcome: a duplicate Sid stays ALREADY_EXISTS without reading the policy", async () => {
-    responseOf(await chain.client.call("addLambdaPermission", { functionName: "demo", statementId: "taken", ...invoke }));
+    responseOf(
+      await chain.client.call("addLambdaPermission", { functionName: "demo", statementId: "taken", ...invoke }),
+    );
     chain.stack.endpoint.resetCallCounts();
-    const result = await chain.client.call("addLambdaPermission", { functionName: "demo", statementId: "taken", ...invoke });
+    const result = await chain.client.call("addLambdaPermission", {
+      functionName: "demo",
+      statementId: "taken",
+      ...invoke,
+    });
     assert.ok(!result.ok);
     assert.equal(result.error.code, Code.AlreadyExists);
     assert.equal(chain.stack.endpoint.callCount("GetPolicy"), 0);
@@ -114,8 +150,19 @@ describe("through a gateway, the AWS adapter and the fake AWS endpoint", () => {
 
   test("throttling before execution is still retried by the SDK", async () => {
     chain.stack.endpoint.resetCallCounts();
-    chain.stack.endpoint.injectFault({ operation: "AddPermission", errorCode: "TooManyRequestsException", retryAfterSeconds: 0, times: 1 });
-    responseOf(await chain.client.call("addLambdaPermission", { functionName: "demo", statementId: "after-throttle", ...invoke }));
+    chain.stack.endpoint.injectFault({
+      operation: "AddPermission",
+      errorCode: "TooManyRequestsException",
+      retryAfterSeconds: 0,
+      times: 1,
+    });
+    responseOf(
+      await chain.client.call("addLambdaPermission", {
+        functionName: "demo",
+        statementId: "after-throttle",
+        ...invoke,
+      }),
+    );
     assert.equal(chain.stack.endpoint.callCount("AddPermission"), 2);
   });
 });
@@ -129,11 +176,22 @@ test("a refused connection is not an unknown outcome: nothing was sent, the SDK 
     maxAttempts: 2,
     requestTimeoutMs: 2000,
     logger: silentLogger,
-    clientFactory: createSdkClientFactory({ maxAttempts: 2, requestTimeoutMs: 2000, connectTimeoutMs: 1000, credentials: testCredentials, endpoint: `http://127.0.0.1:${port}` }),
+    clientFactory: createSdkClientFactory({
+      maxAttempts: 2,
+      requestTimeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      credentials: testCredentials,
+      endpoint: `http://127.0.0.1:${port}`,
+    }),
   });
   try {
-    const error = await rejectionOf(backend.addLambdaPermission({ function: fn("demo"), statementId: "refused", ...invoke }, noDeadline()));
-    assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
+    const error = await rejectionOf(
+      backend.addLambdaPermission({ function: fn("demo"), statementId: "refused", ...invoke }, noDeadline()),
+    );
+    assert.ok(
+      error instanceof UpstreamNetworkError,
+      `expected UpstreamNetworkError, got ${error.name}: ${error.message}`,
+    );
   } finally {
     await backend.close();
   }
@@ -145,7 +203,9 @@ test("the in-process fake's lost answer is reconciled through a gateway the same
   const gateway = await startTestGateway<PermissionBackend>({ backend: createReconcilingBackend(fake, { logger }) });
   const client = createGatewayClient("grpc", gateway.url);
   try {
-    const response = responseOf(await client.call("addLambdaPermission", { functionName: "demo", statementId: "lost", ...invoke }));
+    const response = responseOf(
+      await client.call("addLambdaPermission", { functionName: "demo", statementId: "lost", ...invoke }),
+    );
     assert.equal(parseStatement(stringMember(response, "statement")).Sid, "lost");
     assert.equal(reconciledLines(logger).length, 1);
     assert.equal(fake.callCount("AddPermission"), 1);
@@ -168,8 +228,14 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
 
   test("AddLambdaPermission that finds its own statement (the earlier attempt's) succeeds with it, reconciled", async () => {
     fresh();
-    const earlier = await fake.addLambdaPermission({ function: fn("demo"), statementId: "mine", ...invoke, sourceAccount: "123456789012" }, noDeadline());
-    const output = await backend.addLambdaPermission({ function: fn("demo"), statementId: "mine", ...invoke, sourceAccount: "123456789012" }, takeover());
+    const earlier = await fake.addLambdaPermission(
+      { function: fn("demo"), statementId: "mine", ...invoke, sourceAccount: "123456789012" },
+      noDeadline(),
+    );
+    const output = await backend.addLambdaPermission(
+      { function: fn("demo"), statementId: "mine", ...invoke, sourceAccount: "123456789012" },
+      takeover(),
+    );
     assert.equal(output.reconciled, true);
     assert.deepEqual(JSON.parse(output.statement), JSON.parse(earlier.statement));
     assert.equal(reconciledLines(logger)[0]?.fields?.["why"], "a takeover found the statement ID taken");
@@ -177,8 +243,13 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
 
   test("AddLambdaPermission that finds another statement under its Sid stays ALREADY_EXISTS", async () => {
     fresh();
-    await fake.addLambdaPermission({ function: fn("demo"), statementId: "theirs", action: "lambda:GetFunction", principal: "210987654321" }, noDeadline());
-    const error = await rejectionOf(backend.addLambdaPermission({ function: fn("demo"), statementId: "theirs", ...invoke }, takeover()));
+    await fake.addLambdaPermission(
+      { function: fn("demo"), statementId: "theirs", action: "lambda:GetFunction", principal: "210987654321" },
+      noDeadline(),
+    );
+    const error = await rejectionOf(
+      backend.addLambdaPermission({ function: fn("demo"), statementId: "theirs", ...invoke }, takeover()),
+    );
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "ResourceConflictException");
   });
@@ -187,14 +258,22 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
     fresh();
     await fake.addLambdaPermission({ function: fn("demo"), statementId: "first", ...invoke }, noDeadline());
     const before = (await fake.getLambdaPolicy({ function: fn("demo") }, noDeadline())).revisionId;
-    await fake.addLambdaPermission({ function: fn("demo"), statementId: "guarded", ...invoke, revisionId: before }, noDeadline());
-    const output = await backend.addLambdaPermission({ function: fn("demo"), statementId: "guarded", ...invoke, revisionId: before }, takeover());
+    await fake.addLambdaPermission(
+      { function: fn("demo"), statementId: "guarded", ...invoke, revisionId: before },
+      noDeadline(),
+    );
+    const output = await backend.addLambdaPermission(
+      { function: fn("demo"), statementId: "guarded", ...invoke, revisionId: before },
+      takeover(),
+    );
     assert.equal(output.reconciled, true);
   });
 
   test("AddLambdaPermission on a function that is gone stays NOT_FOUND", async () => {
     fresh();
-    const error = await rejectionOf(backend.addLambdaPermission({ function: fn("gone"), statementId: "s", ...invoke }, takeover()));
+    const error = await rejectionOf(
+      backend.addLambdaPermission({ function: fn("gone"), statementId: "s", ...invoke }, takeover()),
+    );
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "ResourceNotFoundException");
     assert.equal(reconciledLines(logger).length, 0);
@@ -203,7 +282,10 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
   test("RemoveLambdaPermission that finds the statement gone succeeds, reconciled", async () => {
     fresh();
     await fake.addLambdaPermission({ function: fn("demo"), statementId: "other", ...invoke }, noDeadline());
-    const statementGone = await backend.removeLambdaPermission({ function: fn("demo"), statementId: "removed-before" }, takeover());
+    const statementGone = await backend.removeLambdaPermission(
+      { function: fn("demo"), statementId: "removed-before" },
+      takeover(),
+    );
     assert.equal(statementGone.reconciled, true);
     await fake.removeLambdaPermission({ function: fn("demo"), statementId: "other" }, noDeadline());
     const policyGone = await backend.removeLambdaPermission({ function: fn("demo"), statementId: "other" }, takeover());
@@ -216,21 +298,28 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
     await fake.addLambdaPermission({ function: fn("demo"), statementId: "b", ...invoke }, noDeadline());
     const before = (await fake.getLambdaPolicy({ function: fn("demo") }, noDeadline())).revisionId;
     await fake.removeLambdaPermission({ function: fn("demo"), statementId: "a", revisionId: before }, noDeadline());
-    const output = await backend.removeLambdaPermission({ function: fn("demo"), statementId: "a", revisionId: before }, takeover());
+    const output = await backend.removeLambdaPermission(
+      { function: fn("demo"), statementId: "a", revisionId: before },
+      takeover(),
+    );
     assert.equal(output.reconciled, true);
   });
 
   test("RemoveLambdaPermission with a stale RevisionId and the statement still there stays FAILED_PRECONDITION", async () => {
     fresh();
     await fake.addLambdaPermission({ function: fn("demo"), statementId: "kept", ...invoke }, noDeadline());
-    const error = await rejectionOf(backend.removeLambdaPermission({ function: fn("demo"), statementId: "kept", revisionId: "stale" }, takeover()));
+    const error = await rejectionOf(
+      backend.removeLambdaPermission({ function: fn("demo"), statementId: "kept", revisionId: "stale" }, takeover()),
+    );
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "PreconditionFailedException");
   });
 
   test("RemoveLambdaPermission on a function that is gone stays NOT_FOUND (Lambda's answer says nothing of a statement)", async () => {
     fresh();
-    const error = await rejectionOf(backend.removeLambdaPermission({ function: fn("gone"), statementId: "s" }, takeover()));
+    const error = await rejectionOf(
+      backend.removeLambdaPermission({ function: fn("gone"), statementId: "s" }, takeover()),
+    );
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.message, "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:gone");
     assert.equal(reconciledLines(logger).length, 0);
@@ -239,10 +328,15 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
   test("without a takeover, the same answers are plain answers", async () => {
     fresh();
     await fake.addLambdaPermission({ function: fn("demo"), statementId: "mine", ...invoke }, noDeadline());
-    const error = await rejectionOf(backend.addLambdaPermission({ function: fn("demo"), statementId: "mine", ...invoke }, noDeadline()));
+    const error = await rejectionOf(
+      backend.addLambdaPermission({ function: fn("demo"), statementId: "mine", ...invoke }, noDeadline()),
+    );
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "ResourceConflictException");
-    await assert.rejects(backend.removeLambdaPermission({ function: fn("demo"), statementId: "never" }, noDeadline()), AwsApiError);
+    await assert.rejects(
+      backend.removeLambdaPermission({ function: fn("demo"), statementId: "never" }, noDeadline()),
+      AwsApiError,
+    );
     assert.equal(reconciledLines(logger).length, 0);
   });
 
@@ -251,7 +345,13 @@ describe("a call that took over an earlier attempt's token (afterTakeover)", () 
     fake.setFaults({ lostAnswerRate: 1, operations: ["CreatePermission"] });
     await assert.rejects(
       backend.createRamPermission(
-        { name: "lost-ram", resourceType: "ec2:Subnet", policyTemplate: '{"Effect":"Allow","Action":"ec2:DescribeSubnets"}', clientToken: "t", tags: {} },
+        {
+          name: "lost-ram",
+          resourceType: "ec2:Subnet",
+          policyTemplate: '{"Effect":"Allow","Action":"ec2:DescribeSubnets"}',
+          clientToken: "t",
+          tags: {},
+        },
         noDeadline(),
       ),
       UpstreamOutcomeUnknownError,

@@ -65,10 +65,20 @@ describe("a replica killed after AWS executed its call", () => {
     const [first, second] = await Promise.all([replica(), replica()]);
     // AWS executes the first attempt, then its answer never comes in time.
     endpoint.injectFault({ operation: "AddPermission", afterExecution: true, latencyMs: 600_000, times: 1 });
-    const lost = fetch(first.url + ADD, { method: "POST", headers: { "content-type": "application/json" }, body: request }).catch(() => "cut");
+    const lost = fetch(first.url + ADD, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: request,
+    }).catch(() => "cut");
     await eventually(
       "AWS executes the first attempt",
-      () => backend.getLambdaPolicy({ function: { functionName: "demo", name: "demo" } }, { signal: new AbortController().signal }).catch(() => undefined),
+      () =>
+        backend
+          .getLambdaPolicy(
+            { function: { functionName: "demo", name: "demo" } },
+            { signal: new AbortController().signal },
+          )
+          .catch(() => undefined),
       (policy) => policy?.policy.includes('"takeover"') === true,
       { intervalMs: 20 },
     );
@@ -77,7 +87,11 @@ describe("a replica killed after AWS executed its call", () => {
     const killedAt = Date.now();
     assert.equal(await lost, "cut");
 
-    const retry = await fetch(second.url + ADD, { method: "POST", headers: { "content-type": "application/json" }, body: request });
+    const retry = await fetch(second.url + ADD, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: request,
+    });
     const answeredMs = Date.now() - killedAt;
     const body = (await retry.json()) as { statement?: string };
     assert.equal(retry.status, 200, JSON.stringify(body));
@@ -86,10 +100,17 @@ describe("a replica killed after AWS executed its call", () => {
     assert.equal(statement.Sid, "takeover");
     assert.deepEqual(statement.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:s3:::takeover-bucket" } });
     assert.equal(endpoint.callCount("AddPermission"), 2, "the dead replica's attempt and the retry's");
-    assert.ok(second.lines().some((line) => line.includes("reconciled an uncertain mutation")), "the reconciliation is logged");
+    assert.ok(
+      second.lines().some((line) => line.includes("reconciled an uncertain mutation")),
+      "the reconciliation is logged",
+    );
     t.diagnostic(`the retry was answered ${answeredMs} ms after the SIGKILL (lease 2 s)`);
     // Replaying the same token now gives the same success without AWS.
-    const replay = await fetch(second.url + ADD, { method: "POST", headers: { "content-type": "application/json" }, body: request });
+    const replay = await fetch(second.url + ADD, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: request,
+    });
     assert.equal(replay.headers.get("idempotent-replayed"), "true");
     assert.equal(endpoint.callCount("AddPermission"), 2);
   });

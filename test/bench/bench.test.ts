@@ -25,7 +25,13 @@ describe("bench options", () => {
   const parse = (...argv: string[]) => parseBenchOptions(argv, scenarioIds, "/tmp/profiles");
 
   test("defaults to the full run; --quick, --cpu-prof and --only are read", () => {
-    assert.deepEqual(parse(), { mode: "full", cpuProfDir: undefined, only: undefined, authzConfig: "bench/authz.json", help: false });
+    assert.deepEqual(parse(), {
+      mode: "full",
+      cpuProfDir: undefined,
+      only: undefined,
+      authzConfig: "bench/authz.json",
+      help: false,
+    });
     const options = parse("--quick", "--cpu-prof", "--only=no-token-grpc,rss", "--authz-config=x.json");
     assert.equal(options.mode, "quick");
     assert.equal(options.cpuProfDir, "/tmp/profiles");
@@ -42,7 +48,11 @@ describe("bench options", () => {
       ["--quick=yes", /without a value/],
       ["--cpu-prof=", /a directory/],
     ] as const) {
-      assert.throws(() => parse(arg), (error: unknown) => error instanceof BenchOptionsError && error.message.startsWith(`${arg}:`) && accepted.test(error.message));
+      assert.throws(
+        () => parse(arg),
+        (error: unknown) =>
+          error instanceof BenchOptionsError && error.message.startsWith(`${arg}:`) && accepted.test(error.message),
+      );
     }
   });
 
@@ -52,17 +62,32 @@ describe("bench options", () => {
 
   test("every npm run bench line of the README's Performance section parses, and its table names every scenario", async () => {
     const block = await readmeBlock("sh", "npm run bench -- --quick");
-    const lines = block.split("\n").map((line) => line.replace(/#.*$/, "").trim()).filter((line) => line.startsWith("npm run bench"));
+    const lines = block
+      .split("\n")
+      .map((line) => line.replace(/#.*$/, "").trim())
+      .filter((line) => line.startsWith("npm run bench"));
     assert.ok(lines.length >= 4);
-    for (const line of lines) parse(...line.replace(/^npm run bench( --)?/, "").split(/\s+/).filter((word) => word !== ""));
+    for (const line of lines)
+      parse(
+        ...line
+          .replace(/^npm run bench( --)?/, "")
+          .split(/\s+/)
+          .filter((word) => word !== ""),
+      );
     const readme = await readReadme();
-    for (const id of scenarioIds) assert.ok(readme.includes(`\`${id}\``), `the README's Performance section names ${id}`);
+    for (const id of scenarioIds)
+      assert.ok(readme.includes(`\`${id}\``), `the README's Performance section names ${id}`);
   });
 });
 
 describe("the start script", () => {
   test("is split into env, launcher, flags and entry; a leading exec is dropped", () => {
-    assert.deepEqual(parseStartScript("tsx src/main.ts"), { launcher: "tsx", flags: [], args: ["src/main.ts"], env: {} });
+    assert.deepEqual(parseStartScript("tsx src/main.ts"), {
+      launcher: "tsx",
+      flags: [],
+      args: ["src/main.ts"],
+      env: {},
+    });
     assert.deepEqual(parseStartScript("exec NODE_ENV=production node --enable-source-maps dist/src/main.js"), {
       launcher: "node",
       flags: ["--enable-source-maps"],
@@ -73,7 +98,10 @@ describe("the start script", () => {
 
   test("shell syntax and missing parts are refused with the script quoted", () => {
     for (const script of ["node a.js && node b.js", "node $ENTRY", "exec", "node --flag"]) {
-      assert.throws(() => parseStartScript(script), (error: unknown) => error instanceof StartScriptError && error.message.includes(JSON.stringify(script)));
+      assert.throws(
+        () => parseStartScript(script),
+        (error: unknown) => error instanceof StartScriptError && error.message.includes(JSON.stringify(script)),
+      );
     }
   });
 });
@@ -90,7 +118,10 @@ describe("the authorization file", () => {
   });
 
   test("a variable --help does not list is named; known ones let it run", () => {
-    const config = parseAuthzConfig('{"off":{"env":{}},"on":{"env":{"AUTH_MODE":"api-key"},"headers":{"x-api-key":"k"}}}', "f.json");
+    const config = parseAuthzConfig(
+      '{"off":{"env":{}},"on":{"env":{"AUTH_MODE":"api-key"},"headers":{"x-api-key":"k"}}}',
+      "f.json",
+    );
     assert.equal(authzNotReady(config, "  AUTH_MODE   how callers authenticate", "f.json"), undefined);
     assert.match(authzNotReady(config, "  HOST", "f.json") ?? "", /does not know AUTH_MODE/);
   });
@@ -128,7 +159,10 @@ describe("the baseline server", () => {
 
   test("answers over gRPC (h2c) and Connect (HTTP/1.1) with constant responses", async () => {
     const grpc = createClient(PermissionService, createGrpcTransport({ baseUrl: server.h2cUrl }));
-    const connect = createClient(PermissionService, createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }));
+    const connect = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }),
+    );
     for (const client of [grpc, connect]) {
       await client.removeLambdaPermission({ functionName: "demo", statementId: "x", allowMissing: true });
       assert.match((await client.addLambdaPermission({})).statement, /"Sid":"baseline"/);
@@ -138,7 +172,11 @@ describe("the baseline server", () => {
   });
 
   test("its arguments are checked", () => {
-    assert.deepEqual(parseBaselineArgs(["--h2c-port=1", "--http1-port=2"]), { host: "127.0.0.1", h2cPort: 1, http1Port: 2 });
+    assert.deepEqual(parseBaselineArgs(["--h2c-port=1", "--http1-port=2"]), {
+      host: "127.0.0.1",
+      h2cPort: 1,
+      http1Port: 2,
+    });
     assert.throws(() => parseBaselineArgs(["--port=1"]), /unknown argument "--port=1"/);
     assert.throws(() => parseBaselineArgs(["--h2c-port=x"]), /--h2c-port="x" is not a port/);
   });
@@ -147,16 +185,28 @@ describe("the baseline server", () => {
 describe("the near-limit seed, served by a real gateway", () => {
   let gateway: TestGateway;
   before(async () => {
-    gateway = await startTestGateway({ backend: createFakeBackend({ seed: buildSeed({ functions: 0, ramPermissions: 250, inFlightStatements: 4, addedIdLength: 8 }) }) });
+    gateway = await startTestGateway({
+      backend: createFakeBackend({
+        seed: buildSeed({ functions: 0, ramPermissions: 250, inFlightStatements: 4, addedIdLength: 8 }),
+      }),
+    });
   });
   after(() => gateway.close());
 
   test("leaves room for exactly the statements the scenario adds at once", async () => {
-    const client = createClient(PermissionService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }));
+    const client = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }),
+    );
     const { policy } = await client.getLambdaPolicy({ functionName: nearLimitFunction });
     const statement = renderedStatementBytes(nearLimitFunction, "b0000000");
     assert.ok(Buffer.byteLength(policy) + 4 * (statement + 1) <= policyLimitBytes, "4 statements fit");
-    const grant = { functionName: nearLimitFunction, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::bench-bucket" };
+    const grant = {
+      functionName: nearLimitFunction,
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+      sourceArn: "arn:aws:s3:::bench-bucket",
+    };
     let fitted = 0;
     let refusal: ConnectError | undefined;
     while (refusal === undefined && fitted < 8) {

@@ -61,7 +61,11 @@ describe("a web page on another origin calls the gateway", () => {
     gateway = await startTestGateway({ corsAllowedOrigins: [allowedSite.origin] });
     profile = await mkdtemp(join(tmpdir(), "pg-chromium-"));
     if (!haveChromium) return;
-    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: chromiumArgs });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: chromiumArgs,
+    });
     browser.on("console", (message) => consoleLines.push(message.text()));
   });
 
@@ -74,7 +78,11 @@ describe("a web page on another origin calls the gateway", () => {
   });
 
   /** Opens a page of `site` and runs the scenarios of the harness there. */
-  async function runInBrowser(t: TestContext, site: PageServer, protocol: Protocol): Promise<ScenarioOutcomes | undefined> {
+  async function runInBrowser(
+    t: TestContext,
+    site: PageServer,
+    protocol: Protocol,
+  ): Promise<ScenarioOutcomes | undefined> {
     if (browser === undefined) {
       skipWithoutTool(t, "REQUIRE_BROWSER", `${chromiumPath} not installed (Debian package chromium)`);
       return undefined;
@@ -83,10 +91,10 @@ describe("a web page on another origin calls the gateway", () => {
     try {
       await tab.goto(site.origin + "/");
       await tab.waitForFunction(() => "runScenarios" in globalThis);
-      return await tab.evaluate(
-        ([url, p]) => (globalThis as unknown as PageGlobals).runScenarios(url, p),
-        [gateway.url, protocol] as const,
-      );
+      return await tab.evaluate(([url, p]) => (globalThis as unknown as PageGlobals).runScenarios(url, p), [
+        gateway.url,
+        protocol,
+      ] as const);
     } finally {
       await tab.close();
     }
@@ -114,7 +122,8 @@ describe("a web page on another origin calls the gateway", () => {
 
   test("the README's CORS paragraph names every header the gateway allows and exposes", async () => {
     const paragraph = await readmeParagraph("**CORS.**");
-    for (const name of [...CORS_ALLOWED_HEADERS, ...CORS_EXPOSED_HEADERS]) assert.ok(paragraph.includes(`\`${name}\``), name);
+    for (const name of [...CORS_ALLOWED_HEADERS, ...CORS_EXPOSED_HEADERS])
+      assert.ok(paragraph.includes(`\`${name}\``), name);
   });
 
   for (const protocol of protocols) {
@@ -151,7 +160,8 @@ describe("a web page on another origin calls the gateway", () => {
       assert.equal(unlisted.reason, undefined, "no answer of the gateway reached the page");
       const refusals = consoleLines.slice(seen).filter((line) => line.includes("blocked by CORS policy"));
       assert.ok(refusals.length > 0, "Chromium reports the refused header");
-      for (const line of refusals) assert.match(line, /Request header field x-not-in-the-cors-list is not allowed/, line);
+      for (const line of refusals)
+        assert.match(line, /Request header field x-not-in-the-cors-list is not allowed/, line);
     });
   }
 
@@ -168,7 +178,10 @@ describe("a web page on another origin calls the gateway", () => {
     assert.equal(gateway.backend.callCount(), before, "the preflight stopped every call before the backend");
     const blocked = consoleLines.slice(seen).filter((line) => line.includes("blocked by CORS policy"));
     assert.ok(blocked.length > 0, `Chromium reports the CORS refusal:\n${consoleLines.slice(seen).join("\n")}`);
-    assert.ok(blocked.every((line) => line.includes(`from origin '${otherSite.origin}'`)), blocked.join("\n"));
+    assert.ok(
+      blocked.every((line) => line.includes(`from origin '${otherSite.origin}'`)),
+      blocked.join("\n"),
+    );
   });
 });
 

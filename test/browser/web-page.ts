@@ -25,7 +25,8 @@ export interface PageServer {
 }
 
 const readmeModule = "readme:web-client.ts";
-const html = '<!doctype html>\n<meta charset="utf-8">\n<title>permission-gateway browser test</title>\n<script type="module" src="/page.js"></script>\n';
+const html =
+  '<!doctype html>\n<meta charset="utf-8">\n<title>permission-gateway browser test</title>\n<script type="module" src="/page.js"></script>\n';
 
 /** The README's "From a web page" block: a module written as if it lived at the repository root. */
 function readmeWebClient(): Promise<string> {

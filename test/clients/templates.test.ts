@@ -29,17 +29,36 @@ interface Language {
 }
 
 // Debian's protobuf and grpc-java runtimes (libprotobuf-java, libgrpc-java).
-const javaClasspath = ["protobuf", "grpc-api", "grpc-stub", "grpc-protobuf", "grpc-protobuf-lite", "guava", "geronimo-annotation-1.3-spec"].map(
-  (name) => `/usr/share/java/${name}.jar`,
-);
+const javaClasspath = [
+  "protobuf",
+  "grpc-api",
+  "grpc-stub",
+  "grpc-protobuf",
+  "grpc-protobuf-lite",
+  "guava",
+  "geronimo-annotation-1.3-spec",
+].map((name) => `/usr/share/java/${name}.jar`);
 
 async function compileJava(out: string): Promise<void> {
   const sources = (await readdir(join(out, "java"), { recursive: true })).filter((file) => file.endsWith(".java"));
   assert.ok(sources.length > 0, "Java sources were generated");
-  await run("javac", ["-nowarn", "-d", join(out, "classes"), "-cp", javaClasspath.join(":"), ...sources.map((file) => join(out, "java", file))], {
-    timeout: 300_000,
-  });
-  await access(join(out, "classes/com/permissiongateway/permission/v1/PermissionServiceGrpc$PermissionServiceBlockingStub.class"));
+  await run(
+    "javac",
+    [
+      "-nowarn",
+      "-d",
+      join(out, "classes"),
+      "-cp",
+      javaClasspath.join(":"),
+      ...sources.map((file) => join(out, "java", file)),
+    ],
+    {
+      timeout: 300_000,
+    },
+  );
+  await access(
+    join(out, "classes/com/permissiongateway/permission/v1/PermissionServiceGrpc$PermissionServiceBlockingStub.class"),
+  );
 }
 
 const languages: readonly Language[] = [
@@ -56,9 +75,11 @@ const languages: readonly Language[] = [
     tools: ["protoc", "grpc_java_plugin", "javac"],
     files: javaClasspath,
     expected: {
-      "java/com/permissiongateway/permission/v1/PermissionServiceGrpc.java": "package com.permissiongateway.permission.v1;",
+      "java/com/permissiongateway/permission/v1/PermissionServiceGrpc.java":
+        "package com.permissiongateway.permission.v1;",
       // java_multiple_files: one file per message, beside the outer class.
-      "java/com/permissiongateway/permission/v1/RemoveLambdaPermissionRequest.java": "public final class RemoveLambdaPermissionRequest extends",
+      "java/com/permissiongateway/permission/v1/RemoveLambdaPermissionRequest.java":
+        "public final class RemoveLambdaPermissionRequest extends",
       "java/com/permissiongateway/permission/v1/PermissionProto.java": "public final class PermissionProto {",
     },
     build: compileJava,
@@ -74,13 +95,18 @@ describe("client templates", () => {
         ...language.tools.filter((tool) => findOnPath(tool) === undefined),
         ...(language.files ?? []).filter((file) => !existsSync(file)),
       ];
-      if (missing.length > 0) return skipWithoutTool(t, "REQUIRE_CLIENT_CODEGEN", `not installed: ${missing.join(", ")}`);
+      if (missing.length > 0)
+        return skipWithoutTool(t, "REQUIRE_CLIENT_CODEGEN", `not installed: ${missing.join(", ")}`);
       const template = `clients/buf.gen.${language.name}.local.yaml`;
       const command = (await readmeBlock("sh", template)).split("\n").find((line) => line.includes(template));
       assert.ok(command !== undefined);
       const out = await mkdtemp(join(tmpdir(), `pg-${language.name}-client-`));
       try {
-        await run("bash", ["-euo", "pipefail", "-c", command], { cwd: repo, env: { ...process.env, OUT: out }, timeout: 120_000 });
+        await run("bash", ["-euo", "pipefail", "-c", command], {
+          cwd: repo,
+          env: { ...process.env, OUT: out },
+          timeout: 120_000,
+        });
         for (const [file, line] of Object.entries(language.expected)) {
           const text = await readFile(join(out, file), "utf8");
           assert.ok(text.includes(line), `${file} contains ${line}`);

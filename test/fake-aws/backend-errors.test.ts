@@ -49,7 +49,9 @@ describe("fake AWS endpoint: backend failures on the wire", () => {
   });
 
   it("answers AWS's status for a code when the backend gives none, and a fresh request ID", async (t) => {
-    const backend = throwingBackend(() => new AwsApiError({ service: "ram", code: "UnknownResourceException", message: "gone" }));
+    const backend = throwingBackend(
+      () => new AwsApiError({ service: "ram", code: "UnknownResourceException", message: "gone" }),
+    );
     const { ram } = await startHarness(t, { backend });
     const error = await rejectionOf(ram.send(new DeletePermissionCommand({ permissionArn: PERMISSION_ARN })));
     assert.equal(error.name, "UnknownResourceException");
@@ -57,7 +59,11 @@ describe("fake AWS endpoint: backend failures on the wire", () => {
     assert.match(error.$metadata.requestId ?? "", UUID_RE);
   });
 
-  const unexpected: { service: string; send: (h: Awaited<ReturnType<typeof startHarness>>) => Promise<unknown>; code: string }[] = [
+  const unexpected: {
+    service: string;
+    send: (h: Awaited<ReturnType<typeof startHarness>>) => Promise<unknown>;
+    code: string;
+  }[] = [
     {
       service: "Lambda",
       send: (h) => h.lambda.send(new RemovePermissionCommand({ FunctionName: "demo", StatementId: "s" })),
@@ -99,7 +105,9 @@ describe("fake AWS endpoint: backend failures on the wire", () => {
     assert.equal(signal.aborted, false);
     controller.abort();
     assert.equal((await rejectionOf(call)).name, "AbortError");
-    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve())));
+    await new Promise<void>((resolve) =>
+      signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve()),
+    );
     assert.equal(signal.aborted, true);
   });
 });

@@ -9,7 +9,12 @@ import { InvalidFakeAwsFaultError, parseFakeAwsFault, type FakeAwsFault } from "
 import { PERMISSION_ARN, rejectionOf, startHarness } from "./harness.js";
 
 const addDemo = (sid: string) =>
-  new AddPermissionCommand({ FunctionName: "demo", StatementId: sid, Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com" });
+  new AddPermissionCommand({
+    FunctionName: "demo",
+    StatementId: sid,
+    Action: "lambda:InvokeFunction",
+    Principal: "s3.amazonaws.com",
+  });
 
 describe("fake AWS endpoint: faults", () => {
   it("fails the next N matching requests, then lets them through", async (t) => {
@@ -31,7 +36,10 @@ describe("fake AWS endpoint: faults", () => {
     assert.equal(error.name, "ServiceUnavailableException");
     assert.equal(error.$metadata.httpStatusCode, 503);
     // Without `times` the fault stays until cleared.
-    assert.equal((await rejectionOf(ram.send(new GetPermissionCommand({ permissionArn: PERMISSION_ARN })))).name, "ServiceUnavailableException");
+    assert.equal(
+      (await rejectionOf(ram.send(new GetPermissionCommand({ permissionArn: PERMISSION_ARN })))).name,
+      "ServiceUnavailableException",
+    );
     server.clearFaults();
     await ram.send(new GetPermissionCommand({ permissionArn: PERMISSION_ARN }));
   });
@@ -84,7 +92,10 @@ describe("fake AWS endpoint: faults", () => {
     assert.match(`${error.code ?? ""} ${error.message}`, /ECONNRESET|socket hang up/);
     assert.equal(server.callCount("GetPolicy"), 1);
     // The next request is served normally.
-    assert.equal((await rejectionOf(lambda.send(new GetPolicyCommand({ FunctionName: "demo" })))).name, "ResourceNotFoundException");
+    assert.equal(
+      (await rejectionOf(lambda.send(new GetPolicyCommand({ FunctionName: "demo" })))).name,
+      "ResourceNotFoundException",
+    );
   });
 
   it("executes, then drops the connection: the statement is added though the SDK never hears so", async (t) => {
@@ -125,7 +136,10 @@ describe("fake AWS endpoint: faults", () => {
 
   it("refuses a fault that does not make sense", async (t) => {
     const { server } = await startHarness(t);
-    assert.throws(() => server.injectFault({ operation: "Invoke", errorCode: "ServiceException" }), InvalidFakeAwsFaultError);
+    assert.throws(
+      () => server.injectFault({ operation: "Invoke", errorCode: "ServiceException" }),
+      InvalidFakeAwsFaultError,
+    );
   });
 });
 
@@ -166,12 +180,15 @@ describe("parseFakeAwsFault", () => {
   ];
   for (const [fault, message] of invalid) {
     it(`refuses ${JSON.stringify(fault)}`, () => {
-      assert.throws(() => parseFakeAwsFault(fault), (error: unknown) => {
-        assert.ok(error instanceof InvalidFakeAwsFaultError);
-        assert.equal(error.name, "InvalidFakeAwsFaultError");
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseFakeAwsFault(fault),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidFakeAwsFaultError);
+          assert.equal(error.name, "InvalidFakeAwsFaultError");
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 });

@@ -5,7 +5,12 @@ import type { TestContext } from "node:test";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { RAMClient } from "@aws-sdk/client-ram";
 import type { PermissionBackend } from "../../src/backend/backend.js";
-import { createFakeBackend, type FakeBackend, type FakeBackendOptions, type FakeSeed } from "../../src/backend/fake/fake-backend.js";
+import {
+  createFakeBackend,
+  type FakeBackend,
+  type FakeBackendOptions,
+  type FakeSeed,
+} from "../../src/backend/fake/fake-backend.js";
 import type { Logger } from "../../src/logger.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/server.js";
 

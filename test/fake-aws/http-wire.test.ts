@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FUNCTION_ARN, UUID_RE, startHarness } from "./harness.js";
 
-async function send(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
+async function send(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
   const response = await fetch(url, init);
   const text = await response.text();
   let json: unknown;
@@ -34,7 +37,10 @@ describe("fake AWS endpoint: raw HTTP", () => {
     assert.equal((lambda.json as Record<string, unknown>)["Type"], "User");
     assert.equal(typeof (lambda.json as Record<string, unknown>)["Message"], "string");
 
-    const ram = await send(`${server.url}/getpermission`, jsonPost({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/nope" }));
+    const ram = await send(
+      `${server.url}/getpermission`,
+      jsonPost({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/nope" }),
+    );
     assert.equal(ram.status, 400);
     assert.equal(ram.headers.get("x-amzn-errortype"), "UnknownResourceException");
     assert.equal(typeof (ram.json as Record<string, unknown>)["message"], "string");
@@ -59,7 +65,10 @@ describe("fake AWS endpoint: raw HTTP", () => {
   it("reads the query parameters of the DELETE operations", async (t) => {
     const { server } = await startHarness(t);
     const path = `${server.url}/2015-03-31/functions/demo/policy`;
-    await send(`${path}?Qualifier=live`, jsonPost({ StatementId: "s", Action: "lambda:InvokeFunction", Principal: "sns.amazonaws.com" }));
+    await send(
+      `${path}?Qualifier=live`,
+      jsonPost({ StatementId: "s", Action: "lambda:InvokeFunction", Principal: "sns.amazonaws.com" }),
+    );
     const wrongQualifier = await send(`${path}/s?Qualifier=1`, { method: "DELETE" });
     assert.equal(wrongQualifier.status, 404);
     const stale = await send(`${path}/s?Qualifier=live&RevisionId=stale`, { method: "DELETE" });
@@ -85,12 +94,48 @@ describe("fake AWS endpoint: raw HTTP", () => {
   });
 
   const malformed: { name: string; path: string; init: RequestInit; status: number; code: string }[] = [
-    { name: "an unknown path", path: "/2015-03-31/functions/demo/aliases", init: {}, status: 404, code: "UnknownOperationException" },
-    { name: "a known path with another method", path: "/getpermission", init: { method: "GET" }, status: 404, code: "UnknownOperationException" },
-    { name: "a Lambda body that is not JSON", path: "/2015-03-31/functions/demo/policy", init: jsonPost("{"), status: 400, code: "InvalidRequestContentException" },
-    { name: "a Lambda member of the wrong type", path: "/2015-03-31/functions/demo/policy", init: jsonPost({ StatementId: 5 }), status: 400, code: "InvalidRequestContentException" },
-    { name: "a RAM body that is not an object", path: "/listpermissions", init: jsonPost("[]"), status: 400, code: "InvalidParameterException" },
-    { name: "a bad percent-escape in a label", path: "/2015-03-31/functions/%E0%A4%A/policy", init: {}, status: 400, code: "InvalidParameterValueException" },
+    {
+      name: "an unknown path",
+      path: "/2015-03-31/functions/demo/aliases",
+      init: {},
+      status: 404,
+      code: "UnknownOperationException",
+    },
+    {
+      name: "a known path with another method",
+      path: "/getpermission",
+      init: { method: "GET" },
+      status: 404,
+      code: "UnknownOperationException",
+    },
+    {
+      name: "a Lambda body that is not JSON",
+      path: "/2015-03-31/functions/demo/policy",
+      init: jsonPost("{"),
+      status: 400,
+      code: "InvalidRequestContentException",
+    },
+    {
+      name: "a Lambda member of the wrong type",
+      path: "/2015-03-31/functions/demo/policy",
+      init: jsonPost({ StatementId: 5 }),
+      status: 400,
+      code: "InvalidRequestContentException",
+    },
+    {
+      name: "a RAM body that is not an object",
+      path: "/listpermissions",
+      init: jsonPost("[]"),
+      status: 400,
+      code: "InvalidParameterException",
+    },
+    {
+      name: "a bad percent-escape in a label",
+      path: "/2015-03-31/functions/%E0%A4%A/policy",
+      init: {},
+      status: 400,
+      code: "InvalidParameterValueException",
+    },
     {
       name: "a body over 1 MiB",
       path: "/2015-03-31/functions/demo/policy",
@@ -98,12 +143,29 @@ describe("fake AWS endpoint: raw HTTP", () => {
       status: 413,
       code: "RequestTooLargeException",
     },
-    { name: "DeletePermission without permissionArn", path: "/deletepermission", init: { method: "DELETE" }, status: 400, code: "MissingRequiredParameterException" },
-    { name: "an empty Qualifier", path: "/2015-03-31/functions/demo/policy?Qualifier=", init: {}, status: 400, code: "ValidationException" },
+    {
+      name: "DeletePermission without permissionArn",
+      path: "/deletepermission",
+      init: { method: "DELETE" },
+      status: 400,
+      code: "MissingRequiredParameterException",
+    },
+    {
+      name: "an empty Qualifier",
+      path: "/2015-03-31/functions/demo/policy?Qualifier=",
+      init: {},
+      status: 400,
+      code: "ValidationException",
+    },
     {
       name: "InvokedViaFunctionUrl that is no boolean",
       path: "/2015-03-31/functions/demo/policy",
-      init: jsonPost({ StatementId: "s", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: "yes" }),
+      init: jsonPost({
+        StatementId: "s",
+        Action: "lambda:InvokeFunction",
+        Principal: "*",
+        InvokedViaFunctionUrl: "yes",
+      }),
       status: 400,
       code: "InvalidRequestContentException",
     },
@@ -131,7 +193,10 @@ describe("fake AWS endpoint: raw HTTP", () => {
 describe("fake AWS endpoint: /__fake control endpoints", () => {
   it("injects, lists and clears faults over HTTP", async (t) => {
     const { server } = await startHarness(t);
-    const added = await send(`${server.url}/__fake/faults`, jsonPost({ operation: "GetPolicy", httpStatus: 500, times: 2 }));
+    const added = await send(
+      `${server.url}/__fake/faults`,
+      jsonPost({ operation: "GetPolicy", httpStatus: 500, times: 2 }),
+    );
     assert.equal(added.status, 201);
     assert.deepEqual(added.json, { fault: { operation: "GetPolicy", httpStatus: 500, times: 2 } });
 

@@ -78,7 +78,13 @@ describe("fake AWS endpoint: Lambda", () => {
   it("writes InvokedViaFunctionUrl as Lambda's Bool condition", async (t) => {
     const { lambda } = await startHarness(t);
     const added = await lambda.send(
-      new AddPermissionCommand({ FunctionName: "demo", StatementId: "via-url", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true }),
+      new AddPermissionCommand({
+        FunctionName: "demo",
+        StatementId: "via-url",
+        Action: "lambda:InvokeFunction",
+        Principal: "*",
+        InvokedViaFunctionUrl: true,
+      }),
     );
     assert.deepEqual((JSON.parse(added.Statement ?? "") as Record<string, unknown>)["Condition"], {
       Bool: { "lambda:InvokedViaFunctionUrl": "true" },
@@ -110,8 +116,18 @@ describe("fake AWS endpoint: Lambda", () => {
     code: string;
     status: number;
   }[] = [
-    { name: "unknown function", command: () => new GetPolicyCommand({ FunctionName: "nope" }), code: "ResourceNotFoundException", status: 404 },
-    { name: "function without a policy", command: () => new GetPolicyCommand({ FunctionName: "demo" }), code: "ResourceNotFoundException", status: 404 },
+    {
+      name: "unknown function",
+      command: () => new GetPolicyCommand({ FunctionName: "nope" }),
+      code: "ResourceNotFoundException",
+      status: 404,
+    },
+    {
+      name: "function without a policy",
+      command: () => new GetPolicyCommand({ FunctionName: "demo" }),
+      code: "ResourceNotFoundException",
+      status: 404,
+    },
     {
       name: "unknown statement",
       setup: (send) => send(new AddPermissionCommand({ FunctionName: "demo", StatementId: "a", ...invoke })),
@@ -159,7 +175,12 @@ describe("fake AWS endpoint: Lambda", () => {
     },
     {
       name: "function ARN without a name, which Lambda reads as the function named function",
-      command: () => new AddPermissionCommand({ FunctionName: "arn:aws:lambda:us-east-1:123456789012:function", StatementId: "s", ...invoke }),
+      command: () =>
+        new AddPermissionCommand({
+          FunctionName: "arn:aws:lambda:us-east-1:123456789012:function",
+          StatementId: "s",
+          ...invoke,
+        }),
       code: "ResourceNotFoundException",
       status: 404,
     },
@@ -184,7 +205,12 @@ describe("fake AWS endpoint: Lambda", () => {
     {
       name: "FunctionUrlAuthType outside the enum",
       command: () =>
-        new AddPermissionCommand({ FunctionName: "demo", StatementId: "s", ...invoke, FunctionUrlAuthType: "OPEN" as never }),
+        new AddPermissionCommand({
+          FunctionName: "demo",
+          StatementId: "s",
+          ...invoke,
+          FunctionUrlAuthType: "OPEN" as never,
+        }),
       code: "ValidationException",
       status: 400,
     },
@@ -207,7 +233,10 @@ describe("fake AWS endpoint: Lambda", () => {
     );
     assert.equal(error.name, "ValidationException");
     assert.match(error.message, /^3 validation errors detected: /);
-    assert.match(error.message, /Value 'bad id' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+    assert.match(
+      error.message,
+      /Value 'bad id' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+    );
     assert.match(error.message, /Value null at 'principal' failed to satisfy constraint: Member must not be null/);
   });
 
@@ -259,7 +288,12 @@ describe("fake AWS endpoint: Lambda", () => {
 
   it("sends Retry-After with TooManyRequestsException, which the SDK reads as retryAfterSeconds", async (t) => {
     const { lambda, server } = await startHarness(t);
-    server.injectFault({ operation: "GetPolicy", errorCode: "TooManyRequestsException", retryAfterSeconds: 7, times: 1 });
+    server.injectFault({
+      operation: "GetPolicy",
+      errorCode: "TooManyRequestsException",
+      retryAfterSeconds: 7,
+      times: 1,
+    });
     const error = await rejectionOf(lambda.send(new GetPolicyCommand({ FunctionName: "demo" })));
     assert.equal(error.name, "TooManyRequestsException");
     assert.equal(error.$response?.headers["retry-after"], "7");
@@ -271,7 +305,9 @@ describe("fake AWS endpoint: Lambda", () => {
     const { lambda } = await startHarness(t, { fake: { limits: { lambdaPolicyBytes: 400 } } });
     await lambda.send(new AddPermissionCommand({ FunctionName: "demo", StatementId: "first", ...invoke }));
     const error = await rejectionOf(
-      lambda.send(new AddPermissionCommand({ FunctionName: "demo", StatementId: "second-one-that-does-not-fit", ...invoke })),
+      lambda.send(
+        new AddPermissionCommand({ FunctionName: "demo", StatementId: "second-one-that-does-not-fit", ...invoke }),
+      ),
     );
     assertAwsError(error, "PolicyLengthExceededException", 400);
   });

@@ -47,7 +47,8 @@ describe("npm run fake-aws", () => {
   it("--help lists HOST, PORT, FAKE_SEED and LOG_LEVEL and exits 0", async () => {
     const exit = await runMain({}, ["--help"]).exited;
     assert.equal(exit.code, 0);
-    for (const name of ["HOST", "PORT", "FAKE_SEED", "LOG_LEVEL", "4010", "/__fake/faults"]) assert.match(exit.stdout, new RegExp(name));
+    for (const name of ["HOST", "PORT", "FAKE_SEED", "LOG_LEVEL", "4010", "/__fake/faults"])
+      assert.match(exit.stdout, new RegExp(name));
   });
 
   it("serves FAKE_SEED, prints the SDK environment and stops cleanly on SIGTERM", async (t) => {
@@ -72,13 +73,21 @@ describe("npm run fake-aws", () => {
       assert.ok(output().includes(line), line);
     }
 
-    const config = { endpoint: url, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 };
+    const config = {
+      endpoint: url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    };
     const lambda = new LambdaClient(config);
     const ram = new RAMClient(config);
     try {
       const got = await ram.send(new GetPermissionCommand({ permissionArn: PERMISSION_ARN }));
       assert.equal(got.permission?.arn, PERMISSION_ARN);
-      assert.equal((await rejectionOf(lambda.send(new GetPolicyCommand({ FunctionName: "demo" })))).name, "ResourceNotFoundException");
+      assert.equal(
+        (await rejectionOf(lambda.send(new GetPolicyCommand({ FunctionName: "demo" })))).name,
+        "ResourceNotFoundException",
+      );
     } finally {
       lambda.destroy();
       ram.destroy();
@@ -93,18 +102,27 @@ describe("npm run fake-aws", () => {
     let out = "";
     let stop: (signal: string) => void = () => {};
     const stopped = new Promise<string>((resolve) => (stop = resolve));
-    const running = runFakeAws([], { PORT: "0", LOG_LEVEL: "silent" }, {
-      stdout: (text) => {
-        out += text;
-        const url = /listening on (\S+)/.exec(out)?.[1];
-        if (url !== undefined) void probe(url).then(() => stop("test"));
+    const running = runFakeAws(
+      [],
+      { PORT: "0", LOG_LEVEL: "silent" },
+      {
+        stdout: (text) => {
+          out += text;
+          const url = /listening on (\S+)/.exec(out)?.[1];
+          if (url !== undefined) void probe(url).then(() => stop("test"));
+        },
+        stderr: () => {},
+        stopSignal: () => stopped,
       },
-      stderr: () => {},
-      stopSignal: () => stopped,
-    });
+    );
     let demoPermission: string | undefined;
     async function probe(url: string): Promise<void> {
-      const ram = new RAMClient({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 });
+      const ram = new RAMClient({
+        endpoint: url,
+        region: "us-east-1",
+        credentials: { accessKeyId: "a", secretAccessKey: "b" },
+        maxAttempts: 1,
+      });
       try {
         demoPermission = (await ram.send(new GetPermissionCommand({ permissionArn: PERMISSION_ARN }))).permission?.name;
       } finally {
@@ -122,15 +140,21 @@ describe("loadFakeAwsConfig", () => {
   });
 
   it("reads HOST, PORT, FAKE_SEED and LOG_LEVEL", () => {
-    assert.deepEqual(loadFakeAwsConfig({ HOST: "0.0.0.0", PORT: "9000", FAKE_SEED: "/tmp/s.json", LOG_LEVEL: "debug" }), {
-      host: "0.0.0.0",
-      port: 9000,
-      seedPath: "/tmp/s.json",
-      logLevel: "debug",
-    });
+    assert.deepEqual(
+      loadFakeAwsConfig({ HOST: "0.0.0.0", PORT: "9000", FAKE_SEED: "/tmp/s.json", LOG_LEVEL: "debug" }),
+      {
+        host: "0.0.0.0",
+        port: 9000,
+        seedPath: "/tmp/s.json",
+        logLevel: "debug",
+      },
+    );
   });
 
   it("throws a ConfigError naming PORT", () => {
-    assert.throws(() => loadFakeAwsConfig({ PORT: "abc" }), (error: unknown) => error instanceof ConfigError && error.variable === "PORT");
+    assert.throws(
+      () => loadFakeAwsConfig({ PORT: "abc" }),
+      (error: unknown) => error instanceof ConfigError && error.variable === "PORT",
+    );
   });
 });

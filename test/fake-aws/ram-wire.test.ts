@@ -100,8 +100,13 @@ describe("fake AWS endpoint: RAM", () => {
       managed.permissions?.map((p) => p.arn),
       [AWS_MANAGED_ARN],
     );
-    const customer = await ram.send(new ListPermissionsCommand({ permissionType: "CUSTOMER_MANAGED", resourceType: "ec2:Subnet" }));
-    assert.deepEqual(new Set(customer.permissions?.map((p) => p.arn)), new Set([PERMISSION_ARN, ATTACHED_PERMISSION_ARN]));
+    const customer = await ram.send(
+      new ListPermissionsCommand({ permissionType: "CUSTOMER_MANAGED", resourceType: "ec2:Subnet" }),
+    );
+    assert.deepEqual(
+      new Set(customer.permissions?.map((p) => p.arn)),
+      new Set([PERMISSION_ARN, ATTACHED_PERMISSION_ARN]),
+    );
 
     const seen: string[] = [];
     let nextToken: string | undefined;
@@ -119,7 +124,9 @@ describe("fake AWS endpoint: RAM", () => {
 
   it("deletes a permission and echoes the client token", async (t) => {
     const { ram } = await startHarness(t);
-    const deleted = await ram.send(new DeletePermissionCommand({ permissionArn: PERMISSION_ARN, clientToken: "del-1" }));
+    const deleted = await ram.send(
+      new DeletePermissionCommand({ permissionArn: PERMISSION_ARN, clientToken: "del-1" }),
+    );
     assert.equal(deleted.$metadata.httpStatusCode, 200);
     assert.equal(deleted.returnValue, true);
     assert.equal(deleted.clientToken, "del-1");
@@ -145,7 +152,11 @@ describe("fake AWS endpoint: RAM", () => {
       command: () => new GetPermissionCommand({ permissionArn: PERMISSION_ARN, permissionVersion: 9 }),
       code: "UnknownResourceException",
     },
-    { name: "malformed ARN", command: () => new DeletePermissionCommand({ permissionArn: "not-an-arn" }), code: "MalformedArnException" },
+    {
+      name: "malformed ARN",
+      command: () => new DeletePermissionCommand({ permissionArn: "not-an-arn" }),
+      code: "MalformedArnException",
+    },
     {
       name: "permission attached to a resource share",
       command: () => new DeletePermissionCommand({ permissionArn: ATTACHED_PERMISSION_ARN }),
@@ -158,21 +169,35 @@ describe("fake AWS endpoint: RAM", () => {
     },
     {
       name: "name already taken",
-      command: () => new CreatePermissionCommand({ name: "demo-permission", resourceType: "ec2:Subnet", policyTemplate: template }),
+      command: () =>
+        new CreatePermissionCommand({ name: "demo-permission", resourceType: "ec2:Subnet", policyTemplate: template }),
       code: "PermissionAlreadyExistsException",
       status: 409,
     },
     {
       name: "client token reused with other parameters",
       setup: (send) =>
-        send(new CreatePermissionCommand({ name: "first", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "same" })),
+        send(
+          new CreatePermissionCommand({
+            name: "first",
+            resourceType: "ec2:Subnet",
+            policyTemplate: template,
+            clientToken: "same",
+          }),
+        ),
       command: () =>
-        new CreatePermissionCommand({ name: "second", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "same" }),
+        new CreatePermissionCommand({
+          name: "second",
+          resourceType: "ec2:Subnet",
+          policyTemplate: template,
+          clientToken: "same",
+        }),
       code: "IdempotentParameterMismatchException",
     },
     {
       name: "policy template that is not JSON",
-      command: () => new CreatePermissionCommand({ name: "bad-template", resourceType: "ec2:Subnet", policyTemplate: "{" }),
+      command: () =>
+        new CreatePermissionCommand({ name: "bad-template", resourceType: "ec2:Subnet", policyTemplate: "{" }),
       code: "MalformedPolicyTemplateException",
     },
     {
@@ -192,7 +217,8 @@ describe("fake AWS endpoint: RAM", () => {
     },
     {
       name: "name breaking the model's constraint",
-      command: () => new CreatePermissionCommand({ name: "has space", resourceType: "ec2:Subnet", policyTemplate: template }),
+      command: () =>
+        new CreatePermissionCommand({ name: "has space", resourceType: "ec2:Subnet", policyTemplate: template }),
       code: "InvalidParameterException",
     },
     {
@@ -220,7 +246,10 @@ describe("fake AWS endpoint: RAM", () => {
 
   // Every error the RAM API reference documents for each operation (and the
   // modelled ThrottlingException), with the status of the service model.
-  const documented: Record<"DeletePermission" | "CreatePermission" | "GetPermission" | "ListPermissions", [string, number][]> = {
+  const documented: Record<
+    "DeletePermission" | "CreatePermission" | "GetPermission" | "ListPermissions",
+    [string, number][]
+  > = {
     DeletePermission: [
       ["IdempotentParameterMismatchException", 400],
       ["InvalidClientTokenException", 400],
@@ -264,7 +293,8 @@ describe("fake AWS endpoint: RAM", () => {
   };
   const commands = {
     DeletePermission: () => new DeletePermissionCommand({ permissionArn: PERMISSION_ARN }),
-    CreatePermission: () => new CreatePermissionCommand({ name: "x", resourceType: "ec2:Subnet", policyTemplate: template }),
+    CreatePermission: () =>
+      new CreatePermissionCommand({ name: "x", resourceType: "ec2:Subnet", policyTemplate: template }),
     GetPermission: () => new GetPermissionCommand({ permissionArn: PERMISSION_ARN }),
     ListPermissions: () => new ListPermissionsCommand({}),
   };

@@ -26,7 +26,9 @@ test("the README's fake AWS endpoint fault commands work as written", async (t) 
       .replaceAll("curl -s ", "curl -s -o /dev/null -w '%{http_code}\\n' ");
     const { stdout } = await run("bash", ["-c", script]);
     const statuses = stdout.trim().split("\n");
-    const expected = commands.map((command) => (command.includes("-X POST") ? "201" : command.includes("-X DELETE") ? "204" : "200"));
+    const expected = commands.map((command) =>
+      command.includes("-X POST") ? "201" : command.includes("-X DELETE") ? "204" : "200",
+    );
     assert.deepEqual(statuses, expected);
   } finally {
     await server.close();

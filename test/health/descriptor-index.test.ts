@@ -20,14 +20,40 @@ const extended = create(FileDescriptorProtoSchema, {
     {
       name: "Base",
       extensionRange: [{ start: 100, end: 200 }],
-      field: [{ name: "at", number: 1, label: FieldDescriptorProto_Label.OPTIONAL, type: FieldDescriptorProto_Type.MESSAGE, typeName: ".google.protobuf.Timestamp" }],
-      extension: [{ name: "nested_note", number: 101, label: FieldDescriptorProto_Label.OPTIONAL, type: FieldDescriptorProto_Type.STRING, extendee: ".test.Base" }],
+      field: [
+        {
+          name: "at",
+          number: 1,
+          label: FieldDescriptorProto_Label.OPTIONAL,
+          type: FieldDescriptorProto_Type.MESSAGE,
+          typeName: ".google.protobuf.Timestamp",
+        },
+      ],
+      extension: [
+        {
+          name: "nested_note",
+          number: 101,
+          label: FieldDescriptorProto_Label.OPTIONAL,
+          type: FieldDescriptorProto_Type.STRING,
+          extendee: ".test.Base",
+        },
+      ],
     },
   ],
-  extension: [{ name: "note", number: 100, label: FieldDescriptorProto_Label.OPTIONAL, type: FieldDescriptorProto_Type.STRING, extendee: ".test.Base" }],
+  extension: [
+    {
+      name: "note",
+      number: 100,
+      label: FieldDescriptorProto_Label.OPTIONAL,
+      type: FieldDescriptorProto_Type.STRING,
+      extendee: ".test.Base",
+    },
+  ],
 });
 
-const registry = createFileRegistry(extended, (name) => (name === "google/protobuf/timestamp.proto" ? file_google_protobuf_timestamp : undefined));
+const registry = createFileRegistry(extended, (name) =>
+  name === "google/protobuf/timestamp.proto" ? file_google_protobuf_timestamp : undefined,
+);
 const file = registry.getFile("test/ext.proto");
 
 test("extensions are found by containing type and number, top-level and nested", () => {
@@ -50,7 +76,9 @@ test("a file is sent with its imports, each import once per stream", () => {
   const sent = new Set<string>();
   const names = (bytes: Uint8Array[]) => bytes.map((b) => fromBinary(FileDescriptorProtoSchema, b).name);
   assert.deepEqual(names(index.withDependencies(file, sent)), ["test/ext.proto", "google/protobuf/timestamp.proto"]);
-  assert.deepEqual(names(index.withDependencies(file_google_protobuf_timestamp, sent)), ["google/protobuf/timestamp.proto"]);
+  assert.deepEqual(names(index.withDependencies(file_google_protobuf_timestamp, sent)), [
+    "google/protobuf/timestamp.proto",
+  ]);
   assert.deepEqual(names(index.withDependencies(file, sent)), ["test/ext.proto"]);
   assert.deepEqual(index.services, []);
 });

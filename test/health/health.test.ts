@@ -47,7 +47,9 @@ function redisPingProbe(redis: Redis): ReadinessProbe {
 }
 
 function grpcJsHealthClient(url: string): grpc.Client & Record<string, (...args: unknown[]) => unknown> {
-  const protoPath = fileURLToPath(new URL("../../node_modules/grpc-health-check/proto/health/v1/health.proto", import.meta.url));
+  const protoPath = fileURLToPath(
+    new URL("../../node_modules/grpc-health-check/proto/health/v1/health.proto", import.meta.url),
+  );
   const definition = protoLoader.loadSync(protoPath, { enums: String, defaults: true });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
@@ -119,9 +121,12 @@ describe("readiness follows a real Redis", () => {
     const perService = createQueue<string>();
     const watching = new AbortController();
     const overallDone = (async () => {
-      for await (const message of health.watch({ service: "" }, { signal: watching.signal })) overall.push(message.status);
+      for await (const message of health.watch({ service: "" }, { signal: watching.signal }))
+        overall.push(message.status);
     })();
-    const grpcJsWatch = grpcJs["Watch"]?.({ service: permissionService }) as grpc.ClientReadableStream<{ status: string }>;
+    const grpcJsWatch = grpcJs["Watch"]?.({ service: permissionService }) as grpc.ClientReadableStream<{
+      status: string;
+    }>;
     grpcJsWatch.on("data", (message: { status: string }) => perService.push(message.status));
     const grpcJsEnded = new Promise<void>((resolve) => grpcJsWatch.on("end", resolve));
 
@@ -140,7 +145,10 @@ describe("readiness follows a real Redis", () => {
       const down = await readyz(server);
       assert.equal(down.status, 503);
       const failing = (down.body as { failing: { check: string; detail?: string }[] }).failing;
-      assert.deepEqual(failing.map((f) => f.check), ["store"]);
+      assert.deepEqual(
+        failing.map((f) => f.check),
+        ["store"],
+      );
       assert.ok((failing[0]?.detail ?? "").length > 0, "the failing check says why");
       assert.equal((await fetch(server.http1Url + "/healthz")).status, 200, "live while not ready");
 
@@ -254,7 +262,8 @@ describe("probes", () => {
   test("a probe that hangs, throws or says no is not ready, with its reason", async () => {
     const state = createHealthState({
       checks: {
-        hangs: (signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))),
+        hangs: (signal) =>
+          new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))),
         throws: async () => {
           throw new Error("connection refused");
         },
@@ -267,7 +276,12 @@ describe("probes", () => {
     assert.equal(snapshot.ready, false);
     assert.deepEqual(
       snapshot.checks.map(({ name, ready }) => [name, ready]),
-      [["hangs", false], ["throws", false], ["saysNo", false], ["fine", true]],
+      [
+        ["hangs", false],
+        ["throws", false],
+        ["saysNo", false],
+        ["fine", true],
+      ],
     );
     assert.equal(snapshot.checks[0]?.detail, "no answer within 50 ms");
     assert.equal(snapshot.checks[1]?.detail, "connection refused");

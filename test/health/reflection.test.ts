@@ -26,7 +26,8 @@ before(async () => {
     routes(router) {
       // The API's descriptor with one method implemented: enough to call through reflection.
       router.service(PermissionService, {
-        getLambdaPolicy: (request) => create(GetLambdaPolicyResponseSchema, { policy: `{"for":"${request.functionName}"}`, revisionId: "r-1" }),
+        getLambdaPolicy: (request) =>
+          create(GetLambdaPolicyResponseSchema, { policy: `{"for":"${request.functionName}"}`, revisionId: "r-1" }),
       });
       registerReflectionServices(router, GATEWAY_DESCRIPTOR_FILES);
     },
@@ -42,7 +43,9 @@ async function bufCurl(...args: string[]): Promise<string> {
 describe("buf curl --reflect", () => {
   for (const protocol of ["grpc-v1", "grpc-v1alpha"]) {
     test(`lists the services and methods (${protocol})`, async () => {
-      const services = (await bufCurl("--reflect-protocol", protocol, "--list-services", server.h2Url)).trim().split("\n");
+      const services = (await bufCurl("--reflect-protocol", protocol, "--list-services", server.h2Url))
+        .trim()
+        .split("\n");
       assert.deepEqual(services.sort(), [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
@@ -56,7 +59,13 @@ describe("buf curl --reflect", () => {
     });
 
     test(`calls a method without a schema (${protocol})`, async () => {
-      const out = await bufCurl("--reflect-protocol", protocol, "-d", '{"functionName":"demo"}', `${server.h2Url}/permission.v1.PermissionService/GetLambdaPolicy`);
+      const out = await bufCurl(
+        "--reflect-protocol",
+        protocol,
+        "-d",
+        '{"functionName":"demo"}',
+        `${server.h2Url}/permission.v1.PermissionService/GetLambdaPolicy`,
+      );
       assert.deepEqual(JSON.parse(out), { policy: '{"for":"demo"}', revisionId: "r-1" });
     });
   }
@@ -73,8 +82,16 @@ interface ReflectionAnswer {
   errorResponse?: { errorCode: number; errorMessage: string };
 }
 
-function openReflection(version: "v1" | "v1alpha"): { ask(request: Record<string, unknown>): Promise<ReflectionAnswer>; close(): void } {
-  const protoPath = fileURLToPath(new URL(`../../node_modules/@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`, import.meta.url));
+function openReflection(version: "v1" | "v1alpha"): {
+  ask(request: Record<string, unknown>): Promise<ReflectionAnswer>;
+  close(): void;
+} {
+  const protoPath = fileURLToPath(
+    new URL(
+      `../../node_modules/@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`,
+      import.meta.url,
+    ),
+  );
   const definition = protoLoader.loadSync(protoPath, { keepCase: false, defaults: true, oneofs: true });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { reflection: Record<string, { ServerReflection: grpc.ServiceClientConstructor }> };
@@ -82,7 +99,9 @@ function openReflection(version: "v1" | "v1alpha"): { ask(request: Record<string
   const Client = loaded.grpc.reflection[version]?.ServerReflection;
   assert.ok(Client !== undefined);
   const client = new Client(new URL(server.h2Url).host, grpc.credentials.createInsecure());
-  const stream = (client as unknown as { serverReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionAnswer> }).serverReflectionInfo();
+  const stream = (
+    client as unknown as { serverReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionAnswer> }
+  ).serverReflectionInfo();
   const waiting: ((answer: ReflectionAnswer) => void)[] = [];
   stream.on("data", (answer: ReflectionAnswer) => waiting.shift()?.(answer));
   stream.on("error", () => {});
@@ -102,7 +121,9 @@ function openReflection(version: "v1" | "v1alpha"): { ask(request: Record<string
 
 function files(answer: ReflectionAnswer): FileDescriptorProto[] {
   assert.equal(answer.messageResponse, "fileDescriptorResponse", JSON.stringify(answer.errorResponse));
-  return (answer.fileDescriptorResponse?.fileDescriptorProto ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+  return (answer.fileDescriptorResponse?.fileDescriptorProto ?? []).map((bytes) =>
+    fromBinary(FileDescriptorProtoSchema, bytes),
+  );
 }
 
 describe("grpc-js over reflection", () => {
@@ -133,12 +154,16 @@ describe("grpc-js over reflection", () => {
       assert.equal(first[0]?.package, "permission.v1");
       assert.ok(first[0]?.service.some((s) => s.name === "PermissionService"));
       const names = first.map((f) => f.name);
-      for (const dependency of first[0]?.dependency ?? []) assert.ok(names.includes(dependency), `${dependency} is sent along`);
+      for (const dependency of first[0]?.dependency ?? [])
+        assert.ok(names.includes(dependency), `${dependency} is sent along`);
       assert.ok(names.includes("google/protobuf/timestamp.proto"));
 
       // The same stream again: the file itself, its imports already known.
       const again = files(await reflection.ask({ fileByFilename: "permission/v1/permission.proto" }));
-      assert.deepEqual(again.map((f) => f.name), ["permission/v1/permission.proto"]);
+      assert.deepEqual(
+        again.map((f) => f.name),
+        ["permission/v1/permission.proto"],
+      );
 
       const missing = await reflection.ask({ fileByFilename: "nope/v1/nope.proto" });
       assert.equal(missing.errorResponse?.errorCode, grpc.status.NOT_FOUND);
@@ -180,14 +205,22 @@ describe("grpc-js over reflection", () => {
     try {
       const numbers = await reflection.ask({ allExtensionNumbersOfType: "permission.v1.RamPermission" });
       assert.equal(numbers.messageResponse, "allExtensionNumbersResponse");
-      assert.deepEqual(numbers.allExtensionNumbersResponse, { baseTypeName: "permission.v1.RamPermission", extensionNumber: [] });
+      assert.deepEqual(numbers.allExtensionNumbersResponse, {
+        baseTypeName: "permission.v1.RamPermission",
+        extensionNumber: [],
+      });
 
       const unknownType = await reflection.ask({ allExtensionNumbersOfType: "permission.v1.Nope" });
       assert.equal(unknownType.errorResponse?.errorCode, grpc.status.NOT_FOUND);
 
-      const extension = await reflection.ask({ fileContainingExtension: { containingType: "permission.v1.RamPermission", extensionNumber: 1000 } });
+      const extension = await reflection.ask({
+        fileContainingExtension: { containingType: "permission.v1.RamPermission", extensionNumber: 1000 },
+      });
       assert.equal(extension.errorResponse?.errorCode, grpc.status.NOT_FOUND);
-      assert.match(extension.errorResponse?.errorMessage ?? "", /extension 1000 of "permission\.v1\.RamPermission" not found/);
+      assert.match(
+        extension.errorResponse?.errorMessage ?? "",
+        /extension 1000 of "permission\.v1\.RamPermission" not found/,
+      );
 
       const empty = await reflection.ask({});
       assert.equal(empty.errorResponse?.errorCode, grpc.status.INVALID_ARGUMENT);

@@ -55,8 +55,16 @@ const valid: Record<string, Record<string, unknown>> = {
   },
   GetLambdaPolicy: { functionName: "demo", qualifier: "live" },
   DeleteRamPermission: { permissionArn: ramArn, clientToken: "t1" },
-  CreateRamPermission: { name: "fuzz", resourceType: "ec2:Subnet", policyTemplate: '{"Effect":"Allow"}', tags: { env: "test" } },
-  GetRamPermission: { permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet", permissionVersion: 1 },
+  CreateRamPermission: {
+    name: "fuzz",
+    resourceType: "ec2:Subnet",
+    policyTemplate: '{"Effect":"Allow"}',
+    tags: { env: "test" },
+  },
+  GetRamPermission: {
+    permissionArn: "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet",
+    permissionVersion: 1,
+  },
   ListRamPermissions: { resourceType: "ec2:Subnet", pageSize: 5 },
 };
 const methods = PermissionService.methods;
@@ -71,7 +79,18 @@ interface Fuzzed {
   readonly body: Buffer;
 }
 
-const weird = ["", "\u0000", "\u{1F600}", "a".repeat(300), "arn:aws:lambda:xx-east-9:1:function:", "../../etc", "%00", "$LATEST", "-1", "1e999"];
+const weird = [
+  "",
+  "\u0000",
+  "\u{1F600}",
+  "a".repeat(300),
+  "arn:aws:lambda:xx-east-9:1:function:",
+  "../../etc",
+  "%00",
+  "$LATEST",
+  "-1",
+  "1e999",
+];
 
 function mutateJson(value: unknown, random: () => number): unknown {
   if (typeof value !== "object" || value === null) return value;
@@ -118,9 +137,16 @@ function mutateBytes(bytes: Uint8Array, random: () => number): Buffer {
     case 1: // cut
       return out.subarray(0, Math.floor(random() * out.length));
     case 2: // insert random bytes
-      return Buffer.concat([out.subarray(0, Math.floor(random() * out.length)), randomBytes(1 + Math.floor(random() * 16), random), out]);
+      return Buffer.concat([
+        out.subarray(0, Math.floor(random() * out.length)),
+        randomBytes(1 + Math.floor(random() * 16), random),
+        out,
+      ]);
     case 3: // an unknown field (number 20..2000, varint)
-      return Buffer.concat([out, Buffer.from([0xa0 + Math.floor(random() * 8), 0x01 + Math.floor(random() * 0x0f), 0x01])]);
+      return Buffer.concat([
+        out,
+        Buffer.from([0xa0 + Math.floor(random() * 8), 0x01 + Math.floor(random() * 0x0f), 0x01]),
+      ]);
     default: // pure noise
       return randomBytes(Math.floor(random() * 64), random);
   }
@@ -138,7 +164,9 @@ function fuzzedRequest(random: () => number): Fuzzed {
   const message = create(input, fromValid(input, valid[method.name] ?? {}));
   const damage = random() < 0.85;
   if (transport === "connect-json") {
-    const json = damage ? JSON.stringify(mutateJson(JSON.parse(toJsonString(input, message)), random)) : toJsonString(input, message);
+    const json = damage
+      ? JSON.stringify(mutateJson(JSON.parse(toJsonString(input, message)), random))
+      : toJsonString(input, message);
     const body = damage && random() < 0.2 ? mutateBytes(Buffer.from(json), random) : Buffer.from(json);
     return { transport, path, headers: { "content-type": "application/json" }, body };
   }
@@ -156,13 +184,20 @@ function fuzzedRequest(random: () => number): Fuzzed {
   } else if (roll < 0.1) {
     flags = 1; // compressed flag without an encoding: the one INTERNAL allowed
   } else if (roll < 0.13) {
-    headers[transport === "connect-proto" ? "connect-timeout-ms" : "grpc-timeout"] = random() < 0.5 ? "garbage" : "99999999999999H";
+    headers[transport === "connect-proto" ? "connect-timeout-ms" : "grpc-timeout"] =
+      random() < 0.5 ? "garbage" : "99999999999999H";
   }
-  if (transport === "connect-proto") return { transport, path, headers: { "content-type": "application/proto", ...headers }, body: bytes };
+  if (transport === "connect-proto")
+    return { transport, path, headers: { "content-type": "application/proto", ...headers }, body: bytes };
   let frame = grpcFrame(bytes, flags);
   if (damage && random() < 0.15) frame = frame.subarray(0, Math.floor(random() * frame.length)); // a cut frame
   const contentType = transport === "grpc" ? "application/grpc" : "application/grpc-web+proto";
-  return { transport, path, headers: { "content-type": contentType, ...(transport === "grpc" ? { te: "trailers" } : {}), ...headers }, body: frame };
+  return {
+    transport,
+    path,
+    headers: { "content-type": contentType, ...(transport === "grpc" ? { te: "trailers" } : {}), ...headers },
+    body: frame,
+  };
 }
 
 /** The valid request's JSON, as the init shape `create` wants (enums and maps as protobuf-es has them). */
@@ -201,7 +236,8 @@ describe("fuzz", () => {
     return h2StreamExchange(session, request.path, request.headers, request.body);
   };
 
-  const viaH1 = (request: Fuzzed): Promise<WireAnswer> => h1Exchange(gateway.url, request.path, request.headers, request.body, "POST", agent);
+  const viaH1 = (request: Fuzzed): Promise<WireAnswer> =>
+    h1Exchange(gateway.url, request.path, request.headers, request.body, "POST", agent);
 
   test(`${total} damaged requests over every protocol (seed ${seed}): answered, never INTERNAL but the allowed case`, async (t) => {
     const random = prng(seed);
@@ -224,14 +260,22 @@ describe("fuzz", () => {
           const key = status === undefined ? `http ${answer.httpStatus}` : `code ${status.code}`;
           codes.set(key, (codes.get(key) ?? 0) + 1);
           if (status === undefined) {
-            problems.push(`#${index} ${request.transport} ${request.path}: HTTP ${answer.httpStatus} with no RPC status`);
+            problems.push(
+              `#${index} ${request.transport} ${request.path}: HTTP ${answer.httpStatus} with no RPC status`,
+            );
           } else if (status.code === 13 && !status.reasons.includes("COMPRESSED_WITHOUT_ENCODING")) {
-            problems.push(`#${index} ${request.transport} ${request.path}: INTERNAL ${status.message} ${status.reasons.join(",")}`);
+            problems.push(
+              `#${index} ${request.transport} ${request.path}: INTERNAL ${status.message} ${status.reasons.join(",")}`,
+            );
           } else if (status.code !== 0 && status.reasons.length !== 1) {
-            problems.push(`#${index} ${request.transport} ${request.path}: code ${status.code} with ${status.reasons.length} ErrorInfo`);
+            problems.push(
+              `#${index} ${request.transport} ${request.path}: code ${status.code} with ${status.reasons.length} ErrorInfo`,
+            );
           }
         } catch (error) {
-          problems.push(`#${index} ${request.transport} ${request.path}: ${error instanceof Error ? error.message : String(error)}`);
+          problems.push(
+            `#${index} ${request.transport} ${request.path}: ${error instanceof Error ? error.message : String(error)}`,
+          );
         } finally {
           clearTimeout(timer);
         }
@@ -239,7 +283,9 @@ describe("fuzz", () => {
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-    t.diagnostic(`codes: ${JSON.stringify(Object.fromEntries([...codes].sort()))}; RSS growth ${rssGrowthMb.toFixed(1)} MiB`);
+    t.diagnostic(
+      `codes: ${JSON.stringify(Object.fromEntries([...codes].sort()))}; RSS growth ${rssGrowthMb.toFixed(1)} MiB`,
+    );
     assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems`);
     assert.ok(rssGrowthMb < 256, `memory stays bounded (grew ${rssGrowthMb.toFixed(1)} MiB)`);
     const res = await fetch(`${gateway.url}/${PermissionService.typeName}/ListRamPermissions`, {

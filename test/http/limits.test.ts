@@ -38,15 +38,17 @@ describe("HTTP/2 streams per connection", () => {
     assert.equal(session.remoteSettings.maxConcurrentStreams, 8);
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, gateway.inFlight())), 5);
-    const calls = Array.from({ length: 24 }, () =>
-      new Promise<number>((resolve) => {
-        const stream = session.request({ ":method": "POST", ":path": `${service}/ListRamPermissions`, ...json });
-        let status = 0;
-        stream.on("response", (h) => (status = Number(h[":status"])));
-        stream.on("data", () => undefined);
-        stream.on("close", () => resolve(status));
-        stream.end("{}");
-      }),
+    const calls = Array.from(
+      { length: 24 },
+      () =>
+        new Promise<number>((resolve) => {
+          const stream = session.request({ ":method": "POST", ":path": `${service}/ListRamPermissions`, ...json });
+          let status = 0;
+          stream.on("response", (h) => (status = Number(h[":status"])));
+          stream.on("data", () => undefined);
+          stream.on("close", () => resolve(status));
+          stream.end("{}");
+        }),
     );
     const statuses = await Promise.all(calls);
     clearInterval(sampler);
@@ -63,12 +65,19 @@ describe("header size", () => {
   after(() => gateway.close());
 
   test("HTTP/1.1: a header block over the limit is 431", async () => {
-    const exchange = await rawExchange(gateway.port, [`POST ${service}/ListRamPermissions HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(8192)}\r\n\r\n`]);
+    const exchange = await rawExchange(gateway.port, [
+      `POST ${service}/ListRamPermissions HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(8192)}\r\n\r\n`,
+    ]);
     assert.equal(statusCodes(exchange.text)[0], 431);
   });
 
   test("HTTP/2: a header block over the limit is refused with 431, and the server goes on", async () => {
-    const refused = await h2Exchange(gateway.url, `${service}/ListRamPermissions`, { ...json, "x-big": "b".repeat(8192) }, listBody);
+    const refused = await h2Exchange(
+      gateway.url,
+      `${service}/ListRamPermissions`,
+      { ...json, "x-big": "b".repeat(8192) },
+      listBody,
+    );
     assert.equal(refused.httpStatus, 431);
     const answer = await h2Exchange(gateway.url, `${service}/ListRamPermissions`, json, listBody);
     assert.equal(answer.httpStatus, 200);
@@ -103,7 +112,12 @@ describe("slow and idle clients", () => {
   before(async () => {
     gateway = await startTestGateway({
       listen: {
-        limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, http1KeepAliveTimeoutMs: 200, http2IdleTimeoutMs: 1_000 },
+        limits: {
+          headersTimeoutMs: 300,
+          requestTimeoutMs: 600,
+          http1KeepAliveTimeoutMs: 200,
+          http2IdleTimeoutMs: 1_000,
+        },
       },
     });
   });
@@ -140,7 +154,9 @@ describe("slow and idle clients", () => {
   });
 
   test("HTTP/1.1: an idle keep-alive connection is closed", async () => {
-    const exchange = await rawExchange(gateway.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`], { timeoutMs: 10_000 });
+    const exchange = await rawExchange(gateway.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`], {
+      timeoutMs: 10_000,
+    });
     assert.equal(statusCodes(exchange.text)[0], 200);
     assert.equal(exchange.closedByServer, true);
   });
@@ -190,7 +206,14 @@ function countingStore(inner: IdempotencyStore): IdempotencyStore & { claims: nu
 describe("calls in flight", () => {
   test("past the limit, calls are shed with RESOURCE_EXHAUSTED and RetryInfo before the store is touched", async () => {
     const store = countingStore(createMemoryIdempotencyStore({ clock: systemClock }));
-    const idempotency = createIdempotencyGuard({ store, clock: systemClock, logger: silentLogger, ttlMs: 60_000, leaseMs: 30_000, maxWaitMs: 1_000 });
+    const idempotency = createIdempotencyGuard({
+      store,
+      clock: systemClock,
+      logger: silentLogger,
+      ttlMs: 60_000,
+      leaseMs: 30_000,
+      maxWaitMs: 1_000,
+    });
     const gateway = await startTestGateway({
       backend: createFakeBackend({ faults: { latencyMs: 400 } }),
       idempotency,
@@ -202,7 +225,14 @@ describe("calls in flight", () => {
           gateway.url,
           `${service}/RemoveLambdaPermission`,
           json,
-          Buffer.from(JSON.stringify({ functionName: "demo", statementId: `s${i}`, allowMissing: true, idempotencyKey: `key-${i}` })),
+          Buffer.from(
+            JSON.stringify({
+              functionName: "demo",
+              statementId: `s${i}`,
+              allowMissing: true,
+              idempotencyKey: `key-${i}`,
+            }),
+          ),
         ),
       );
       const answers = await Promise.all(calls);
@@ -224,7 +254,10 @@ describe("calls in flight", () => {
 
 describe("shutdown", () => {
   test("pipelined HTTP/1.1 requests on a connection that goes away do not hold up close()", async () => {
-    const gateway = await startTestGateway({ backend: createFakeBackend({ faults: { latencyMs: 200 } }), listen: { shutdownGraceMs: 60_000 } });
+    const gateway = await startTestGateway({
+      backend: createFakeBackend({ faults: { latencyMs: 200 } }),
+      listen: { shutdownGraceMs: 60_000 },
+    });
     const one = `POST ${service}/ListRamPermissions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
     await rawExchange(gateway.port, [one + one + one + one], { timeoutMs: 50 });
     await until("no call in flight", () => gateway.inFlight() === 0, quickly);
@@ -233,8 +266,13 @@ describe("shutdown", () => {
   });
 
   test("calls past the grace period are cut, reported, and have returned when close() resolves", async () => {
-    const gateway = await startTestGateway({ backend: createFakeBackend({ faults: { latencyMs: 60_000 } }), listen: { shutdownGraceMs: 200 } });
-    const calls = Array.from({ length: 3 }, () => h1Exchange(gateway.url, `${service}/ListRamPermissions`, json, listBody).catch((error: unknown) => error));
+    const gateway = await startTestGateway({
+      backend: createFakeBackend({ faults: { latencyMs: 60_000 } }),
+      listen: { shutdownGraceMs: 200 },
+    });
+    const calls = Array.from({ length: 3 }, () =>
+      h1Exchange(gateway.url, `${service}/ListRamPermissions`, json, listBody).catch((error: unknown) => error),
+    );
     await until("3 calls in flight", () => gateway.inFlight() === 3, quickly);
     const report = await gateway.close();
     assert.deepEqual(report, { cutCalls: 3 });
@@ -243,7 +281,10 @@ describe("shutdown", () => {
   });
 
   test("a call that arrives on an open connection while draining is refused with UNAVAILABLE", async () => {
-    const gateway = await startTestGateway({ backend: createFakeBackend({ faults: { latencyMs: 500 } }), listen: { shutdownGraceMs: 10_000 } });
+    const gateway = await startTestGateway({
+      backend: createFakeBackend({ faults: { latencyMs: 500 } }),
+      listen: { shutdownGraceMs: 10_000 },
+    });
     const session = http2.connect(gateway.url);
     session.on("error", () => undefined);
     const first = h2Request(session, `${service}/ListRamPermissions`);

@@ -27,7 +27,9 @@ const cases: readonly Case[] = [
   },
   {
     name: "HTTP/1.0 without Host, with a valid request, succeeds",
-    chunks: [`POST ${rpcPath} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`],
+    chunks: [
+      `POST ${rpcPath} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+    ],
     status: 404,
     body: /"code":"not_found"/,
   },
@@ -36,11 +38,17 @@ const cases: readonly Case[] = [
     chunks: [`POST ${rpcPath}\r\nContent-Type: application/json\r\n\r\n`],
   },
   { name: "a garbage request line", chunks: ["\x00\x01\x02 garbage !!\r\n\r\n"], status: 400 },
-  { name: "a request line with too many parts", chunks: [`POST ${rpcPath} HTTP/1.1 extra\r\nHost: x\r\n\r\n`], status: 400 },
+  {
+    name: "a request line with too many parts",
+    chunks: [`POST ${rpcPath} HTTP/1.1 extra\r\nHost: x\r\n\r\n`],
+    status: 400,
+  },
   { name: "an unknown HTTP version", chunks: [`POST ${rpcPath} HTTP/9.9\r\nHost: x\r\n\r\n`] },
   {
     name: "bad chunked encoding",
-    chunks: [`POST ${rpcPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`],
+    chunks: [
+      `POST ${rpcPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+    ],
     status: 400,
   },
   {
@@ -60,12 +68,16 @@ const cases: readonly Case[] = [
   },
   {
     name: "thousands of headers",
-    chunks: [`POST ${rpcPath} HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join("")}\r\n`],
+    chunks: [
+      `POST ${rpcPath} HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join("")}\r\n`,
+    ],
     status: 431,
   },
   {
     name: "a Host header new URL() refuses",
-    chunks: [`POST ${rpcPath} HTTP/1.1\r\nHost: a b[\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`],
+    chunks: [
+      `POST ${rpcPath} HTTP/1.1\r\nHost: a b[\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`,
+    ],
     status: 404,
     body: /"code":"not_found"/,
   },
@@ -76,18 +88,30 @@ const cases: readonly Case[] = [
   },
   {
     name: "an absolute-form request target",
-    chunks: [`POST http://elsewhere${rpcPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`],
+    chunks: [
+      `POST http://elsewhere${rpcPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    ],
   },
   { name: "an asterisk request target", chunks: ["OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"] },
   {
     name: "a body shorter than its Content-Length, then silence",
-    chunks: [`POST ${rpcPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"funct`],
+    chunks: [
+      `POST ${rpcPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"funct`,
+    ],
   },
-  { name: "the HTTP/2 preface, then garbage", chunks: [Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from("\xff".repeat(64), "latin1")] },
+  {
+    name: "the HTTP/2 preface, then garbage",
+    chunks: [Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from("\xff".repeat(64), "latin1")],
+  },
   { name: "half the HTTP/2 preface", chunks: [Buffer.from("PRI * HTTP/2.0\r\n")] },
   {
     name: "an HTTP/2 SETTINGS frame with a bad length",
-    chunks: [Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from([0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5])])],
+    chunks: [
+      Buffer.concat([
+        Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        Buffer.from([0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]),
+      ]),
+    ],
   },
   {
     name: "an HTTP/2 HEADERS frame that is not HPACK",

@@ -52,7 +52,8 @@ describe("overload with a healthy Redis", () => {
   });
 
   test(`${duplicates} concurrent duplicates: replays and OVERLOADED, never a store outage`, async (t) => {
-    if (redis.kind === "none" || gateway === undefined) return skipWithoutRedis(t, redis.kind === "none" ? redis.reason : "no gateway");
+    if (redis.kind === "none" || gateway === undefined)
+      return skipWithoutRedis(t, redis.kind === "none" ? redis.reason : "no gateway");
     const clients = Array.from({ length: sessions }, () => http2.connect(gateway!.url));
     try {
       const body = JSON.stringify({
@@ -63,19 +64,34 @@ describe("overload with a healthy Redis", () => {
         idempotencyKey: "one-key-for-all",
       });
       const answers = await Promise.all(
-        Array.from({ length: duplicates }, (_, i) => post(clients[i % sessions]!, "/permission.v1.PermissionService/AddLambdaPermission", body)),
+        Array.from({ length: duplicates }, (_, i) =>
+          post(clients[i % sessions]!, "/permission.v1.PermissionService/AddLambdaPermission", body),
+        ),
       );
       const served = answers.filter((a) => a.status === 200);
       const overloaded = answers.filter((a) => a.status === 429 && a.body.includes('"OVERLOADED"'));
       const storeDown = answers.filter((a) => a.body.includes("IDEMPOTENCY_STORE_UNAVAILABLE"));
-      t.diagnostic(`served ${served.length}, overloaded ${overloaded.length}, other ${duplicates - served.length - overloaded.length}`);
+      t.diagnostic(
+        `served ${served.length}, overloaded ${overloaded.length}, other ${duplicates - served.length - overloaded.length}`,
+      );
       assert.equal(storeDown.length, 0, "no answer says the store is unavailable");
-      assert.equal(served.length + overloaded.length, duplicates, answers.find((a) => a.status !== 200 && a.status !== 429)?.body);
+      assert.equal(
+        served.length + overloaded.length,
+        duplicates,
+        answers.find((a) => a.status !== 200 && a.status !== 429)?.body,
+      );
       assert.equal(new Set(served.map((a) => a.body)).size, 1, "every served duplicate got the one answer");
       // The statement exists once: the call ran once.
-      const policy = await post(clients[0]!, "/permission.v1.PermissionService/GetLambdaPolicy", JSON.stringify({ functionName: "demo" }));
+      const policy = await post(
+        clients[0]!,
+        "/permission.v1.PermissionService/GetLambdaPolicy",
+        JSON.stringify({ functionName: "demo" }),
+      );
       const statements = parsePolicy((JSON.parse(policy.body) as { policy: string }).policy).Statement;
-      assert.deepEqual(statements.map((s) => s.Sid), ["overload"]);
+      assert.deepEqual(
+        statements.map((s) => s.Sid),
+        ["overload"],
+      );
     } finally {
       for (const client of clients) client.close();
     }

@@ -33,18 +33,34 @@ interface Sent {
   readonly status: RpcStatus | undefined;
 }
 
-async function send(gateway: TestGateway, protocol: Protocol, body: Buffer, headers: Record<string, string> = {}, target = path): Promise<Sent> {
+async function send(
+  gateway: TestGateway,
+  protocol: Protocol,
+  body: Buffer,
+  headers: Record<string, string> = {},
+  target = path,
+): Promise<Sent> {
   switch (protocol) {
     case "connect": {
       const answer = await h1Exchange(gateway.url, target, { "content-type": "application/proto", ...headers }, body);
       return { protocol, status: connectStatusOf(answer) };
     }
     case "grpc": {
-      const answer = await h2Exchange(gateway.url, target, { "content-type": "application/grpc", te: "trailers", ...headers }, grpcFrame(body));
+      const answer = await h2Exchange(
+        gateway.url,
+        target,
+        { "content-type": "application/grpc", te: "trailers", ...headers },
+        grpcFrame(body),
+      );
       return { protocol, status: grpcStatusOf(answer) };
     }
     case "grpc-web": {
-      const answer = await h1Exchange(gateway.url, target, { "content-type": "application/grpc-web+proto", ...headers }, grpcFrame(body));
+      const answer = await h1Exchange(
+        gateway.url,
+        target,
+        { "content-type": "application/grpc-web+proto", ...headers },
+        grpcFrame(body),
+      );
       return { protocol, status: grpcWebStatusOf(answer) };
     }
   }
@@ -54,7 +70,9 @@ describe("undecodable requests", () => {
   let gateway: TestGateway;
   const logs: Record<string, unknown>[] = [];
   before(async () => {
-    gateway = await startTestGateway({ logger: createJsonLogger("info", (line) => logs.push(JSON.parse(line) as Record<string, unknown>)) });
+    gateway = await startTestGateway({
+      logger: createJsonLogger("info", (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+    });
   });
   after(() => gateway.close());
 
@@ -82,10 +100,26 @@ describe("undecodable requests", () => {
       const frame = Buffer.from("not gzip");
       const answer =
         protocol === "connect"
-          ? connectStatusOf(await h1Exchange(gateway.url, path, { "content-type": "application/proto", ...headers }, frame))
+          ? connectStatusOf(
+              await h1Exchange(gateway.url, path, { "content-type": "application/proto", ...headers }, frame),
+            )
           : protocol === "grpc"
-            ? grpcStatusOf(await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers", ...headers }, grpcFrame(frame, 1)))
-            : grpcWebStatusOf(await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto", ...headers }, grpcFrame(frame, 1)));
+            ? grpcStatusOf(
+                await h2Exchange(
+                  gateway.url,
+                  path,
+                  { "content-type": "application/grpc", te: "trailers", ...headers },
+                  grpcFrame(frame, 1),
+                ),
+              )
+            : grpcWebStatusOf(
+                await h1Exchange(
+                  gateway.url,
+                  path,
+                  { "content-type": "application/grpc-web+proto", ...headers },
+                  grpcFrame(frame, 1),
+                ),
+              );
       assert.equal(answer?.code, 3, JSON.stringify(answer));
       assert.deepEqual(answer?.reasons, ["MALFORMED_REQUEST"]);
     });
@@ -94,10 +128,31 @@ describe("undecodable requests", () => {
       const zipped = gzipSync(garbage);
       const answer =
         protocol === "connect"
-          ? connectStatusOf(await h1Exchange(gateway.url, path, { "content-type": "application/proto", "content-encoding": "gzip" }, zipped))
+          ? connectStatusOf(
+              await h1Exchange(
+                gateway.url,
+                path,
+                { "content-type": "application/proto", "content-encoding": "gzip" },
+                zipped,
+              ),
+            )
           : protocol === "grpc"
-            ? grpcStatusOf(await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers", "grpc-encoding": "gzip" }, grpcFrame(zipped, 1)))
-            : grpcWebStatusOf(await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto", "grpc-encoding": "gzip" }, grpcFrame(zipped, 1)));
+            ? grpcStatusOf(
+                await h2Exchange(
+                  gateway.url,
+                  path,
+                  { "content-type": "application/grpc", te: "trailers", "grpc-encoding": "gzip" },
+                  grpcFrame(zipped, 1),
+                ),
+              )
+            : grpcWebStatusOf(
+                await h1Exchange(
+                  gateway.url,
+                  path,
+                  { "content-type": "application/grpc-web+proto", "grpc-encoding": "gzip" },
+                  grpcFrame(zipped, 1),
+                ),
+              );
       assert.equal(answer?.code, 3, JSON.stringify(answer));
     });
 
@@ -120,8 +175,12 @@ describe("undecodable requests", () => {
       const body = grpcFrame(Buffer.from([0x0a, 0x04, 0x64, 0x65, 0x6d, 0x6f]), 1);
       const status =
         protocol === "grpc"
-          ? grpcStatusOf(await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers" }, body))
-          : grpcWebStatusOf(await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto" }, body));
+          ? grpcStatusOf(
+              await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers" }, body),
+            )
+          : grpcWebStatusOf(
+              await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto" }, body),
+            );
       assert.equal(status?.code, 13, JSON.stringify(status));
       assert.deepEqual(status?.reasons, ["COMPRESSED_WITHOUT_ENCODING"]);
     });
@@ -129,14 +188,29 @@ describe("undecodable requests", () => {
     test(`${protocol}: a unary call with no message is INVALID_ARGUMENT`, async () => {
       const status =
         protocol === "grpc"
-          ? grpcStatusOf(await h2Exchange(gateway.url, path, { "content-type": "application/grpc", te: "trailers" }, Buffer.alloc(0)))
-          : grpcWebStatusOf(await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto" }, Buffer.alloc(0)));
+          ? grpcStatusOf(
+              await h2Exchange(
+                gateway.url,
+                path,
+                { "content-type": "application/grpc", te: "trailers" },
+                Buffer.alloc(0),
+              ),
+            )
+          : grpcWebStatusOf(
+              await h1Exchange(gateway.url, path, { "content-type": "application/grpc-web+proto" }, Buffer.alloc(0)),
+            );
       assert.equal(status?.code, 3, JSON.stringify(status));
     });
   }
 
   test("connect GET: a message that is not base64 is INVALID_ARGUMENT", async () => {
-    const answer = await h1Exchange(gateway.url, `${path}?connect=v1&encoding=proto&base64=1&message=%25%25%25`, {}, Buffer.alloc(0), "GET");
+    const answer = await h1Exchange(
+      gateway.url,
+      `${path}?connect=v1&encoding=proto&base64=1&message=%25%25%25`,
+      {},
+      Buffer.alloc(0),
+      "GET",
+    );
     const status = connectStatusOf(answer);
     assert.equal(status?.code, 3, JSON.stringify(status));
     assert.deepEqual(status?.reasons, ["MALFORMED_REQUEST"]);
@@ -144,12 +218,24 @@ describe("undecodable requests", () => {
 
   test("connect GET: base64 of an undecodable message is INVALID_ARGUMENT", async () => {
     const message = garbage.toString("base64url");
-    const answer = await h1Exchange(gateway.url, `${path}?connect=v1&encoding=proto&base64=1&message=${message}`, {}, Buffer.alloc(0), "GET");
+    const answer = await h1Exchange(
+      gateway.url,
+      `${path}?connect=v1&encoding=proto&base64=1&message=${message}`,
+      {},
+      Buffer.alloc(0),
+      "GET",
+    );
     assert.equal(connectStatusOf(answer)?.code, 3);
   });
 
   test("connect GET: JSON that does not parse is INVALID_ARGUMENT", async () => {
-    const answer = await h1Exchange(gateway.url, `${path}?connect=v1&encoding=json&message=%7Bnope`, {}, Buffer.alloc(0), "GET");
+    const answer = await h1Exchange(
+      gateway.url,
+      `${path}?connect=v1&encoding=json&message=%7Bnope`,
+      {},
+      Buffer.alloc(0),
+      "GET",
+    );
     assert.equal(connectStatusOf(answer)?.code, 3);
   });
 

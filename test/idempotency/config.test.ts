@@ -94,17 +94,30 @@ describe("parseIdempotencyConfig", () => {
     ],
     ["a URL of another scheme", { IDEMPOTENCY_STORE: "redis", REDIS_URL: "http://a:6379" }, /REDIS_URL/],
     ["a URL that is no URL", { IDEMPOTENCY_STORE: "redis", REDIS_URL: "a:6379" }, /REDIS_URL/],
-    ["Sentinels without a master name", { IDEMPOTENCY_STORE: "redis", REDIS_SENTINELS: "s:26379" }, /REDIS_SENTINEL_NAME/],
+    [
+      "Sentinels without a master name",
+      { IDEMPOTENCY_STORE: "redis", REDIS_SENTINELS: "s:26379" },
+      /REDIS_SENTINEL_NAME/,
+    ],
     ["a bad seed list", { IDEMPOTENCY_STORE: "redis", REDIS_CLUSTER_NODES: "a" }, /REDIS_CLUSTER_NODES/],
     ["an unknown store", { IDEMPOTENCY_STORE: "disk" }, /IDEMPOTENCY_STORE/],
     ["a TTL of 0", { IDEMPOTENCY_TTL_SECONDS: "0" }, /IDEMPOTENCY_TTL_SECONDS/],
     ["a lease that is no number", { IDEMPOTENCY_LEASE_SECONDS: "30s" }, /IDEMPOTENCY_LEASE_SECONDS/],
     ["a negative wait", { IDEMPOTENCY_MAX_WAIT_MS: "-1" }, /IDEMPOTENCY_MAX_WAIT_MS/],
     ["an execution bound of 0", { IDEMPOTENCY_MAX_EXECUTION_SECONDS: "0" }, /IDEMPOTENCY_MAX_EXECUTION_SECONDS/],
-    ["a poll cap below the first poll", { IDEMPOTENCY_POLL_MIN_MS: "200", IDEMPOTENCY_POLL_MAX_MS: "100" }, /IDEMPOTENCY_POLL_MAX_MS.*from 200/],
+    [
+      "a poll cap below the first poll",
+      { IDEMPOTENCY_POLL_MIN_MS: "200", IDEMPOTENCY_POLL_MAX_MS: "100" },
+      /IDEMPOTENCY_POLL_MAX_MS.*from 200/,
+    ],
     [
       "a lease too short for three Redis command timeouts",
-      { IDEMPOTENCY_STORE: "redis", REDIS_URL: "redis://a", IDEMPOTENCY_LEASE_SECONDS: "1", REDIS_COMMAND_TIMEOUT_MS: "500" },
+      {
+        IDEMPOTENCY_STORE: "redis",
+        REDIS_URL: "redis://a",
+        IDEMPOTENCY_LEASE_SECONDS: "1",
+        REDIS_COMMAND_TIMEOUT_MS: "500",
+      },
       /IDEMPOTENCY_LEASE_SECONDS="1".*at least 3 x REDIS_COMMAND_TIMEOUT_MS \(1500 ms\)/,
     ],
     [
@@ -115,11 +128,14 @@ describe("parseIdempotencyConfig", () => {
   ];
   for (const [name, env, message] of invalid) {
     test(`ConfigError: ${name}`, () => {
-      assert.throws(() => parseIdempotencyConfig(env), (error) => {
-        assert.ok(error instanceof ConfigError);
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseIdempotencyConfig(env),
+        (error) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 
@@ -128,11 +144,14 @@ describe("parseIdempotencyConfig", () => {
       { IDEMPOTENCY_STORE: "redis", REDIS_URL: "redis://u:hunter2@a:6379/x" },
       { IDEMPOTENCY_STORE: "redis", REDIS_URL: "redis://u:hunter2@a:6379", REDIS_CLUSTER_NODES: "b:1" },
     ]) {
-      assert.throws(() => parseIdempotencyConfig(env), (error) => {
-        assert.ok(error instanceof ConfigError);
-        assert.doesNotMatch(error.message, /hunter2/);
-        return true;
-      });
+      assert.throws(
+        () => parseIdempotencyConfig(env),
+        (error) => {
+          assert.ok(error instanceof ConfigError);
+          assert.doesNotMatch(error.message, /hunter2/);
+          return true;
+        },
+      );
     }
   });
 
@@ -157,6 +176,7 @@ describe("parseIdempotencyConfig", () => {
     ]) {
       assert.ok(names.includes(name), name);
     }
-    for (const entry of IDEMPOTENCY_ENV_HELP) assert.ok(entry.accepted && entry.default && entry.description, entry.name);
+    for (const entry of IDEMPOTENCY_ENV_HELP)
+      assert.ok(entry.accepted && entry.default && entry.description, entry.name);
   });
 });

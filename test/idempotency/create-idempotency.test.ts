@@ -108,7 +108,10 @@ describe("createIdempotency", () => {
   });
 
   test("the memory store is always ready and has no Redis client", async () => {
-    const idempotency = await createIdempotency(parseIdempotencyConfig({}), { clock: systemClock, logger: silentLogger });
+    const idempotency = await createIdempotency(parseIdempotencyConfig({}), {
+      clock: systemClock,
+      logger: silentLogger,
+    });
     assert.deepEqual(await idempotency.checkReady(), { ready: true });
     assert.equal(idempotency.redis, undefined);
     await idempotency.close();
@@ -120,7 +123,11 @@ describe("createIdempotency", () => {
       return;
     }
     const server = await startRedisServer();
-    const config = parseIdempotencyConfig({ IDEMPOTENCY_STORE: "redis", REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT_MS: "300" });
+    const config = parseIdempotencyConfig({
+      IDEMPOTENCY_STORE: "redis",
+      REDIS_URL: server.url,
+      REDIS_COMMAND_TIMEOUT_MS: "300",
+    });
     const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger });
     t.after(async () => {
       await idempotency.close();
@@ -137,4 +144,3 @@ describe("createIdempotency", () => {
     await until("ready", async () => (await idempotency.checkReady()).ready, { intervalMs: 100 });
   });
 });
-

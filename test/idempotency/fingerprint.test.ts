@@ -18,7 +18,9 @@ const fp = <I extends DescMessage>(schema: I, message: MessageShape<I>, tokenFie
 
 describe("request fingerprint", () => {
   test("is a SHA-256 hex digest", () => {
-    const request = create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/x" });
+    const request = create(DeleteRamPermissionRequestSchema, {
+      permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/x",
+    });
     assert.match(fp(DeleteRamPermissionRequestSchema, request, "clientToken"), /^[0-9a-f]{64}$/);
   });
 
@@ -52,7 +54,12 @@ describe("request fingerprint", () => {
       fp(RemoveLambdaPermissionRequestSchema, defaults, "idempotencyKey"),
       fp(RemoveLambdaPermissionRequestSchema, omitted, "idempotencyKey"),
     );
-    const addOmitted = create(AddLambdaPermissionRequestSchema, { functionName: "demo", statementId: "s", action: "a", principal: "p" });
+    const addOmitted = create(AddLambdaPermissionRequestSchema, {
+      functionName: "demo",
+      statementId: "s",
+      action: "a",
+      principal: "p",
+    });
     const addDefaults = create(AddLambdaPermissionRequestSchema, {
       ...addOmitted,
       functionUrlAuthType: FunctionUrlAuthType.UNSPECIFIED,
@@ -65,7 +72,11 @@ describe("request fingerprint", () => {
   });
 
   test("wire field order and explicitly encoded zero values do not change it", () => {
-    const canonical = create(RemoveLambdaPermissionRequestSchema, { functionName: "demo", statementId: "s1", qualifier: "live" });
+    const canonical = create(RemoveLambdaPermissionRequestSchema, {
+      functionName: "demo",
+      statementId: "s1",
+      qualifier: "live",
+    });
     // Fields written in reverse order, with allow_missing = false on the wire.
     const writer = new BinaryWriter();
     writer.tag(6, WireType.Varint).bool(false);
@@ -83,7 +94,10 @@ describe("request fingerprint", () => {
     const base = { name: "p", resourceType: "ec2:Subnet", policyTemplate: "{}" };
     const ab = create(CreateRamPermissionRequestSchema, { ...base, tags: { a: "1", b: "2" } });
     const ba = create(CreateRamPermissionRequestSchema, { ...base, tags: { b: "2", a: "1" } });
-    assert.equal(fp(CreateRamPermissionRequestSchema, ab, "clientToken"), fp(CreateRamPermissionRequestSchema, ba, "clientToken"));
+    assert.equal(
+      fp(CreateRamPermissionRequestSchema, ab, "clientToken"),
+      fp(CreateRamPermissionRequestSchema, ba, "clientToken"),
+    );
   });
 
   for (const request of mutatingRequests) {

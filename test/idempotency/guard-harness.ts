@@ -49,7 +49,10 @@ export function setup(overrides: Partial<IdempotencyGuardOptions> = {}) {
 }
 
 /** A memory store with some operations replaced, for failures of the store itself. */
-export function storeWith(overrides: Partial<IdempotencyStore>, entries = new Map<string, MemoryIdempotencyEntry>()): IdempotencyStore {
+export function storeWith(
+  overrides: Partial<IdempotencyStore>,
+  entries = new Map<string, MemoryIdempotencyEntry>(),
+): IdempotencyStore {
   return { ...createMemoryIdempotencyStore({ clock: systemClock, entries }), ...overrides };
 }
 
@@ -104,7 +107,11 @@ export const deleteRequest = create(DeleteRamPermissionRequestSchema, {
   permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/demo-permission",
   clientToken: "token-1",
 });
-export const deleteResponse = create(DeleteRamPermissionResponseSchema, { returnValue: true, clientToken: "token-1", permissionStatus: 3 });
+export const deleteResponse = create(DeleteRamPermissionResponseSchema, {
+  returnValue: true,
+  clientToken: "token-1",
+  permissionStatus: 3,
+});
 export type DeleteIn = typeof DeleteRamPermissionRequestSchema;
 export type DeleteOut = typeof DeleteRamPermissionResponseSchema;
 
@@ -113,7 +120,11 @@ export function deleteCall(options: ContextOptions & { token?: string } = {}) {
 }
 
 export function recordKey(token = "token-1"): string {
-  return idempotencyRecordKey({ callerId: "anonymous", rpc: `${PermissionService.typeName}/DeleteRamPermission`, token });
+  return idempotencyRecordKey({
+    callerId: "anonymous",
+    rpc: `${PermissionService.typeName}/DeleteRamPermission`,
+    token,
+  });
 }
 
 /** An execute that counts its runs and answers with `answer` (a response, or an error to throw). */
@@ -151,11 +162,15 @@ export function assertGatewayError(error: unknown, code: Code, reason: string, w
   return true;
 }
 
-
 /** Counts every operation that reaches `store`, by name. */
-export function countingStore(store: IdempotencyStore): { store: IdempotencyStore; counts: Record<string, number>; total(): number } {
+export function countingStore(store: IdempotencyStore): {
+  store: IdempotencyStore;
+  counts: Record<string, number>;
+  total(): number;
+} {
   const counts: Record<string, number> = {};
-  const count = <A extends unknown[], R>(name: string, operation: (...args: A) => Promise<R>) =>
+  const count =
+    <A extends unknown[], R>(name: string, operation: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       counts[name] = (counts[name] ?? 0) + 1;
       return operation(...args);

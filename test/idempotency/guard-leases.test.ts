@@ -48,7 +48,9 @@ describe("leases", () => {
     const owner = setup({ store: shared, leaseMs: 300, observer: watched.observer });
     const other = setup({ store: shared, leaseMs: 300, maxWaitMs: 10_000 });
     let finish: () => void = () => {};
-    const backend = counted(() => new Promise<typeof deleteResponse>((resolve) => (finish = () => resolve(deleteResponse))));
+    const backend = counted(
+      () => new Promise<typeof deleteResponse>((resolve) => (finish = () => resolve(deleteResponse))),
+    );
     const running = owner.guard.run(deleteCall(), backend.execute);
     await sleep(1_000); // more than three leases
     const record = await shared.read(recordKey());
@@ -111,8 +113,12 @@ describe("leases", () => {
         },
       }),
     });
-    const answer = await guard.run(deleteCall(), (options) =>
-      new Promise((resolve) => options.signal.addEventListener("abort", () => resolve(deleteResponse), { once: true })),
+    const answer = await guard.run(
+      deleteCall(),
+      (options) =>
+        new Promise((resolve) =>
+          options.signal.addEventListener("abort", () => resolve(deleteResponse), { once: true }),
+        ),
     );
     assert.deepEqual(answer, deleteResponse);
     assert.equal(completes.length, 1, "the completion was tried (and fenced by the store)");
@@ -147,8 +153,9 @@ describe("takeovers", () => {
 
   test("an outcome-unknown error keeps the record for a takeover; the retry reconciles and is stored", async () => {
     const { guard, store } = setup();
-    await assert.rejects(guard.run(deleteCall(), async () => Promise.reject(outcomeUnknown())), (error) =>
-      assertGatewayError(error, Code.Unavailable, OUTCOME_UNKNOWN_REASON, false),
+    await assert.rejects(
+      guard.run(deleteCall(), async () => Promise.reject(outcomeUnknown())),
+      (error) => assertGatewayError(error, Code.Unavailable, OUTCOME_UNKNOWN_REASON, false),
     );
     const record = await store.read(recordKey());
     assert.ok(record?.state === "in_progress" && record.leaseRemainingMs === 0, "abandoned: kept, lease ended");
@@ -164,7 +171,9 @@ describe("takeovers", () => {
   test("a takeover that fails transiently keeps the token for the next takeover, not for a fresh claim", async () => {
     const { guard, store } = setup();
     await claimedByDeadOwner(store);
-    await assert.rejects(guard.run(deleteCall(), async () => Promise.reject(new ConnectError("throttled", Code.ResourceExhausted))));
+    await assert.rejects(
+      guard.run(deleteCall(), async () => Promise.reject(new ConnectError("throttled", Code.ResourceExhausted))),
+    );
     const seen: CallOptions[] = [];
     await guard.run(deleteCall(), async (options) => {
       seen.push(options);
@@ -175,7 +184,9 @@ describe("takeovers", () => {
 
   test("a transient error on a fresh claim releases it: the retry is a fresh claim", async () => {
     const { guard, store } = setup();
-    await assert.rejects(guard.run(deleteCall(), async () => Promise.reject(new ConnectError("throttled", Code.ResourceExhausted))));
+    await assert.rejects(
+      guard.run(deleteCall(), async () => Promise.reject(new ConnectError("throttled", Code.ResourceExhausted))),
+    );
     assert.equal(await store.read(recordKey()), undefined);
   });
 });
@@ -195,7 +206,9 @@ describe("store writes that fail", () => {
         },
       }),
     });
-    await assert.rejects(guard.run(deleteCall(), async () => Promise.reject(new ConnectError("down", Code.Unavailable))));
+    await assert.rejects(
+      guard.run(deleteCall(), async () => Promise.reject(new ConnectError("down", Code.Unavailable))),
+    );
     assert.equal((await memory.read(recordKey()))?.state, "in_progress", "the first release failed");
     assert.equal(await guard.settle(30_000), 0, "nothing left pending");
     assert.equal(releases, 3);
@@ -231,7 +244,9 @@ describe("store writes that fail", () => {
       storeTimeoutMs: 100,
       store: storeWith({ release: () => new Promise<FencedWriteResult>(() => {}) }),
     });
-    await assert.rejects(guard.run(deleteCall(), async () => Promise.reject(new ConnectError("down", Code.Unavailable))));
+    await assert.rejects(
+      guard.run(deleteCall(), async () => Promise.reject(new ConnectError("down", Code.Unavailable))),
+    );
     assert.ok((await guard.settle(300)) >= 1, "still pending when the bound ran out");
   });
 

@@ -75,7 +75,9 @@ describe("waiting duplicates", () => {
     await running;
     assert.ok(answers.every((answer) => answer.returnValue));
     const reads = counting.counts["read"] ?? 0;
-    t.diagnostic(`${waiters} waiters on another replica, ${OWNER_MS} ms owner: ${reads} reads (a 50 ms poll: about ${waiters * (OWNER_MS / 50)})`);
+    t.diagnostic(
+      `${waiters} waiters on another replica, ${OWNER_MS} ms owner: ${reads} reads (a 50 ms poll: about ${waiters * (OWNER_MS / 50)})`,
+    );
     // The delays double from 12.5-25 ms: at most ~7 reads each within a second.
     assert.ok(reads <= waiters * 8, `${reads} reads`);
   });
@@ -116,10 +118,14 @@ describe("waiting duplicates", () => {
       }),
     });
     let finish: () => void = () => {};
-    const running = owner.guard.run(deleteCall(), () => new Promise((resolve) => (finish = () => resolve(deleteResponse))));
+    const running = owner.guard.run(
+      deleteCall(),
+      () => new Promise((resolve) => (finish = () => resolve(deleteResponse))),
+    );
     await sleep(20);
-    await assert.rejects(other.guard.run(deleteCall(), async () => assert.fail("never runs")), (error) =>
-      assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
+    await assert.rejects(
+      other.guard.run(deleteCall(), async () => assert.fail("never runs")),
+      (error) => assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
     );
     finish();
     await running;
@@ -132,22 +138,42 @@ describe("observer", () => {
     const { guard } = setup({ maxWaitMs: 100, observer: watched.observer });
     await guard.run(deleteCall(), async () => deleteResponse); // claimed
     await guard.run(deleteCall(), async () => deleteResponse); // replayed
-    const changed = create(DeleteRamPermissionRequestSchema, { ...deleteRequest, permissionArn: `${deleteRequest.permissionArn}2` });
+    const changed = create(DeleteRamPermissionRequestSchema, {
+      ...deleteRequest,
+      permissionArn: `${deleteRequest.permissionArn}2`,
+    });
     await assert.rejects(guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, changed), async () => deleteResponse)); // mismatch
     let finish: () => void = () => {};
-    const running = guard.run(deleteCall({ token: "t2" }), () => new Promise((resolve) => (finish = () => resolve(deleteResponse)))); // claimed
+    const running = guard.run(
+      deleteCall({ token: "t2" }),
+      () => new Promise((resolve) => (finish = () => resolve(deleteResponse))),
+    ); // claimed
     await sleep(10);
     await assert.rejects(guard.run(deleteCall({ token: "t2" }), async () => deleteResponse)); // in_flight (100 ms wait)
     const waiting = guard.run(deleteCall({ token: "t2" }), async () => deleteResponse); // waited
     finish();
     await Promise.all([running, waiting]);
-    const broken = setup({ observer: watched.observer, store: storeWith({ claim: async () => Promise.reject(new Error("down")) }) });
+    const broken = setup({
+      observer: watched.observer,
+      store: storeWith({ claim: async () => Promise.reject(new Error("down")) }),
+    });
     await assert.rejects(broken.guard.run(deleteCall(), async () => deleteResponse)); // store_error
     // Reported as each call ends: the second owner ends after its duplicates gave up.
-    assert.deepEqual(watched.outcomes, ["claimed", "replayed", "mismatch", "in_flight", "claimed", "waited", "store_error"]);
+    assert.deepEqual(watched.outcomes, [
+      "claimed",
+      "replayed",
+      "mismatch",
+      "in_flight",
+      "claimed",
+      "waited",
+      "store_error",
+    ]);
     const operations = new Set(watched.commands.map((c) => c.operation));
     assert.ok(operations.has("claim") && operations.has("complete"), [...operations].join(","));
-    assert.ok(watched.commands.some((c) => c.operation === "claim" && c.failed), "failures are reported as such");
+    assert.ok(
+      watched.commands.some((c) => c.operation === "claim" && c.failed),
+      "failures are reported as such",
+    );
     assert.ok(watched.commands.every((c) => c.ms >= 0));
   });
 

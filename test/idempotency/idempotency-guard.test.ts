@@ -7,7 +7,11 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import type { MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema, ResourceInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { DeleteRamPermissionRequestSchema, DeleteRamPermissionResponseSchema, PermissionService } from "../../gen/permission/v1/permission_pb.js";
+import {
+  DeleteRamPermissionRequestSchema,
+  DeleteRamPermissionResponseSchema,
+  PermissionService,
+} from "../../gen/permission/v1/permission_pb.js";
 import type { CallOptions } from "../../src/backend/backend.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { toConnectError } from "../../src/errors.js";
@@ -45,7 +49,10 @@ describe("idempotency guard", () => {
     const two = await guard.run(retry, backend.execute);
     assert.equal(backend.runs(), 1);
     assert.equal(retry.context.responseHeader.get(REPLAYED_HEADER), "true");
-    assert.deepEqual(toBinary(DeleteRamPermissionResponseSchema, two), toBinary(DeleteRamPermissionResponseSchema, one));
+    assert.deepEqual(
+      toBinary(DeleteRamPermissionResponseSchema, two),
+      toBinary(DeleteRamPermissionResponseSchema, one),
+    );
     assert.deepEqual(two, one);
   });
 
@@ -72,7 +79,10 @@ describe("idempotency guard", () => {
     let finish: (value: MessageShape<DeleteOut>) => void = () => {};
     const first = guard.run(deleteCall(), () => new Promise((resolve) => (finish = resolve)));
     await new Promise((resolve) => setImmediate(resolve));
-    const changed = create(DeleteRamPermissionRequestSchema, { ...deleteRequest, permissionArn: `${deleteRequest.permissionArn}2` });
+    const changed = create(DeleteRamPermissionRequestSchema, {
+      ...deleteRequest,
+      permissionArn: `${deleteRequest.permissionArn}2`,
+    });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, changed), backend.execute), (error) =>
       assertGatewayError(error, Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH", false),
@@ -107,15 +117,17 @@ describe("idempotency guard", () => {
   for (const code of definitive) {
     test(`a definitive ${Code[code]} is stored and replayed: code, message, details, metadata`, async () => {
       const { guard } = setup();
-      const original = new ConnectError(
-        "Permission not found",
-        code,
-        { "x-amzn-requestid": "req-1" },
-        [
-          { desc: ErrorInfoSchema, value: { reason: "RESOURCE_NOT_FOUND", domain: "ram.amazonaws.com", metadata: { awsErrorCode: "UnknownResourceException" } } },
-          { desc: ResourceInfoSchema, value: { resourceType: "ram:permission", resourceName: "demo" } },
-        ],
-      );
+      const original = new ConnectError("Permission not found", code, { "x-amzn-requestid": "req-1" }, [
+        {
+          desc: ErrorInfoSchema,
+          value: {
+            reason: "RESOURCE_NOT_FOUND",
+            domain: "ram.amazonaws.com",
+            metadata: { awsErrorCode: "UnknownResourceException" },
+          },
+        },
+        { desc: ResourceInfoSchema, value: { resourceType: "ram:permission", resourceName: "demo" } },
+      ]);
       const backend = counted<MessageShape<DeleteOut>>(async () => {
         throw original;
       });
@@ -201,8 +213,9 @@ describe("idempotency guard", () => {
     const first = guard.run(deleteCall(), () => new Promise((resolve) => (finish = resolve)));
     await new Promise((resolve) => setImmediate(resolve));
     const started = Date.now();
-    await assert.rejects(guard.run(deleteCall({ timeoutMs: 300 }), async () => deleteResponse), (error) =>
-      assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
+    await assert.rejects(
+      guard.run(deleteCall({ timeoutMs: 300 }), async () => deleteResponse),
+      (error) => assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
     );
     // 300 ms deadline vs 60 s maxWaitMs: 2 s leaves a noisy machine room.
     assert.ok(Date.now() - started < 2_000, "promptly, bounded by the deadline rather than maxWaitMs");
@@ -229,7 +242,10 @@ describe("idempotency guard", () => {
     const running = guard.run(deleteCall({ timeoutMs: 600_000 }), () => new Promise((resolve) => (finish = resolve)));
     await new Promise((resolve) => setImmediate(resolve));
     const record = await store.read(recordKey());
-    assert.ok(record?.state === "in_progress" && record.leaseRemainingMs <= 2_000 && record.leaseRemainingMs > 0, "one lease");
+    assert.ok(
+      record?.state === "in_progress" && record.leaseRemainingMs <= 2_000 && record.leaseRemainingMs > 0,
+      "one lease",
+    );
     finish(deleteResponse);
     await running;
   });
@@ -316,7 +332,10 @@ describe("idempotency guard", () => {
       try {
         const output = await backend.deleteRamPermission({ permission, clientToken: "token-1" }, options);
         executed += 1;
-        return create(DeleteRamPermissionResponseSchema, { returnValue: output.returnValue, clientToken: output.clientToken });
+        return create(DeleteRamPermissionResponseSchema, {
+          returnValue: output.returnValue,
+          clientToken: output.clientToken,
+        });
       } catch (error) {
         throw toConnectError(error, { resourceType: "ram:permission", resourceName: permission.name }, silentLogger);
       } finally {
@@ -354,7 +373,10 @@ describe("idempotency guard", () => {
     await guard.run(deleteCall({ token: "a", timeoutMs: 5_000, signal: controller.signal }), record);
     await guard.run(deleteCall({ token: "b" }), record);
     const [withDeadline, withoutDeadline] = seen;
-    assert.ok(withDeadline?.deadline !== undefined && withoutDeadline?.deadline !== undefined, "execute got a deadline");
+    assert.ok(
+      withDeadline?.deadline !== undefined && withoutDeadline?.deadline !== undefined,
+      "execute got a deadline",
+    );
     assert.ok(withDeadline.deadline > before && withDeadline.deadline <= Date.now() + 5_000, "the caller's deadline");
     assert.ok(withoutDeadline.deadline > before && withoutDeadline.deadline <= Date.now() + 30_000, "maxExecutionMs");
     assert.equal(withDeadline.afterTakeover, false, "a fresh claim is no takeover");
@@ -435,6 +457,9 @@ describe("idempotency guard", () => {
     );
     assert.equal(backend.runs(), 0, "not executed again");
     assert.equal(call.context.responseHeader.get(REPLAYED_HEADER), null);
-    assert.ok(logger.lines.some((line) => line.level === "error" && /corrupt/.test(line.message)), "logged as corrupt");
+    assert.ok(
+      logger.lines.some((line) => line.level === "error" && /corrupt/.test(line.message)),
+      "logged as corrupt",
+    );
   });
 });

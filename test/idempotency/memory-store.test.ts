@@ -71,7 +71,11 @@ describe("memory store: maxEntries", () => {
     assert.deepEqual(await claim(store, "new"), { kind: "claimed" });
     assert.equal(store.size(), 3);
     assert.equal(await store.read("short"), undefined);
-    assert.equal((await store.read("kept"))?.state, "completed", "a live outcome is not evicted while an expired one is there");
+    assert.equal(
+      (await store.read("kept"))?.state,
+      "completed",
+      "a live outcome is not evicted while an expired one is there",
+    );
   });
 
   test("when full with nothing expired, the record completed longest ago makes room", async () => {
@@ -97,7 +101,10 @@ describe("memory store: maxEntries", () => {
     assert.equal((await store.read("a"))?.state, "in_progress");
     assert.equal((await store.read("b"))?.state, "in_progress");
     // Claims of records already held still work, and a completion frees a place.
-    assert.equal((await store.claim({ key: "a", fingerprint: "fp", owner: "other", leaseMs: 1_000, ttlMs: DAY_MS })).kind, "in_flight");
+    assert.equal(
+      (await store.claim({ key: "a", fingerprint: "fp", owner: "other", leaseMs: 1_000, ttlMs: DAY_MS })).kind,
+      "in_flight",
+    );
     await complete(store, "a");
     assert.deepEqual(await claim(store, "c"), { kind: "claimed" });
     assert.equal(await store.read("a"), undefined);

@@ -42,14 +42,21 @@ describe("no password in a configuration error", () => {
       for (const env of [
         { IDEMPOTENCY_STORE: "redis", REDIS_URL: `redis://u:${password}@h:6379/x` },
         { IDEMPOTENCY_STORE: "redis", REDIS_URL: `redis://u:${password}@h:6379`, REDIS_CLUSTER_NODES: "b:1" },
-        { IDEMPOTENCY_STORE: "redis", REDIS_URL: `redis://u:${encodeURIComponent(password)}@h:6379`, REDIS_CLUSTER_NODES: "b:1" },
+        {
+          IDEMPOTENCY_STORE: "redis",
+          REDIS_URL: `redis://u:${encodeURIComponent(password)}@h:6379`,
+          REDIS_CLUSTER_NODES: "b:1",
+        },
       ]) {
-        assert.throws(() => parseIdempotencyConfig(env), (error) => {
-          assert.ok(error instanceof ConfigError);
-          assert.ok(!error.message.includes(password), error.message);
-          assert.ok(!error.message.includes(encodeURIComponent(password)), error.message);
-          return true;
-        });
+        assert.throws(
+          () => parseIdempotencyConfig(env),
+          (error) => {
+            assert.ok(error instanceof ConfigError);
+            assert.ok(!error.message.includes(password), error.message);
+            assert.ok(!error.message.includes(encodeURIComponent(password)), error.message);
+            return true;
+          },
+        );
       }
     });
   }
@@ -74,7 +81,9 @@ test("no password in any log line or readiness detail, with Redis unreachable an
   const encoded = encodeURIComponent(password);
   const unreachable = await check(`redis://user:${encoded}@127.0.0.1:${await freePort()}`);
   assert.equal(unreachable.ready, false);
-  assert.ok(unreachable.detail !== undefined && !unreachable.detail.includes(password) && !unreachable.detail.includes(encoded));
+  assert.ok(
+    unreachable.detail !== undefined && !unreachable.detail.includes(password) && !unreachable.detail.includes(encoded),
+  );
   if (redisServerBinary() === undefined) {
     skipWithoutRedis(t, "a wrong password needs our own redis-server");
   } else {
@@ -82,7 +91,10 @@ test("no password in any log line or readiness detail, with Redis unreachable an
     t.after(() => server.close());
     const refused = await check(`redis://default:${encoded}@127.0.0.1:${server.port}`);
     assert.equal(refused.ready, false);
-    assert.ok(lines.some((line) => /WRONGPASS|NOAUTH|invalid/i.test(line)), "the refusal was logged");
+    assert.ok(
+      lines.some((line) => /WRONGPASS|NOAUTH|invalid/i.test(line)),
+      "the refusal was logged",
+    );
   }
   assert.ok(lines.length > 0);
   for (const line of lines) {

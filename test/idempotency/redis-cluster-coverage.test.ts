@@ -39,7 +39,11 @@ async function clusterWith(t: TestContext, fullCoverage: "yes" | "no") {
     IDEMPOTENCY_STORE: "redis",
     REDIS_CLUSTER_NODES: cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(","),
   });
-  const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger, observer: watched.observer });
+  const idempotency = await createIdempotency(config, {
+    clock: systemClock,
+    logger: silentLogger,
+    observer: watched.observer,
+  });
   t.after(async () => {
     await idempotency.close();
     await cluster.close();
@@ -64,11 +68,21 @@ async function calls(idempotency: Idempotency) {
     }
   }
   const count = (answer: string) => answers.filter((a) => a === answer).length;
-  return { ok: count("ok"), unavailable: count("14 IDEMPOTENCY_STORE_UNAVAILABLE"), other: answers.length - count("ok") - count("14 IDEMPOTENCY_STORE_UNAVAILABLE"), executions };
+  return {
+    ok: count("ok"),
+    unavailable: count("14 IDEMPOTENCY_STORE_UNAVAILABLE"),
+    other: answers.length - count("ok") - count("14 IDEMPOTENCY_STORE_UNAVAILABLE"),
+    executions,
+  };
 }
 
 async function clusterState(cluster: RedisCluster, port: number): Promise<string> {
-  return (await cluster.cli(port, "cluster", "info")).split("\n").find((line) => line.startsWith("cluster_state:"))?.trim() ?? "";
+  return (
+    (await cluster.cli(port, "cluster", "info"))
+      .split("\n")
+      .find((line) => line.startsWith("cluster_state:"))
+      ?.trim() ?? ""
+  );
 }
 
 function slowestFailedClaimMs(watched: ReturnType<typeof recordingObserver>, from: number): number {
@@ -84,7 +98,11 @@ test("cluster-require-full-coverage yes (default): a dead master fails every tok
   const [survivor, , victim] = cluster.servers;
   assert.ok(survivor !== undefined && victim !== undefined);
   await victim.stop();
-  await until("the Cluster marks itself failed", async () => (await clusterState(cluster, survivor.port)) === "cluster_state:fail", slowly);
+  await until(
+    "the Cluster marks itself failed",
+    async () => (await clusterState(cluster, survivor.port)) === "cluster_state:fail",
+    slowly,
+  );
   const from = watched.commands.length;
   const down = await calls(idempotency);
   assert.deepEqual(down, { ok: 0, unavailable: CALLS, other: 0, executions: 0 }, "every slot fails, nothing runs");
@@ -111,7 +129,9 @@ test("cluster-require-full-coverage no: a dead master fails only its slots; the 
   assert.ok(partial.ok > 0 && partial.unavailable > 0, `some slots fail, the others work: ${JSON.stringify(partial)}`);
   assert.equal(partial.other, 0, "a failure is always UNAVAILABLE IDEMPOTENCY_STORE_UNAVAILABLE");
   assert.equal(partial.executions, partial.ok, "nothing runs without a claim");
-  t.diagnostic(`with one of three masters dead: ${JSON.stringify(partial)}; slowest failed claim ${slowestFailedClaimMs(watched, from)} ms`);
+  t.diagnostic(
+    `with one of three masters dead: ${JSON.stringify(partial)}; slowest failed claim ${slowestFailedClaimMs(watched, from)} ms`,
+  );
   assert.deepEqual(await idempotency.checkReady(), { ready: true });
   await victim.start();
   await until("every token works again", async () => (await calls(idempotency)).ok === CALLS, slowly);

@@ -70,7 +70,9 @@ describe("redis cluster layout", () => {
     if (c === undefined) return;
     assert.equal(c.client.nodes("master").length, 3);
     const store = createRedisIdempotencyStore(c.client);
-    const keys = Array.from({ length: 30 }, () => idempotencyRecordKey({ callerId: "c", rpc: "r", token: randomUUID() }));
+    const keys = Array.from({ length: 30 }, () =>
+      idempotencyRecordKey({ callerId: "c", rpc: "r", token: randomUUID() }),
+    );
     for (const key of keys) await store.claim({ key, fingerprint: "fp", owner: "o", leaseMs: 30_000, ttlMs: 60_000 });
     const perNode = await Promise.all(c.client.nodes("master").map((node) => node.dbsize()));
     assert.ok(perNode.filter((n) => n > 0).length >= 2, `keys per master: ${perNode.join(",")}`);
@@ -79,7 +81,11 @@ describe("redis cluster layout", () => {
   test("every key of one record is in the slot of its hash tag", async (t) => {
     const c = clients(t);
     if (c === undefined) return;
-    const scope = { callerId: "svc-a", rpc: "permission.v1.PermissionService/CreateRamPermission", token: randomUUID() };
+    const scope = {
+      callerId: "svc-a",
+      rpc: "permission.v1.PermissionService/CreateRamPermission",
+      token: randomUUID(),
+    };
     const key = idempotencyRecordKey(scope);
     const store = createRedisIdempotencyStore(c.client);
     await store.claim({ key, fingerprint: "fp", owner: "o", leaseMs: 30_000, ttlMs: 60_000 });

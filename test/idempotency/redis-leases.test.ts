@@ -45,7 +45,11 @@ async function redisFor(t: TestContext): Promise<RedisServer | undefined> {
 
 async function replica(t: TestContext, url: string, env: Record<string, string>, observer = recordingObserver()) {
   const config = parseIdempotencyConfig({ IDEMPOTENCY_STORE: "redis", REDIS_URL: url, ...env });
-  const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger, observer: observer.observer });
+  const idempotency = await createIdempotency(config, {
+    clock: systemClock,
+    logger: silentLogger,
+    observer: observer.observer,
+  });
   t.after(() => idempotency.close());
   return { idempotency, observer };
 }
@@ -108,7 +112,9 @@ test("a gateway SIGKILLed mid-call: another replica takes its token over within 
   });
   const key = idempotencyRecordKey({ callerId: "anonymous", rpc: ADD_RPC, token });
   const leaseUntil = async () => Number(await raw.hget(key, "lease_until"));
-  await until("the gateway holds the claim", async () => (await raw.hget(key, "state")) === "in_progress", { timeoutMs: 30_000 });
+  await until("the gateway holds the claim", async () => (await raw.hget(key, "state")) === "in_progress", {
+    timeoutMs: 30_000,
+  });
   const firstLease = await leaseUntil();
   await until("the gateway renewed its lease", async () => (await leaseUntil()) > firstLease, { timeoutMs: 30_000 });
 
@@ -147,4 +153,3 @@ test("a gateway SIGKILLed mid-call: another replica takes its token over within 
   t.diagnostic(`token taken over ${takeoverMs} ms after SIGKILL (lease 5 s)`);
   assert.ok(takeoverMs < OLD_TAKEOVER_MS, `taken over after ${takeoverMs} ms`);
 });
-

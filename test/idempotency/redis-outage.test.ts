@@ -21,7 +21,9 @@ import { createRecordingLogger } from "../support/recording-logger.js";
 import { callOf, deleteSpec, type DeleteIn, type DeleteOut } from "./guard-harness.js";
 
 const rpc = `${PermissionService.typeName}/${deleteSpec.method.name}`;
-const request = create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p" });
+const request = create(DeleteRamPermissionRequestSchema, {
+  permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p",
+});
 const call = (token: string) => callOf<DeleteIn, DeleteOut>(deleteSpec, request, { token });
 
 function isStoreUnavailable(error: unknown): boolean {
@@ -71,7 +73,9 @@ test("Redis stopped: UNAVAILABLE at once and nothing executed; Redis back: the s
     await assert.rejects(idempotency.guard.run(call(randomUUID()), execute), isStoreUnavailable);
     assert.ok(Date.now() - started < 5_000, "fails fast instead of hanging");
   }
-  await assert.rejects(idempotency.store.claim({ key: "k", fingerprint: "f", owner: "o", leaseMs: 1_000, ttlMs: 1_000 }));
+  await assert.rejects(
+    idempotency.store.claim({ key: "k", fingerprint: "f", owner: "o", leaseMs: 1_000, ttlMs: 1_000 }),
+  );
   assert.equal(executions, 1, "the backend is never called without a claim");
 
   // Back on the same port (empty: persistence is off): the same client reconnects by itself.
@@ -92,6 +96,9 @@ test("Redis stopped: UNAVAILABLE at once and nothing executed; Redis back: the s
   assert.equal(executions, 2, "replays again after recovery");
 
   const messages = logger.lines.map((line) => `${line.level}: ${line.message}`);
-  assert.ok(messages.some((m) => m.startsWith("warn: Redis connection lost")), messages.join("\n"));
+  assert.ok(
+    messages.some((m) => m.startsWith("warn: Redis connection lost")),
+    messages.join("\n"),
+  );
   assert.equal(messages.filter((m) => m === "info: Redis connection ready").length, 2, messages.join("\n"));
 });

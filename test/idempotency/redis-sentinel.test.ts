@@ -42,7 +42,9 @@ test("REDIS_SENTINELS: records go to the master the Sentinel names", async (t) =
 
   const rpc = `${PermissionService.typeName}/${deleteSpec.method.name}`;
   const token = randomUUID();
-  const request = create(DeleteRamPermissionRequestSchema, { permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p" });
+  const request = create(DeleteRamPermissionRequestSchema, {
+    permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/p",
+  });
   const call = () => callOf<DeleteIn, DeleteOut>(deleteSpec, request, { token });
   let executions = 0;
   const execute = async () => {

@@ -46,7 +46,11 @@ describe("redis store specifics", () => {
   test("a record is one hash at pg:idem:{sha256(caller, rpc, token)} with a TTL", async (t) => {
     const c = clients(t);
     if (c === undefined) return;
-    const scope = { callerId: "svc-a", rpc: "permission.v1.PermissionService/DeleteRamPermission", token: randomUUID() };
+    const scope = {
+      callerId: "svc-a",
+      rpc: "permission.v1.PermissionService/DeleteRamPermission",
+      token: randomUUID(),
+    };
     const key = idempotencyRecordKey(scope);
     assert.match(key, /^pg:idem:\{[0-9a-f]{64}\}$/);
     assert.equal(key, `pg:idem:{${idempotencyScopeHash(scope)}}`);

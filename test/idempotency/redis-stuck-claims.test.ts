@@ -53,7 +53,11 @@ async function startStack(t: TestContext, env: Record<string, string> = {}): Pro
     IDEMPOTENCY_MAX_WAIT_MS: "0",
     ...env,
   });
-  const idempotency = await createIdempotency(config, { clock: systemClock, logger: silentLogger, observer: watched.observer });
+  const idempotency = await createIdempotency(config, {
+    clock: systemClock,
+    logger: silentLogger,
+    observer: watched.observer,
+  });
   const raw = new Redis(server.url, { maxRetriesPerRequest: null });
   t.after(async () => {
     raw.disconnect();
@@ -82,7 +86,9 @@ async function claimsDuringStall(stack: Stack, stall: () => Promise<void>, token
   const stalled = stall();
   stalled.catch(() => undefined); // observed now, rethrown below
   await sleep(100); // the stall has begun
-  const first = await Promise.allSettled(tokens.map((token) => stack.idempotency.guard.run(deleteCall({ token }), execute)));
+  const first = await Promise.allSettled(
+    tokens.map((token) => stack.idempotency.guard.run(deleteCall({ token }), execute)),
+  );
   await stalled;
   return { first, executions: () => executions, execute };
 }
@@ -102,7 +108,11 @@ test("after a Redis restart the scripts are loaded again before any call, and no
   }
   const after = stack.watched.commands.slice(before);
   assert.ok(after.length >= 10, "claims and completions went through");
-  assert.deepEqual(after.filter((c) => c.failed), [], "no store command failed after the restart");
+  assert.deepEqual(
+    after.filter((c) => c.failed),
+    [],
+    "no store command failed after the restart",
+  );
 });
 
 for (const [name, stall] of [
@@ -132,9 +142,15 @@ for (const [name, stall] of [
     }
     assert.equal(run.executions(), 0);
     // The late claims landed when Redis woke; the releases queued behind them follow.
-    await until("no claim left behind", async () => (await stack.raw.keys("pg:idem:*")).length === 0, { timeoutMs: 10_000 });
+    await until("no claim left behind", async () => (await stack.raw.keys("pg:idem:*")).length === 0, {
+      timeoutMs: 10_000,
+    });
     for (const token of tokens) {
-      assert.deepEqual(await stack.idempotency.guard.run(deleteCall({ token }), run.execute), deleteResponse, "not ABORTED");
+      assert.deepEqual(
+        await stack.idempotency.guard.run(deleteCall({ token }), run.execute),
+        deleteResponse,
+        "not ABORTED",
+      );
     }
     assert.equal(run.executions(), tokens.length, "each token ran exactly once, on its retry");
   });

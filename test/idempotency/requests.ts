@@ -86,7 +86,11 @@ export const mutatingRequests: readonly MutatingRequest[] = [
       permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/demo-permission",
       clientToken: "token-1",
     }),
-    response: create(DeleteRamPermissionResponseSchema, { returnValue: true, clientToken: "token-1", permissionStatus: 3 }),
+    response: create(DeleteRamPermissionResponseSchema, {
+      returnValue: true,
+      clientToken: "token-1",
+      permissionStatus: 3,
+    }),
   }),
   entry({
     name: "CreateRamPermission",

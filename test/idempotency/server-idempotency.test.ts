@@ -137,8 +137,20 @@ describe("idempotency through the gateway (Redis)", () => {
     const caller = `caller-${randomUUID()}`;
     const request = addRequest("s3-invoke", "key-1");
 
-    const first = await rawUnary(gateway.server.url, "AddLambdaPermission", AddLambdaPermissionRequestSchema, request, caller);
-    const retry = await rawUnary(gateway.server.url, "AddLambdaPermission", AddLambdaPermissionRequestSchema, request, caller);
+    const first = await rawUnary(
+      gateway.server.url,
+      "AddLambdaPermission",
+      AddLambdaPermissionRequestSchema,
+      request,
+      caller,
+    );
+    const retry = await rawUnary(
+      gateway.server.url,
+      "AddLambdaPermission",
+      AddLambdaPermissionRequestSchema,
+      request,
+      caller,
+    );
     assert.equal(first.status, 200, first.body.toString());
     assert.equal(retry.status, 200);
     assert.ok(first.body.length > 0);
@@ -238,7 +250,10 @@ describe("idempotency through the gateway (Redis)", () => {
     if (gateways === undefined) return;
     const client = gateways[0]!.client;
     const callerId = `caller-${randomUUID()}`;
-    const first = await client.deleteRamPermission({ permissionArn: DEMO_PERMISSION }, { headers: { "x-caller-id": callerId } });
+    const first = await client.deleteRamPermission(
+      { permissionArn: DEMO_PERMISSION },
+      { headers: { "x-caller-id": callerId } },
+    );
     assert.match(first.clientToken, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const seen = headerRecorder(callerId);
     const retry = await client.deleteRamPermission(
@@ -281,7 +296,10 @@ describe("idempotency through the gateway (Redis)", () => {
     const token = randomUUID();
     const response = await gateways[0]!.client.deleteRamPermission(
       { permissionArn: DEMO_PERMISSION, clientToken: token },
-      { headers: { "x-caller-id": `caller-${randomUUID()}` }, onHeader: (headers) => void (header = headers.get(CLIENT_TOKEN)) },
+      {
+        headers: { "x-caller-id": `caller-${randomUUID()}` },
+        onHeader: (headers) => void (header = headers.get(CLIENT_TOKEN)),
+      },
     );
     assert.equal(header, token);
     assert.equal(response.clientToken, token);

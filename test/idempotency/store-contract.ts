@@ -102,7 +102,10 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       const key = freshKey();
       await h.store.claim(claimInput(key, "fp-1", "owner-a"));
       const outcome = responseOutcome("response bytes \u0000\u00ff");
-      assert.equal(await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), "applied");
+      assert.equal(
+        await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }),
+        "applied",
+      );
       assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "replay", outcome });
       const record = await h.store.read(key);
       assert.deepEqual(record, { state: "completed", fingerprint: "fp-1", owner: "owner-a", outcome });
@@ -114,7 +117,10 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       const key = freshKey();
       await h.store.claim(claimInput(key, "fp-1", "owner-a"));
       await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome: errorOutcome, ttlMs: DAY_MS });
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "replay", outcome: errorOutcome });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), {
+        kind: "replay",
+        outcome: errorOutcome,
+      });
     });
 
     test("another fingerprint is a mismatch, in either state", async (t) => {
@@ -122,11 +128,26 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       if (h === undefined) return;
       const key = freshKey();
       await h.store.claim(claimInput(key, "fp-1", "owner-a"));
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), { kind: "mismatch", state: "in_progress" });
-      await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome: responseOutcome("ok"), ttlMs: DAY_MS });
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), { kind: "mismatch", state: "completed" });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), {
+        kind: "mismatch",
+        state: "in_progress",
+      });
+      await h.store.complete({
+        key,
+        owner: "owner-a",
+        fingerprint: "fp-1",
+        outcome: responseOutcome("ok"),
+        ttlMs: DAY_MS,
+      });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), {
+        kind: "mismatch",
+        state: "completed",
+      });
       // The mismatching claims changed nothing.
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-c")), { kind: "replay", outcome: responseOutcome("ok") });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-c")), {
+        kind: "replay",
+        outcome: responseOutcome("ok"),
+      });
     });
 
     test("a live lease makes a duplicate in flight, with the lease time left", async (t) => {
@@ -150,11 +171,17 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       const after = await h.store.read(key);
       assert.equal(after?.state, "in_progress");
       assert.equal(after.owner, "owner-a");
-      assert.ok(before?.state === "in_progress" && after.leaseRemainingMs <= before.leaseRemainingMs, "the lease is not extended");
+      assert.ok(
+        before?.state === "in_progress" && after.leaseRemainingMs <= before.leaseRemainingMs,
+        "the lease is not extended",
+      );
       // Anyone else still finds it in flight, and the owner can complete it.
       assert.equal((await h.store.claim(claimInput(key, "fp-1", "owner-b", LONG_MS))).kind, "in_flight");
       const outcome = responseOutcome("once");
-      assert.equal(await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), "applied");
+      assert.equal(
+        await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }),
+        "applied",
+      );
       // Once completed, even its owner's repeated claim replays.
       assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-a")), { kind: "replay", outcome });
     });
@@ -224,7 +251,10 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       await h.store.claim(claimInput(key, "fp-1", "owner-a", SHORT_MS));
       await h.elapse(WAIT_OUT_SHORT_MS);
       const outcome = responseOutcome("late");
-      assert.equal(await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), "applied");
+      assert.equal(
+        await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }),
+        "applied",
+      );
       assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "replay", outcome });
     });
 
@@ -301,7 +331,10 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       assert.ok(record?.state === "in_progress" && record.leaseRemainingMs > SHORT_MS, "the lease was extended");
       assert.equal((await h.store.claim(claimInput(key, "fp-1", "owner-b"))).kind, "in_flight");
       const outcome = responseOutcome("kept");
-      assert.equal(await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), "applied");
+      assert.equal(
+        await h.store.complete({ key, owner: "owner-a", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }),
+        "applied",
+      );
     });
 
     test("renew by its owner after the lease ran out, with nobody taking over, keeps the token", async (t) => {
@@ -321,8 +354,15 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       await h.store.claim(claimInput(key, "fp-1", "owner-a", SHORT_MS));
       assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-b", LONG_MS)), "not_owner");
       await h.elapse(WAIT_OUT_SHORT_MS);
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "reclaimed", previousOwner: "owner-a" });
-      assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "not_owner", "the old owner is fenced out");
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), {
+        kind: "reclaimed",
+        previousOwner: "owner-a",
+      });
+      assert.equal(
+        await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)),
+        "not_owner",
+        "the old owner is fenced out",
+      );
       const outcome = responseOutcome("b");
       await h.store.complete({ key, owner: "owner-b", fingerprint: "fp-1", outcome, ttlMs: DAY_MS });
       assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-b", LONG_MS)), "already_completed");
@@ -355,14 +395,23 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
       await h.store.claim(claimInput(key, "fp-1", "owner-a", LONG_MS));
       assert.equal(await h.store.abandon({ key, owner: "owner-b" }), "not_owner");
       const before = await h.store.read(key);
-      assert.ok(before?.state === "in_progress" && before.leaseRemainingMs > 0, "someone else's abandon changes nothing");
+      assert.ok(
+        before?.state === "in_progress" && before.leaseRemainingMs > 0,
+        "someone else's abandon changes nothing",
+      );
       assert.equal(await h.store.abandon({ key, owner: "owner-a" }), "applied");
       const record = await h.store.read(key);
       assert.ok(record?.state === "in_progress" && record.owner === "owner-a", "still in progress, still owner-a's");
       assert.equal(record.leaseRemainingMs, 0);
       // Its fingerprint still guards the token.
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), { kind: "mismatch", state: "in_progress" });
-      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), { kind: "reclaimed", previousOwner: "owner-a" });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-2", "owner-b")), {
+        kind: "mismatch",
+        state: "in_progress",
+      });
+      assert.deepEqual(await h.store.claim(claimInput(key, "fp-1", "owner-b")), {
+        kind: "reclaimed",
+        previousOwner: "owner-a",
+      });
       assert.equal(await h.store.renew(renewInput(key, "fp-1", "owner-a", LONG_MS)), "not_owner");
     });
 
@@ -391,13 +440,17 @@ export function describeIdempotencyStoreContract(adapter: string, setup: StoreHa
         if (h === undefined) return;
         const key = freshKey();
         await h.corrupt(key, how, "fp-1");
-        const isCorrupt = (error: unknown): boolean => error instanceof IdempotencyRecordCorruptError && error.key === key;
+        const isCorrupt = (error: unknown): boolean =>
+          error instanceof IdempotencyRecordCorruptError && error.key === key;
         await assert.rejects(h.store.claim(claimInput(key, "fp-1", "owner-b")), isCorrupt);
         await assert.rejects(h.store.read(key), isCorrupt);
         if (how !== "outcome-not-json") {
           // The outcome is only looked at when replayed; the others are refused before any write.
           const outcome = responseOutcome("x");
-          await assert.rejects(h.store.complete({ key, owner: "owner-b", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }), isCorrupt);
+          await assert.rejects(
+            h.store.complete({ key, owner: "owner-b", fingerprint: "fp-1", outcome, ttlMs: DAY_MS }),
+            isCorrupt,
+          );
           await assert.rejects(h.store.release({ key, owner: "owner-b" }), isCorrupt);
           await assert.rejects(h.store.abandon({ key, owner: "owner-b" }), isCorrupt);
           await assert.rejects(h.store.renew(renewInput(key, "fp-1", "owner-b", LONG_MS)), isCorrupt);

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { clientKinds, createGatewayClient, stringMember, type CallResult, type GatewayClient, type MethodName } from "../support/clients.js";
+import {
+  clientKinds,
+  createGatewayClient,
+  stringMember,
+  type CallResult,
+  type GatewayClient,
+  type MethodName,
+} from "../support/clients.js";
 import { parsePolicy, parseStatement } from "../support/policy-json.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import type { FakeFaults } from "../../src/backend/fake/fake-backend.js";
@@ -66,8 +73,18 @@ const steps: Step[] = [
   {
     name: "AddLambdaPermission with a taken Sid -> ALREADY_EXISTS",
     method: "addLambdaPermission",
-    request: { functionName: demoArn, statementId: "s3-invoke", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" },
-    expect: { code: Code.AlreadyExists, reason: "RESOURCE_CONFLICT", domain: lambda, details: ["google.rpc.ResourceInfo"] },
+    request: {
+      functionName: demoArn,
+      statementId: "s3-invoke",
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+    },
+    expect: {
+      code: Code.AlreadyExists,
+      reason: "RESOURCE_CONFLICT",
+      domain: lambda,
+      details: ["google.rpc.ResourceInfo"],
+    },
   },
   {
     name: "GetLambdaPolicy returns the policy and a revision",
@@ -75,7 +92,10 @@ const steps: Step[] = [
     request: { functionName: "123456789012:demo" },
     expect: (response) => {
       const policy = parsePolicy(stringMember(response, "policy"));
-      assert.deepEqual(policy.Statement.map((s) => s.Sid), ["s3-invoke"]);
+      assert.deepEqual(
+        policy.Statement.map((s) => s.Sid),
+        ["s3-invoke"],
+      );
       assert.match(stringMember(response, "revisionId"), /.+/);
     },
   },
@@ -83,7 +103,12 @@ const steps: Step[] = [
     name: "RemoveLambdaPermission with a stale revision -> FAILED_PRECONDITION",
     method: "removeLambdaPermission",
     request: { functionName: "demo", statementId: "s3-invoke", revisionId: "00000000-0000-0000-0000-000000000000" },
-    expect: { code: Code.FailedPrecondition, reason: "PRECONDITION_FAILED", domain: lambda, details: ["google.rpc.PreconditionFailure"] },
+    expect: {
+      code: Code.FailedPrecondition,
+      reason: "PRECONDITION_FAILED",
+      domain: lambda,
+      details: ["google.rpc.PreconditionFailure"],
+    },
   },
   {
     name: "RemoveLambdaPermission removes the statement",
@@ -112,7 +137,12 @@ const steps: Step[] = [
   {
     name: "AddLambdaPermission on the alias live",
     method: "addLambdaPermission",
-    request: { functionName: "demo:live", statementId: "alias-invoke", action: "lambda:InvokeFunction", principal: "123456789012" },
+    request: {
+      functionName: "demo:live",
+      statementId: "alias-invoke",
+      action: "lambda:InvokeFunction",
+      principal: "123456789012",
+    },
     expect: (response) => {
       const statement = parseStatement(stringMember(response, "statement"));
       assert.equal(statement.Resource, `${demoArn}:live`);
@@ -127,8 +157,19 @@ const steps: Step[] = [
   {
     name: "AddLambdaPermission on $LATEST -> INVALID_ARGUMENT from Lambda",
     method: "addLambdaPermission",
-    request: { functionName: "demo", qualifier: "$LATEST", statementId: "x", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" },
-    expect: { code: Code.InvalidArgument, reason: "INVALID_PARAMETER_VALUE", domain: lambda, details: ["google.rpc.BadRequest"] },
+    request: {
+      functionName: "demo",
+      qualifier: "$LATEST",
+      statementId: "x",
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+    },
+    expect: {
+      code: Code.InvalidArgument,
+      reason: "INVALID_PARAMETER_VALUE",
+      domain: lambda,
+      details: ["google.rpc.BadRequest"],
+    },
   },
   {
     name: "invalid fields -> INVALID_ARGUMENT naming each field",
@@ -146,7 +187,12 @@ const steps: Step[] = [
     name: "DeleteRamPermission of an attached permission -> FAILED_PRECONDITION",
     method: "deleteRamPermission",
     request: { permissionArn: ramArn("demo-attached") },
-    expect: { code: Code.FailedPrecondition, reason: "OPERATION_NOT_PERMITTED", domain: ram, details: ["google.rpc.PreconditionFailure"] },
+    expect: {
+      code: Code.FailedPrecondition,
+      reason: "OPERATION_NOT_PERMITTED",
+      domain: ram,
+      details: ["google.rpc.PreconditionFailure"],
+    },
   },
   {
     name: "DeleteRamPermission of an AWS managed permission -> FAILED_PRECONDITION",
@@ -161,7 +207,10 @@ const steps: Step[] = [
     expect: (response) => {
       assert.equal(response["returnValue"], true);
       assert.equal(response["permissionStatus"], "PERMISSION_STATUS_DELETED");
-      assert.match(stringMember(response, "clientToken"), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(
+        stringMember(response, "clientToken"),
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     },
   },
   {
@@ -173,7 +222,13 @@ const steps: Step[] = [
   {
     name: "CreateRamPermission creates version 1",
     method: "createRamPermission",
-    request: { name: "reader", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "create-reader-1", tags: { team: "platform" } },
+    request: {
+      name: "reader",
+      resourceType: "ec2:Subnet",
+      policyTemplate: template,
+      clientToken: "create-reader-1",
+      tags: { team: "platform" },
+    },
     expect: (response) => {
       const permission = response["permission"] as JsonObject;
       assert.equal(permission["arn"], ramArn("reader"));
@@ -186,13 +241,23 @@ const steps: Step[] = [
     name: "CreateRamPermission with a taken name -> ALREADY_EXISTS",
     method: "createRamPermission",
     request: { name: "reader", resourceType: "ec2:Subnet", policyTemplate: template },
-    expect: { code: Code.AlreadyExists, reason: "PERMISSION_ALREADY_EXISTS", domain: ram, details: ["google.rpc.ResourceInfo"] },
+    expect: {
+      code: Code.AlreadyExists,
+      reason: "PERMISSION_ALREADY_EXISTS",
+      domain: ram,
+      details: ["google.rpc.ResourceInfo"],
+    },
   },
   {
     name: "CreateRamPermission with a malformed template -> INVALID_ARGUMENT",
     method: "createRamPermission",
     request: { name: "broken", resourceType: "ec2:Subnet", policyTemplate: "{not json" },
-    expect: { code: Code.InvalidArgument, reason: "MALFORMED_POLICY_TEMPLATE", domain: ram, details: ["google.rpc.BadRequest"] },
+    expect: {
+      code: Code.InvalidArgument,
+      reason: "MALFORMED_POLICY_TEMPLATE",
+      domain: ram,
+      details: ["google.rpc.BadRequest"],
+    },
   },
   {
     name: "GetRamPermission of an AWS managed permission",
@@ -228,25 +293,33 @@ const steps: Step[] = [
   ...injected("getLambdaPolicy", { functionName: "demo" }, [
     ["TooManyRequestsException", Code.ResourceExhausted, "TOO_MANY_REQUESTS", lambda, ["google.rpc.RetryInfo"]],
     ["ServiceException", Code.Unavailable, "SERVICE", lambda, ["google.rpc.RetryInfo"]],
-    ["PolicyLengthExceededException", Code.ResourceExhausted, "POLICY_LENGTH_EXCEEDED", lambda, ["google.rpc.QuotaFailure"]],
+    [
+      "PolicyLengthExceededException",
+      Code.ResourceExhausted,
+      "POLICY_LENGTH_EXCEEDED",
+      lambda,
+      ["google.rpc.QuotaFailure"],
+    ],
     ["PublicPolicyException", Code.FailedPrecondition, "PUBLIC_POLICY", lambda, ["google.rpc.PreconditionFailure"]],
   ]),
   ...injected("listRamPermissions", {}, [
     ["ThrottlingException", Code.ResourceExhausted, "THROTTLING", ram, ["google.rpc.RetryInfo"]],
     ["ServerInternalException", Code.Unavailable, "SERVER_INTERNAL", ram, ["google.rpc.RetryInfo"]],
     ["ServiceUnavailableException", Code.Unavailable, "SERVICE_UNAVAILABLE", ram, ["google.rpc.RetryInfo"]],
-    ["PermissionLimitExceededException", Code.ResourceExhausted, "PERMISSION_LIMIT_EXCEEDED", ram, ["google.rpc.QuotaFailure"]],
+    [
+      "PermissionLimitExceededException",
+      Code.ResourceExhausted,
+      "PERMISSION_LIMIT_EXCEEDED",
+      ram,
+      ["google.rpc.QuotaFailure"],
+    ],
     ["IdempotentParameterMismatchException", Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH", ram, []],
     ["AccessDeniedException", Code.PermissionDenied, "UPSTREAM_ACCESS_DENIED", gateway, []],
     ["ExpiredTokenException", Code.Internal, "UPSTREAM_CREDENTIALS", gateway, []],
   ]),
 ];
 
-function injected(
-  method: MethodName,
-  request: JsonValue,
-  rows: [string, Code, string, string, string[]][],
-): Step[] {
+function injected(method: MethodName, request: JsonValue, rows: [string, Code, string, string, string[]][]): Step[] {
   return rows.map(([errorCode, code, reason, domain, details]) => ({
     name: `${method} failing with ${errorCode} -> ${Code[code]} ${reason}`,
     method,
@@ -262,13 +335,17 @@ function check(step: Step, result: CallResult): void {
     step.expect(result.response as JsonObject);
     return;
   }
-  assert.ok(!result.ok, `expected ${Code[step.expect.code]}, got success ${JSON.stringify(result.ok && result.response)}`);
+  assert.ok(
+    !result.ok,
+    `expected ${Code[step.expect.code]}, got success ${JSON.stringify(result.ok && result.response)}`,
+  );
   const { error } = result;
   assert.equal(Code[error.code], Code[step.expect.code], error.message);
   assert.equal(error.errorInfoCount, 1, "exactly one ErrorInfo");
   assert.equal(error.reason, step.expect.reason);
   assert.equal(error.domain, step.expect.domain);
-  for (const detail of step.expect.details ?? []) assert.ok(error.detailTypes.includes(detail), `${detail} in ${error.detailTypes.join(", ")}`);
+  for (const detail of step.expect.details ?? [])
+    assert.ok(error.detailTypes.includes(detail), `${detail} in ${error.detailTypes.join(", ")}`);
   if (step.expect.domain !== gateway || step.expect.reason.startsWith("UPSTREAM_")) {
     if (step.expect.reason !== "INVALID_REQUEST") {
       assert.match(error.metadata["awsErrorCode"] ?? "", /Exception$/);
@@ -276,7 +353,8 @@ function check(step: Step, result: CallResult): void {
       assert.match(error.metadata["httpStatus"] ?? "", /^\d{3}$/);
     }
   }
-  if (step.expect.violations !== undefined) assert.deepEqual([...error.violations].sort(), [...step.expect.violations].sort());
+  if (step.expect.violations !== undefined)
+    assert.deepEqual([...error.violations].sort(), [...step.expect.violations].sort());
 }
 
 for (const kind of clientKinds) {

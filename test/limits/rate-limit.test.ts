@@ -15,15 +15,28 @@ import { createRedisClient } from "../../src/idempotency/redis-client.js";
 import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { createCallerRateLimiter, createRateLimitInterceptor } from "../../src/limits/rate-limit.js";
-import { callAs, connectTransport, startAuthTestServer, type AuthTestServer, type CallOutcome } from "../auth/support/auth-server.js";
+import {
+  callAs,
+  connectTransport,
+  startAuthTestServer,
+  type AuthTestServer,
+  type CallOutcome,
+} from "../auth/support/auth-server.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 
 /** A replica: authentication (x-caller-id, AUTH_MODE=none), then the limit, then the service. */
-async function startReplica(config: RateLimitConfig, redis?: Redis | Cluster, logger: Logger = silentLogger): Promise<AuthTestServer> {
+async function startReplica(
+  config: RateLimitConfig,
+  redis?: Redis | Cluster,
+  logger: Logger = silentLogger,
+): Promise<AuthTestServer> {
   const limiter = createCallerRateLimiter(config, { redis, logger });
   return startAuthTestServer({
-    interceptors: [createAuthenticationInterceptor(createNoAuthenticator(), silentLogger), createRateLimitInterceptor(limiter, logger)],
+    interceptors: [
+      createAuthenticationInterceptor(createNoAuthenticator(), silentLogger),
+      createRateLimitInterceptor(limiter, logger),
+    ],
   });
 }
 
@@ -41,7 +54,10 @@ function assertLimited(outcome: CallOutcome, windowMs: number, label: string): v
   assert.equal(outcome.code, Code.ResourceExhausted, label);
   assert.equal(outcome.reason, "CALLER_RATE_LIMITED", label);
   assert.equal(outcome.domain, "permission-gateway", label);
-  assert.ok(outcome.retryDelayMs !== undefined && outcome.retryDelayMs > 0 && outcome.retryDelayMs <= windowMs, `${label}: RetryInfo ${outcome.retryDelayMs}`);
+  assert.ok(
+    outcome.retryDelayMs !== undefined && outcome.retryDelayMs > 0 && outcome.retryDelayMs <= windowMs,
+    `${label}: RetryInfo ${outcome.retryDelayMs}`,
+  );
 }
 
 test("a burst past the limit gets RESOURCE_EXHAUSTED with RetryInfo and reaches nothing; other callers are unaffected", async () => {
@@ -113,7 +129,9 @@ test("Redis down: calls go on, counted in each process, with a warning; no outag
       "the in-process limiter takes over with the same limit",
     );
     assertLimited(during[3] ?? assert.fail(), 60_000, "the fallback limit");
-    const warning = await logger.waitFor((line) => line.level === "warn" && line.message.startsWith("rate limit: Redis failed"));
+    const warning = await logger.waitFor(
+      (line) => line.level === "warn" && line.message.startsWith("rate limit: Redis failed"),
+    );
     assert.ok(warning.fields?.["error"] instanceof Error);
   } finally {
     await replica.close();
@@ -131,7 +149,11 @@ test("the interceptor refuses to run before authentication: INTERNAL, logged", a
     assert.ok(!outcome.ok);
     assert.equal(outcome.code, Code.Internal);
     assert.equal(outcome.message, "internal error");
-    assert.ok(logger.lines.some((line) => line.level === "error" && line.message.includes("authentication interceptor must run first")));
+    assert.ok(
+      logger.lines.some(
+        (line) => line.level === "error" && line.message.includes("authentication interceptor must run first"),
+      ),
+    );
     assert.equal(server.handled(), 0);
   } finally {
     await server.close();

@@ -73,22 +73,59 @@ const callLines = () => lines.filter((line) => line["message"] === "call");
 describe("one access line per call", () => {
   test("with every field, on every protocol", async () => {
     const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    const connect = createClient(PermissionService, createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }));
+    const connect = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }),
+    );
     const grpcClient = createClient(PermissionService, createGrpcTransport({ baseUrl: server.h2Url }));
-    const grpcWeb = createClient(PermissionService, createGrpcWebTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }));
+    const grpcWeb = createClient(
+      PermissionService,
+      createGrpcWebTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }),
+    );
     const before = callLines().length;
 
     await connect.addLambdaPermission(
-      { functionName: "demo", statementId: "log-1", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", idempotencyKey: secrets.idempotencyKey },
-      { headers: { traceparent, "x-caller-id": "team-a", authorization: secrets.bearer, "x-api-key": secrets.apiKey, "x-test-outcome": "replayed" } },
+      {
+        functionName: "demo",
+        statementId: "log-1",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+        idempotencyKey: secrets.idempotencyKey,
+      },
+      {
+        headers: {
+          traceparent,
+          "x-caller-id": "team-a",
+          authorization: secrets.bearer,
+          "x-api-key": secrets.apiKey,
+          "x-test-outcome": "replayed",
+        },
+      },
     );
-    await assert.rejects(grpcClient.getLambdaPolicy({ functionName: "no-such-function" }, { headers: { authorization: secrets.bearer } }));
-    await grpcWeb.getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: "00-not-a-valid-traceparent-01" } });
+    await assert.rejects(
+      grpcClient.getLambdaPolicy({ functionName: "no-such-function" }, { headers: { authorization: secrets.bearer } }),
+    );
+    await grpcWeb.getLambdaPolicy(
+      { functionName: "demo" },
+      { headers: { traceparent: "00-not-a-valid-traceparent-01" } },
+    );
 
     const logged = callLines().slice(before);
     assert.equal(logged.length, 3, "one line per call");
     const [added, missing, read] = logged as [Line, Line, Line];
-    const fields = ["caller", "code", "durationMs", "idempotency", "level", "message", "peer", "protocol", "rpc", "time", "traceId"];
+    const fields = [
+      "caller",
+      "code",
+      "durationMs",
+      "idempotency",
+      "level",
+      "message",
+      "peer",
+      "protocol",
+      "rpc",
+      "time",
+      "traceId",
+    ];
     assert.deepEqual(Object.keys(added).sort(), fields, "a success has no AWS request ID here");
     assert.deepEqual(Object.keys(missing).sort(), [...fields, "awsRequestId"].sort());
     assert.equal(added["level"], "info");
@@ -116,7 +153,10 @@ describe("one access line per call", () => {
   });
 
   test("a request that never reached an RPC gets its own line", () => {
-    const logger = createLogger({ level: "info", destination: { write: (chunk: string) => void lines.push(JSON.parse(chunk) as Line) } });
+    const logger = createLogger({
+      level: "info",
+      destination: { write: (chunk: string) => void lines.push(JSON.parse(chunk) as Line) },
+    });
     logRejectedRequest(logger, {
       path: "/permission.v1.PermissionService/NoSuchMethod?token=" + secrets.apiKey,
       protocol: "grpc",

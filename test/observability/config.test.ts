@@ -26,14 +26,25 @@ test("accepted values", () => {
   });
   assert.deepEqual(config, {
     metricsPort: 9464,
-    tracing: { tracesEndpoint: "http://collector:4318/v1/traces", headers: { "x-api-key": "abc==", tenant: "t1" }, serviceName: "pg-eu" },
+    tracing: {
+      tracesEndpoint: "http://collector:4318/v1/traces",
+      headers: { "x-api-key": "abc==", tenant: "t1" },
+      serviceName: "pg-eu",
+    },
   });
   const traces = parseObservabilityConfig({
     OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example.com/otlp/v1/traces",
   });
-  assert.equal(traces.tracing.tracesEndpoint, "https://traces.example.com/otlp/v1/traces", "the signal's own URL wins, as it is");
-  assert.deepEqual(parseHealthConfig({ HEALTH_CHECK_INTERVAL_MS: "250", HEALTH_CHECK_TIMEOUT_MS: "100" }), { intervalMs: 250, timeoutMs: 100 });
+  assert.equal(
+    traces.tracing.tracesEndpoint,
+    "https://traces.example.com/otlp/v1/traces",
+    "the signal's own URL wins, as it is",
+  );
+  assert.deepEqual(parseHealthConfig({ HEALTH_CHECK_INTERVAL_MS: "250", HEALTH_CHECK_TIMEOUT_MS: "100" }), {
+    intervalMs: 250,
+    timeoutMs: 100,
+  });
   assert.deepEqual(parseReflectionConfig({ REFLECTION: "false" }), { enabled: false });
 });
 
@@ -41,9 +52,21 @@ test("a bad value names the variable and what it accepts", () => {
   const cases: [() => unknown, string, RegExp][] = [
     [() => parseObservabilityConfig({ METRICS_PORT: "0" }), "METRICS_PORT", /an integer from 1 to 65535/],
     [() => parseObservabilityConfig({ METRICS_PORT: "http" }), "METRICS_PORT", /an integer from 1 to 65535/],
-    [() => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }), "OTEL_EXPORTER_OTLP_ENDPOINT", /http:\/\/ or https:\/\/ URL/],
-    [() => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "not a url" }), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", /URL/],
-    [() => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_HEADERS: "novalue" }), "OTEL_EXPORTER_OTLP_HEADERS", /key=value/],
+    [
+      () => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }),
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      /http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      () => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "not a url" }),
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+      /URL/,
+    ],
+    [
+      () => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_HEADERS: "novalue" }),
+      "OTEL_EXPORTER_OTLP_HEADERS",
+      /key=value/,
+    ],
     [() => parseHealthConfig({ HEALTH_CHECK_INTERVAL_MS: "10" }), "HEALTH_CHECK_INTERVAL_MS", /from 100 to 600000/],
     [() => parseHealthConfig({ HEALTH_CHECK_TIMEOUT_MS: "1s" }), "HEALTH_CHECK_TIMEOUT_MS", /from 10 to 60000/],
     [() => parseReflectionConfig({ REFLECTION: "yes" }), "REFLECTION", /true, false/],
@@ -61,7 +84,8 @@ test("a bad value names the variable and what it accepts", () => {
 test("a bad OTLP header list is reported without its values", () => {
   assert.throws(
     () => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20s3cret,bad key=v" }),
-    (error: unknown) => error instanceof ConfigError && !error.message.includes("s3cret") && error.message.includes("authorization=***"),
+    (error: unknown) =>
+      error instanceof ConfigError && !error.message.includes("s3cret") && error.message.includes("authorization=***"),
   );
   assert.throws(
     () => parseObservabilityConfig({ OTEL_EXPORTER_OTLP_HEADERS: "authorization=%E0%A4%A" }),

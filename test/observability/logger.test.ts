@@ -33,7 +33,15 @@ test("one JSON line per entry: time, level name, message, fields", () => {
   logger.info("b");
   logger.warn("c", { nested: { ok: true } });
   logger.error("d", { list: [1, 2] });
-  assert.deepEqual(lines.map((l) => [l["level"], l["message"]]), [["debug", "a"], ["info", "b"], ["warn", "c"], ["error", "d"]]);
+  assert.deepEqual(
+    lines.map((l) => [l["level"], l["message"]]),
+    [
+      ["debug", "a"],
+      ["info", "b"],
+      ["warn", "c"],
+      ["error", "d"],
+    ],
+  );
   assert.equal(lines[0]?.["n"], 1);
   assert.deepEqual(lines[2]?.["nested"], { ok: true });
   assert.ok(raw.every((chunk) => chunk.endsWith("\n") && chunk.indexOf("\n") === chunk.length - 1));
@@ -45,7 +53,13 @@ test("one JSON line per entry: time, level name, message, fields", () => {
 
 test("levels filter, and silent drops everything", () => {
   assert.deepEqual(LOG_LEVELS, ["debug", "info", "warn", "error", "silent"]);
-  for (const [level, expected] of [["debug", 4], ["info", 3], ["warn", 2], ["error", 1], ["silent", 0]] as const) {
+  for (const [level, expected] of [
+    ["debug", 4],
+    ["info", 3],
+    ["warn", 2],
+    ["error", 1],
+    ["silent", 0],
+  ] as const) {
     const { logger, lines } = recording(level);
     logger.debug("d");
     logger.info("i");
@@ -60,7 +74,10 @@ test("errors keep name, message, stack and cause, under any field name", () => {
   class StoreError extends Error {
     override readonly name = "StoreError";
   }
-  logger.error("failed", { error: new StoreError("claim failed", { cause: new Error("ECONNREFUSED") }), reason: new TypeError("x") });
+  logger.error("failed", {
+    error: new StoreError("claim failed", { cause: new Error("ECONNREFUSED") }),
+    reason: new TypeError("x"),
+  });
   const error = lines[0]?.["error"] as Record<string, unknown>;
   assert.equal(error["name"], "StoreError");
   assert.equal(error["message"], "claim failed");
@@ -80,7 +97,12 @@ test("secrets are censored at the top level and in headers, request and metadata
     token: secret(3),
     clientToken: secret(4),
     idempotencyKey: secret(5),
-    headers: { authorization: secret(6), cookie: secret(7), "x-api-key": secret(8), "content-type": "application/json" },
+    headers: {
+      authorization: secret(6),
+      cookie: secret(7),
+      "x-api-key": secret(8),
+      "content-type": "application/json",
+    },
     request: { idempotencyKey: secret(9), functionName: "demo" },
     metadata: { sessionToken: secret(10) },
     upstream: { credentials: secret(11) },
@@ -113,7 +135,10 @@ test("the default destination is stderr, and every line is there when the proces
     maxBuffer: 16 * 1024 * 1024,
   });
   assert.equal(stdout, "");
-  const lines = stderr.trim().split("\n").map((line) => JSON.parse(line) as { i: number });
+  const lines = stderr
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { i: number });
   assert.equal(lines.length, 2000);
   assert.equal(lines.at(-1)?.i, 1999);
 });

@@ -20,7 +20,12 @@ import { startOpsServer } from "../../src/observability/http-endpoint.js";
 import { instrumentBackend } from "../../src/observability/instrument-backend.js";
 import { createMetricsEndpoint } from "../../src/observability/metrics-endpoint.js";
 import { createMetricsInterceptor } from "../../src/observability/metrics-interceptor.js";
-import { IDEMPOTENCY_OUTCOMES, createMetrics, type GatewayMetrics, type RejectReason } from "../../src/observability/metrics.js";
+import {
+  IDEMPOTENCY_OUTCOMES,
+  createMetrics,
+  type GatewayMetrics,
+  type RejectReason,
+} from "../../src/observability/metrics.js";
 import { createTracing } from "../../src/observability/tracing.js";
 import { parsePrometheusText, sampleValue, type Sample } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
@@ -84,12 +89,23 @@ async function expectFailure(call: Promise<unknown>): Promise<void> {
 
 describe("a known sequence of calls", () => {
   test("is counted exactly, by RPC, protocol and code, with the backend calls under it", async () => {
-    const connect: Client<typeof PermissionService> = createClient(PermissionService, createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }));
+    const connect: Client<typeof PermissionService> = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }),
+    );
     const grpcClient = createClient(PermissionService, createGrpcTransport({ baseUrl: server.h2Url }));
-    const grpcWeb = createClient(PermissionService, createGrpcWebTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }));
+    const grpcWeb = createClient(
+      PermissionService,
+      createGrpcWebTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }),
+    );
     const grpcJs = grpcJsPermissionClient(server.h2Url);
 
-    await connect.addLambdaPermission({ functionName: "demo", statementId: "s1", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" });
+    await connect.addLambdaPermission({
+      functionName: "demo",
+      statementId: "s1",
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+    });
     for (let i = 0; i < 3; i++) await connect.getLambdaPolicy({ functionName: "demo" });
     for (let i = 0; i < 2; i++) await expectFailure(grpcClient.getLambdaPolicy({ functionName: "no-such-function" }));
     await grpcWeb.removeLambdaPermission({ functionName: "demo", statementId: "s1" });
@@ -107,7 +123,11 @@ describe("a known sequence of calls", () => {
     assert.equal(calls("RemoveLambdaPermission", "grpc_web", "OK"), 1);
     assert.equal(calls("RemoveLambdaPermission", "grpc_web", "NOT_FOUND"), 1);
     const callSeries = samples.filter((s) => s.name === "permission_gateway_rpc_calls_total");
-    assert.equal(callSeries.reduce((sum, s) => sum + s.value, 0), 9, "nothing else was counted");
+    assert.equal(
+      callSeries.reduce((sum, s) => sum + s.value, 0),
+      9,
+      "nothing else was counted",
+    );
 
     const histogram = (suffix: string, method: string) =>
       sampleValue(samples, `permission_gateway_rpc_duration_seconds_${suffix}`, { rpc: rpc(method) });
@@ -115,7 +135,10 @@ describe("a known sequence of calls", () => {
     assert.equal(histogram("count", "RemoveLambdaPermission"), 2);
     assert.ok((histogram("sum", "GetLambdaPolicy") ?? 0) > 0);
     assert.equal(
-      sampleValue(samples, "permission_gateway_rpc_duration_seconds_bucket", { rpc: rpc("GetLambdaPolicy"), le: "+Inf" }),
+      sampleValue(samples, "permission_gateway_rpc_duration_seconds_bucket", {
+        rpc: rpc("GetLambdaPolicy"),
+        le: "+Inf",
+      }),
       6,
     );
     assert.equal(sampleValue(samples, "permission_gateway_rpc_in_flight", { rpc: rpc("GetLambdaPolicy") }), 0);
@@ -126,20 +149,33 @@ describe("a known sequence of calls", () => {
     assert.equal(backend("permission_gateway_backend_calls_total", "AddPermission"), 1);
     assert.equal(backend("permission_gateway_backend_calls_total", "GetPolicy"), 5);
     assert.equal(backend("permission_gateway_backend_calls_total", "RemovePermission"), 2);
-    assert.equal(backend("permission_gateway_backend_errors_total", "GetPolicy", { error: "ResourceNotFoundException" }), 2);
-    assert.equal(backend("permission_gateway_backend_errors_total", "RemovePermission", { error: "ResourceNotFoundException" }), 1);
+    assert.equal(
+      backend("permission_gateway_backend_errors_total", "GetPolicy", { error: "ResourceNotFoundException" }),
+      2,
+    );
+    assert.equal(
+      backend("permission_gateway_backend_errors_total", "RemovePermission", { error: "ResourceNotFoundException" }),
+      1,
+    );
     assert.equal(backend("permission_gateway_backend_duration_seconds_count", "GetPolicy"), 5);
 
     // Bounded labels: no function name, statement ID or action became a label value.
     for (const sample of samples) {
       for (const value of Object.values(sample.labels)) {
-        assert.doesNotMatch(value, /demo|no-such-function|\bs1\b|lambda:InvokeFunction|s3\.amazonaws/, `${sample.name} ${value}`);
+        assert.doesNotMatch(
+          value,
+          /demo|no-such-function|\bs1\b|lambda:InvokeFunction|s3\.amazonaws/,
+          `${sample.name} ${value}`,
+        );
       }
     }
   });
 
   test("a call in flight is counted until it ends", async () => {
-    const connect = createClient(PermissionService, createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }));
+    const connect = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: server.http1Url, httpVersion: "1.1" }),
+    );
     const started = new Promise<void>((resolve) => (slowStarted = resolve));
     const call = connect.getLambdaPolicy({ functionName: "slow" }).catch(() => undefined);
     await started;
@@ -161,7 +197,12 @@ describe("a known sequence of calls", () => {
     // The server learns of the cancellation on its own schedule: wait for it, bounded.
     const cancelled = await eventually(
       "the CANCELLED count",
-      async () => sampleValue(await scrape(), "permission_gateway_rpc_calls_total", { rpc: watchRpc, protocol: "grpc", code: "CANCELLED" }),
+      async () =>
+        sampleValue(await scrape(), "permission_gateway_rpc_calls_total", {
+          rpc: watchRpc,
+          protocol: "grpc",
+          code: "CANCELLED",
+        }),
       (count) => count !== undefined,
       { intervalMs: 25 },
     );
@@ -176,7 +217,10 @@ describe("a known sequence of calls", () => {
     health.setShuttingDown();
     await reading;
     const samples = await scrape();
-    assert.equal(sampleValue(samples, "permission_gateway_rpc_calls_total", { rpc: watchRpc, protocol: "grpc", code: "OK" }), 1);
+    assert.equal(
+      sampleValue(samples, "permission_gateway_rpc_calls_total", { rpc: watchRpc, protocol: "grpc", code: "OK" }),
+      1,
+    );
     assert.equal(sampleValue(samples, "permission_gateway_rpc_in_flight", { rpc: watchRpc }), 0);
     assert.equal(sampleValue(samples, "permission_gateway_rpc_duration_seconds_count", { rpc: watchRpc }), 2);
   });
@@ -198,14 +242,22 @@ describe("what the gateway reports itself", () => {
 
     const samples = await scrape();
     for (const [index, kind] of IDEMPOTENCY_OUTCOMES.entries()) {
-      assert.equal(sampleValue(samples, "permission_gateway_idempotency_outcomes_total", { outcome: kind }), index + 1, kind);
+      assert.equal(
+        sampleValue(samples, "permission_gateway_idempotency_outcomes_total", { outcome: kind }),
+        index + 1,
+        kind,
+      );
     }
     const command = (name: string, operation: string) => sampleValue(samples, name, { operation });
     assert.equal(command("permission_gateway_idempotency_store_command_duration_seconds_count", "claim"), 3);
     assert.equal(command("permission_gateway_idempotency_store_command_duration_seconds_sum", "claim"), 0.605);
     assert.equal(command("permission_gateway_idempotency_store_command_errors_total", "claim"), 1);
     assert.equal(command("permission_gateway_idempotency_store_command_duration_seconds_count", "complete"), 1);
-    assert.equal(command("permission_gateway_idempotency_store_command_errors_total", "other"), 1, "a malformed name is 'other'");
+    assert.equal(
+      command("permission_gateway_idempotency_store_command_errors_total", "other"),
+      1,
+      "a malformed name is 'other'",
+    );
     const rejected = (reason: string) => sampleValue(samples, "permission_gateway_rejected_requests_total", { reason });
     assert.equal(rejected("unknown_path"), 2);
     assert.equal(rejected("decode_error"), 1);
@@ -225,9 +277,16 @@ describe("what the gateway reports itself", () => {
   });
 
   test("/metrics on a port of its own; other paths and methods are refused", async () => {
-    const ops = await startOpsServer({ host: "127.0.0.1", port: 0, endpoints: [createMetricsEndpoint(metrics, silentLogger)] });
+    const ops = await startOpsServer({
+      host: "127.0.0.1",
+      port: 0,
+      endpoints: [createMetricsEndpoint(metrics, silentLogger)],
+    });
     try {
-      assert.ok(sampleValue(await scrape(ops.url), "permission_gateway_rejected_requests_total", { reason: "decode_error" }) !== undefined);
+      assert.ok(
+        sampleValue(await scrape(ops.url), "permission_gateway_rejected_requests_total", { reason: "decode_error" }) !==
+          undefined,
+      );
       assert.equal((await fetch(ops.url + "/other")).status, 404);
       const post = await fetch(ops.url + "/metrics", { method: "POST" });
       assert.equal(post.status, 405);

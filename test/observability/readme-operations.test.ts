@@ -35,7 +35,10 @@ let health: HealthState;
 
 before(async () => {
   const metrics = createMetrics();
-  health = createHealthState({ checks: { store: async () => ({ ready: true }), backend: async () => ({ ready: true }) }, services: { [PermissionService.typeName]: ["store", "backend"] } });
+  health = createHealthState({
+    checks: { store: async () => ({ ready: true }), backend: async () => ({ ready: true }) },
+    services: { [PermissionService.typeName]: ["store", "backend"] },
+  });
   await health.start();
   server = await startTestServer({
     routes(router) {
@@ -82,11 +85,20 @@ test("Reflection: buf curl lists and calls without a proto", async () => {
   assert.ok(block !== undefined);
   const out = await bash(block);
   const listed = out.split("\n");
-  for (const service of ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "permission.v1.PermissionService"]) {
+  for (const service of [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "permission.v1.PermissionService",
+  ]) {
     assert.equal(listed.filter((line) => line === service).length, 2, `${service} listed by v1 and v1alpha`);
   }
   assert.ok(listed.includes("permission.v1.PermissionService/RemoveLambdaPermission"));
-  assert.match(out, /"arn": "arn:aws:ram::aws:permission\/AWSRAMDefaultPermissionEC2Subnet"/, "a method called through reflection");
+  assert.match(
+    out,
+    /"arn": "arn:aws:ram::aws:permission\/AWSRAMDefaultPermissionEC2Subnet"/,
+    "a method called through reflection",
+  );
 });
 
 test("Metrics: the command shows the line the README shows", async (t) => {
@@ -96,7 +108,14 @@ test("Metrics: the command shows the line the README shows", async (t) => {
   const [command, , shown] = block.trim().split("\n");
   assert.ok(command !== undefined && shown !== undefined);
   // "on a fresh gateway, after one GetLambdaPolicy of the demo function ... with curl"
-  await run("curl", ["-s", `${server.http1Url}/permission.v1.PermissionService/GetLambdaPolicy`, "-H", "content-type: application/json", "-d", '{"functionName":"demo"}']);
+  await run("curl", [
+    "-s",
+    `${server.http1Url}/permission.v1.PermissionService/GetLambdaPolicy`,
+    "-H",
+    "content-type: application/json",
+    "-d",
+    '{"functionName":"demo"}',
+  ]);
   assert.equal((await bash(command)).trim(), shown.replace(/^# /, ""));
 });
 
@@ -111,7 +130,8 @@ test("Metrics: the table lists every metric with its type and labels", async () 
   const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]));
   const labels = new Map<string, Set<string>>();
   for (const sample of parsePrometheusText(text)) {
-    const name = [...types.keys()].find((metric) => sample.name === metric || sample.name.startsWith(`${metric}_`)) ?? sample.name;
+    const name =
+      [...types.keys()].find((metric) => sample.name === metric || sample.name.startsWith(`${metric}_`)) ?? sample.name;
     const set = labels.get(name) ?? new Set<string>();
     for (const key of Object.keys(sample.labels)) if (key !== "le") set.add(key);
     labels.set(name, set);
@@ -123,14 +143,17 @@ test("Metrics: the table lists every metric with its type and labels", async () 
     assert.ok(row !== undefined, `${name} has a row`);
     const cells = row.split(" | ");
     assert.equal(cells[1], type, `${name} is a ${type}`);
-    for (const label of labels.get(name) ?? []) assert.ok(cells[2]?.includes(`\`${label}\``), `${name} lists its label ${label}`);
+    for (const label of labels.get(name) ?? [])
+      assert.ok(cells[2]?.includes(`\`${label}\``), `${name} lists its label ${label}`);
   }
   assert.match(table, /\| `process_\*`, `nodejs_\*` \|/);
 });
 
 test("Tracing: the example's variables configure spans as described", () => {
   const [block] = shellBlocks(section("### Tracing"));
-  const assignments = Object.fromEntries([...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? "", m[2] ?? ""]));
+  const assignments = Object.fromEntries(
+    [...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? "", m[2] ?? ""]),
+  );
   assert.deepEqual(parseObservabilityConfig(assignments).tracing, {
     tracesEndpoint: "http://otel-collector:4318/v1/traces",
     headers: {},

@@ -37,7 +37,11 @@ interface Stack {
 }
 
 /** A backend that records the headers an AWS SDK middleware would add, then lets the fake answer. */
-function recordingOutgoing(backend: PermissionBackend, tracing: Tracing, outgoing: Record<string, string>[]): PermissionBackend {
+function recordingOutgoing(
+  backend: PermissionBackend,
+  tracing: Tracing,
+  outgoing: Record<string, string>[],
+): PermissionBackend {
   return {
     ...backend,
     getLambdaPolicy(input, options) {
@@ -50,8 +54,14 @@ function recordingOutgoing(backend: PermissionBackend, tracing: Tracing, outgoin
 async function startStack(tracing: Tracing): Promise<Stack> {
   const outgoing: Record<string, string>[] = [];
   const logged: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: "info", destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
-  const backend = instrumentBackend(recordingOutgoing(createFakeBackend(), tracing, outgoing), { metrics: createMetrics({ processMetrics: false }), tracing });
+  const logger = createLogger({
+    level: "info",
+    destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const backend = instrumentBackend(recordingOutgoing(createFakeBackend(), tracing, outgoing), {
+    metrics: createMetrics({ processMetrics: false }),
+    tracing,
+  });
   const server = await startTestServer({
     routes: (router) => router.service(PermissionService, createTestPermissionService(backend)),
     interceptors: [tracing.interceptor, createAccessLogInterceptor({ logger, clock: systemClock })],
@@ -76,11 +86,16 @@ describe("spans on", () => {
   test("a SERVER span per RPC, child of the caller's span, and a CLIENT span per backend call", async () => {
     exporter.reset();
     assert.equal(stack.tracing.spansEnabled, true);
-    const client = createClient(PermissionService, createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }));
-    await client.getLambdaPolicy(
-      { functionName: "no-such-function" },
-      { headers: { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: "vendor=abc,other=1" } },
-    ).catch((error: unknown) => assert.equal(ConnectError.from(error).code, Code.NotFound));
+    const client = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }),
+    );
+    await client
+      .getLambdaPolicy(
+        { functionName: "no-such-function" },
+        { headers: { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: "vendor=abc,other=1" } },
+      )
+      .catch((error: unknown) => assert.equal(ConnectError.from(error).code, Code.NotFound));
 
     const [server] = byKind(SpanKind.SERVER);
     const [backend] = byKind(SpanKind.CLIENT);
@@ -121,7 +136,9 @@ describe("spans on", () => {
     exporter.reset();
     const client = createClient(PermissionService, createGrpcTransport({ baseUrl: stack.server.h2Url }));
     await client.getLambdaPolicy({ functionName: "demo" }).catch(() => undefined);
-    await assert.rejects(client.deleteRamPermission({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/x" }));
+    await assert.rejects(
+      client.deleteRamPermission({ permissionArn: "arn:aws:ram:us-east-1:123456789012:permission/x" }),
+    );
 
     const servers = byKind(SpanKind.SERVER);
     assert.equal(servers.length, 2);
@@ -138,8 +155,13 @@ describe("spans on", () => {
 
   test("an unsampled caller: no span is exported, the context still propagates", async () => {
     exporter.reset();
-    const client = createClient(PermissionService, createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }));
-    await client.getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: `00-${traceId}-${callerSpan}-00` } }).catch(() => undefined);
+    const client = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }),
+    );
+    await client
+      .getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: `00-${traceId}-${callerSpan}-00` } })
+      .catch(() => undefined);
     assert.equal(spans().length, 0);
     assert.match(stack.outgoing.at(-1)?.["traceparent"] ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
   });
@@ -161,15 +183,25 @@ describe("spans off", () => {
 
   test("the caller's traceparent and tracestate go on unchanged; none is invented", async () => {
     assert.equal(stack.tracing.spansEnabled, false);
-    const client = createClient(PermissionService, createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }));
-    await client.getLambdaPolicy(
-      { functionName: "demo" },
-      { headers: { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: "vendor=abc" } },
-    ).catch(() => undefined);
-    assert.deepEqual(stack.outgoing.at(-1), { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: "vendor=abc" });
+    const client = createClient(
+      PermissionService,
+      createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }),
+    );
+    await client
+      .getLambdaPolicy(
+        { functionName: "demo" },
+        { headers: { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: "vendor=abc" } },
+      )
+      .catch(() => undefined);
+    assert.deepEqual(stack.outgoing.at(-1), {
+      traceparent: `00-${traceId}-${callerSpan}-01`,
+      tracestate: "vendor=abc",
+    });
     assert.equal(stack.logged.at(-1)?.["traceId"], traceId);
 
-    await client.getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: "00-bad", tracestate: "vendor=abc" } }).catch(() => undefined);
+    await client
+      .getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: "00-bad", tracestate: "vendor=abc" } })
+      .catch(() => undefined);
     assert.deepEqual(stack.outgoing.at(-1), {});
     assert.match(String(stack.logged.at(-1)?.["traceId"]), /^[0-9a-f]{32}$/);
     assert.notEqual(stack.logged.at(-1)?.["traceId"], traceId);
@@ -191,11 +223,20 @@ describe("OTLP/HTTP export", () => {
     await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
     const stack = await startStack(
-      await createTracing({ tracesEndpoint: `${url}/v1/traces`, headers: { "x-collector-key": "k-123" }, serviceName: "pg-under-test" }),
+      await createTracing({
+        tracesEndpoint: `${url}/v1/traces`,
+        headers: { "x-collector-key": "k-123" },
+        serviceName: "pg-under-test",
+      }),
     );
     try {
-      const client = createClient(PermissionService, createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }));
-      await client.getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: `00-${traceId}-${callerSpan}-01` } }).catch(() => undefined);
+      const client = createClient(
+        PermissionService,
+        createConnectTransport({ baseUrl: stack.server.http1Url, httpVersion: "1.1" }),
+      );
+      await client
+        .getLambdaPolicy({ functionName: "demo" }, { headers: { traceparent: `00-${traceId}-${callerSpan}-01` } })
+        .catch(() => undefined);
       await stack.tracing.shutdown();
       assert.equal(received.length, 1);
       const [post] = received as [(typeof received)[number]];
@@ -203,11 +244,17 @@ describe("OTLP/HTTP export", () => {
       assert.equal(post.headers["x-collector-key"], "k-123");
       assert.match(String(post.headers["content-type"]), /^application\/json/);
       const body = JSON.parse(post.body) as {
-        resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: { name: string; traceId: string }[] }[] }[];
+        resourceSpans: {
+          resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+          scopeSpans: { spans: { name: string; traceId: string }[] }[];
+        }[];
       };
       const resourceSpans = body.resourceSpans[0];
       assert.ok(resourceSpans !== undefined);
-      assert.equal(resourceSpans.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue, "pg-under-test");
+      assert.equal(
+        resourceSpans.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue,
+        "pg-under-test",
+      );
       const names = resourceSpans.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name)).sort();
       assert.deepEqual(names, ["Lambda.GetPolicy", "permission.v1.PermissionService/GetLambdaPolicy"]);
       assert.ok(resourceSpans.scopeSpans.every((scope) => scope.spans.every((span) => span.traceId === traceId)));
@@ -224,7 +271,11 @@ describe("W3C trace context parsing", () => {
     const valid = `00-${traceId}-${callerSpan}-01`;
     assert.deepEqual(parseTraceparent(valid), { traceId, spanId: callerSpan, flags: 1 });
     assert.deepEqual(parseTraceparent(` ${valid} `), { traceId, spanId: callerSpan, flags: 1 });
-    assert.deepEqual(parseTraceparent(`cc-${traceId}-${callerSpan}-09-what-the-future-adds`), { traceId, spanId: callerSpan, flags: 9 });
+    assert.deepEqual(parseTraceparent(`cc-${traceId}-${callerSpan}-09-what-the-future-adds`), {
+      traceId,
+      spanId: callerSpan,
+      flags: 9,
+    });
     const ignored = [
       undefined,
       null,

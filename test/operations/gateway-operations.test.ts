@@ -43,7 +43,8 @@ describe("readiness follows Redis", () => {
   });
 
   test("NOT_SERVING while redis-server is stopped, SERVING again when it returns; /healthz stays live", async (t) => {
-    if (redis === undefined || gateway === undefined) return skipWithoutRedis(t, "readiness needs a redis-server to stop");
+    if (redis === undefined || gateway === undefined)
+      return skipWithoutRedis(t, "readiness needs a redis-server to stop");
     const url = gateway.url;
     const health = createClient(Health, createGrpcTransport({ baseUrl: url }));
     const ready = async () => (await fetch(`${url}/readyz`)).status;
@@ -66,15 +67,30 @@ describe("health probes need no credentials", () => {
   test("grpc.health.v1 answers without credentials, with authentication and the rate limit on", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pg-ops-probe-"));
     await writeFile(join(dir, "keys"), `${createHash("sha256").update("some-key").digest("hex")} someone\n`);
-    const gateway = await startConfiguredGateway({ AUTH_MODE: "api-key", API_KEYS_FILE: join(dir, "keys"), RATE_LIMIT_CALLS: "1" });
+    const gateway = await startConfiguredGateway({
+      AUTH_MODE: "api-key",
+      API_KEYS_FILE: join(dir, "keys"),
+      RATE_LIMIT_CALLS: "1",
+    });
     try {
       const health = createClient(Health, createGrpcTransport({ baseUrl: gateway.url }));
-      await eventually("ready", async () => (await health.check({})).status, (s) => s === HealthCheckResponse_ServingStatus.SERVING);
-      for (let i = 0; i < 3; i++) assert.equal((await health.check({})).status, HealthCheckResponse_ServingStatus.SERVING, "not rate limited either");
-      const refused = await createClient(PermissionService, createGrpcTransport({ baseUrl: gateway.url })).listRamPermissions({}).then(
-        () => "allowed",
-        (error: unknown) => String(error),
+      await eventually(
+        "ready",
+        async () => (await health.check({})).status,
+        (s) => s === HealthCheckResponse_ServingStatus.SERVING,
       );
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await health.check({})).status,
+          HealthCheckResponse_ServingStatus.SERVING,
+          "not rate limited either",
+        );
+      const refused = await createClient(PermissionService, createGrpcTransport({ baseUrl: gateway.url }))
+        .listRamPermissions({})
+        .then(
+          () => "allowed",
+          (error: unknown) => String(error),
+        );
       assert.match(refused, /unauthenticated/, "the service itself still needs credentials");
     } finally {
       await gateway.close();
@@ -115,18 +131,41 @@ describe("reflection, metrics and the access log", () => {
   const client = () =>
     createClient(
       PermissionService,
-      createGrpcTransport({ baseUrl: gateway.url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${key}`), next(req))] }),
+      createGrpcTransport({
+        baseUrl: gateway.url,
+        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${key}`), next(req))],
+      }),
     );
 
   test("buf curl --reflect lists the service and calls it without a proto (authenticated, like any call)", async () => {
     const buf = join(process.cwd(), "node_modules/.bin/buf");
     const auth = ["-H", `authorization: Bearer ${key}`, "--reflect-header", `authorization: Bearer ${key}`];
-    await assert.rejects(run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect", "--list-methods", gateway.url]), "no credentials, no schema");
-    const listed = await run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect", "--reflect-header", `authorization: Bearer ${key}`, "--list-methods", gateway.url]);
+    await assert.rejects(
+      run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect", "--list-methods", gateway.url]),
+      "no credentials, no schema",
+    );
+    const listed = await run(buf, [
+      "curl",
+      "--protocol",
+      "grpc",
+      "--http2-prior-knowledge",
+      "--reflect",
+      "--reflect-header",
+      `authorization: Bearer ${key}`,
+      "--list-methods",
+      gateway.url,
+    ]);
     assert.match(listed.stdout, /permission\.v1\.PermissionService\/RemoveLambdaPermission/);
     const called = await run(buf, [
-      "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect", ...auth,
-      "-d", "{}", `${gateway.url}/permission.v1.PermissionService/ListRamPermissions`,
+      "curl",
+      "--protocol",
+      "grpc",
+      "--http2-prior-knowledge",
+      "--reflect",
+      ...auth,
+      "-d",
+      "{}",
+      `${gateway.url}/permission.v1.PermissionService/ListRamPermissions`,
     ]);
     assert.match(called.stdout, /demo-permission/);
   });
@@ -138,7 +177,8 @@ describe("reflection, metrics and the access log", () => {
       let total = 0;
       for (const line of text.split("\n")) {
         if (!line.startsWith(`${name}{`)) continue;
-        if (wanted.every(([k, v]) => line.includes(`${k}="${v}"`))) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+        if (wanted.every(([k, v]) => line.includes(`${k}="${v}"`)))
+          total += Number(line.slice(line.lastIndexOf(" ") + 1));
       }
       return total;
     };
@@ -150,18 +190,31 @@ describe("reflection, metrics and the access log", () => {
     };
     const arn = "arn:aws:ram:us-east-1:123456789012:permission/demo-permission";
     for (let i = 0; i < 3; i++) await client().getRamPermission({ permissionArn: arn });
-    for (let i = 0; i < 2; i++) await client().getRamPermission({ permissionArn: `${arn}-gone` }).catch(() => undefined);
+    for (let i = 0; i < 2; i++)
+      await client()
+        .getRamPermission({ permissionArn: `${arn}-gone` })
+        .catch(() => undefined);
     assert.equal(await metric("permission_gateway_rpc_calls_total", { rpc, code: "OK" }), before.ok + 3);
     assert.equal(await metric("permission_gateway_rpc_calls_total", { rpc, code: "NOT_FOUND" }), before.notFound + 2);
-    assert.equal(await metric("permission_gateway_backend_calls_total", { operation: "GetPermission" }), before.backend + 5);
+    assert.equal(
+      await metric("permission_gateway_backend_calls_total", { operation: "GetPermission" }),
+      before.backend + 5,
+    );
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     assert.doesNotMatch(text, /demo-permission|arn:aws|ops-caller/, "no ARN or caller in a label");
   });
 
   test("one access line per call, with its fields, and no secret", async () => {
     lines.length = 0;
-    await client().removeLambdaPermission({ functionName: "demo", statementId: "nope", allowMissing: true, idempotencyKey: "ops-secret-token-1" });
-    const calls = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry["message"] === "call");
+    await client().removeLambdaPermission({
+      functionName: "demo",
+      statementId: "nope",
+      allowMissing: true,
+      idempotencyKey: "ops-secret-token-1",
+    });
+    const calls = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry["message"] === "call");
     assert.equal(calls.length, 1, lines.join("\n"));
     const [line] = calls;
     assert.equal(line?.["rpc"], "permission.v1.PermissionService/RemoveLambdaPermission");

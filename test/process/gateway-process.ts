@@ -72,7 +72,11 @@ function commandLine(launcher: Launcher, options: SpawnOptions): [string, string
   }
 }
 
-export function spawnGateway(launcher: Launcher, env: Record<string, string>, options: SpawnOptions = {}): GatewayProcess {
+export function spawnGateway(
+  launcher: Launcher,
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): GatewayProcess {
   const [command, args] = commandLine(launcher, options);
   const child = spawn(command, args, {
     cwd: options.cwd ?? repoRoot,
@@ -112,10 +116,19 @@ export function spawnGateway(launcher: Launcher, env: Record<string, string>, op
       };
       child.stdout?.on("data", check);
       child.stderr?.on("data", check);
-      void exited.then((exit) => reject(new Error(`exited ${JSON.stringify(exit)} before printing ${pattern}: ${stderr}`)));
+      void exited.then((exit) =>
+        reject(new Error(`exited ${JSON.stringify(exit)} before printing ${pattern}: ${stderr}`)),
+      );
       check();
     });
-  return { child, output: () => ({ stdout, stderr }), exited, printed, signalGroup, kill: () => signalGroup("SIGKILL") };
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    exited,
+    printed,
+    signalGroup,
+    kill: () => signalGroup("SIGKILL"),
+  };
 }
 
 export const listRamPermissionsPath = "/permission.v1.PermissionService/ListRamPermissions";
@@ -138,7 +151,11 @@ export const listRamPermissions: Probe = { path: listRamPermissionsPath, body: {
  * `timeoutMs` passing is an error carrying the process's output. Resolves to
  * the port.
  */
-export async function waitUntilServing(gateway: GatewayProcess, probe = listRamPermissions, timeoutMs = 30_000): Promise<number> {
+export async function waitUntilServing(
+  gateway: GatewayProcess,
+  probe = listRamPermissions,
+  timeoutMs = 30_000,
+): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   const failure = (what: string): Error => new Error(`${what}: ${JSON.stringify(gateway.output())}`);
   const announced = await Promise.race([
@@ -158,7 +175,8 @@ export async function waitUntilServing(gateway: GatewayProcess, probe = listRamP
     if (status === probe.status) return port;
     if (status !== undefined) throw failure(`${probe.path} answered HTTP ${status}`);
     if (exit !== undefined) throw failure(`the process exited (${JSON.stringify(exit)}) before serving`);
-    if (performance.now() > deadline) throw failure(`no call served within ${timeoutMs} ms (last: ${String(lastError)})`);
+    if (performance.now() > deadline)
+      throw failure(`no call served within ${timeoutMs} ms (last: ${String(lastError)})`);
     await sleep(5);
   }
 }
@@ -166,11 +184,14 @@ export async function waitUntilServing(gateway: GatewayProcess, probe = listRamP
 /** One Connect JSON call over a fresh HTTP/1.1 connection; resolves to the HTTP status. */
 export function postJson(port: number, path: string, body: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method: "POST", agent: false, headers: { "content-type": "application/json" } }, (res) => {
-      res.resume();
-      res.once("end", () => resolve(res.statusCode ?? 0));
-      res.once("error", reject);
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, method: "POST", agent: false, headers: { "content-type": "application/json" } },
+      (res) => {
+        res.resume();
+        res.once("end", () => resolve(res.statusCode ?? 0));
+        res.once("error", reject);
+      },
+    );
     req.once("error", reject);
     req.end(JSON.stringify(body));
   });
@@ -208,7 +229,11 @@ export async function processExists(pid: number): Promise<boolean> {
  */
 export async function buildDist(outDir?: string): Promise<void> {
   const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
-  await run(process.execPath, [tsc, "-p", "tsconfig.build.json", ...(outDir === undefined ? [] : ["--outDir", outDir])], { cwd: repoRoot });
+  await run(
+    process.execPath,
+    [tsc, "-p", "tsconfig.build.json", ...(outDir === undefined ? [] : ["--outDir", outDir])],
+    { cwd: repoRoot },
+  );
 }
 
 /** The URL of the gateway's "permission-gateway listening" log line, once it has printed it (within `timeoutMs`). */
@@ -240,7 +265,13 @@ export interface ServingGateway {
  * `env` (audit events off, logs at info), once it says it listens.
  */
 export async function startGatewayProcess(env: Record<string, string>): Promise<ServingGateway> {
-  const gateway = spawnGateway("tsx-import", { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", AUDIT_SINK: "off", ...env });
+  const gateway = spawnGateway("tsx-import", {
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "info",
+    AUDIT_SINK: "off",
+    ...env,
+  });
   const url = await listeningUrl(gateway);
   const exitCode = async (): Promise<number | string> => {
     const exit = await gateway.exited;

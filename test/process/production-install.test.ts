@@ -30,12 +30,20 @@ async function productionCommands(): Promise<string[]> {
 
 /** An environment of its own: npm settings of an outer `npm test` must not leak into the installs. */
 function installEnv(): Record<string, string> {
-  return { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? repoRoot, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" };
+  return {
+    PATH: process.env["PATH"] ?? "",
+    HOME: process.env["HOME"] ?? repoRoot,
+    npm_config_prefer_offline: "true",
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+  };
 }
 
 /** Every package the lockfile marks dev-only: none may be in a production install. */
 async function devOnlyPackages(dir: string): Promise<string[]> {
-  const lock = JSON.parse(await readFile(join(dir, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
+  const lock = JSON.parse(await readFile(join(dir, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
   return Object.entries(lock.packages)
     .filter(([path, entry]) => path !== "" && entry.dev === true)
     .map(([path]) => path);
@@ -60,7 +68,12 @@ async function importedPackages(dist: string): Promise<string[]> {
     const code = await readFile(join(dist, file), "utf8");
     for (const { fileName: specifier } of ts.preProcessFile(code, true, true).importedFiles) {
       if (specifier.startsWith(".") || specifier.startsWith("node:")) continue;
-      packages.add(specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+      packages.add(
+        specifier
+          .split("/")
+          .slice(0, specifier.startsWith("@") ? 2 : 1)
+          .join("/"),
+      );
     }
   }
   return [...packages].sort();
@@ -71,8 +84,15 @@ async function installAsTheReadmeSays(build: string, target: string): Promise<vo
   const commands = await productionCommands();
   assert.equal(commands[0], "npm ci", "the block starts with the build");
   assert.equal(commands.at(-1), "npm start", "the block ends by starting the gateway");
-  const install = commands.slice(1, -1).map((line) => line.replaceAll(readmeTarget, target)).join("\n");
-  await run("bash", ["-euo", "pipefail", "-c", install], { cwd: build, env: installEnv(), maxBuffer: 16 * 1024 * 1024 });
+  const install = commands
+    .slice(1, -1)
+    .map((line) => line.replaceAll(readmeTarget, target))
+    .join("\n");
+  await run("bash", ["-euo", "pipefail", "-c", install], {
+    cwd: build,
+    env: installEnv(),
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
 describe("the compiled build and the README's production install", { timeout: 300_000 }, () => {
@@ -92,7 +112,9 @@ describe("the compiled build and the README's production install", { timeout: 30
   after(() => rm(dir, { recursive: true, force: true }));
 
   test("the runtime dependencies are exactly the packages dist/ imports", async () => {
-    const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     assert.deepEqual(await importedPackages(join(build, "dist")), Object.keys(manifest.dependencies).sort());
   });
 
@@ -108,7 +130,11 @@ describe("the compiled build and the README's production install", { timeout: 30
   test("npm start there serves a call, with Cedar authorization on, and stops with 0 on SIGTERM", async (t) => {
     // Authorization reads the shipped schema at run time: the copy must have brought it.
     await writeFile(join(target, "allow-all.cedar"), '@id("allow-all")\npermit (principal, action, resource);\n');
-    const gateway = spawnGateway("npm", { PORT: "0", AUTHZ_POLICIES: join(target, "allow-all.cedar") }, { cwd: target });
+    const gateway = spawnGateway(
+      "npm",
+      { PORT: "0", AUTHZ_POLICIES: join(target, "allow-all.cedar") },
+      { cwd: target },
+    );
     t.after(() => gateway.kill());
     await waitUntilServing(gateway);
     gateway.child.kill("SIGTERM");

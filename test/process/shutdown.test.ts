@@ -84,7 +84,9 @@ const cases: { launcher: Launcher; signal: NodeJS.Signals; to: "process" | "grou
 ];
 
 /** A slow AddLambdaPermission that the gateway is known to be running when this resolves. */
-async function slowCallInFlight(session: http2.ClientHttp2Session): Promise<{ answer: Promise<H2Answer>; settled: () => boolean }> {
+async function slowCallInFlight(
+  session: http2.ClientHttp2Session,
+): Promise<{ answer: Promise<H2Answer>; settled: () => boolean }> {
   let settled = false;
   const answer = h2Call(session, "AddLambdaPermission", {
     functionName: "demo",
@@ -140,7 +142,11 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
       const gateway = spawnGateway(launcher, { PORT: "0", FAKE_LATENCY_MS: String(slowCallMs) });
       t.after(() => gateway.kill());
       // Serving means answering at all; a valid call would take slowCallMs.
-      const port = await waitUntilServing(gateway, { path: `/permission.v1.PermissionService/${invalidRequest.method}`, body: invalidRequest.body, status: 400 });
+      const port = await waitUntilServing(gateway, {
+        path: `/permission.v1.PermissionService/${invalidRequest.method}`,
+        body: invalidRequest.body,
+        status: 400,
+      });
       const nodes = await nodesRunning("dist/src/main.js", gateway);
       const session = http2.connect(`http://127.0.0.1:${port}`);
       t.after(() => session.destroy());
@@ -149,8 +155,16 @@ describe("the compiled gateway drains on SIGTERM and SIGINT", { timeout: 240_000
 
       if (to === "group") gateway.signalGroup(signal);
       else gateway.child.kill(signal);
-      assert.equal(await drainBegan(session, gateway), "goaway", `the gateway stopped accepting and asked the connection to finish: ${gateway.output().stderr}`);
-      assert.equal(slow.settled(), false, `the slow call was still running when the drain began (FAKE_LATENCY_MS=${slowCallMs})`);
+      assert.equal(
+        await drainBegan(session, gateway),
+        "goaway",
+        `the gateway stopped accepting and asked the connection to finish: ${gateway.output().stderr}`,
+      );
+      assert.equal(
+        slow.settled(),
+        false,
+        `the slow call was still running when the drain began (FAKE_LATENCY_MS=${slowCallMs})`,
+      );
       assert.equal(await newCall(port), "ECONNREFUSED", "a call made after the signal is refused");
 
       const answer = await slow.answer;
@@ -175,12 +189,16 @@ test("npm run fake-aws runs node on dist/ and stops with 0 on SIGTERM to npm", {
   await assertAllGone(nodes);
 });
 
-test("npm run dev serves the source under tsx watch and stops with 0 on SIGTERM to npm", { timeout: 60_000 }, async (t) => {
-  const dev = spawnGateway("npm", { PORT: "0" }, { script: "dev" });
-  t.after(() => dev.kill());
-  await waitUntilServing(dev);
-  const nodes = await nodesRunning("src/main.ts", dev);
-  dev.child.kill("SIGTERM");
-  assert.deepEqual(await dev.exited, { code: 0, signal: null }, dev.output().stderr);
-  await assertAllGone(nodes);
-});
+test(
+  "npm run dev serves the source under tsx watch and stops with 0 on SIGTERM to npm",
+  { timeout: 60_000 },
+  async (t) => {
+    const dev = spawnGateway("npm", { PORT: "0" }, { script: "dev" });
+    t.after(() => dev.kill());
+    await waitUntilServing(dev);
+    const nodes = await nodesRunning("src/main.ts", dev);
+    dev.child.kill("SIGTERM");
+    assert.deepEqual(await dev.exited, { code: 0, signal: null }, dev.output().stderr);
+    await assertAllGone(nodes);
+  },
+);

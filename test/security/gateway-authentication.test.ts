@@ -37,7 +37,10 @@ describe("API keys through the gateway", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "pg-gw-auth-"));
     const keys = join(dir, "keys");
-    await writeFile(keys, `# two keys for alice during a rotation\n${sha256(alice[0]!)} alice\n${sha256(alice[1]!)} alice\n${sha256(bob)} bob\n`);
+    await writeFile(
+      keys,
+      `# two keys for alice during a rotation\n${sha256(alice[0]!)} alice\n${sha256(alice[1]!)} alice\n${sha256(bob)} bob\n`,
+    );
     gateway = await startConfiguredGateway({ AUTH_MODE: "api-key", API_KEYS_FILE: keys });
   });
   after(async () => {
@@ -46,24 +49,53 @@ describe("API keys through the gateway", () => {
   });
 
   const client = (key?: string, extra: Record<string, string> = {}, kind: "connect" | "grpc" = "connect") => {
-    const headers: Record<string, string> = { ...extra, ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) };
+    const headers: Record<string, string> = {
+      ...extra,
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    };
     const transport =
       kind === "grpc"
-        ? createGrpcTransport({ baseUrl: gateway.url, interceptors: [(next) => (req) => (Object.entries(headers).forEach(([k, v]) => req.header.set(k, v)), next(req))] })
-        : createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1", interceptors: [(next) => (req) => (Object.entries(headers).forEach(([k, v]) => req.header.set(k, v)), next(req))] });
+        ? createGrpcTransport({
+            baseUrl: gateway.url,
+            interceptors: [
+              (next) => (req) => (Object.entries(headers).forEach(([k, v]) => req.header.set(k, v)), next(req)),
+            ],
+          })
+        : createConnectTransport({
+            baseUrl: gateway.url,
+            httpVersion: "1.1",
+            interceptors: [
+              (next) => (req) => (Object.entries(headers).forEach(([k, v]) => req.header.set(k, v)), next(req)),
+            ],
+          });
     return createClient(PermissionService, transport);
   };
 
   test("no credentials, and a key nobody has, are UNAUTHENTICATED in both protocols", async () => {
     for (const kind of ["connect", "grpc"] as const) {
-      assert.deepEqual(await reasonOf(client(undefined, {}, kind).listRamPermissions({})), { code: Code.Unauthenticated, reason: "CREDENTIALS_MISSING" });
-      assert.deepEqual(await reasonOf(client("not-a-key", {}, kind).listRamPermissions({})), { code: Code.Unauthenticated, reason: "API_KEY_UNKNOWN" });
+      assert.deepEqual(await reasonOf(client(undefined, {}, kind).listRamPermissions({})), {
+        code: Code.Unauthenticated,
+        reason: "CREDENTIALS_MISSING",
+      });
+      assert.deepEqual(await reasonOf(client("not-a-key", {}, kind).listRamPermissions({})), {
+        code: Code.Unauthenticated,
+        reason: "API_KEY_UNKNOWN",
+      });
     }
   });
 
   test("an unauthenticated mutation reaches nothing: the statement is not added", async () => {
-    await reasonOf(client("nope").addLambdaPermission({ functionName: "demo", statementId: "never", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" }));
-    const policy = await client(bob).getLambdaPolicy({ functionName: "demo" }).catch((error: unknown) => ConnectError.from(error));
+    await reasonOf(
+      client("nope").addLambdaPermission({
+        functionName: "demo",
+        statementId: "never",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+      }),
+    );
+    const policy = await client(bob)
+      .getLambdaPolicy({ functionName: "demo" })
+      .catch((error: unknown) => ConnectError.from(error));
     assert.ok(policy instanceof ConnectError && policy.code === Code.NotFound, "demo still has no policy");
   });
 
@@ -74,25 +106,45 @@ describe("API keys through the gateway", () => {
   test("two callers' records never meet, whatever x-caller-id says", async () => {
     const token = "shared-token-1";
     const aliceAdd = await client(alice[0]).addLambdaPermission({
-      functionName: "demo", statementId: "alice-sid", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", idempotencyKey: token,
+      functionName: "demo",
+      statementId: "alice-sid",
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+      idempotencyKey: token,
     });
     // Bob's different request under the same token is his own first call, not a mismatch with alice's.
     const bobAdd = await client(bob, { "x-caller-id": "alice" }).addLambdaPermission({
-      functionName: "demo", statementId: "bob-sid", action: "lambda:InvokeFunction", principal: "sns.amazonaws.com", idempotencyKey: token,
+      functionName: "demo",
+      statementId: "bob-sid",
+      action: "lambda:InvokeFunction",
+      principal: "sns.amazonaws.com",
+      idempotencyKey: token,
     });
     assert.match(aliceAdd.statement, /alice-sid/);
     assert.match(bobAdd.statement, /bob-sid/);
     // Alice claiming to be bob replays her own record (same request) and cannot reach his.
     const replayed = await client(alice[1], { "x-caller-id": "bob" }).addLambdaPermission({
-      functionName: "demo", statementId: "alice-sid", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", idempotencyKey: token,
+      functionName: "demo",
+      statementId: "alice-sid",
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+      idempotencyKey: token,
     });
     assert.equal(replayed.statement, aliceAdd.statement);
     const mismatch = await reasonOf(
       client(alice[0], { "x-caller-id": "bob" }).addLambdaPermission({
-        functionName: "demo", statementId: "bob-sid", action: "lambda:InvokeFunction", principal: "sns.amazonaws.com", idempotencyKey: token,
+        functionName: "demo",
+        statementId: "bob-sid",
+        action: "lambda:InvokeFunction",
+        principal: "sns.amazonaws.com",
+        idempotencyKey: token,
       }),
     );
-    assert.deepEqual(mismatch, { code: Code.FailedPrecondition, reason: "IDEMPOTENT_PARAMETER_MISMATCH" }, "alice's token holds alice's request, not bob's");
+    assert.deepEqual(
+      mismatch,
+      { code: Code.FailedPrecondition, reason: "IDEMPOTENT_PARAMETER_MISMATCH" },
+      "alice's token holds alice's request, not bob's",
+    );
   });
 });
 
@@ -103,7 +155,10 @@ describe("JWT bearer tokens through the gateway", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "pg-gw-jwt-"));
     const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-    await writeFile(join(dir, "jwks.json"), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" }] }));
+    await writeFile(
+      join(dir, "jwks.json"),
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" }] }),
+    );
     sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(privateKey);
     gateway = await startConfiguredGateway({
       AUTH_MODE: "jwt",
@@ -121,14 +176,20 @@ describe("JWT bearer tokens through the gateway", () => {
   const call = (token: string) =>
     createClient(
       PermissionService,
-      createGrpcTransport({ baseUrl: gateway.url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }),
+      createGrpcTransport({
+        baseUrl: gateway.url,
+        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
+      }),
     ).listRamPermissions({});
   const now = () => Math.floor(Date.now() / 1000);
 
   test("a valid token is served; an expired one and one for another audience are not", async () => {
     const base = { iss: "https://issuer.example", aud: "permission-gateway", sub: "svc-a" };
     await call(await sign({ ...base, exp: now() + 300 }));
-    assert.deepEqual(await reasonOf(call(await sign({ ...base, exp: now() - 600 }))), { code: Code.Unauthenticated, reason: "TOKEN_EXPIRED" });
+    assert.deepEqual(await reasonOf(call(await sign({ ...base, exp: now() - 600 }))), {
+      code: Code.Unauthenticated,
+      reason: "TOKEN_EXPIRED",
+    });
     assert.deepEqual(await reasonOf(call(await sign({ ...base, aud: "other", exp: now() + 300 }))), {
       code: Code.Unauthenticated,
       reason: "TOKEN_AUDIENCE_MISMATCH",
@@ -145,7 +206,11 @@ describe("mutual TLS through the gateway", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "pg-gw-mtls-"));
     try {
-      [serverCa, clientCa, strangerCa] = await Promise.all([createTestCa(dir, "server-ca"), createTestCa(dir, "client-ca"), createTestCa(dir, "stranger-ca")]);
+      [serverCa, clientCa, strangerCa] = await Promise.all([
+        createTestCa(dir, "server-ca"),
+        createTestCa(dir, "client-ca"),
+        createTestCa(dir, "stranger-ca"),
+      ]);
     } catch {
       return; // openssl missing: each test skips (or fails with REQUIRE_OPENSSL)
     }
@@ -167,12 +232,18 @@ describe("mutual TLS through the gateway", () => {
       if (skipWithoutOpenssl(t) || gateway === undefined) return;
       const ca = serverCa.cert;
       const call = (cert?: { cert: Buffer; key: Buffer }) =>
-        createClient(PermissionService, createConnectTransport({ baseUrl: gateway!.url, httpVersion, nodeOptions: { ca, ...cert } })).listRamPermissions({});
+        createClient(
+          PermissionService,
+          createConnectTransport({ baseUrl: gateway!.url, httpVersion, nodeOptions: { ca, ...cert } }),
+        ).listRamPermissions({});
       const good = await clientCa.issue(`svc-${httpVersion}`, { uris: ["spiffe://example.org/svc"], usage: "client" });
       const stranger = await strangerCa.issue(`intruder-${httpVersion}`, { cn: "intruder", usage: "client" });
       await call({ cert: good.cert, key: good.key });
       assert.deepEqual(await reasonOf(call()), { code: Code.Unauthenticated, reason: "CLIENT_CERTIFICATE_MISSING" });
-      assert.deepEqual(await reasonOf(call({ cert: stranger.cert, key: stranger.key })), { code: Code.Unauthenticated, reason: "CLIENT_CERTIFICATE_UNTRUSTED" });
+      assert.deepEqual(await reasonOf(call({ cert: stranger.cert, key: stranger.key })), {
+        code: Code.Unauthenticated,
+        reason: "CLIENT_CERTIFICATE_UNTRUSTED",
+      });
     });
   }
 });

@@ -32,11 +32,19 @@ const seed = {
   },
   ram: {
     permissions: [
-      { name: "shared-subnets", account: "111122223333", region: "eu-west-1", resourceType: "ec2:Subnet", policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] }, creationTime: "2024-01-01T00:00:00Z" },
+      {
+        name: "shared-subnets",
+        account: "111122223333",
+        region: "eu-west-1",
+        resourceType: "ec2:Subnet",
+        policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] },
+        creationTime: "2024-01-01T00:00:00Z",
+      },
     ],
   },
 };
-const fn = (name: string, account = "111122223333", region = "eu-west-1"): string => `arn:aws:lambda:${region}:${account}:function:${name}`;
+const fn = (name: string, account = "111122223333", region = "eu-west-1"): string =>
+  `arn:aws:lambda:${region}:${account}:function:${name}`;
 const ram = "arn:aws:ram:eu-west-1:111122223333:permission/shared-subnets";
 
 async function refusal(call: Promise<unknown>): Promise<{ code: Code; reason: string | undefined; message: string }> {
@@ -54,7 +62,12 @@ describe("authorization and audit through the gateway", () => {
   let policies: string;
   let auditFile: string;
   let gateway: Gateway;
-  const keys = { payments: keyOf("payments"), auditor: keyOf("auditor"), platform: keyOf("platform"), nobody: keyOf("nobody") };
+  const keys = {
+    payments: keyOf("payments"),
+    auditor: keyOf("auditor"),
+    platform: keyOf("platform"),
+    nobody: keyOf("nobody"),
+  };
   const clients: Record<keyof typeof keys, Client<typeof PermissionService>> = {} as never;
 
   before(async () => {
@@ -125,11 +138,20 @@ describe("authorization and audit through the gateway", () => {
     const denied = { code: Code.PermissionDenied, reason: "CALLER_NOT_ALLOWED" };
     const other = await refusal(add("payments", fn("payments-api", "444455556666")));
     assert.deepEqual({ code: other.code, reason: other.reason }, denied);
-    assert.equal(other.message, `the caller is not allowed to call AddLambdaPermission on ${fn("payments-api", "444455556666")}`);
+    assert.equal(
+      other.message,
+      `the caller is not allowed to call AddLambdaPermission on ${fn("payments-api", "444455556666")}`,
+    );
     assert.doesNotMatch(other.message, /payments-own|@id|policy/i, "the message names no policy");
-    assert.deepEqual(await refusal(add("payments", fn("billing-api"))).then(({ code, reason }) => ({ code, reason })), denied);
     assert.deepEqual(
-      await refusal(add("payments", fn("payments-api"), { statementId: "billing-s3" })).then(({ code, reason }) => ({ code, reason })),
+      await refusal(add("payments", fn("billing-api"))).then(({ code, reason }) => ({ code, reason })),
+      denied,
+    );
+    assert.deepEqual(
+      await refusal(add("payments", fn("payments-api"), { statementId: "billing-s3" })).then(({ code, reason }) => ({
+        code,
+        reason,
+      })),
       denied,
     );
   });
@@ -138,8 +160,14 @@ describe("authorization and audit through the gateway", () => {
     await clients.auditor.getLambdaPolicy({ functionName: fn("payments-api") });
     await clients.auditor.getRamPermission({ permissionArn: ram });
     await clients.auditor.listRamPermissions({});
-    assert.equal((await refusal(clients.auditor.deleteRamPermission({ permissionArn: ram }))).reason, "CALLER_NOT_ALLOWED");
-    assert.equal((await refusal(add("auditor", fn("payments-api"), { statementId: "payments-x" }))).reason, "CALLER_NOT_ALLOWED");
+    assert.equal(
+      (await refusal(clients.auditor.deleteRamPermission({ permissionArn: ram }))).reason,
+      "CALLER_NOT_ALLOWED",
+    );
+    assert.equal(
+      (await refusal(add("auditor", fn("payments-api"), { statementId: "payments-x" }))).reason,
+      "CALLER_NOT_ALLOWED",
+    );
   });
 
   test("nobody grants to *, not even the platform team, which may do everything else", async () => {
@@ -151,7 +179,10 @@ describe("authorization and audit through the gateway", () => {
 
   test("default deny: a caller no policy names may call nothing", async () => {
     assert.equal((await refusal(clients.nobody.listRamPermissions({}))).reason, "CALLER_NOT_ALLOWED");
-    assert.equal((await refusal(clients.nobody.getLambdaPolicy({ functionName: fn("payments-api") }))).reason, "CALLER_NOT_ALLOWED");
+    assert.equal(
+      (await refusal(clients.nobody.getLambdaPolicy({ functionName: fn("payments-api") }))).reason,
+      "CALLER_NOT_ALLOWED",
+    );
   });
 
   test("a request that does not validate is INVALID_ARGUMENT before authorization", async () => {
@@ -171,7 +202,11 @@ describe("authorization and audit through the gateway", () => {
     await writeFile(join(dir, "tmp.cedar"), "");
     await rename(join(dir, "tmp.cedar"), file);
     await gateway.reload();
-    assert.equal((await refusal(clients.auditor.listRamPermissions({}))).reason, "CALLER_NOT_ALLOWED", "auditors lost their permit");
+    assert.equal(
+      (await refusal(clients.auditor.listRamPermissions({}))).reason,
+      "CALLER_NOT_ALLOWED",
+      "auditors lost their permit",
+    );
     await writeFile(join(dir, "tmp.cedar"), original);
     await rename(join(dir, "tmp.cedar"), file);
     await gateway.reload();
@@ -179,7 +214,11 @@ describe("authorization and audit through the gateway", () => {
     running = false;
     await load;
     assert.ok(outcomes.length > 0);
-    assert.deepEqual(new Set(outcomes.filter((o) => o !== "ALLOWED" && o !== "CALLER_NOT_ALLOWED")), new Set(), "every call was allowed or denied, none failed");
+    assert.deepEqual(
+      new Set(outcomes.filter((o) => o !== "ALLOWED" && o !== "CALLER_NOT_ALLOWED")),
+      new Set(),
+      "every call was allowed or denied, none failed",
+    );
   });
 
   test("the audit trail: one event per mutation attempt, allowed or refused, reads not at all, no secret", async () => {
@@ -194,7 +233,12 @@ describe("authorization and audit through the gateway", () => {
       readonly awsRequestId?: string;
     }
     const events = lines.map((line) => JSON.parse(line) as AuditLine);
-    assert.ok(events.every((e) => ["AddLambdaPermission", "RemoveLambdaPermission", "DeleteRamPermission", "CreateRamPermission"].includes(e.rpc)), "no reads");
+    assert.ok(
+      events.every((e) =>
+        ["AddLambdaPermission", "RemoveLambdaPermission", "DeleteRamPermission", "CreateRamPermission"].includes(e.rpc),
+      ),
+      "no reads",
+    );
     const adds = events.filter((e) => e.rpc === "AddLambdaPermission");
     assert.equal(adds.length, 8, "every AddLambdaPermission attempt of the tests above (2 + 3 + 1 + 2)");
     const first = adds[0];
@@ -212,7 +256,8 @@ describe("authorization and audit through the gateway", () => {
     const deleted = events.find((e) => e.rpc === "DeleteRamPermission");
     assert.equal(deleted?.authorization?.decision, "deny");
     const text = lines.join("\n");
-    for (const secret of [...Object.values(keys), "secret-idempotency-key-1"]) assert.ok(!text.includes(secret), "no key or token in clear");
+    for (const secret of [...Object.values(keys), "secret-idempotency-key-1"])
+      assert.ok(!text.includes(secret), "no key or token in clear");
   });
 });
 
@@ -220,7 +265,10 @@ describe("a policy that fails schema validation", () => {
   test("stops start-up naming the policy and the error", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pg-gw-badpolicy-"));
     try {
-      await writeFile(join(dir, "bad.cedar"), '@id("typo")\npermit (principal, action, resource) when { resource.nmae == "x" };\n');
+      await writeFile(
+        join(dir, "bad.cedar"),
+        '@id("typo")\npermit (principal, action, resource) when { resource.nmae == "x" };\n',
+      );
       await assert.rejects(startConfiguredGateway({ AUTHZ_POLICIES: dir }), (error) => {
         assert.ok(error instanceof StartupError);
         assert.match(error.message, /typo/);

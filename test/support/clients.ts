@@ -39,7 +39,11 @@ export type CallResult =
 export interface GatewayClient {
   readonly name: string;
   /** Request and response in protobuf JSON form (lowerCamelCase). */
-  call(method: MethodName, request: JsonValue, options?: { timeoutMs?: number; headers?: Record<string, string> }): Promise<CallResult>;
+  call(
+    method: MethodName,
+    request: JsonValue,
+    options?: { timeoutMs?: number; headers?: Record<string, string> },
+  ): Promise<CallResult>;
   close(): void;
 }
 
@@ -181,13 +185,16 @@ function grpcJsToJson(desc: DescMessage, value: unknown): JsonValue {
 
 function grpcJsFailure(err: grpc.ServiceError): CallFailure {
   const raw = err.metadata.get("grpc-status-details-bin")[0];
-  const status = raw === undefined ? undefined : fromBinary(StatusSchema, raw instanceof Buffer ? raw : Buffer.from(raw));
+  const status =
+    raw === undefined ? undefined : fromBinary(StatusSchema, raw instanceof Buffer ? raw : Buffer.from(raw));
   const details = status?.details ?? [];
   const infos = details.flatMap((any) => {
     const info = anyUnpack(any, ErrorInfoSchema);
     return info === undefined ? [] : [info];
   });
-  const violations = details.flatMap((any) => anyUnpack(any, BadRequestSchema)?.fieldViolations.map((v) => v.field) ?? []);
+  const violations = details.flatMap(
+    (any) => anyUnpack(any, BadRequestSchema)?.fieldViolations.map((v) => v.field) ?? [],
+  );
   return {
     code: err.code as number,
     message: decodeURIComponentSafe(err.details),

@@ -28,6 +28,10 @@ export async function eventually<T>(
 }
 
 /** Waits until `condition` holds; fails naming `what`. */
-export async function until(what: string, condition: () => boolean | Promise<boolean>, options: PollOptions = {}): Promise<void> {
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  options: PollOptions = {},
+): Promise<void> {
   await eventually(what, condition, (holds) => holds, options);
 }

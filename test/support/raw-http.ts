@@ -64,7 +64,12 @@ export interface WireAnswer {
 }
 
 /** One HTTP/2 stream with a raw body, on its own session. */
-export async function h2Exchange(baseUrl: string, path: string, headers: Record<string, string>, body: Buffer): Promise<WireAnswer> {
+export async function h2Exchange(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<WireAnswer> {
   const session = http2.connect(baseUrl);
   const failed = new Promise<never>((_, reject) => session.on("error", reject));
   try {
@@ -78,7 +83,12 @@ export async function h2Exchange(baseUrl: string, path: string, headers: Record<
 }
 
 /** One HTTP/2 stream with a raw body, on a session the caller holds. */
-export function h2StreamExchange(session: http2.ClientHttp2Session, path: string, headers: Record<string, string>, body: Buffer): Promise<WireAnswer> {
+export function h2StreamExchange(
+  session: http2.ClientHttp2Session,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ":method": "POST", ":path": path, ...headers });
     const chunks: Buffer[] = [];
@@ -124,7 +134,9 @@ export function h1Exchange(
   });
 }
 
-function flatten(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders | NodeJS.Dict<string | string[]>): Record<string, string> {
+function flatten(
+  headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders | NodeJS.Dict<string | string[]>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : String(value);
@@ -150,9 +162,22 @@ export interface RpcStatus {
 }
 
 const connectCodes: Record<string, number> = {
-  canceled: 1, unknown: 2, invalid_argument: 3, deadline_exceeded: 4, not_found: 5, already_exists: 6,
-  permission_denied: 7, resource_exhausted: 8, failed_precondition: 9, aborted: 10, out_of_range: 11,
-  unimplemented: 12, internal: 13, unavailable: 14, data_loss: 15, unauthenticated: 16,
+  canceled: 1,
+  unknown: 2,
+  invalid_argument: 3,
+  deadline_exceeded: 4,
+  not_found: 5,
+  already_exists: 6,
+  permission_denied: 7,
+  resource_exhausted: 8,
+  failed_precondition: 9,
+  aborted: 10,
+  out_of_range: 11,
+  unimplemented: 12,
+  internal: 13,
+  unavailable: 14,
+  data_loss: 15,
+  unauthenticated: 16,
 };
 
 function statusFromGrpcHeaders(headers: Record<string, string>): RpcStatus | undefined {
@@ -209,7 +234,9 @@ export function connectStatusOf(answer: WireAnswer): RpcStatus | undefined {
       details?: { type: string; debug?: { reason?: string } }[];
     };
     if (error.code === undefined) return undefined;
-    const reasons = (error.details ?? []).filter((d) => d.type === "google.rpc.ErrorInfo").map((d) => d.debug?.reason ?? "");
+    const reasons = (error.details ?? [])
+      .filter((d) => d.type === "google.rpc.ErrorInfo")
+      .map((d) => d.debug?.reason ?? "");
     return { code: connectCodes[error.code] ?? -1, message: error.message ?? "", reasons };
   } catch {
     return undefined;

@@ -39,10 +39,14 @@ export async function startRedisCluster(masters = 3, extraArgs: readonly string[
       servers.push(
         await startRedisServer({
           args: [
-            "--cluster-enabled", "yes",
-            "--cluster-config-file", "nodes.conf",
-            "--cluster-node-timeout", "2000",
-            "--cluster-port", String(busPort),
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+            "--cluster-port",
+            String(busPort),
             ...extraArgs,
           ],
         }),
@@ -52,9 +56,11 @@ export async function startRedisCluster(masters = 3, extraArgs: readonly string[
     if (first === undefined) throw new Error("no cluster nodes");
     await cli(
       first.port,
-      "--cluster", "create",
+      "--cluster",
+      "create",
       ...servers.map((server) => `${LOOPBACK}:${server.port}`),
-      "--cluster-replicas", "0",
+      "--cluster-replicas",
+      "0",
       "--cluster-yes",
     );
     const deadline = Date.now() + 30_000;

@@ -74,13 +74,20 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   if (options.configText !== undefined) await writeFile(configFile, options.configText);
   const args = [
     ...(options.configText === undefined ? [] : [configFile]),
-    "--port", String(port),
-    "--bind", LOOPBACK,
-    "--save", "",
-    "--appendonly", "no",
-    "--dir", dir,
-    "--protected-mode", "no",
-    "--daemonize", "no",
+    "--port",
+    String(port),
+    "--bind",
+    LOOPBACK,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--protected-mode",
+    "no",
+    "--daemonize",
+    "no",
     ...(options.args ?? []),
   ];
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;

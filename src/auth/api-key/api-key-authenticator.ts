@@ -18,7 +18,10 @@ export function createApiKeyAuthenticator(keys: FileSource<ApiKeyTable>): Authen
       // constant time.
       const entry = keys.current().get(digest.toString("hex"));
       if (entry === undefined || !timingSafeEqual(entry.digest, digest)) {
-        throw new AuthenticationError("API_KEY_UNKNOWN", "the API key is not known to this gateway (unknown or revoked)");
+        throw new AuthenticationError(
+          "API_KEY_UNKNOWN",
+          "the API key is not known to this gateway (unknown or revoked)",
+        );
       }
       return entry.caller;
     },

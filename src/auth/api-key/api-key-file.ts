@@ -32,12 +32,14 @@ export function parseApiKeyFile(text: string): ApiKeyTable {
     const fail = (rule: string): never => {
       throw new Error(`line ${line}: ${rule}`);
     };
-    if (callerId === "" || rest.length > 0) fail("expected \"<sha256 hex> <caller id> [groups,comma-separated]\"");
-    if (!sha256Hex.test(hash.toLowerCase())) fail("the first field must be the key's SHA-256 in hex (64 characters), as sha256sum prints it");
+    if (callerId === "" || rest.length > 0) fail('expected "<sha256 hex> <caller id> [groups,comma-separated]"');
+    if (!sha256Hex.test(hash.toLowerCase()))
+      fail("the first field must be the key's SHA-256 in hex (64 characters), as sha256sum prints it");
     const digestHex = hash.toLowerCase();
     if (table.has(digestHex)) fail("this hash is already on an earlier line");
     const groupList = groups === "" ? [] : groups.split(",");
-    if (!groupList.every((group) => groupName.test(group))) fail("groups are names separated by commas, without spaces or empty names");
+    if (!groupList.every((group) => groupName.test(group)))
+      fail("groups are names separated by commas, without spaces or empty names");
     const earlier = lineOfCaller.get(callerId);
     if (earlier !== undefined && earlier.groups !== groups) {
       fail(`caller ${callerId} has other groups on line ${earlier.line}; the keys of one caller must agree`);
@@ -52,7 +54,11 @@ export function parseApiKeyFile(text: string): ApiKeyTable {
 }
 
 /** API_KEYS_FILE, parsed now and re-read when it changes (see watchFiles). */
-export function watchApiKeyFile(path: string, reloadIntervalMs: number, logger: Logger): Promise<FileSource<ApiKeyTable>> {
+export function watchApiKeyFile(
+  path: string,
+  reloadIntervalMs: number,
+  logger: Logger,
+): Promise<FileSource<ApiKeyTable>> {
   return watchFiles({
     what: "API keys",
     files: [{ variable: "API_KEYS_FILE", path }],

@@ -55,7 +55,9 @@ function parseJwks(text: string): ReturnType<typeof createLocalJWKSet> {
   // mistake; refuse it instead of failing every call that would use it.
   jwks.keys.forEach((jwk, index) => {
     if (jwk.kty === "oct" || jwk["d"] !== undefined) {
-      throw new Error(`key ${index}${jwk.kid === undefined ? "" : ` (kid ${jwk.kid})`} is a private or secret key; a JWKS holds public keys only`);
+      throw new Error(
+        `key ${index}${jwk.kid === undefined ? "" : ` (kid ${jwk.kid})`} is a private or secret key; a JWKS holds public keys only`,
+      );
     }
   });
   return local;
@@ -104,7 +106,9 @@ export function createRemoteJwks(options: RemoteJwksOptions, logger: Logger): Jw
         return await remote(header, token);
       } catch (error) {
         if (isKeySelectionError(error)) throw error;
-        throw new AuthenticationUnavailableError("the JWT signing keys could not be fetched; retry later", { cause: error });
+        throw new AuthenticationUnavailableError("the JWT signing keys could not be fetched; retry later", {
+          cause: error,
+        });
       }
     },
     reload,
@@ -115,6 +119,8 @@ export function createRemoteJwks(options: RemoteJwksOptions, logger: Logger): Jw
 /** Errors about the token's choice of key, as opposed to the fetch of the set. */
 function isKeySelectionError(error: unknown): boolean {
   return (
-    error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JOSENotSupported
   );
 }

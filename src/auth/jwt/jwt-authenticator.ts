@@ -87,9 +87,13 @@ async function verifyToken(token: string, keys: JwtKeys, options: JWTVerifyOptio
 function stringClaim(payload: JWTPayload, claim: string): string {
   const value = payload[claim];
   if (typeof value === "string" && value !== "") return value;
-  throw new AuthenticationError("TOKEN_CLAIM_INVALID", `the token's "${claim}" claim must be a non-empty string (it names the caller)`, {
-    claim,
-  });
+  throw new AuthenticationError(
+    "TOKEN_CLAIM_INVALID",
+    `the token's "${claim}" claim must be a non-empty string (it names the caller)`,
+    {
+      claim,
+    },
+  );
 }
 
 function groupsOf(payload: JWTPayload, claim: string): readonly string[] {
@@ -112,13 +116,23 @@ function translateJoseError(error: unknown): unknown {
       case "nbf":
         return refuse("TOKEN_NOT_YET_VALID", "the token is not valid yet (nbf)");
       case "iss":
-        return refuse("TOKEN_ISSUER_MISMATCH", `the token's issuer (iss) is ${error.reason === "missing" ? "missing" : "not the one this gateway trusts"}`);
+        return refuse(
+          "TOKEN_ISSUER_MISMATCH",
+          `the token's issuer (iss) is ${error.reason === "missing" ? "missing" : "not the one this gateway trusts"}`,
+        );
       case "aud":
-        return refuse("TOKEN_AUDIENCE_MISMATCH", `the token's audience (aud) is ${error.reason === "missing" ? "missing" : "not this gateway"}`);
+        return refuse(
+          "TOKEN_AUDIENCE_MISMATCH",
+          `the token's audience (aud) is ${error.reason === "missing" ? "missing" : "not this gateway"}`,
+        );
       default:
-        return refuse("TOKEN_CLAIM_INVALID", `the token's "${error.claim}" claim is ${error.reason === "missing" ? "missing" : "invalid"}`, {
-          claim: error.claim,
-        });
+        return refuse(
+          "TOKEN_CLAIM_INVALID",
+          `the token's "${error.claim}" claim is ${error.reason === "missing" ? "missing" : "invalid"}`,
+          {
+            claim: error.claim,
+          },
+        );
     }
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
@@ -127,13 +141,18 @@ function translateJoseError(error: unknown): unknown {
   if (error instanceof errors.JWKSNoMatchingKey) {
     return refuse("TOKEN_KEY_UNKNOWN", "no key of the gateway's JWKS matches the token's kid and alg");
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return refuse("TOKEN_SIGNATURE_INVALID", "the token's signature does not verify");
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return refuse("TOKEN_SIGNATURE_INVALID", "the token's signature does not verify");
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
     return refuse("TOKEN_MALFORMED", "the bearer credential is not a well-formed JWT (JWS compact serialization)");
   }
   return error;
 }
 
-function refuse(reason: AuthenticationFailureReason, message: string, metadata?: Record<string, string>): AuthenticationError {
+function refuse(
+  reason: AuthenticationFailureReason,
+  message: string,
+  metadata?: Record<string, string>,
+): AuthenticationError {
   return new AuthenticationError(reason, message, metadata);
 }

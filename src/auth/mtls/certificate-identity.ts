@@ -35,13 +35,20 @@ export type CertificateIdentity =
   | { readonly ok: false; readonly problem: string };
 
 /** The identity of a certificate, trying `order` in turn. */
-export function certificateIdentity(certificate: X509Certificate, order: readonly MtlsIdentitySource[]): CertificateIdentity {
+export function certificateIdentity(
+  certificate: X509Certificate,
+  order: readonly MtlsIdentitySource[],
+): CertificateIdentity {
   const names = parseSubjectAltNames(certificate.subjectAltName);
   for (const source of order) {
     if (source === "spiffe") {
       const ids = names.filter((n) => n.type === "URI" && n.value.startsWith("spiffe://")).map((n) => n.value);
       // A SPIFFE X.509-SVID carries exactly one SPIFFE ID; two would make the caller ambiguous.
-      if (ids.length > 1) return { ok: false, problem: `the certificate has ${ids.length} SPIFFE IDs (URI SANs); an SVID has exactly one` };
+      if (ids.length > 1)
+        return {
+          ok: false,
+          problem: `the certificate has ${ids.length} SPIFFE IDs (URI SANs); an SVID has exactly one`,
+        };
       if (ids[0] !== undefined) return { ok: true, id: ids[0], source };
     } else if (source === "dns") {
       const dns = names.find((n) => n.type === "DNS" && n.value !== "");

@@ -22,7 +22,10 @@ export function createMtlsAuthenticator(options: MtlsAuthenticatorOptions): Auth
       const identity = certificateIdentity(certificate, options.identityFrom);
       caller = identity.ok
         ? { id: identity.id, groups: [], authMode: "mtls" }
-        : new AuthenticationError("CLIENT_CERTIFICATE_IDENTITY_MISSING", `the client certificate names no caller: ${identity.problem}`);
+        : new AuthenticationError(
+            "CLIENT_CERTIFICATE_IDENTITY_MISSING",
+            `the client certificate names no caller: ${identity.problem}`,
+          );
       callers.set(certificate, caller);
     }
     return caller;
@@ -31,10 +34,16 @@ export function createMtlsAuthenticator(options: MtlsAuthenticatorOptions): Auth
     async authenticate({ peer }) {
       const tls = peer?.tls;
       if (tls === undefined) {
-        throw new AuthenticationError("CLIENT_CERTIFICATE_MISSING", "mutual TLS is required: connect over TLS with a client certificate");
+        throw new AuthenticationError(
+          "CLIENT_CERTIFICATE_MISSING",
+          "mutual TLS is required: connect over TLS with a client certificate",
+        );
       }
       if (tls.certificate === undefined) {
-        throw new AuthenticationError("CLIENT_CERTIFICATE_MISSING", "mutual TLS is required: no client certificate was presented");
+        throw new AuthenticationError(
+          "CLIENT_CERTIFICATE_MISSING",
+          "mutual TLS is required: no client certificate was presented",
+        );
       }
       if (!tls.authorized) {
         const verifyError = tls.authorizationError ?? "NOT_VERIFIED";

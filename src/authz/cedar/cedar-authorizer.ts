@@ -52,7 +52,10 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
   const slot = `permission-gateway-${randomUUID()}`;
   const parsedSchema = preparseSchema(slot, schema);
   if (parsedSchema.type === "failure") {
-    throw new AuthzPolicyError(schemaFile, parsedSchema.errors.map((error) => error.message));
+    throw new AuthzPolicyError(
+      schemaFile,
+      parsedSchema.errors.map((error) => error.message),
+    );
   }
 
   const load = async (): Promise<CompiledPolicySet> =>
@@ -62,7 +65,11 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
   /** The swap: synchronous, so no authorize() runs between the preparse and the bookkeeping. */
   const install = (compiled: CompiledPolicySet): void => {
     const answer = preparsePolicySet(slot, { staticPolicies: compiled.policies });
-    if (answer.type === "failure") throw new AuthzPolicyError(options.policies, answer.errors.map((error) => error.message));
+    if (answer.type === "failure")
+      throw new AuthzPolicyError(
+        options.policies,
+        answer.errors.map((error) => error.message),
+      );
     inForce = compiled;
     for (const warning of compiled.warnings) logger.warn("authorization policy warning", { warning });
     logger.info("authorization policies in force", { source: options.policies, policies: compiled.ids.length });
@@ -97,7 +104,9 @@ async function readSchema(schemaFile: string): Promise<string> {
   try {
     return await readFile(schemaFile, "utf8");
   } catch (error) {
-    throw new AuthzPolicyError(schemaFile, [`the Cedar schema cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+    throw new AuthzPolicyError(schemaFile, [
+      `the Cedar schema cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    ]);
   }
 }
 
@@ -125,7 +134,10 @@ function cedarCall(request: AuthorizationRequest, slot: string): StatefulAuthori
 
 function decide(request: AuthorizationRequest, answer: ReturnType<typeof statefulIsAuthorized>): AuthorizationDecision {
   if (answer.type === "failure") {
-    throw new AuthorizationEvaluationError(request.action, answer.errors.map((error) => error.message));
+    throw new AuthorizationEvaluationError(
+      request.action,
+      answer.errors.map((error) => error.message),
+    );
   }
   const { decision, diagnostics } = answer.response;
   return {

@@ -38,7 +38,8 @@ export function compilePolicySet(source: string, files: readonly PolicyFile[], s
   const policies = Object.fromEntries([...byId].map(([id, policy]) => [id, policy.text]));
   const answer = validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: "strict" } });
   if (answer.type === "failure") throw new AuthzPolicyError(source, answer.errors.map(describeError));
-  for (const { policyId, error } of answer.validationErrors) problems.push(located(byId.get(policyId), policyId, error));
+  for (const { policyId, error } of answer.validationErrors)
+    problems.push(located(byId.get(policyId), policyId, error));
   if (problems.length > 0) throw new AuthzPolicyError(source, problems);
   return {
     policies,
@@ -59,7 +60,9 @@ function splitPolicies(file: PolicyFile, problems: string[]): PlacedPolicy[] {
     return [];
   }
   if (parts.policy_templates.length > 0) {
-    problems.push(`${file.path}: templates (policies with ?principal or ?resource slots) are not supported; write static policies`);
+    problems.push(
+      `${file.path}: templates (policies with ?principal or ?resource slots) are not supported; write static policies`,
+    );
   }
   let cursor = 0;
   return parts.policies.flatMap((text, index) => {

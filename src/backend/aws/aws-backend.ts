@@ -35,7 +35,12 @@ import type { AwsService } from "../errors.js";
 import { systemClock, type Clock } from "../../clock.js";
 import type { Logger } from "../../logger.js";
 import { toRamPermission, toStatus, UnexpectedAwsResponseError } from "./ram-output.js";
-import { createSdkClientFactory, type AwsClientFactory, type AwsClientPair, type AwsCredentials } from "./sdk-clients.js";
+import {
+  createSdkClientFactory,
+  type AwsClientFactory,
+  type AwsClientPair,
+  type AwsCredentials,
+} from "./sdk-clients.js";
 import { abortedInFlightError, translateSdkError } from "./translate-error.js";
 import { stopRetriesPastDeadline } from "./deadline-guard.js";
 import { addTraceHeaders } from "./trace-headers.js";
@@ -87,7 +92,9 @@ interface Route {
 }
 
 /** The request ID AWS gave an output, from the SDK's response metadata. */
-function requestIdOf(output: { readonly $metadata?: { readonly requestId?: string | undefined } }): { awsRequestId?: string } {
+function requestIdOf(output: { readonly $metadata?: { readonly requestId?: string | undefined } }): {
+  awsRequestId?: string;
+} {
   const requestId = output.$metadata?.requestId;
   return requestId === undefined ? {} : { awsRequestId: requestId };
 }
@@ -165,7 +172,10 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
   }
 
   return {
-    async removeLambdaPermission(input: RemoveLambdaPermissionInput, call: CallOptions): Promise<RemoveLambdaPermissionOutput> {
+    async removeLambdaPermission(
+      input: RemoveLambdaPermissionInput,
+      call: CallOptions,
+    ): Promise<RemoveLambdaPermissionOutput> {
       const command = new RemovePermissionCommand({
         FunctionName: input.function.functionName,
         StatementId: input.statementId,
@@ -196,7 +206,8 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       const output = await send(lambdaRoute(input.function.region, true), call, command, (clients, http) =>
         clients.lambda.send(command, http),
       );
-      if (output.Statement === undefined) throw new UnexpectedAwsResponseError("Lambda AddPermission returned no Statement");
+      if (output.Statement === undefined)
+        throw new UnexpectedAwsResponseError("Lambda AddPermission returned no Statement");
       return { statement: output.Statement, ...requestIdOf(output) };
     },
 
@@ -212,7 +223,10 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
     async deleteRamPermission(input: DeleteRamPermissionInput, call: CallOptions): Promise<DeleteRamPermissionOutput> {
       // The token is always given: the SDK invents one only when it is absent, and
       // serialises the request once, so every retry carries this same token.
-      const command = new DeletePermissionCommand({ permissionArn: input.permission.arn, clientToken: input.clientToken });
+      const command = new DeletePermissionCommand({
+        permissionArn: input.permission.arn,
+        clientToken: input.clientToken,
+      });
       const output = await send(ramRoute(input.permission), call, command, (clients, http) =>
         clients.ram.send(command, http),
       );
@@ -252,7 +266,8 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       });
       const route = ramRoute(input.permission, input.permissionVersion);
       const output = await send(route, call, command, (clients, http) => clients.ram.send(command, http));
-      if (output.permission === undefined) throw new UnexpectedAwsResponseError("RAM GetPermission returned no permission");
+      if (output.permission === undefined)
+        throw new UnexpectedAwsResponseError("RAM GetPermission returned no permission");
       return { ...toRamPermission(output.permission, output.permission.permission ?? ""), ...requestIdOf(output) };
     },
 
@@ -280,7 +295,10 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
         await resolve();
         return { ready: true };
       } catch (error) {
-        return { ready: false, detail: `no usable AWS credentials: ${error instanceof Error ? error.name : "unknown"}` };
+        return {
+          ready: false,
+          detail: `no usable AWS credentials: ${error instanceof Error ? error.name : "unknown"}`,
+        };
       }
     },
 

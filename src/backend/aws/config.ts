@@ -82,7 +82,8 @@ export const AWS_ENV_HELP: readonly EnvHelp[] = [
     name: "AWS_ENDPOINT_URL_LAMBDA",
     accepted: "a URL, e.g. http://127.0.0.1:4566",
     default: "the Region's Lambda endpoint",
-    description: "Read by the AWS SDK itself: sends Lambda calls there (e.g. to `npm run fake-aws`); requests are still signed for the routed Region",
+    description:
+      "Read by the AWS SDK itself: sends Lambda calls there (e.g. to `npm run fake-aws`); requests are still signed for the routed Region",
   },
   {
     name: "AWS_ENDPOINT_URL_RAM",

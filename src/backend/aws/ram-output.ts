@@ -63,7 +63,9 @@ function toPermissionType(value: string | undefined): RamPermissionType {
 
 function toVersion(value: string | undefined): number {
   if (value !== undefined && /^\d{1,9}$/.test(value)) return Number(value);
-  throw new UnexpectedAwsResponseError(`RAM returned a permission version that is not a number: ${JSON.stringify(value)}`);
+  throw new UnexpectedAwsResponseError(
+    `RAM returned a permission version that is not a number: ${JSON.stringify(value)}`,
+  );
 }
 
 function required(value: string | undefined, field: string): string {

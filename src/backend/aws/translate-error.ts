@@ -49,9 +49,13 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
   // The deadline guard ended the SDK's retries; AWS's last answer is the outcome.
   if (error instanceof RetryWouldPassDeadlineError) return translateSdkError(error.finalError, failed);
   if (error instanceof UncertainAttemptError) {
-    return new UpstreamOutcomeUnknownError(failed.service, `${failed.service} did not answer, and the request may have taken effect`, {
-      cause: error.attemptError,
-    });
+    return new UpstreamOutcomeUnknownError(
+      failed.service,
+      `${failed.service} did not answer, and the request may have taken effect`,
+      {
+        cause: error.attemptError,
+      },
+    );
   }
   const { service, call } = failed;
   const sdk = asRecord(error);
@@ -68,7 +72,9 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
   // proxy or load balancer): not an AWS error name, so never an AwsApiError.
   if (httpStatus !== undefined && sdk["$fault"] === undefined && name !== "AbortError" && name !== "TimeoutError") {
     if (httpStatus >= 500) {
-      return new UpstreamNetworkError(service, `${service} answered HTTP ${httpStatus} in a form that is not AWS's`, { cause: error });
+      return new UpstreamNetworkError(service, `${service} answered HTTP ${httpStatus} in a form that is not AWS's`, {
+        cause: error,
+      });
     }
     return new Error(`unexpected ${service} answer: HTTP ${httpStatus} in a form that is not AWS's`, { cause: error });
   }
@@ -109,13 +115,22 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
  * was with AWS: it may have taken effect, so the caller is told the outcome
  * is unknown (with the code its abort calls for), not that nothing happened.
  */
-export function abortedInFlightError(service: AwsService, call: CallOptions, now: number, cause: unknown): UpstreamOutcomeUnknownError {
+export function abortedInFlightError(
+  service: AwsService,
+  call: CallOptions,
+  now: number,
+  cause: unknown,
+): UpstreamOutcomeUnknownError {
   const abort = abortReasonOf(call, now);
   const ended = abort === "deadline" ? "the caller's deadline passed" : "the caller cancelled";
-  return new UpstreamOutcomeUnknownError(service, `${ended} while the ${service} request was in flight; it may have taken effect`, {
-    cause,
-    abort,
-  });
+  return new UpstreamOutcomeUnknownError(
+    service,
+    `${ended} while the ${service} request was in flight; it may have taken effect`,
+    {
+      cause,
+      abort,
+    },
+  );
 }
 
 /**
@@ -140,4 +155,3 @@ export function missingResourceOf(
 function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
-

@@ -28,7 +28,15 @@ export class UncertainAttemptError extends Error {
 }
 
 /** Node's errors for a connection that never opened: nothing was sent. */
-const neverConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN"]);
+const neverConnectedCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EHOSTDOWN",
+]);
 
 /**
  * Whether a failed attempt that reached the HTTP handler may have taken

@@ -45,6 +45,7 @@ export function createAwsError(service: AwsService, code: string, extras: AwsErr
 }
 
 function missingOf(service: AwsService, code: string, message: string): MissingResource | undefined {
-  if (service === "lambda") return code === "ResourceNotFoundException" ? missingResourceOfLambdaMessage(message) : undefined;
+  if (service === "lambda")
+    return code === "ResourceNotFoundException" ? missingResourceOfLambdaMessage(message) : undefined;
   return code === "UnknownResourceException" ? "permission" : undefined;
 }

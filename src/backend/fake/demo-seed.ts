@@ -39,12 +39,7 @@ export const demoSeed: FakeSeed = {
         resourceType: "ec2:Subnet",
         policyTemplate: {
           Effect: "Allow",
-          Action: [
-            "ec2:RunInstances",
-            "ec2:CreateNetworkInterface",
-            "ec2:DescribeSubnets",
-            "ec2:CreateTags",
-          ],
+          Action: ["ec2:RunInstances", "ec2:CreateNetworkInterface", "ec2:DescribeSubnets", "ec2:CreateTags"],
         },
         creationTime: "2018-11-13T00:00:00Z",
       },
@@ -68,7 +63,11 @@ export const demoSeed: FakeSeed = {
             version: 2,
             policyTemplate: {
               Effect: "Allow",
-              Action: ["ec2:GetManagedPrefixListEntries", "ec2:GetManagedPrefixListAssociations", "ec2:DescribeManagedPrefixLists"],
+              Action: [
+                "ec2:GetManagedPrefixListEntries",
+                "ec2:GetManagedPrefixListAssociations",
+                "ec2:DescribeManagedPrefixLists",
+              ],
             },
           },
         ],
@@ -80,7 +79,11 @@ export const demoSeed: FakeSeed = {
         resourceType: "route53resolver:ResolverRule",
         policyTemplate: {
           Effect: "Allow",
-          Action: ["route53resolver:GetResolverRule", "route53resolver:AssociateResolverRule", "route53resolver:ListResolverRules"],
+          Action: [
+            "route53resolver:GetResolverRule",
+            "route53resolver:AssociateResolverRule",
+            "route53resolver:ListResolverRules",
+          ],
         },
         creationTime: "2018-11-13T00:00:00Z",
       },

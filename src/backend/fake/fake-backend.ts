@@ -103,7 +103,11 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
 
   const counts = new Map<FakeOperation, number>();
 
-  const call = async <T extends object>(operation: FakeOperation, callOptions: CallOptions, run: () => T): Promise<T & AwsCallMetadata> => {
+  const call = async <T extends object>(
+    operation: FakeOperation,
+    callOptions: CallOptions,
+    run: () => T,
+  ): Promise<T & AwsCallMetadata> => {
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     await faults.apply(operation, callOptions);
     const output = run();
@@ -112,11 +116,14 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   };
 
   return {
-    removeLambdaPermission: (input, callOptions) => call("RemovePermission", callOptions, () => lambda.removePermission(input)),
+    removeLambdaPermission: (input, callOptions) =>
+      call("RemovePermission", callOptions, () => lambda.removePermission(input)),
     addLambdaPermission: (input, callOptions) => call("AddPermission", callOptions, () => lambda.addPermission(input)),
     getLambdaPolicy: (input, callOptions) => call("GetPolicy", callOptions, () => lambda.getPolicy(input)),
-    deleteRamPermission: (input, callOptions) => call("DeletePermission", callOptions, () => ram.deletePermission(input)),
-    createRamPermission: (input, callOptions) => call("CreatePermission", callOptions, () => ram.createPermission(input)),
+    deleteRamPermission: (input, callOptions) =>
+      call("DeletePermission", callOptions, () => ram.deletePermission(input)),
+    createRamPermission: (input, callOptions) =>
+      call("CreatePermission", callOptions, () => ram.createPermission(input)),
     getRamPermission: (input, callOptions) => call("GetPermission", callOptions, () => ram.getPermission(input)),
     listRamPermissions: (input, callOptions) => call("ListPermissions", callOptions, () => ram.listPermissions(input)),
 

@@ -55,7 +55,8 @@ export interface FaultInjector {
 }
 
 function checkRate(name: string, rate: number | undefined): void {
-  if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new Error(`faults.${name} must be from 0 to 1, got ${rate}`);
+  if (rate !== undefined && !(rate >= 0 && rate <= 1))
+    throw new Error(`faults.${name} must be from 0 to 1, got ${rate}`);
 }
 
 /** Throws an Error naming the first setting that is not valid. */
@@ -74,10 +75,14 @@ export function validateFakeFaults(faults: FakeFaults): void {
   }
   for (const operation of operations ?? []) {
     if (!isFakeOperation(operation)) {
-      throw new Error(`faults.operations has ${JSON.stringify(operation)}; expected some of ${fakeOperations.join(", ")}`);
+      throw new Error(
+        `faults.operations has ${JSON.stringify(operation)}; expected some of ${fakeOperations.join(", ")}`,
+      );
     }
     if (codeServices !== undefined && !codeServices.includes(operationService[operation])) {
-      throw new Error(`faults.errorCode ${errorCode} is not a ${operationService[operation]} error, and ${operation} is a ${operationService[operation]} operation`);
+      throw new Error(
+        `faults.errorCode ${errorCode} is not a ${operationService[operation]} error, and ${operation} is a ${operationService[operation]} operation`,
+      );
     }
   }
 }
@@ -105,7 +110,8 @@ export function createFaultInjector(options: FaultInjectorOptions): FaultInjecto
 
   const applies = (operation: FakeOperation, forError: boolean): boolean => {
     if (faults.operations !== undefined) return faults.operations.includes(operation);
-    if (forError && faults.errorCode !== undefined) return servicesOfAwsError(faults.errorCode).includes(operationService[operation]);
+    if (forError && faults.errorCode !== undefined)
+      return servicesOfAwsError(faults.errorCode).includes(operationService[operation]);
     return true;
   };
 

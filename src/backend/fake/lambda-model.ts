@@ -19,7 +19,12 @@ import type {
 } from "../backend.js";
 import { isAwsApiError } from "../errors.js";
 import { lambdaFunctionArn, parseFunctionNameAsLambda } from "../../aws/arn.js";
-import { lambdaConstraintViolations, lambdaFieldRules, matchesPattern, validationExceptionMessage } from "../../aws/field-rules.js";
+import {
+  lambdaConstraintViolations,
+  lambdaFieldRules,
+  matchesPattern,
+  validationExceptionMessage,
+} from "../../aws/field-rules.js";
 import { lambdaMessages } from "../../aws/lambda-answers.js";
 import { isValidLambdaPrincipal, renderLambdaStatement, type StatementRequest } from "../../aws/lambda-statement.js";
 import { partitionOfRegion } from "../../aws/partitions.js";
@@ -93,7 +98,10 @@ function notFound(operation: Operation, arn: string, aliasMissing: boolean): Err
   return createAwsError("lambda", "ResourceNotFoundException", { message });
 }
 
-export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], options: LambdaModelOptions): LambdaModel {
+export function createLambdaModel(
+  seedFunctions: readonly FakeSeedFunction[],
+  options: LambdaModelOptions,
+): LambdaModel {
   /** By unqualified ARN, which names partition, Region, account and name: unique, and the one string kept. */
   const functions = new Map<string, LambdaFunction>();
 
@@ -107,7 +115,8 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
     const aliasShaped = qualifier !== undefined && isAliasName(qualifier);
     const fn = functions.get(arn);
     if (fn === undefined) throw notFound(operation, qualifiedArn, false);
-    if (qualifier === undefined || qualifier === "$LATEST") return { fn, resource: fn.unqualified, resourceArn: fn.arn };
+    if (qualifier === undefined || qualifier === "$LATEST")
+      return { fn, resource: fn.unqualified, resourceArn: fn.arn };
     // A qualifier that is neither a version nor an alias name is looked up as a version would be.
     const resource = aliasShaped ? fn.aliases.get(qualifier) : fn.versions.get(qualifier);
     if (resource === undefined) throw notFound(operation, qualifiedArn, aliasShaped);
@@ -123,7 +132,9 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
   const addStatement = (target: Target, request: StatementRequest): string => {
     const { resource } = target;
     if (resource.statements.has(request.statementId)) {
-      throw createAwsError("lambda", "ResourceConflictException", { message: lambdaMessages.duplicateStatement(request.statementId) });
+      throw createAwsError("lambda", "ResourceConflictException", {
+        message: lambdaMessages.duplicateStatement(request.statementId),
+      });
     }
     const statement = JSON.stringify(renderLambdaStatement(request, target.resourceArn, target.fn.partition));
     const bytes = Buffer.byteLength(statement);
@@ -174,10 +185,13 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
       throwIfConstraintsBroken("RemovePermission", input.function, input);
       const { resource } = resolve("RemovePermission", input.function, input.qualifier);
       checkRevision(resource, input.revisionId);
-      if (resource.statements.size === 0) throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.noPolicy });
+      if (resource.statements.size === 0)
+        throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.noPolicy });
       const statement = resource.statements.get(input.statementId);
       if (statement === undefined) {
-        throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.statementNotFound(input.statementId) });
+        throw createAwsError("lambda", "ResourceNotFoundException", {
+          message: lambdaMessages.statementNotFound(input.statementId),
+        });
       }
       resource.statements.delete(input.statementId);
       resource.statementBytes -= Buffer.byteLength(statement);
@@ -189,7 +203,9 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
       throwIfConstraintsBroken("AddPermission", input.function, input);
       // Lambda refuses $LATEST before it looks anything up.
       if (input.qualifier === "$LATEST" || qualifierSuffix(input.function.functionName) === "$LATEST") {
-        throw createAwsError("lambda", "InvalidParameterValueException", { message: lambdaMessages.latestNotSupported });
+        throw createAwsError("lambda", "InvalidParameterValueException", {
+          message: lambdaMessages.latestNotSupported,
+        });
       }
       mergeQualifier(input.function.functionName, input.qualifier);
       checkPrincipal(input.principal);
@@ -201,7 +217,8 @@ export function createLambdaModel(seedFunctions: readonly FakeSeedFunction[], op
     getPolicy(input) {
       throwIfConstraintsBroken("GetPolicy", input.function, input);
       const { resource } = resolve("GetPolicy", input.function, input.qualifier);
-      if (resource.statements.size === 0) throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.resourceNotFound });
+      if (resource.statements.size === 0)
+        throw createAwsError("lambda", "ResourceNotFoundException", { message: lambdaMessages.resourceNotFound });
       return {
         policy: documentPrefix + [...resource.statements.values()].join(",") + documentSuffix,
         revisionId: resource.revisionId,
@@ -215,7 +232,10 @@ function newResource(revisionId: string = randomUUID()): Resource {
 }
 
 function isAliasName(qualifier: string): boolean {
-  return !matchesPattern(qualifier, lambdaFieldRules.version.pattern) && matchesPattern(qualifier, lambdaFieldRules.alias.pattern);
+  return (
+    !matchesPattern(qualifier, lambdaFieldRules.version.pattern) &&
+    matchesPattern(qualifier, lambdaFieldRules.alias.pattern)
+  );
 }
 
 function checkPrincipal(principal: string): void {

@@ -22,7 +22,12 @@ export function isFakeOperation(value: unknown): value is FakeOperation {
   return typeof value === "string" && Object.hasOwn(operationService, value);
 }
 
-const mutations: ReadonlySet<FakeOperation> = new Set(["RemovePermission", "AddPermission", "DeletePermission", "CreatePermission"]);
+const mutations: ReadonlySet<FakeOperation> = new Set([
+  "RemovePermission",
+  "AddPermission",
+  "DeletePermission",
+  "CreatePermission",
+]);
 
 /** Whether the operation changes state (and so has an effect that can outlive a lost answer). */
 export function isMutation(operation: FakeOperation): boolean {

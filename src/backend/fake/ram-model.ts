@@ -153,7 +153,9 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
 
   const find = (ref: RamPermissionRef): ManagedPermission => {
     if (parseRamPermissionArn(ref.arn) === undefined) {
-      throw createAwsError("ram", "MalformedArnException", { message: `The ARN ${ref.arn} is not a valid permission ARN.` });
+      throw createAwsError("ram", "MalformedArnException", {
+        message: `The ARN ${ref.arn} is not a valid permission ARN.`,
+      });
     }
     const permission = byArn.get(ref.arn);
     if (permission === undefined) {
@@ -184,28 +186,37 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
     }
   };
 
-  const signPage = (payload: string): string => createHmac("sha256", pageTokenKey).update(payload).digest("base64url").slice(0, 22);
+  const signPage = (payload: string): string =>
+    createHmac("sha256", pageTokenKey).update(payload).digest("base64url").slice(0, 22);
 
   const encodePageToken = (afterSeq: number, filters: PageFilters): string => {
-    const payload = Buffer.from(JSON.stringify({ a: afterSeq, r: filters.resourceType, t: filters.permissionType })).toString("base64url");
+    const payload = Buffer.from(
+      JSON.stringify({ a: afterSeq, r: filters.resourceType, t: filters.permissionType }),
+    ).toString("base64url");
     return `${payload}.${signPage(payload)}`;
   };
 
   const decodePageToken = (token: string, filters: PageFilters): number => {
-    const invalid = () => createAwsError("ram", "InvalidNextTokenException", { message: "The specified value for NextToken isn't valid." });
+    const invalid = () =>
+      createAwsError("ram", "InvalidNextTokenException", { message: "The specified value for NextToken isn't valid." });
     const [payload, signature, extra] = token.split(".");
     if (payload === undefined || signature === undefined || extra !== undefined) throw invalid();
     const expected = Buffer.from(signPage(payload));
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
-    const decoded = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { a: number; r: string | null; t: string | null };
+    const decoded = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+      a: number;
+      r: string | null;
+      t: string | null;
+    };
     if (typeof decoded.a !== "number") throw invalid();
     // A token belongs to the query that produced it; RAM refuses it for another.
     if (decoded.r !== filters.resourceType || decoded.t !== filters.permissionType) throw invalid();
     return decoded.a;
   };
 
-  const canonicalResourceType = (resourceType: string): string => resourceTypes.get(resourceType.toLowerCase()) ?? resourceType;
+  const canonicalResourceType = (resourceType: string): string =>
+    resourceTypes.get(resourceType.toLowerCase()) ?? resourceType;
 
   seedPermissions.forEach((seed, index) => {
     const path = `$.ram.permissions[${index}]`;
@@ -216,7 +227,8 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
     const arn = permissionArn(partition, region, account, seed.name);
     if (byArn.has(arn)) throw new FakeSeedError(path, `duplicate permission ${arn}`);
     const created = seed.creationTime === undefined ? clock.now() : Date.parse(seed.creationTime);
-    const versions = seed.versions ?? (seed.policyTemplate === undefined ? [] : [{ version: 1, policyTemplate: seed.policyTemplate }]);
+    const versions =
+      seed.versions ?? (seed.policyTemplate === undefined ? [] : [{ version: 1, policyTemplate: seed.policyTemplate }]);
     const resourceType = seed.resourceType;
     if (!resourceTypes.has(resourceType.toLowerCase())) resourceTypes.set(resourceType.toLowerCase(), resourceType);
     insert({
@@ -229,7 +241,8 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
       versions: new Map(
         versions.map((v) => {
           const time = v.creationTime === undefined ? created : Date.parse(v.creationTime);
-          const policyTemplate = typeof v.policyTemplate === "string" ? v.policyTemplate : JSON.stringify(v.policyTemplate);
+          const policyTemplate =
+            typeof v.policyTemplate === "string" ? v.policyTemplate : JSON.stringify(v.policyTemplate);
           return [v.version, { version: v.version, policyTemplate, creationTime: time, lastUpdatedTime: time }];
         }),
       ),
@@ -287,9 +300,13 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
         Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       ]);
       const replay = replayClientToken<CreateRamPermissionOutput>(tokenKey, fingerprint);
-      if (replay !== undefined) return { permission: copyPermission(replay.permission), clientToken: replay.clientToken };
+      if (replay !== undefined)
+        return { permission: copyPermission(replay.permission), clientToken: replay.clientToken };
       const problem = policyTemplateProblem(input.policyTemplate);
-      if (problem !== undefined) throw createAwsError("ram", "MalformedPolicyTemplateException", { message: `The policy template isn't valid: ${problem}.` });
+      if (problem !== undefined)
+        throw createAwsError("ram", "MalformedPolicyTemplateException", {
+          message: `The policy template isn't valid: ${problem}.`,
+        });
       if (arnByScopedName.has(`${callerScope}/${input.name}`)) {
         throw createAwsError("ram", "PermissionAlreadyExistsException", {
           message: `A permission with the name ${input.name} already exists in ${options.region}.`,
@@ -308,13 +325,18 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
         scope: callerScope,
         permissionType: "CUSTOMER_MANAGED",
         resourceType: canonicalResourceType(input.resourceType),
-        versions: new Map([[1, { version: 1, policyTemplate: input.policyTemplate, creationTime: now, lastUpdatedTime: now }]]),
+        versions: new Map([
+          [1, { version: 1, policyTemplate: input.policyTemplate, creationTime: now, lastUpdatedTime: now }],
+        ]),
         defaultVersion: 1,
         attachedTo: new Set(),
         tags: { ...input.tags },
       };
       insert(permission);
-      const output: CreateRamPermissionOutput = { permission: toRamPermission(permission, 1), clientToken: input.clientToken };
+      const output: CreateRamPermissionOutput = {
+        permission: toRamPermission(permission, 1),
+        clientToken: input.clientToken,
+      };
       clientTokens.remember(tokenKey, { fingerprint, result: output });
       return { permission: copyPermission(output.permission), clientToken: output.clientToken };
     },
@@ -323,7 +345,9 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
       const permission = find(input.permission);
       const version = input.permissionVersion ?? permission.defaultVersion;
       if (!Number.isInteger(version) || version < 1) {
-        throw createAwsError("ram", "InvalidParameterException", { message: `The permission version ${version} is not valid.` });
+        throw createAwsError("ram", "InvalidParameterException", {
+          message: `The permission version ${version} is not valid.`,
+        });
       }
       if (!permission.versions.has(version)) {
         throw createAwsError("ram", "UnknownResourceException", {
@@ -341,14 +365,20 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
         });
       }
       const filters: PageFilters = {
-        resourceType: input.resourceType === undefined || input.resourceType === "" ? null : input.resourceType.toLowerCase(),
+        resourceType:
+          input.resourceType === undefined || input.resourceType === "" ? null : input.resourceType.toLowerCase(),
         permissionType: input.permissionType ?? null,
       };
-      const afterSeq = input.nextToken === undefined || input.nextToken === "" ? 0 : decodePageToken(input.nextToken, filters);
+      const afterSeq =
+        input.nextToken === undefined || input.nextToken === "" ? 0 : decodePageToken(input.nextToken, filters);
       const page: RamPermission[] = [];
       let last: ManagedPermission | undefined;
       // The caller sees AWS managed permissions and its own account's in its Region, in creation order.
-      for (const permission of mergedBySeq(inScope.get(callerScope) ?? [], inScope.get(awsManagedScope) ?? [], afterSeq)) {
+      for (const permission of mergedBySeq(
+        inScope.get(callerScope) ?? [],
+        inScope.get(awsManagedScope) ?? [],
+        afterSeq,
+      )) {
         if (filters.permissionType !== null && permission.permissionType !== filters.permissionType) continue;
         if (filters.resourceType !== null && permission.resourceType.toLowerCase() !== filters.resourceType) continue;
         if (page.length === input.maxResults) {
@@ -417,7 +447,11 @@ function firstAfter(ordered: readonly ManagedPermission[], seq: number): number 
 }
 
 /** The permissions of two seq-ordered lists with a seq above `afterSeq`, merged in seq order. */
-function* mergedBySeq(a: readonly ManagedPermission[], b: readonly ManagedPermission[], afterSeq: number): Generator<ManagedPermission> {
+function* mergedBySeq(
+  a: readonly ManagedPermission[],
+  b: readonly ManagedPermission[],
+  afterSeq: number,
+): Generator<ManagedPermission> {
   let i = firstAfter(a, afterSeq);
   let j = firstAfter(b, afterSeq);
   for (;;) {

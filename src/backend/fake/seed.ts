@@ -154,7 +154,8 @@ export function policyTemplateProblem(template: string): string | undefined {
   }
   if (!isPlainObject(parsed)) return "the policy template must be a JSON object";
   if (parsed.Effect === undefined) return "the policy template has no Effect";
-  if (typeof parsed.Effect !== "string" || parsed.Effect.toLowerCase() !== "allow") return "the Effect of a policy template must be Allow";
+  if (typeof parsed.Effect !== "string" || parsed.Effect.toLowerCase() !== "allow")
+    return "the Effect of a policy template must be Allow";
   const action = parsed.Action;
   const actions = typeof action === "string" ? [action] : Array.isArray(action) ? action : undefined;
   if (actions === undefined || actions.length === 0 || !actions.every((a) => typeof a === "string" && a !== "")) {
@@ -167,8 +168,22 @@ export function policyTemplateProblem(template: string): string | undefined {
 }
 
 function parseFunction(value: unknown, path: string): FakeSeedFunction {
-  const o = readObject(value, path, ["name", "account", "region", "partition", "revisionId", "versions", "aliases", "statements"]);
-  const name = readRule(o.name, `${path}.name`, lambdaFieldRules.bareFunctionName, "a function name of 1 to 64 characters [a-zA-Z0-9._-]");
+  const o = readObject(value, path, [
+    "name",
+    "account",
+    "region",
+    "partition",
+    "revisionId",
+    "versions",
+    "aliases",
+    "statements",
+  ]);
+  const name = readRule(
+    o.name,
+    `${path}.name`,
+    lambdaFieldRules.bareFunctionName,
+    "a function name of 1 to 64 characters [a-zA-Z0-9._-]",
+  );
   const versions = readArray(o.versions ?? [], `${path}.versions`, (v, p) =>
     readPattern(v, p, seedPatterns.version, 'a published version number such as "1"'),
   );
@@ -181,11 +196,16 @@ function parseFunction(value: unknown, path: string): FakeSeedFunction {
     }
     const version = readString(target, aliasPath);
     if (version !== "$LATEST" && !versions.includes(version)) {
-      throw new FakeSeedError(aliasPath, `alias target ${JSON.stringify(version)} is neither $LATEST nor a published version of ${name}`);
+      throw new FakeSeedError(
+        aliasPath,
+        `alias target ${JSON.stringify(version)} is neither $LATEST nor a published version of ${name}`,
+      );
     }
     aliases[alias] = version;
   }
-  const statements = readArray(o.statements ?? [], `${path}.statements`, (v, p) => parseStatement(v, p, versions, aliases));
+  const statements = readArray(o.statements ?? [], `${path}.statements`, (v, p) =>
+    parseStatement(v, p, versions, aliases),
+  );
   return {
     name,
     account: readOptionalPattern(o.account, `${path}.account`, seedPatterns.account, "a 12-digit account ID"),
@@ -197,7 +217,12 @@ function parseFunction(value: unknown, path: string): FakeSeedFunction {
   };
 }
 
-function parseStatement(value: unknown, path: string, versions: readonly string[], aliases: Readonly<Record<string, string>>): FakeSeedStatement {
+function parseStatement(
+  value: unknown,
+  path: string,
+  versions: readonly string[],
+  aliases: Readonly<Record<string, string>>,
+): FakeSeedStatement {
   const o = readObject(value, path, [
     "qualifier",
     "statementId",
@@ -212,7 +237,10 @@ function parseStatement(value: unknown, path: string, versions: readonly string[
   ]);
   const qualifier = o.qualifier === undefined ? undefined : readString(o.qualifier, `${path}.qualifier`);
   if (qualifier !== undefined && !versions.includes(qualifier) && !Object.hasOwn(aliases, qualifier)) {
-    throw new FakeSeedError(`${path}.qualifier`, `${JSON.stringify(qualifier)} is neither a published version nor an alias of the function`);
+    throw new FakeSeedError(
+      `${path}.qualifier`,
+      `${JSON.stringify(qualifier)} is neither a published version nor an alias of the function`,
+    );
   }
   const principal = readString(o.principal, `${path}.principal`);
   if (!isValidLambdaPrincipal(principal)) throw new FakeSeedError(`${path}.principal`, lambdaMessages.invalidPrincipal);
@@ -226,11 +254,21 @@ function parseStatement(value: unknown, path: string, versions: readonly string[
   }
   return {
     qualifier,
-    statementId: readRule(o.statementId, `${path}.statementId`, lambdaFieldRules.addStatementId, "1 to 100 characters [a-zA-Z0-9_-]"),
+    statementId: readRule(
+      o.statementId,
+      `${path}.statementId`,
+      lambdaFieldRules.addStatementId,
+      "1 to 100 characters [a-zA-Z0-9_-]",
+    ),
     action: readRule(o.action, `${path}.action`, lambdaFieldRules.action, "lambda:<Action>, lambda:* or *"),
     principal,
     sourceArn: readOptionalString(o.sourceArn, `${path}.sourceArn`),
-    sourceAccount: readOptionalPattern(o.sourceAccount, `${path}.sourceAccount`, seedPatterns.account, "a 12-digit account ID"),
+    sourceAccount: readOptionalPattern(
+      o.sourceAccount,
+      `${path}.sourceAccount`,
+      seedPatterns.account,
+      "a 12-digit account ID",
+    ),
     eventSourceToken: readOptionalString(o.eventSourceToken, `${path}.eventSourceToken`),
     principalOrgId: readOptionalString(o.principalOrgId, `${path}.principalOrgId`),
     functionUrlAuthType: urlAuthType,
@@ -259,7 +297,8 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
   }
   if (permissionType === "AWS_MANAGED") {
     for (const key of ["account", "region"] as const) {
-      if (o[key] !== undefined) throw new FakeSeedError(`${path}.${key}`, "an AWS managed permission belongs to no account or Region");
+      if (o[key] !== undefined)
+        throw new FakeSeedError(`${path}.${key}`, "an AWS managed permission belongs to no account or Region");
     }
   }
   if ((o.policyTemplate === undefined) === (o.versions === undefined)) {
@@ -275,12 +314,23 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
     `${path}.versions`,
     "version",
   );
-  const defaultVersion = o.defaultVersion === undefined ? Math.max(...versions.map((v) => v.version)) : readVersionNumber(o.defaultVersion, `${path}.defaultVersion`);
+  const defaultVersion =
+    o.defaultVersion === undefined
+      ? Math.max(...versions.map((v) => v.version))
+      : readVersionNumber(o.defaultVersion, `${path}.defaultVersion`);
   if (!versions.some((v) => v.version === defaultVersion)) {
-    throw new FakeSeedError(`${path}.defaultVersion`, `version ${defaultVersion} is not one of the permission's versions`);
+    throw new FakeSeedError(
+      `${path}.defaultVersion`,
+      `version ${defaultVersion} is not one of the permission's versions`,
+    );
   }
   const attachedTo = readArray(o.attachedTo ?? [], `${path}.attachedTo`, (v, p) =>
-    readPattern(v, p, seedPatterns.resourceShareArn, "a resource share ARN such as arn:aws:ram:us-east-1:123456789012:resource-share/<id>"),
+    readPattern(
+      v,
+      p,
+      seedPatterns.resourceShareArn,
+      "a resource share ARN such as arn:aws:ram:us-east-1:123456789012:resource-share/<id>",
+    ),
   );
   return {
     name:
@@ -290,7 +340,12 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
     permissionType,
     account: readOptionalPattern(o.account, `${path}.account`, seedPatterns.account, "a 12-digit account ID"),
     ...readPlacement(o, path),
-    resourceType: readPattern(o.resourceType, `${path}.resourceType`, seedPatterns.resourceType, "<service-code>:<resource-type>, e.g. ec2:Subnet"),
+    resourceType: readPattern(
+      o.resourceType,
+      `${path}.resourceType`,
+      seedPatterns.resourceType,
+      "<service-code>:<resource-type>, e.g. ec2:Subnet",
+    ),
     versions,
     defaultVersion,
     attachedTo,
@@ -303,15 +358,22 @@ function parseRamPermission(value: unknown, path: string): FakeSeedRamPermission
  * A partition and Region as AWS knows them: a known partition, a Region of
  * it. A Region alone implies its partition.
  */
-function readPlacement(o: Record<string, unknown>, path: string): { region: string | undefined; partition: string | undefined } {
+function readPlacement(
+  o: Record<string, unknown>,
+  path: string,
+): { region: string | undefined; partition: string | undefined } {
   const region = readOptionalString(o.region, `${path}.region`);
   const given = readOptionalString(o.partition, `${path}.partition`);
   if (given !== undefined && awsPartition(given) === undefined) {
-    throw new FakeSeedError(`${path}.partition`, `${JSON.stringify(given)} is not an AWS partition such as aws, aws-cn, aws-us-gov or aws-eusc`);
+    throw new FakeSeedError(
+      `${path}.partition`,
+      `${JSON.stringify(given)} is not an AWS partition such as aws, aws-cn, aws-us-gov or aws-eusc`,
+    );
   }
   if (region === undefined) return { region, partition: given };
   const partition = partitionOfRegion(region);
-  if (partition === undefined) throw new FakeSeedError(`${path}.region`, `${JSON.stringify(region)} is not a Region AWS has, such as us-east-1`);
+  if (partition === undefined)
+    throw new FakeSeedError(`${path}.region`, `${JSON.stringify(region)} is not a Region AWS has, such as us-east-1`);
   if (given !== undefined && given !== partition) {
     throw new FakeSeedError(`${path}.region`, `${region} is a Region of ${partition}, not of ${given}`);
   }
@@ -346,7 +408,8 @@ function readTemplate(value: unknown, path: string): string {
 }
 
 function readVersionNumber(value: unknown, path: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new FakeSeedError(path, "expected a version number: an integer of at least 1");
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+    throw new FakeSeedError(path, "expected a version number: an integer of at least 1");
   return value;
 }
 
@@ -363,7 +426,8 @@ function readObject(value: unknown, path: string, allowedKeys?: readonly string[
   if (!isPlainObject(value)) throw new FakeSeedError(path, "expected a JSON object");
   if (allowedKeys !== undefined) {
     for (const key of Object.keys(value)) {
-      if (!allowedKeys.includes(key)) throw new FakeSeedError(`${path}${jsonKey(key)}`, `unknown field; expected one of ${allowedKeys.join(", ")}`);
+      if (!allowedKeys.includes(key))
+        throw new FakeSeedError(`${path}${jsonKey(key)}`, `unknown field; expected one of ${allowedKeys.join(", ")}`);
     }
   }
   return value;
@@ -391,7 +455,8 @@ function readPattern(value: unknown, path: string, pattern: RegExp, expected: st
 
 function readRule(value: unknown, path: string, rule: FieldRule, expected: string): string {
   const text = readString(value, path);
-  if (brokenConstraint(text, rule) !== undefined) throw new FakeSeedError(path, `${JSON.stringify(text)} is not valid: expected ${expected}`);
+  if (brokenConstraint(text, rule) !== undefined)
+    throw new FakeSeedError(path, `${JSON.stringify(text)} is not valid: expected ${expected}`);
   return text;
 }
 

@@ -7,7 +7,14 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import type { SecureContextOptions } from "node:tls";
-import { type Code, ConnectError, createClient, createContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  type Code,
+  ConnectError,
+  createClient,
+  createContextValues,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema, RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../../gen/permission/v1/permission_pb.js";
@@ -47,7 +54,10 @@ export async function startAuthTestServer(options: {
   const tlsServer =
     options.tls === undefined
       ? undefined
-      : http2.createSecureServer({ ...options.tls, requestCert: true, rejectUnauthorized: false, allowHTTP1: true }, handler);
+      : http2.createSecureServer(
+          { ...options.tls, requestCert: true, rejectUnauthorized: false, allowHTTP1: true },
+          handler,
+        );
   const server = tlsServer ?? http.createServer(handler);
   const sockets = new Set<Socket>();
   server.on(tlsServer === undefined ? "connection" : "secureConnection", (socket: Socket) => {

@@ -45,7 +45,8 @@ export async function startJwksServer(tls: { cert: Buffer; key: Buffer }, jwks: 
     url: new URL(`https://127.0.0.1:${port}/.well-known/jwks.json`),
     setKeys: (next) => void (keys = next),
     fetches: () => fetches,
-    fetched: (count) => (fetches >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
+    fetched: (count) =>
+      fetches >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
@@ -60,12 +61,16 @@ export function fetchTrusting(ca: Buffer): FetchImplementation {
     new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
       options.headers.forEach((value, name) => (headers[name] = value));
-      const req = https.request(url, { method: options.method, headers, ca, signal: options.signal, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })));
-        res.on("error", reject);
-      });
+      const req = https.request(
+        url,
+        { method: options.method, headers, ca, signal: options.signal, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })));
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
       req.end();
     });

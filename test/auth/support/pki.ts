@@ -67,8 +67,19 @@ export async function createTestCa(dir: string, name: string): Promise<TestCa> {
   await writeFile(join(home, "serial"), randomBytes(8).toString("hex") + "\n");
   const certPath = join(home, "ca.pem");
   await openssl(home, [
-    "req", "-x509", ...ecKey("ca.key"), "-out", "ca.pem", "-days", "2", "-subj", `/CN=${name}`,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    ...ecKey("ca.key"),
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   return {
     certPath,
@@ -78,11 +89,37 @@ export async function createTestCa(dir: string, name: string): Promise<TestCa> {
       const leafCert = join(home, `${leaf}.pem`);
       const extFile = join(home, `${leaf}.ext`);
       await writeFile(extFile, extensions(options));
-      await openssl(home, ["req", "-new", ...ecKey(`${leaf}.key`), "-out", `${leaf}.csr`, "-subj", options.cn === undefined ? "/O=test" : `/CN=${options.cn}`]);
+      await openssl(home, [
+        "req",
+        "-new",
+        ...ecKey(`${leaf}.key`),
+        "-out",
+        `${leaf}.csr`,
+        "-subj",
+        options.cn === undefined ? "/O=test" : `/CN=${options.cn}`,
+      ]);
       const [start, end] = validityDates(options.validity ?? "valid");
       await openssl(home, [
-        "ca", "-batch", "-notext", "-preserveDN", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
-        "-in", `${leaf}.csr`, "-out", `${leaf}.pem`, "-extfile", extFile, "-startdate", start, "-enddate", end,
+        "ca",
+        "-batch",
+        "-notext",
+        "-preserveDN",
+        "-config",
+        "ca.cnf",
+        "-cert",
+        "ca.pem",
+        "-keyfile",
+        "ca.key",
+        "-in",
+        `${leaf}.csr`,
+        "-out",
+        `${leaf}.pem`,
+        "-extfile",
+        extFile,
+        "-startdate",
+        start,
+        "-enddate",
+        end,
       ]);
       return { certPath: leafCert, keyPath, cert: await readFile(leafCert), key: await readFile(keyPath) };
     },
@@ -111,13 +148,20 @@ function extensions(options: IssueOptions): string {
 function validityDates(validity: "valid" | "expired" | "not-yet-valid"): [string, string] {
   const hour = 3_600_000;
   const now = Date.now();
-  const [from, to] = { valid: [-hour, 24 * hour], expired: [-48 * hour, -24 * hour], "not-yet-valid": [24 * hour, 48 * hour] }[validity];
+  const [from, to] = {
+    valid: [-hour, 24 * hour],
+    expired: [-48 * hour, -24 * hour],
+    "not-yet-valid": [24 * hour, 48 * hour],
+  }[validity];
   return [asnTime(now + (from ?? 0)), asnTime(now + (to ?? 0))];
 }
 
 /** YYYYMMDDHHMMSSZ, as openssl ca -startdate wants it. */
 function asnTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z");
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:T]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 async function openssl(cwd: string, args: string[]): Promise<void> {

@@ -4,11 +4,7 @@
 // domain errors with code, status, request ID, Retry-After and what is missing.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  AwsApiError,
-  type AwsService,
-  type MissingResource,
-} from "../../../src/backend/errors.js";
+import { AwsApiError, type AwsService, type MissingResource } from "../../../src/backend/errors.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
 import { MODELLED_ERRORS } from "./modelled-errors.js";
@@ -78,7 +74,9 @@ describe("success paths on the wire", () => {
     assert.equal(result.awsRequestId, exchange.requestId);
     const statement = JSON.parse(result.statement) as Record<string, unknown>;
     assert.equal(statement["Sid"], "allow-s3");
-    assert.deepEqual((statement["Condition"] as Record<string, unknown>)["Bool"], { "lambda:InvokedViaFunctionUrl": "true" });
+    assert.deepEqual((statement["Condition"] as Record<string, unknown>)["Bool"], {
+      "lambda:InvokedViaFunctionUrl": "true",
+    });
     assert.equal(statement["Resource"], "arn:aws:lambda:us-east-1:123456789012:function:demo:live");
   });
 
@@ -107,7 +105,13 @@ describe("success paths on the wire", () => {
   test("CreatePermission sends tags as key/value pairs and maps the summary", async () => {
     const template = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
     const output = await stack.backend.createRamPermission(
-      { name: "wire-created", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-create-1", tags: { team: "platform", env: "test" } },
+      {
+        name: "wire-created",
+        resourceType: "ec2:Subnet",
+        policyTemplate: template,
+        clientToken: "token-create-1",
+        tags: { team: "platform", env: "test" },
+      },
       noDeadline(),
     );
     const body = JSON.parse(lastExchange(stack).body) as Record<string, unknown>;
@@ -141,15 +145,27 @@ describe("success paths on the wire", () => {
   test("GetPermission returns the tags given at CreatePermission, as RAM does", async () => {
     const template = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets"] });
     await stack.backend.createRamPermission(
-      { name: "wire-tagged", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-tagged", tags: { owner: "team-a" } },
+      {
+        name: "wire-tagged",
+        resourceType: "ec2:Subnet",
+        policyTemplate: template,
+        clientToken: "token-tagged",
+        tags: { owner: "team-a" },
+      },
       noDeadline(),
     );
-    const permission = await stack.backend.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") }, noDeadline());
+    const permission = await stack.backend.getRamPermission(
+      { permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/wire-tagged") },
+      noDeadline(),
+    );
     assert.deepEqual(permission.tags, { owner: "team-a" });
   });
 
   test("GetPermission maps the detail: version number, dates, type, policy text", async () => {
-    const { awsRequestId, ...permission } = await stack.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, noDeadline());
+    const { awsRequestId, ...permission } = await stack.backend.getRamPermission(
+      { permission: permissionRef(DEMO_PERMISSION) },
+      noDeadline(),
+    );
     assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: DEMO_PERMISSION });
     assert.equal(awsRequestId, lastExchange(stack).requestId);
     assert.deepEqual(permission, {
@@ -169,7 +185,10 @@ describe("success paths on the wire", () => {
       { permission: permissionRef(AWS_MANAGED_PREFIX_LIST), permissionVersion: 1 },
       noDeadline(),
     );
-    assert.deepEqual(JSON.parse(lastExchange(stack).body), { permissionArn: AWS_MANAGED_PREFIX_LIST, permissionVersion: 1 });
+    assert.deepEqual(JSON.parse(lastExchange(stack).body), {
+      permissionArn: AWS_MANAGED_PREFIX_LIST,
+      permissionVersion: 1,
+    });
     assert.equal(older.version, 1);
     assert.equal(older.defaultVersion, false);
     assert.equal(older.permissionType, "AWS_MANAGED");
@@ -181,7 +200,11 @@ describe("success paths on the wire", () => {
     assert.equal(first.permissions.length, 2);
     assert.ok(first.nextToken !== undefined);
     const second = await stack.backend.listRamPermissions({ maxResults: 2, nextToken: first.nextToken }, noDeadline());
-    assert.deepEqual(JSON.parse(lastExchange(stack).body), { maxResults: 2, nextToken: first.nextToken, permissionType: "ALL" });
+    assert.deepEqual(JSON.parse(lastExchange(stack).body), {
+      maxResults: 2,
+      nextToken: first.nextToken,
+      permissionType: "ALL",
+    });
     assert.ok(second.permissions.length > 0);
     assert.ok(second.permissions.every((p) => !first.permissions.some((q) => q.arn === p.arn)));
 
@@ -200,7 +223,9 @@ describe("success paths on the wire", () => {
     );
     assert.equal(filtered.nextToken, undefined);
     // RAM's ListPermissions returns summaries, which carry no policy text.
-    assert.ok([...first.permissions, ...second.permissions, ...filtered.permissions].every((p) => p.policyTemplate === ""));
+    assert.ok(
+      [...first.permissions, ...second.permissions, ...filtered.permissions].every((p) => p.policyTemplate === ""),
+    );
   });
 
   test("DeletePermission sends the ARN and token as query parameters", async () => {
@@ -213,13 +238,21 @@ describe("success paths on the wire", () => {
     assert.equal(exchange.path, "/deletepermission");
     assert.equal(exchange.query.get("permissionArn"), DEMO_PERMISSION);
     assert.equal(exchange.query.get("clientToken"), "token-delete-1");
-    assert.deepEqual(output, { returnValue: true, clientToken: "token-delete-1", permissionStatus: "DELETED", awsRequestId: exchange.requestId });
+    assert.deepEqual(output, {
+      returnValue: true,
+      clientToken: "token-delete-1",
+      permissionStatus: "DELETED",
+      awsRequestId: exchange.requestId,
+    });
   });
 
   test("DeletePermission maps RAM's DELETING, which an asynchronous deletion answers", async () => {
     const deleting = await startAwsStack({ clock: fixedClock, fake: { ramDeletionStatus: "DELETING" } });
     try {
-      const output = await deleting.backend.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "token-async" }, noDeadline());
+      const output = await deleting.backend.deleteRamPermission(
+        { permission: permissionRef(DEMO_PERMISSION), clientToken: "token-async" },
+        noDeadline(),
+      );
       assert.equal(output.permissionStatus, "DELETING");
     } finally {
       await deleting.close();
@@ -272,7 +305,11 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "AddPermission on an unknown function",
-      run: (b) => b.addLambdaPermission({ function: fn("nope"), statementId: "s", action: "lambda:InvokeFunction", principal: "*" }, noDeadline()),
+      run: (b) =>
+        b.addLambdaPermission(
+          { function: fn("nope"), statementId: "s", action: "lambda:InvokeFunction", principal: "*" },
+          noDeadline(),
+        ),
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
@@ -281,7 +318,16 @@ describe("errors the model answers, translated", () => {
     {
       name: "AddPermission on an unknown alias",
       run: (b) =>
-        b.addLambdaPermission({ function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "staging" }, noDeadline()),
+        b.addLambdaPermission(
+          {
+            function: fn("demo"),
+            statementId: "s",
+            action: "lambda:InvokeFunction",
+            principal: "*",
+            qualifier: "staging",
+          },
+          noDeadline(),
+        ),
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
@@ -315,7 +361,13 @@ describe("errors the model answers, translated", () => {
       name: "AddPermission on $LATEST",
       run: (b) =>
         b.addLambdaPermission(
-          { function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", qualifier: "$LATEST" },
+          {
+            function: fn("demo"),
+            statementId: "s",
+            action: "lambda:InvokeFunction",
+            principal: "s3.amazonaws.com",
+            qualifier: "$LATEST",
+          },
           noDeadline(),
         ),
       service: "lambda",
@@ -326,7 +378,13 @@ describe("errors the model answers, translated", () => {
       name: "AddPermission with a stale RevisionId",
       run: (b) =>
         b.addLambdaPermission(
-          { function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", revisionId: "0f0f0f0f-0000-4000-8000-000000000000" },
+          {
+            function: fn("demo"),
+            statementId: "s",
+            action: "lambda:InvokeFunction",
+            principal: "s3.amazonaws.com",
+            revisionId: "0f0f0f0f-0000-4000-8000-000000000000",
+          },
           noDeadline(),
         ),
       service: "lambda",
@@ -335,7 +393,11 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "GetPermission of an unknown permission",
-      run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/nope") }, noDeadline()),
+      run: (b) =>
+        b.getRamPermission(
+          { permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/nope") },
+          noDeadline(),
+        ),
       service: "ram",
       code: "UnknownResourceException",
       httpStatus: 400,
@@ -343,7 +405,8 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "GetPermission of an unknown version",
-      run: (b) => b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION), permissionVersion: 4 }, noDeadline()),
+      run: (b) =>
+        b.getRamPermission({ permission: permissionRef(DEMO_PERMISSION), permissionVersion: 4 }, noDeadline()),
       service: "ram",
       code: "UnknownResourceException",
       httpStatus: 400,
@@ -351,14 +414,19 @@ describe("errors the model answers, translated", () => {
     },
     {
       name: "DeletePermission of an attached permission",
-      run: (b) => b.deleteRamPermission({ permission: permissionRef(DEMO_ATTACHED), clientToken: "t-attached" }, noDeadline()),
+      run: (b) =>
+        b.deleteRamPermission({ permission: permissionRef(DEMO_ATTACHED), clientToken: "t-attached" }, noDeadline()),
       service: "ram",
       code: "OperationNotPermittedException",
       httpStatus: 400,
     },
     {
       name: "DeletePermission of an AWS managed permission",
-      run: (b) => b.deleteRamPermission({ permission: permissionRef(AWS_MANAGED_SUBNET), clientToken: "t-managed" }, noDeadline()),
+      run: (b) =>
+        b.deleteRamPermission(
+          { permission: permissionRef(AWS_MANAGED_SUBNET), clientToken: "t-managed" },
+          noDeadline(),
+        ),
       service: "ram",
       code: "OperationNotPermittedException",
       httpStatus: 400,
@@ -373,7 +441,16 @@ describe("errors the model answers, translated", () => {
     {
       name: "CreatePermission with a malformed policy template",
       run: (b) =>
-        b.createRamPermission({ name: "bad-template", resourceType: "ec2:Subnet", policyTemplate: "{not json", clientToken: "t-bad", tags: {} }, noDeadline()),
+        b.createRamPermission(
+          {
+            name: "bad-template",
+            resourceType: "ec2:Subnet",
+            policyTemplate: "{not json",
+            clientToken: "t-bad",
+            tags: {},
+          },
+          noDeadline(),
+        ),
       service: "ram",
       code: "MalformedPolicyTemplateException",
       httpStatus: 400,
@@ -382,7 +459,13 @@ describe("errors the model answers, translated", () => {
       name: "CreatePermission with a name that exists",
       run: (b) =>
         b.createRamPermission(
-          { name: "demo-permission", resourceType: "ec2:Subnet", policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}', clientToken: "t-exists", tags: {} },
+          {
+            name: "demo-permission",
+            resourceType: "ec2:Subnet",
+            policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}',
+            clientToken: "t-exists",
+            tags: {},
+          },
           noDeadline(),
         ),
       service: "ram",
@@ -422,14 +505,21 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
       service: "lambda",
       run: (b: PermissionBackend) =>
         b.addLambdaPermission(
-          { function: fn("demo"), statementId: `s-${++sequence}`, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", qualifier: "1" },
+          {
+            function: fn("demo"),
+            statementId: `s-${++sequence}`,
+            action: "lambda:InvokeFunction",
+            principal: "s3.amazonaws.com",
+            qualifier: "1",
+          },
           noDeadline(),
         ),
       errors: MODELLED_ERRORS.AddPermission,
     },
     RemovePermission: {
       service: "lambda",
-      run: (b: PermissionBackend) => b.removeLambdaPermission({ function: fn("demo"), statementId: "any" }, noDeadline()),
+      run: (b: PermissionBackend) =>
+        b.removeLambdaPermission({ function: fn("demo"), statementId: "any" }, noDeadline()),
       errors: MODELLED_ERRORS.RemovePermission,
     },
     GetPolicy: {
@@ -441,14 +531,24 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
       service: "ram",
       run: (b: PermissionBackend) =>
         b.createRamPermission(
-          { name: `injected-${++sequence}`, resourceType: "ec2:Subnet", policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}', clientToken: `t-${sequence}`, tags: {} },
+          {
+            name: `injected-${++sequence}`,
+            resourceType: "ec2:Subnet",
+            policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}',
+            clientToken: `t-${sequence}`,
+            tags: {},
+          },
           noDeadline(),
         ),
       errors: MODELLED_ERRORS.CreatePermission,
     },
     DeletePermission: {
       service: "ram",
-      run: (b: PermissionBackend) => b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: `t-${++sequence}` }, noDeadline()),
+      run: (b: PermissionBackend) =>
+        b.deleteRamPermission(
+          { permission: permissionRef(DEMO_PERMISSION), clientToken: `t-${++sequence}` },
+          noDeadline(),
+        ),
       errors: MODELLED_ERRORS.DeletePermission,
     },
     GetPermission: {
@@ -496,7 +596,12 @@ describe("every AWS error of both APIs, injected at the endpoint", () => {
     for (const code of [...spec.errors, "AccessDeniedException"]) {
       test(`${operation}: ${code}`, async () => {
         const retryAfterSeconds = throttling.has(code) ? 7 : undefined;
-        stack.endpoint.injectFault({ operation, errorCode: code, times: 1, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+        stack.endpoint.injectFault({
+          operation,
+          errorCode: code,
+          times: 1,
+          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        });
         const error = await rejectionOf(spec.run(stack.backend));
         assert.ok(error instanceof AwsApiError, `expected AwsApiError, got ${error.name}: ${error.message}`);
         const exchange = lastExchange(stack);

@@ -5,19 +5,22 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from "node:net";
 import { parseFunctionName } from "../../../src/aws/arn.js";
 import type { CallOptions, LambdaFunctionRef, PermissionBackend } from "../../../src/backend/backend.js";
+import { createAwsBackend, createSdkClientFactory, type AwsCredentials } from "../../../src/backend/aws/aws-backend.js";
 import {
-  createAwsBackend,
-  createSdkClientFactory,
-  type AwsCredentials,
-} from "../../../src/backend/aws/aws-backend.js";
-import { createFakeBackend, type FakeBackend, type FakeBackendOptions } from "../../../src/backend/fake/fake-backend.js";
+  createFakeBackend,
+  type FakeBackend,
+  type FakeBackendOptions,
+} from "../../../src/backend/fake/fake-backend.js";
 import type { Clock } from "../../../src/clock.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../../src/fake-aws/server.js";
 import { silentLogger } from "../../../src/logger.js";
 import { createGatewayClient, type GatewayClient } from "../../support/clients.js";
 import { startTestGateway, type TestGateway } from "../../support/gateway.js";
 
-export const testCredentials = { accessKeyId: "AKIDTESTGATEWAY", secretAccessKey: "test-secret" } as const satisfies AwsCredentials;
+export const testCredentials = {
+  accessKeyId: "AKIDTESTGATEWAY",
+  secretAccessKey: "test-secret",
+} as const satisfies AwsCredentials;
 
 /** A fixed clock, so two fresh fakes stamp created permissions identically. */
 export const fixedClock: Clock = { now: () => Date.parse("2025-03-01T12:00:00.000Z") };
@@ -135,7 +138,10 @@ export interface AwsStack {
 
 /** AWS backend -> real SDK clients -> recording proxy -> fake AWS endpoint -> fresh fake model. */
 export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsStack> {
-  const model = createFakeBackend({ ...options.fake, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const model = createFakeBackend({
+    ...options.fake,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const endpoint = await startFakeAwsServer({ backend: model });
   const proxy = await startRecordingProxy(endpoint.url);
   const maxAttempts = options.maxAttempts ?? 3;

@@ -27,7 +27,11 @@ for (const c of regionCases) {
 }
 
 test("settings within their ranges are taken", () => {
-  const config = parseAwsConfig({ AWS_MAX_ATTEMPTS: "1", AWS_REQUEST_TIMEOUT_MS: "250", AWS_CONNECT_TIMEOUT_MS: "100" });
+  const config = parseAwsConfig({
+    AWS_MAX_ATTEMPTS: "1",
+    AWS_REQUEST_TIMEOUT_MS: "250",
+    AWS_CONNECT_TIMEOUT_MS: "100",
+  });
   assert.equal(config.maxAttempts, 1);
   assert.equal(config.requestTimeoutMs, 250);
   assert.equal(config.connectTimeoutMs, 100);
@@ -49,7 +53,8 @@ for (const [variable, value] of invalid) {
   test(`${variable}=${value} fails naming the variable`, () => {
     assert.throws(
       () => parseAwsConfig({ [variable]: value }),
-      (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.includes(variable),
+      (error: unknown) =>
+        error instanceof ConfigError && error.variable === variable && error.message.includes(variable),
     );
   });
 }
@@ -75,6 +80,9 @@ test("the help names every variable the AWS backend depends on, the SDK's own in
   const region = AWS_ENV_HELP.find((line) => line.name === "AWS_REGION");
   assert.match(region?.default ?? "", /us-east-1/);
   for (const line of AWS_ENV_HELP) {
-    assert.ok(line.accepted !== "" && line.default !== "" && line.description !== "", `${line.name} has an empty help field`);
+    assert.ok(
+      line.accepted !== "" && line.default !== "" && line.description !== "",
+      `${line.name} has an empty help field`,
+    );
   }
 });

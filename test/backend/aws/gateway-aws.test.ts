@@ -61,11 +61,21 @@ describe("every RPC succeeds through the AWS backend", () => {
       }),
     );
     // AIP-135: a statement already gone is success when the caller allows it.
-    responseOf(await chain.client.call("removeLambdaPermission", { functionName: "demo:live", statementId: "gw-s3", allowMissing: true }));
-    const gone = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "demo:live", statementId: "gw-s3" }));
+    responseOf(
+      await chain.client.call("removeLambdaPermission", {
+        functionName: "demo:live",
+        statementId: "gw-s3",
+        allowMissing: true,
+      }),
+    );
+    const gone = failureOf(
+      await chain.client.call("removeLambdaPermission", { functionName: "demo:live", statementId: "gw-s3" }),
+    );
     assert.equal(gone.code, Code.NotFound);
     // A missing function is never "already gone".
-    const noFunction = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "nope", statementId: "x", allowMissing: true }));
+    const noFunction = failureOf(
+      await chain.client.call("removeLambdaPermission", { functionName: "nope", statementId: "x", allowMissing: true }),
+    );
     assert.equal(noFunction.code, Code.NotFound);
     assert.equal(noFunction.reason, "RESOURCE_NOT_FOUND");
   });
@@ -99,13 +109,18 @@ describe("every RPC succeeds through the AWS backend", () => {
     const listed = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2 }));
     assert.equal((listed["permissions"] as JsonValue[]).length, 2);
     assert.ok(stringMember(listed, "nextPageToken").length > 0);
-    const next = responseOf(await chain.client.call("listRamPermissions", { pageSize: 2, pageToken: listed["nextPageToken"] ?? "" }));
+    const next = responseOf(
+      await chain.client.call("listRamPermissions", { pageSize: 2, pageToken: listed["nextPageToken"] ?? "" }),
+    );
     assert.ok((next["permissions"] as JsonValue[]).length > 0);
     const deleted = responseOf(await chain.client.call("deleteRamPermission", { permissionArn: DEMO_PERMISSION }));
     assert.equal(deleted["returnValue"], true);
     assert.equal(deleted["permissionStatus"], "PERMISSION_STATUS_DELETED");
     // The token the gateway generated is the one RAM saw.
-    const sentToken = chain.stack.proxy.exchanges.filter((e) => e.path === "/deletepermission").at(-1)?.query.get("clientToken");
+    const sentToken = chain.stack.proxy.exchanges
+      .filter((e) => e.path === "/deletepermission")
+      .at(-1)
+      ?.query.get("clientToken");
     assert.equal(deleted["clientToken"], sentToken);
   });
 });
@@ -118,21 +133,41 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
   });
   after(() => chain.close());
 
-  const requests: Record<MethodName, { operation: ModelledOperation; request: () => JsonValue; service: "lambda" | "ram" }> = {
+  const requests: Record<
+    MethodName,
+    { operation: ModelledOperation; request: () => JsonValue; service: "lambda" | "ram" }
+  > = {
     addLambdaPermission: {
       operation: "AddPermission",
       service: "lambda",
-      request: () => ({ functionName: "demo", statementId: `gw-${++sequence}`, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" }),
+      request: () => ({
+        functionName: "demo",
+        statementId: `gw-${++sequence}`,
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+      }),
     },
-    removeLambdaPermission: { operation: "RemovePermission", service: "lambda", request: () => ({ functionName: "demo", statementId: "any" }) },
+    removeLambdaPermission: {
+      operation: "RemovePermission",
+      service: "lambda",
+      request: () => ({ functionName: "demo", statementId: "any" }),
+    },
     getLambdaPolicy: { operation: "GetPolicy", service: "lambda", request: () => ({ functionName: "demo" }) },
     createRamPermission: {
       operation: "CreatePermission",
       service: "ram",
       request: () => ({ name: `gw-${++sequence}`, resourceType: "ec2:Subnet", policyTemplate: subnetTemplate }),
     },
-    deleteRamPermission: { operation: "DeletePermission", service: "ram", request: () => ({ permissionArn: DEMO_PERMISSION }) },
-    getRamPermission: { operation: "GetPermission", service: "ram", request: () => ({ permissionArn: DEMO_PERMISSION }) },
+    deleteRamPermission: {
+      operation: "DeletePermission",
+      service: "ram",
+      request: () => ({ permissionArn: DEMO_PERMISSION }),
+    },
+    getRamPermission: {
+      operation: "GetPermission",
+      service: "ram",
+      request: () => ({ permissionArn: DEMO_PERMISSION }),
+    },
     listRamPermissions: { operation: "ListPermissions", service: "ram", request: () => ({ pageSize: 10 }) },
   };
 
@@ -162,7 +197,6 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
     UnknownResourceException: [Code.NotFound, "UNKNOWN_RESOURCE"],
     InvalidNextTokenException: [Code.InvalidArgument, "INVALID_NEXT_TOKEN"],
   };
-
 
   /** The request field an AWS error's name blames; the injected messages name none. */
   const fieldOf: Record<string, string> = {
@@ -199,7 +233,8 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
           httpStatus: String(exchange?.status),
         });
         assert.match(failure.metadata["awsRequestId"] ?? "", UUID_RE);
-        if (retryDetail.has(code)) assert.ok(failure.detailTypes.includes("google.rpc.RetryInfo"), failure.detailTypes.join());
+        if (retryDetail.has(code))
+          assert.ok(failure.detailTypes.includes("google.rpc.RetryInfo"), failure.detailTypes.join());
         if (grpcCode === Code.InvalidArgument) assert.deepEqual(failure.violations, [fieldOf[code] ?? ""]);
       });
     }
@@ -211,7 +246,11 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
       assert.equal(failure.code, Code.PermissionDenied);
       assert.equal(failure.reason, "UPSTREAM_ACCESS_DENIED");
       assert.equal(failure.domain, "permission-gateway");
-      assert.deepEqual(failure.metadata, { awsErrorCode: "AccessDeniedException", awsRequestId: exchange?.requestId, httpStatus: "403" });
+      assert.deepEqual(failure.metadata, {
+        awsErrorCode: "AccessDeniedException",
+        awsRequestId: exchange?.requestId,
+        httpStatus: "403",
+      });
     });
 
     for (const code of [
@@ -279,7 +318,9 @@ describe("retries, deadlines, connections and credentials as the caller sees the
     const chain = await startChain();
     try {
       chain.stack.endpoint.injectFault({ operation: "GetPermission", errorCode: "ThrottlingException", times: 1 });
-      const result = responseOf(await chain.client.call("getRamPermission", { permissionArn: DEMO_PERMISSION }, { timeoutMs: 10_000 }));
+      const result = responseOf(
+        await chain.client.call("getRamPermission", { permissionArn: DEMO_PERMISSION }, { timeoutMs: 10_000 }),
+      );
       assert.equal((result["permission"] as Record<string, JsonValue>)["name"], "demo-permission");
       assert.equal(chain.stack.endpoint.callCount("GetPermission"), 2);
     } finally {
@@ -292,7 +333,9 @@ describe("retries, deadlines, connections and credentials as the caller sees the
     try {
       chain.stack.endpoint.injectFault({ operation: "GetPolicy", latencyMs: 1500 });
       const started = Date.now();
-      const failure = failureOf(await chain.client.call("getLambdaPolicy", { functionName: "demo" }, { timeoutMs: 300 }));
+      const failure = failureOf(
+        await chain.client.call("getLambdaPolicy", { functionName: "demo" }, { timeoutMs: 300 }),
+      );
       assert.equal(failure.code, Code.DeadlineExceeded);
       assert.ok(Date.now() - started < 1200, "answered before the endpoint's latency");
       await new Promise((resolve) => setTimeout(resolve, 1800));
@@ -305,7 +348,9 @@ describe("retries, deadlines, connections and credentials as the caller sees the
   test("missing credentials are INTERNAL UPSTREAM_CREDENTIALS and nothing reaches AWS", async () => {
     const chain = await startChain({
       credentials: async () => {
-        throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+        throw Object.assign(new Error("Could not load credentials from any providers"), {
+          name: "CredentialsProviderError",
+        });
       },
     });
     try {
@@ -348,15 +393,35 @@ describe("allow_missing through the AWS adapter, against recorded answers", () =
   after(() => chain.close());
 
   const recorded: [answer: string, message: string, code: Code][] = [
-    ["remove_permission_fn_doesnotexist", "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:doesnotexist", Code.NotFound],
-    ["remove_permission_fn_alias_doesnotexist", "Cannot find alias arn: arn:aws:lambda:us-east-1:123456789012:function:demo:alias-doesnotexist", Code.NotFound],
+    [
+      "remove_permission_fn_doesnotexist",
+      "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:doesnotexist",
+      Code.NotFound,
+    ],
+    [
+      "remove_permission_fn_alias_doesnotexist",
+      "Cannot find alias arn: arn:aws:lambda:us-east-1:123456789012:function:demo:alias-doesnotexist",
+      Code.NotFound,
+    ],
     // What GetPolicy says for a missing function as for an empty policy.
     ["get_policy_fn_doesnotexist", "The resource you requested does not exist.", Code.NotFound],
   ];
   for (const [name, message, code] of recorded) {
     test(`the recorded ${name} answer stays NOT_FOUND with allowMissing`, async () => {
-      chain.stack.endpoint.injectFault({ operation: "RemovePermission", errorCode: "ResourceNotFoundException", httpStatus: 404, message, times: 1 });
-      const failure = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "doesnotexist", statementId: "s3", allowMissing: true }));
+      chain.stack.endpoint.injectFault({
+        operation: "RemovePermission",
+        errorCode: "ResourceNotFoundException",
+        httpStatus: 404,
+        message,
+        times: 1,
+      });
+      const failure = failureOf(
+        await chain.client.call("removeLambdaPermission", {
+          functionName: "doesnotexist",
+          statementId: "s3",
+          allowMissing: true,
+        }),
+      );
       assert.equal(failure.code, code);
       assert.equal(failure.message, message);
       assert.equal(failure.reason, "RESOURCE_NOT_FOUND");
@@ -364,7 +429,13 @@ describe("allow_missing through the AWS adapter, against recorded answers", () =
   }
 
   test("a mistyped function name stays NOT_FOUND with allowMissing, as the fake endpoint answers it in Lambda's words", async () => {
-    const failure = failureOf(await chain.client.call("removeLambdaPermission", { functionName: "dmeo", statementId: "s3", allowMissing: true }));
+    const failure = failureOf(
+      await chain.client.call("removeLambdaPermission", {
+        functionName: "dmeo",
+        statementId: "s3",
+        allowMissing: true,
+      }),
+    );
     assert.equal(failure.code, Code.NotFound);
     assert.equal(failure.message, "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:dmeo");
   });
@@ -375,8 +446,23 @@ describe("allow_missing through the AWS adapter, against recorded answers", () =
   ];
   for (const [name, message] of gone) {
     test(`the recorded ${name} answer is success with allowMissing`, async () => {
-      chain.stack.endpoint.injectFault({ operation: "RemovePermission", errorCode: "ResourceNotFoundException", httpStatus: 404, message, times: 1 });
-      assert.deepEqual(responseOf(await chain.client.call("removeLambdaPermission", { functionName: "demo", statementId: "s3", allowMissing: true })), {});
+      chain.stack.endpoint.injectFault({
+        operation: "RemovePermission",
+        errorCode: "ResourceNotFoundException",
+        httpStatus: 404,
+        message,
+        times: 1,
+      });
+      assert.deepEqual(
+        responseOf(
+          await chain.client.call("removeLambdaPermission", {
+            functionName: "demo",
+            statementId: "s3",
+            allowMissing: true,
+          }),
+        ),
+        {},
+      );
     });
   }
 });

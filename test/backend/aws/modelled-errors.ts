@@ -20,7 +20,12 @@ export const MODELLED_ERRORS = {
     "ServiceException",
     "TooManyRequestsException",
   ],
-  GetPolicy: ["InvalidParameterValueException", "ResourceNotFoundException", "ServiceException", "TooManyRequestsException"],
+  GetPolicy: [
+    "InvalidParameterValueException",
+    "ResourceNotFoundException",
+    "ServiceException",
+    "TooManyRequestsException",
+  ],
   CreatePermission: [
     "IdempotentParameterMismatchException",
     "InvalidClientTokenException",

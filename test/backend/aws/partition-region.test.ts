@@ -20,7 +20,8 @@ const partitionCases: [string, string][] = [
 ];
 
 test("a Region AWS does not have belongs to no partition", () => {
-  for (const region of ["us-east-9", "xx-west-1", "eusc-fr-west-1", ""]) assert.equal(partitionOfRegion(region), undefined);
+  for (const region of ["us-east-9", "xx-west-1", "eusc-fr-west-1", ""])
+    assert.equal(partitionOfRegion(region), undefined);
 });
 for (const [region, partition] of partitionCases) {
   test(`Region ${region} is in partition ${partition}`, () => {

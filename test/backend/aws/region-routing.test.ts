@@ -4,13 +4,7 @@
 // SDK signed each request with (an endpoint override does not change it).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  AWS_MANAGED_SUBNET,
-  fn,
-  noDeadline,
-  startAwsStack,
-  type AwsStack,
-} from "./aws-test-stack.js";
+import { AWS_MANAGED_SUBNET, fn, noDeadline, startAwsStack, type AwsStack } from "./aws-test-stack.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { permissionRef } from "../../support/permission-ref.js";
 
@@ -21,7 +15,9 @@ before(async () => {
 after(() => stack.close());
 
 /** Runs a call for its routing only: AWS's answer (often "not found" here) does not matter. */
-async function signedScopeOf(run: (backend: PermissionBackend) => Promise<unknown>): Promise<[string | undefined, string | undefined]> {
+async function signedScopeOf(
+  run: (backend: PermissionBackend) => Promise<unknown>,
+): Promise<[string | undefined, string | undefined]> {
   const before = stack.proxy.exchanges.length;
   await run(stack.backend).catch(() => undefined);
   const sent = stack.proxy.exchanges.slice(before);
@@ -32,7 +28,8 @@ async function signedScopeOf(run: (backend: PermissionBackend) => Promise<unknow
 const cases: { name: string; run: (b: PermissionBackend) => Promise<unknown>; scope: [string, string] }[] = [
   {
     name: "a function ARN in eu-west-1",
-    run: (b) => b.getLambdaPolicy({ function: fn("arn:aws:lambda:eu-west-1:123456789012:function:demo") }, noDeadline()),
+    run: (b) =>
+      b.getLambdaPolicy({ function: fn("arn:aws:lambda:eu-west-1:123456789012:function:demo") }, noDeadline()),
     scope: ["lambda", "eu-west-1"],
   },
   {
@@ -42,26 +39,40 @@ const cases: { name: string; run: (b: PermissionBackend) => Promise<unknown>; sc
   },
   {
     name: "a partial ARN, which names no Region",
-    run: (b) => b.removeLambdaPermission({ function: fn("123456789012:function:demo"), statementId: "x" }, noDeadline()),
+    run: (b) =>
+      b.removeLambdaPermission({ function: fn("123456789012:function:demo"), statementId: "x" }, noDeadline()),
     scope: ["lambda", "us-west-2"],
   },
   {
     name: "a function ARN in us-east-1 on AddPermission",
     run: (b) =>
       b.addLambdaPermission(
-        { function: fn("arn:aws:lambda:us-east-1:123456789012:function:demo"), statementId: "r", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" },
+        {
+          function: fn("arn:aws:lambda:us-east-1:123456789012:function:demo"),
+          statementId: "r",
+          action: "lambda:InvokeFunction",
+          principal: "s3.amazonaws.com",
+        },
         noDeadline(),
       ),
     scope: ["lambda", "us-east-1"],
   },
   {
     name: "a RAM permission ARN in eu-west-1",
-    run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws:ram:eu-west-1:123456789012:permission/p") }, noDeadline()),
+    run: (b) =>
+      b.getRamPermission(
+        { permission: permissionRef("arn:aws:ram:eu-west-1:123456789012:permission/p") },
+        noDeadline(),
+      ),
     scope: ["ram", "eu-west-1"],
   },
   {
     name: "deleting a RAM permission in ap-southeast-2",
-    run: (b) => b.deleteRamPermission({ permission: permissionRef("arn:aws:ram:ap-southeast-2:123456789012:permission/p"), clientToken: "t" }, noDeadline()),
+    run: (b) =>
+      b.deleteRamPermission(
+        { permission: permissionRef("arn:aws:ram:ap-southeast-2:123456789012:permission/p"), clientToken: "t" },
+        noDeadline(),
+      ),
     scope: ["ram", "ap-southeast-2"],
   },
   {
@@ -71,14 +82,21 @@ const cases: { name: string; run: (b: PermissionBackend) => Promise<unknown>; sc
   },
   {
     name: "an aws-cn AWS managed RAM permission, while the default Region is in aws",
-    run: (b) => b.getRamPermission({ permission: permissionRef("arn:aws-cn:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet") }, noDeadline()),
+    run: (b) =>
+      b.getRamPermission(
+        { permission: permissionRef("arn:aws-cn:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet") },
+        noDeadline(),
+      ),
     scope: ["ram", "cn-north-1"],
   },
   {
     name: "an aws-us-gov AWS managed RAM permission, while the default Region is in aws",
     run: (b) =>
       b.deleteRamPermission(
-        { permission: permissionRef("arn:aws-us-gov:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"), clientToken: "t3" },
+        {
+          permission: permissionRef("arn:aws-us-gov:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet"),
+          clientToken: "t3",
+        },
         noDeadline(),
       ),
     scope: ["ram", "us-gov-west-1"],
@@ -90,7 +108,11 @@ const cases: { name: string; run: (b: PermissionBackend) => Promise<unknown>; sc
   },
   {
     name: "CreatePermission",
-    run: (b) => b.createRamPermission({ name: "routed", resourceType: "ec2:Subnet", policyTemplate: "{}", clientToken: "t2", tags: {} }, noDeadline()),
+    run: (b) =>
+      b.createRamPermission(
+        { name: "routed", resourceType: "ec2:Subnet", policyTemplate: "{}", clientToken: "t2", tags: {} },
+        noDeadline(),
+      ),
     scope: ["ram", "us-west-2"],
   },
 ];
@@ -102,7 +124,14 @@ for (const c of cases) {
 }
 
 test("one client pair per Region, built on first use and reused by both services", () => {
-  assert.deepEqual(stack.regionsBuilt, ["eu-west-1", "us-west-2", "us-east-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]);
+  assert.deepEqual(stack.regionsBuilt, [
+    "eu-west-1",
+    "us-west-2",
+    "us-east-1",
+    "ap-southeast-2",
+    "cn-north-1",
+    "us-gov-west-1",
+  ]);
 });
 
 test("with a default Region in aws-cn, AWS managed ARNs go to their own partition", async () => {

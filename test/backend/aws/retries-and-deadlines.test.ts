@@ -47,7 +47,12 @@ describe("SDK retries", () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "AddPermission", errorCode: "TooManyRequestsException", times: 1 });
     const output = await s.backend.addLambdaPermission(
-      { function: fn("demo"), statementId: "after-throttle", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" },
+      {
+        function: fn("demo"),
+        statementId: "after-throttle",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+      },
       deadlineIn(10_000),
     );
     assert.equal((JSON.parse(output.statement) as { Sid: string }).Sid, "after-throttle");
@@ -70,7 +75,13 @@ describe("SDK retries", () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "CreatePermission", httpStatus: 503, times: 1 });
     const output = await s.backend.createRamPermission(
-      { name: "retried", resourceType: "ec2:Subnet", policyTemplate: subnetTemplate, clientToken: "caller-token-1", tags: {} },
+      {
+        name: "retried",
+        resourceType: "ec2:Subnet",
+        policyTemplate: subnetTemplate,
+        clientToken: "caller-token-1",
+        tags: {},
+      },
       deadlineIn(10_000),
     );
     assert.equal(output.clientToken, "caller-token-1");
@@ -84,14 +95,20 @@ describe("SDK retries", () => {
       attempts.map((e) => (JSON.parse(e.body) as { clientToken: string }).clientToken),
       ["caller-token-1", "caller-token-1"],
     );
-    const listed = await s.backend.listRamPermissions({ maxResults: 100, permissionType: "CUSTOMER_MANAGED" }, noDeadline());
+    const listed = await s.backend.listRamPermissions(
+      { maxResults: 100, permissionType: "CUSTOMER_MANAGED" },
+      noDeadline(),
+    );
     assert.equal(listed.permissions.filter((p) => p.name === "retried").length, 1);
   });
 
   test("a 500 on DeletePermission is retried with the same clientToken", async () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "DeletePermission", errorCode: "ServerInternalException", times: 1 });
-    const output = await s.backend.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "caller-token-2" }, deadlineIn(10_000));
+    const output = await s.backend.deleteRamPermission(
+      { permission: permissionRef(DEMO_PERMISSION), clientToken: "caller-token-2" },
+      deadlineIn(10_000),
+    );
     const { awsRequestId, ...answer } = output;
     assert.deepEqual(answer, { returnValue: true, clientToken: "caller-token-2", permissionStatus: "DELETED" });
     const attempts = s.proxy.exchanges.filter((e) => e.path === "/deletepermission");
@@ -108,7 +125,12 @@ describe("SDK retries", () => {
   test("a 503 on RemovePermission (ServiceException) is retried and then succeeds", async () => {
     const s = await start();
     await s.backend.addLambdaPermission(
-      { function: fn("demo"), statementId: "to-remove", action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" },
+      {
+        function: fn("demo"),
+        statementId: "to-remove",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+      },
       noDeadline(),
     );
     s.endpoint.injectFault({ operation: "RemovePermission", httpStatus: 503, times: 1 });
@@ -119,7 +141,9 @@ describe("SDK retries", () => {
   test("a failure that persists is the last AWS answer once the attempts are spent", async () => {
     const s = await start({ maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", errorCode: "ServiceUnavailableException" });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)),
+    );
     assert.ok(error instanceof AwsApiError);
     assert.equal(error.code, "ServiceUnavailableException");
     assert.equal(error.httpStatus, 503);
@@ -132,9 +156,15 @@ describe("attempts that may have taken effect", () => {
     const s = await start({ maxAttempts: 3 });
     s.endpoint.injectFault({ operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 });
     const error = await rejectionOf(
-      s.backend.addLambdaPermission({ function: fn("demo"), statementId: "dropped", action: "lambda:InvokeFunction", principal: "*" }, deadlineIn(10_000)),
+      s.backend.addLambdaPermission(
+        { function: fn("demo"), statementId: "dropped", action: "lambda:InvokeFunction", principal: "*" },
+        deadlineIn(10_000),
+      ),
     );
-    assert.ok(error instanceof UpstreamOutcomeUnknownError, `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`);
+    assert.ok(
+      error instanceof UpstreamOutcomeUnknownError,
+      `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`,
+    );
     assert.equal(error.service, "lambda");
     assert.equal(error.abort, undefined);
     assert.equal(s.endpoint.callCount("AddPermission"), 1, "not retried");
@@ -142,10 +172,18 @@ describe("attempts that may have taken effect", () => {
 
   test("RemovePermission answered after the request timeout: one attempt, UpstreamOutcomeUnknownError", async () => {
     const s = await start({ maxAttempts: 3, requestTimeoutMs: 300 });
-    await s.backend.addLambdaPermission({ function: fn("demo"), statementId: "late", action: "lambda:InvokeFunction", principal: "*" }, noDeadline());
+    await s.backend.addLambdaPermission(
+      { function: fn("demo"), statementId: "late", action: "lambda:InvokeFunction", principal: "*" },
+      noDeadline(),
+    );
     s.endpoint.injectFault({ operation: "RemovePermission", afterExecution: true, latencyMs: 3_000, times: 1 });
-    const error = await rejectionOf(s.backend.removeLambdaPermission({ function: fn("demo"), statementId: "late" }, deadlineIn(10_000)));
-    assert.ok(error instanceof UpstreamOutcomeUnknownError, `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`);
+    const error = await rejectionOf(
+      s.backend.removeLambdaPermission({ function: fn("demo"), statementId: "late" }, deadlineIn(10_000)),
+    );
+    assert.ok(
+      error instanceof UpstreamOutcomeUnknownError,
+      `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`,
+    );
     assert.equal(s.endpoint.callCount("RemovePermission"), 1, "not retried");
   });
 
@@ -153,9 +191,15 @@ describe("attempts that may have taken effect", () => {
     const s = await start({ maxAttempts: 3 });
     s.endpoint.injectFault({ operation: "AddPermission", afterExecution: true, latencyMs: 3_000, times: 1 });
     const error = await rejectionOf(
-      s.backend.addLambdaPermission({ function: fn("demo"), statementId: "deadline", action: "lambda:InvokeFunction", principal: "*" }, deadlineIn(300)),
+      s.backend.addLambdaPermission(
+        { function: fn("demo"), statementId: "deadline", action: "lambda:InvokeFunction", principal: "*" },
+        deadlineIn(300),
+      ),
     );
-    assert.ok(error instanceof UpstreamOutcomeUnknownError, `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`);
+    assert.ok(
+      error instanceof UpstreamOutcomeUnknownError,
+      `expected UpstreamOutcomeUnknownError, got ${error.name}: ${error.message}`,
+    );
     assert.equal(error.abort, "deadline");
   });
 
@@ -163,12 +207,21 @@ describe("attempts that may have taken effect", () => {
     const s = await start({ maxAttempts: 3 });
     s.endpoint.injectFault({ operation: "CreatePermission", afterExecution: true, dropConnection: true, times: 1 });
     const output = await s.backend.createRamPermission(
-      { name: "dropped-once", resourceType: "ec2:Subnet", policyTemplate: subnetTemplate, clientToken: "caller-token-3", tags: {} },
+      {
+        name: "dropped-once",
+        resourceType: "ec2:Subnet",
+        policyTemplate: subnetTemplate,
+        clientToken: "caller-token-3",
+        tags: {},
+      },
       deadlineIn(10_000),
     );
     assert.equal(output.clientToken, "caller-token-3");
     assert.equal(s.endpoint.callCount("CreatePermission"), 2);
-    const listed = await s.backend.listRamPermissions({ maxResults: 100, permissionType: "CUSTOMER_MANAGED" }, noDeadline());
+    const listed = await s.backend.listRamPermissions(
+      { maxResults: 100, permissionType: "CUSTOMER_MANAGED" },
+      noDeadline(),
+    );
     assert.equal(listed.permissions.filter((p) => p.name === "dropped-once").length, 1);
   });
 });
@@ -179,7 +232,9 @@ describe("the caller's deadline and cancellation", () => {
     const latencyMs = 1500;
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs });
     const started = Date.now();
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(300)));
+    const error = await rejectionOf(
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(300)),
+    );
     const elapsed = Date.now() - started;
     assert.ok(error instanceof UpstreamTimeoutError, `expected UpstreamTimeoutError, got ${error.name}`);
     assert.equal(error.service, "ram");
@@ -193,7 +248,9 @@ describe("the caller's deadline and cancellation", () => {
   test("a deadline set only on the signal (AbortSignal.timeout) counts as the deadline", async () => {
     const s = await start();
     s.endpoint.injectFault({ operation: "GetPolicy", latencyMs: 1500 });
-    const error = await rejectionOf(s.backend.getLambdaPolicy({ function: fn("demo") }, { signal: AbortSignal.timeout(200) }));
+    const error = await rejectionOf(
+      s.backend.getLambdaPolicy({ function: fn("demo") }, { signal: AbortSignal.timeout(200) }),
+    );
     assert.ok(error instanceof UpstreamTimeoutError);
     assert.equal(error.service, "lambda");
     assert.equal(error.callerDeadlineExceeded, true);
@@ -217,7 +274,10 @@ describe("the caller's deadline and cancellation", () => {
   test("a call whose signal is already aborted sends nothing", async () => {
     const s = await start();
     const error = await rejectionOf(
-      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, { signal: AbortSignal.abort(), deadline: Date.now() - 1 }),
+      s.backend.getRamPermission(
+        { permission: permissionRef(DEMO_PERMISSION) },
+        { signal: AbortSignal.abort(), deadline: Date.now() - 1 },
+      ),
     );
     assert.ok(error instanceof UpstreamTimeoutError);
     assert.equal(error.callerDeadlineExceeded, true);
@@ -239,7 +299,10 @@ describe("the caller's deadline and cancellation", () => {
   test("an attempt that outlives the request timeout is retried while the caller has time", async () => {
     const s = await start({ requestTimeoutMs: 300, maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs: 1000, times: 1 });
-    const permission = await s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000));
+    const permission = await s.backend.getRamPermission(
+      { permission: permissionRef(DEMO_PERMISSION) },
+      deadlineIn(10_000),
+    );
     assert.equal(permission.name, "demo-permission");
     assert.equal(s.endpoint.callCount("GetPermission"), 2);
   });
@@ -247,7 +310,9 @@ describe("the caller's deadline and cancellation", () => {
   test("attempts that all outlive the request timeout are an upstream timeout, not the caller's deadline", async () => {
     const s = await start({ requestTimeoutMs: 300, maxAttempts: 2 });
     s.endpoint.injectFault({ operation: "GetPermission", latencyMs: 1000 });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const error = await rejectionOf(
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)),
+    );
     assert.ok(error instanceof UpstreamTimeoutError, `expected UpstreamTimeoutError, got ${error.name}`);
     assert.equal(error.callerDeadlineExceeded, false);
     assert.equal(error.cancelled, false);
@@ -284,8 +349,13 @@ describe("connections and credentials", () => {
     const { port } = proxyPage.address() as AddressInfo;
     const backend = awsBackendAt(port);
     try {
-      const error = await rejectionOf(backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
-      assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
+      const error = await rejectionOf(
+        backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)),
+      );
+      assert.ok(
+        error instanceof UpstreamNetworkError,
+        `expected UpstreamNetworkError, got ${error.name}: ${error.message}`,
+      );
       assert.equal(error.service, "ram");
       assert.equal(requests, 2, "a 502 is retried like any transient failure");
     } finally {
@@ -298,22 +368,31 @@ describe("connections and credentials", () => {
   test("a connection the endpoint drops is an UpstreamNetworkError after every attempt", async () => {
     const s = await start({ maxAttempts: 3 });
     s.endpoint.injectFault({ operation: "GetPermission", dropConnection: true });
-    const error = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
-    assert.ok(error instanceof UpstreamNetworkError, `expected UpstreamNetworkError, got ${error.name}: ${error.message}`);
+    const error = await rejectionOf(
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)),
+    );
+    assert.ok(
+      error instanceof UpstreamNetworkError,
+      `expected UpstreamNetworkError, got ${error.name}: ${error.message}`,
+    );
     assert.equal(s.endpoint.callCount("GetPermission"), 3);
   });
 
   test("credentials that cannot be loaded are an UpstreamCredentialsError, and nothing is sent", async () => {
     const s = await start({
       credentials: async () => {
-        throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+        throw Object.assign(new Error("Could not load credentials from any providers"), {
+          name: "CredentialsProviderError",
+        });
       },
     });
     const lambda = await rejectionOf(s.backend.getLambdaPolicy({ function: fn("demo") }, deadlineIn(10_000)));
     assert.ok(lambda instanceof UpstreamCredentialsError, `expected UpstreamCredentialsError, got ${lambda.name}`);
     assert.equal(lambda.service, "lambda");
     assert.equal(lambda.code, "CredentialsProviderError");
-    const ram = await rejectionOf(s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)));
+    const ram = await rejectionOf(
+      s.backend.getRamPermission({ permission: permissionRef(DEMO_PERMISSION) }, deadlineIn(10_000)),
+    );
     assert.ok(ram instanceof UpstreamCredentialsError);
     assert.equal(ram.service, "ram");
     assert.equal(s.endpoint.callCount(), 0);

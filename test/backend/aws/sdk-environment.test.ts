@@ -82,7 +82,12 @@ afterEach(async () => {
 });
 
 function productionBackend(): PermissionBackend {
-  backend = createAwsBackend({ defaultRegion: "us-east-1", maxAttempts: 2, requestTimeoutMs: 3000, logger: silentLogger });
+  backend = createAwsBackend({
+    defaultRegion: "us-east-1",
+    maxAttempts: 2,
+    requestTimeoutMs: 3000,
+    logger: silentLogger,
+  });
   return backend;
 }
 
@@ -116,8 +121,15 @@ test("AWS_ENDPOINT_URL serves both services, and routing still signs for the ARN
   useEnvCredentials();
   process.env["AWS_ENDPOINT_URL"] = lambdaProxy.url;
   const b = productionBackend();
-  await b.getLambdaPolicy({ function: fn("arn:aws:lambda:eu-west-1:123456789012:function:demo") }, deadlineIn(10_000)).catch(() => undefined);
-  await b.getRamPermission({ permission: permissionRef("arn:aws:ram:ap-northeast-1:123456789012:permission/p") }, deadlineIn(10_000)).catch(() => undefined);
+  await b
+    .getLambdaPolicy({ function: fn("arn:aws:lambda:eu-west-1:123456789012:function:demo") }, deadlineIn(10_000))
+    .catch(() => undefined);
+  await b
+    .getRamPermission(
+      { permission: permissionRef("arn:aws:ram:ap-northeast-1:123456789012:permission/p") },
+      deadlineIn(10_000),
+    )
+    .catch(() => undefined);
   await b.listRamPermissions({ maxResults: 5 }, deadlineIn(10_000));
   assert.deepEqual(
     lambdaProxy.exchanges.map((e) => [e.signingService, e.signingRegion]),
@@ -133,10 +145,15 @@ test("no credentials anywhere in the default chain is an UpstreamCredentialsErro
   process.env["AWS_ENDPOINT_URL"] = lambdaProxy.url;
   const b = productionBackend();
   const lambda = await rejectionOf(b.getLambdaPolicy({ function: fn("demo") }, deadlineIn(10_000)));
-  assert.ok(lambda instanceof UpstreamCredentialsError, `expected UpstreamCredentialsError, got ${lambda.name}: ${lambda.message}`);
+  assert.ok(
+    lambda instanceof UpstreamCredentialsError,
+    `expected UpstreamCredentialsError, got ${lambda.name}: ${lambda.message}`,
+  );
   assert.equal(lambda.service, "lambda");
   assert.equal(lambda.code, "CredentialsProviderError");
-  const ram = await rejectionOf(b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "t" }, deadlineIn(10_000)));
+  const ram = await rejectionOf(
+    b.deleteRamPermission({ permission: permissionRef(DEMO_PERMISSION), clientToken: "t" }, deadlineIn(10_000)),
+  );
   assert.ok(ram instanceof UpstreamCredentialsError);
   assert.equal(lambdaProxy.exchanges.length, 0);
   assert.equal(endpoint.callCount(), 0);

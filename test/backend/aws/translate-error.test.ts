@@ -3,7 +3,11 @@
 // abort failures that HTTP tests cannot provoke on demand (DNS, EPIPE).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { abortedInFlightError, missingResourceOf, translateSdkError } from "../../../src/backend/aws/translate-error.js";
+import {
+  abortedInFlightError,
+  missingResourceOf,
+  translateSdkError,
+} from "../../../src/backend/aws/translate-error.js";
 import { UncertainAttemptError } from "../../../src/backend/aws/uncertain-attempts.js";
 import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
 import { callerAbortError } from "../../../src/backend/abort.js";
@@ -20,22 +24,88 @@ import {
 import type { CallOptions } from "../../../src/backend/backend.js";
 
 const missingCases: [AwsService, string, string, number | undefined, MissingResource | undefined][] = [
-  ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo", undefined, "function"],
-  ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo:7", undefined, "qualifier"],
-  ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, "qualifier"],
-  ["lambda", "ResourceNotFoundException", "Cannot find alias arn: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, "qualifier"],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo",
+    undefined,
+    "function",
+  ],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo:7",
+    undefined,
+    "qualifier",
+  ],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "Function not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live",
+    undefined,
+    "qualifier",
+  ],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "Cannot find alias arn: arn:aws:lambda:us-east-1:123456789012:function:demo:live",
+    undefined,
+    "qualifier",
+  ],
   // GetPolicy's words for a missing function and an empty policy alike: never a gone policy.
   ["lambda", "ResourceNotFoundException", "The resource you requested does not exist.", undefined, undefined],
   // RemovePermission on an unknown function: never a gone policy either.
-  ["lambda", "ResourceNotFoundException", "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:gone", undefined, undefined],
-  ["lambda", "ResourceNotFoundException", "Alias not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live", undefined, undefined],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:gone",
+    undefined,
+    undefined,
+  ],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "Alias not found: arn:aws:lambda:us-east-1:123456789012:function:demo:live",
+    undefined,
+    undefined,
+  ],
   ["lambda", "ResourceNotFoundException", "No policy is associated with the given resource.", undefined, "policy"],
-  ["lambda", "ResourceNotFoundException", "Statement allow-s3 is not found in resource policy.", undefined, "statement"],
-  ["lambda", "ResourceNotFoundException", "ResourceNotFoundException: injected by the fake AWS endpoint", undefined, undefined],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "Statement allow-s3 is not found in resource policy.",
+    undefined,
+    "statement",
+  ],
+  [
+    "lambda",
+    "ResourceNotFoundException",
+    "ResourceNotFoundException: injected by the fake AWS endpoint",
+    undefined,
+    undefined,
+  ],
   ["lambda", "ResourceConflictException", "The statement id (x) provided already exists.", undefined, undefined],
-  ["ram", "UnknownResourceException", "The permission arn:aws:ram:us-east-1:123456789012:permission/x does not exist.", undefined, "permission"],
-  ["ram", "UnknownResourceException", "Version 4 of the permission arn:aws:ram:us-east-1:123456789012:permission/x does not exist.", 4, "permission-version"],
-  ["ram", "UnknownResourceException", "The permission arn:aws:ram:us-east-1:123456789012:permission/x does not exist.", 4, "permission"],
+  [
+    "ram",
+    "UnknownResourceException",
+    "The permission arn:aws:ram:us-east-1:123456789012:permission/x does not exist.",
+    undefined,
+    "permission",
+  ],
+  [
+    "ram",
+    "UnknownResourceException",
+    "Version 4 of the permission arn:aws:ram:us-east-1:123456789012:permission/x does not exist.",
+    4,
+    "permission-version",
+  ],
+  [
+    "ram",
+    "UnknownResourceException",
+    "The permission arn:aws:ram:us-east-1:123456789012:permission/x does not exist.",
+    4,
+    "permission",
+  ],
   ["ram", "MalformedArnException", "The ARN is not valid.", undefined, undefined],
 ];
 for (const [service, code, message, version, expected] of missingCases) {
@@ -65,14 +135,42 @@ const live = (): CallOptions => ({ signal: new AbortController().signal });
 const failed = (call: CallOptions = live()) => ({ service: "lambda" as const, call, now: () => now });
 
 const nodeFailures: [string, object, string][] = [
-  ["DNS failure", Object.assign(new Error("getaddrinfo ENOTFOUND lambda.example"), { code: "ENOTFOUND" }), "UpstreamNetworkError"],
-  ["reset, renamed by the SDK's handler", Object.assign(new Error("read ECONNRESET"), { name: "TimeoutError", code: "ECONNRESET" }), "UpstreamNetworkError"],
-  ["broken pipe", Object.assign(new Error("write EPIPE"), { name: "TimeoutError", code: "EPIPE" }), "UpstreamNetworkError"],
+  [
+    "DNS failure",
+    Object.assign(new Error("getaddrinfo ENOTFOUND lambda.example"), { code: "ENOTFOUND" }),
+    "UpstreamNetworkError",
+  ],
+  [
+    "reset, renamed by the SDK's handler",
+    Object.assign(new Error("read ECONNRESET"), { name: "TimeoutError", code: "ECONNRESET" }),
+    "UpstreamNetworkError",
+  ],
+  [
+    "broken pipe",
+    Object.assign(new Error("write EPIPE"), { name: "TimeoutError", code: "EPIPE" }),
+    "UpstreamNetworkError",
+  ],
   ["socket hang up", new Error("socket hang up"), "UpstreamNetworkError"],
-  ["refused", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }), "UpstreamNetworkError"],
-  ["the handler's request timeout", Object.assign(new Error("request timeout"), { name: "TimeoutError", code: "ETIMEDOUT" }), "UpstreamTimeoutError"],
-  ["the handler's connect timeout", Object.assign(new Error("connect timeout"), { name: "TimeoutError" }), "UpstreamTimeoutError"],
-  ["missing credentials", Object.assign(new Error("Could not load credentials"), { name: "CredentialsProviderError" }), "UpstreamCredentialsError"],
+  [
+    "refused",
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }),
+    "UpstreamNetworkError",
+  ],
+  [
+    "the handler's request timeout",
+    Object.assign(new Error("request timeout"), { name: "TimeoutError", code: "ETIMEDOUT" }),
+    "UpstreamTimeoutError",
+  ],
+  [
+    "the handler's connect timeout",
+    Object.assign(new Error("connect timeout"), { name: "TimeoutError" }),
+    "UpstreamTimeoutError",
+  ],
+  [
+    "missing credentials",
+    Object.assign(new Error("Could not load credentials"), { name: "CredentialsProviderError" }),
+    "UpstreamCredentialsError",
+  ],
 ];
 for (const [name, error, expected] of nodeFailures) {
   test(`translates ${name} into ${expected}`, () => {
@@ -87,7 +185,10 @@ for (const [name, error, expected] of nodeFailures) {
 }
 
 test("missing credentials, before anything is sent, are UpstreamCredentialsError", () => {
-  const translated = translateSdkError(Object.assign(new Error("Could not load credentials"), { name: "TokenProviderError" }), failed());
+  const translated = translateSdkError(
+    Object.assign(new Error("Could not load credentials"), { name: "TokenProviderError" }),
+    failed(),
+  );
   assert.ok(translated instanceof UpstreamCredentialsError);
   assert.equal(translated.code, "TokenProviderError");
 });
@@ -108,7 +209,11 @@ const credentialAnswers: [string, number, string][] = [
 // turns every one into INTERNAL UPSTREAM_CREDENTIALS.
 for (const [name, status, message] of credentialAnswers) {
   test(`an AWS ${name} answer is an AwsApiError of the credentials kind, as the fake's`, () => {
-    const sdk = Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: status, requestId: "r-1" } });
+    const sdk = Object.assign(new Error(message), {
+      name,
+      $fault: "client",
+      $metadata: { httpStatusCode: status, requestId: "r-1" },
+    });
     const translated = translateSdkError(sdk, failed());
     assert.ok(translated instanceof AwsApiError, translated.name);
     assert.equal(translated.code, name);
@@ -129,9 +234,19 @@ test("an attempt that may have taken effect ends as UpstreamOutcomeUnknownError,
 });
 
 test("a caller's abort while a mutation is in flight is an unknown outcome that names the abort", () => {
-  const deadline = abortedInFlightError("lambda", { signal: abortedWith(new Error("gone")), deadline: now - 1 }, now, new Error("aborted"));
+  const deadline = abortedInFlightError(
+    "lambda",
+    { signal: abortedWith(new Error("gone")), deadline: now - 1 },
+    now,
+    new Error("aborted"),
+  );
   assert.equal(deadline.abort, "deadline");
-  const cancelled = abortedInFlightError("lambda", { signal: abortedWith(new Error("gone")), deadline: now + 5000 }, now, new Error("aborted"));
+  const cancelled = abortedInFlightError(
+    "lambda",
+    { signal: abortedWith(new Error("gone")), deadline: now + 5000 },
+    now,
+    new Error("aborted"),
+  );
   assert.equal(cancelled.abort, "cancelled");
 });
 
@@ -196,12 +311,24 @@ const abortCases: [string, () => CallOptions, boolean, boolean][] = [
   ],
   [
     "a Connect deadline (ConnectError, DEADLINE_EXCEEDED)",
-    () => ({ signal: abortedWith(Object.assign(new Error("the operation timed out"), { name: "ConnectError", code: 4 })) }),
+    () => ({
+      signal: abortedWith(Object.assign(new Error("the operation timed out"), { name: "ConnectError", code: 4 })),
+    }),
     true,
     false,
   ],
-  ["a passed deadline, whatever the reason", () => ({ signal: abortedWith(new Error("gone")), deadline: now - 1 }), true, false],
-  ["the caller going away before its deadline", () => ({ signal: abortedWith(new Error("gone")), deadline: now + 5000 }), false, true],
+  [
+    "a passed deadline, whatever the reason",
+    () => ({ signal: abortedWith(new Error("gone")), deadline: now - 1 }),
+    true,
+    false,
+  ],
+  [
+    "the caller going away before its deadline",
+    () => ({ signal: abortedWith(new Error("gone")), deadline: now + 5000 }),
+    false,
+    true,
+  ],
   ["the caller going away with no deadline", () => ({ signal: abortedWith(undefined) }), false, true],
 ];
 for (const [name, call, deadlineExceeded, cancelled] of abortCases) {
@@ -209,7 +336,11 @@ for (const [name, call, deadlineExceeded, cancelled] of abortCases) {
     const error = callerAbortError("ram", call(), now);
     assert.equal(error.callerDeadlineExceeded, deadlineExceeded);
     assert.equal(error.cancelled, cancelled);
-    const viaSdk = translateSdkError(Object.assign(new Error("Request aborted"), { name: "AbortError" }), { service: "ram", call: call(), now: () => now });
+    const viaSdk = translateSdkError(Object.assign(new Error("Request aborted"), { name: "AbortError" }), {
+      service: "ram",
+      call: call(),
+      now: () => now,
+    });
     assert.ok(viaSdk instanceof UpstreamTimeoutError);
     assert.equal(viaSdk.callerDeadlineExceeded, deadlineExceeded);
   });
@@ -222,6 +353,9 @@ function abortedWith(reason: unknown): AbortSignal {
 }
 
 test("a reset connection is a network error, not a timeout, even though the SDK names it TimeoutError", () => {
-  const translated = translateSdkError(Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET" }), failed());
+  const translated = translateSdkError(
+    Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET" }),
+    failed(),
+  );
   assert.ok(translated instanceof UpstreamNetworkError);
 });

@@ -2,7 +2,10 @@
 // request IDs and what is missing, as AWS sends them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { awsErrorCodes as knownErrorCodes, servicesOfAwsError as servicesOfErrorCode } from "../../../src/aws/error-catalogue.js";
+import {
+  awsErrorCodes as knownErrorCodes,
+  servicesOfAwsError as servicesOfErrorCode,
+} from "../../../src/aws/error-catalogue.js";
 import { createAwsError } from "../../../src/backend/fake/aws-errors.js";
 import { isAwsApiError } from "../../../src/backend/errors.js";
 import { uuidPattern } from "./fake-test-helpers.js";
@@ -65,11 +68,26 @@ describe("fake AWS errors", () => {
   const missing: ["lambda" | "ram", string, string, string | undefined][] = [
     ["lambda", "ResourceNotFoundException", "Statement s3 is not found in resource policy.", "statement"],
     ["lambda", "ResourceNotFoundException", "No policy is associated with the given resource.", "policy"],
-    ["lambda", "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:gone", "function"],
-    ["lambda", "ResourceNotFoundException", "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:gone", undefined],
+    [
+      "lambda",
+      "ResourceNotFoundException",
+      "Function not found: arn:aws:lambda:us-east-1:123456789012:function:gone",
+      "function",
+    ],
+    [
+      "lambda",
+      "ResourceNotFoundException",
+      "No policy found for: arn:aws:lambda:us-east-1:123456789012:function:gone",
+      undefined,
+    ],
     // The default message is GetPolicy's, which says nothing certain.
     ["lambda", "ResourceNotFoundException", "The resource you requested does not exist.", undefined],
-    ["ram", "UnknownResourceException", "The operation failed because a specified resource couldn't be found.", "permission"],
+    [
+      "ram",
+      "UnknownResourceException",
+      "The operation failed because a specified resource couldn't be found.",
+      "permission",
+    ],
   ];
   for (const [service, code, message, expected] of missing) {
     it(`${code} "${message}" is missing ${String(expected)}, read as the AWS adapter reads it`, () => {

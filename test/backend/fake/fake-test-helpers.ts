@@ -7,7 +7,9 @@ import type { AwsApiError, AwsService, MissingResource } from "../../../src/back
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The output without the request ID the fake gives every output, after checking it has one. */
-export function withoutRequestId<T extends { readonly awsRequestId?: string | undefined }>(output: T): Omit<T, "awsRequestId"> {
+export function withoutRequestId<T extends { readonly awsRequestId?: string | undefined }>(
+  output: T,
+): Omit<T, "awsRequestId"> {
   assert.match(output.awsRequestId ?? "", uuidPattern);
   const data: { -readonly [K in keyof T]: T[K] } = { ...output };
   delete data.awsRequestId;

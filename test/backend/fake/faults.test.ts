@@ -15,22 +15,54 @@ const template = JSON.stringify({ Effect: "Allow", Action: "ec2:DescribeSubnets"
 /** One call of each operation, each of which succeeds on the demo seed without faults. */
 const calls: Record<FakeOperation, (backend: FakeBackend, options?: CallOptions) => Promise<unknown>> = {
   AddPermission: (b, o = callOptions()) =>
-    b.addLambdaPermission({ function: fn("demo"), statementId: `s${Math.random()}`.replace(".", ""), action: "lambda:InvokeFunction", principal: "*" }, o),
+    b.addLambdaPermission(
+      {
+        function: fn("demo"),
+        statementId: `s${Math.random()}`.replace(".", ""),
+        action: "lambda:InvokeFunction",
+        principal: "*",
+      },
+      o,
+    ),
   GetPolicy: async (b, o = callOptions()) => {
-    await b.addLambdaPermission({ function: fn("demo"), statementId: "for-get", action: "lambda:InvokeFunction", principal: "*" }, callOptions()).catch(() => undefined);
+    await b
+      .addLambdaPermission(
+        { function: fn("demo"), statementId: "for-get", action: "lambda:InvokeFunction", principal: "*" },
+        callOptions(),
+      )
+      .catch(() => undefined);
     return b.getLambdaPolicy({ function: fn("demo") }, o);
   },
   RemovePermission: async (b, o = callOptions()) => {
-    await b.addLambdaPermission({ function: fn("demo"), statementId: "for-remove", action: "lambda:InvokeFunction", principal: "*" }, callOptions()).catch(() => undefined);
+    await b
+      .addLambdaPermission(
+        { function: fn("demo"), statementId: "for-remove", action: "lambda:InvokeFunction", principal: "*" },
+        callOptions(),
+      )
+      .catch(() => undefined);
     return b.removeLambdaPermission({ function: fn("demo"), statementId: "for-remove" }, o);
   },
   CreatePermission: (b, o = callOptions()) =>
-    b.createRamPermission({ name: `p${Math.floor(Math.random() * 1e9)}`, resourceType: "ec2:Subnet", policyTemplate: template, clientToken: `${Math.random()}`, tags: {} }, o),
+    b.createRamPermission(
+      {
+        name: `p${Math.floor(Math.random() * 1e9)}`,
+        resourceType: "ec2:Subnet",
+        policyTemplate: template,
+        clientToken: `${Math.random()}`,
+        tags: {},
+      },
+      o,
+    ),
   GetPermission: (b, o = callOptions()) => b.getRamPermission({ permission: permissionRef(demoPermission) }, o),
   ListPermissions: (b, o = callOptions()) => b.listRamPermissions({ maxResults: 10 }, o),
   DeletePermission: async (b, o = callOptions()) => {
     const arn = "arn:aws:ram:us-east-1:123456789012:permission/for-delete";
-    await b.createRamPermission({ name: "for-delete", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "c", tags: {} }, callOptions()).catch(() => undefined);
+    await b
+      .createRamPermission(
+        { name: "for-delete", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "c", tags: {} },
+        callOptions(),
+      )
+      .catch(() => undefined);
     return b.deleteRamPermission({ permission: permissionRef(arn), clientToken: `${Math.random()}` }, o);
   },
 };
@@ -41,7 +73,11 @@ describe("fake faults: error rate", () => {
   it("with rate 1 and no code, fails every Lambda call with TooManyRequestsException (429, Retry-After)", async () => {
     const backend = createFakeBackend({ faults: { errorRate: 1 } });
     for (const operation of lambdaOperations) {
-      const error = await rejectsWithAws(calls[operation](backend), { service: "lambda", code: "TooManyRequestsException", httpStatus: 429 });
+      const error = await rejectsWithAws(calls[operation](backend), {
+        service: "lambda",
+        code: "TooManyRequestsException",
+        httpStatus: 429,
+      });
       assert.equal(error.retryAfterSeconds, 1, operation);
     }
   });
@@ -49,7 +85,11 @@ describe("fake faults: error rate", () => {
   it("with rate 1 and no code, fails every RAM call with ThrottlingException (429, Retry-After)", async () => {
     const backend = createFakeBackend({ faults: { errorRate: 1 }, limits: { retryAfterSeconds: 7 } });
     for (const operation of ramOperations) {
-      const error = await rejectsWithAws(calls[operation](backend), { service: "ram", code: "ThrottlingException", httpStatus: 429 });
+      const error = await rejectsWithAws(calls[operation](backend), {
+        service: "ram",
+        code: "ThrottlingException",
+        httpStatus: 429,
+      });
       assert.equal(error.retryAfterSeconds, 7, operation);
     }
   });
@@ -94,7 +134,12 @@ describe("fake faults: error rate", () => {
     });
     assert.equal(injected.missing, undefined, "never a gone statement that allow_missing would turn into success");
     const ram = createFakeBackend({ faults: { errorRate: 1, errorCode: "UnknownResourceException" } });
-    await rejectsWithAws(calls.GetPermission(ram), { service: "ram", code: "UnknownResourceException", httpStatus: 400, missing: "permission" });
+    await rejectsWithAws(calls.GetPermission(ram), {
+      service: "ram",
+      code: "UnknownResourceException",
+      httpStatus: 400,
+      missing: "permission",
+    });
   });
 
   it("with rate 0 never fails", async () => {
@@ -108,7 +153,12 @@ describe("fake faults: error rate", () => {
     const backend = createFakeBackend({ faults: { errorRate: 0.5 }, random: () => draws.shift() ?? 1 });
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++) {
-      outcomes.push(await calls.ListPermissions(backend).then(() => "ok", () => "failed"));
+      outcomes.push(
+        await calls.ListPermissions(backend).then(
+          () => "ok",
+          () => "failed",
+        ),
+      );
     }
     assert.deepEqual(outcomes, ["failed", "ok", "failed", "ok", "failed"]);
   });
@@ -117,21 +167,47 @@ describe("fake faults: error rate", () => {
     const backend = createFakeBackend({ faults: { errorRate: 1, errorCode: "ServiceUnavailableException" } });
     for (const operation of lambdaOperations) await calls[operation](backend);
     for (const operation of ramOperations) {
-      await rejectsWithAws(calls[operation](backend), { service: "ram", code: "ServiceUnavailableException", httpStatus: 503 });
+      await rejectsWithAws(calls[operation](backend), {
+        service: "ram",
+        code: "ServiceUnavailableException",
+        httpStatus: 503,
+      });
     }
   });
 
   it("applies a common error such as AccessDeniedException to both services", async () => {
     const backend = createFakeBackend({ faults: { errorRate: 1, errorCode: "AccessDeniedException" } });
-    await rejectsWithAws(calls.GetPolicy(backend), { service: "lambda", code: "AccessDeniedException", httpStatus: 403 });
-    await rejectsWithAws(calls.ListPermissions(backend), { service: "ram", code: "AccessDeniedException", httpStatus: 403 });
+    await rejectsWithAws(calls.GetPolicy(backend), {
+      service: "lambda",
+      code: "AccessDeniedException",
+      httpStatus: 403,
+    });
+    await rejectsWithAws(calls.ListPermissions(backend), {
+      service: "ram",
+      code: "AccessDeniedException",
+      httpStatus: 403,
+    });
   });
 
   it("applies faults only to the operations named", async () => {
     const backend = createFakeBackend({ faults: { errorRate: 1, operations: ["GetPolicy", "GetPermission"] } });
-    await rejectsWithAws(calls.GetPolicy(backend), { service: "lambda", code: "TooManyRequestsException", httpStatus: 429 });
-    await rejectsWithAws(calls.GetPermission(backend), { service: "ram", code: "ThrottlingException", httpStatus: 429 });
-    for (const operation of ["AddPermission", "RemovePermission", "CreatePermission", "ListPermissions", "DeletePermission"] as const) {
+    await rejectsWithAws(calls.GetPolicy(backend), {
+      service: "lambda",
+      code: "TooManyRequestsException",
+      httpStatus: 429,
+    });
+    await rejectsWithAws(calls.GetPermission(backend), {
+      service: "ram",
+      code: "ThrottlingException",
+      httpStatus: 429,
+    });
+    for (const operation of [
+      "AddPermission",
+      "RemovePermission",
+      "CreatePermission",
+      "ListPermissions",
+      "DeletePermission",
+    ] as const) {
       await calls[operation](backend);
     }
   });
@@ -139,7 +215,10 @@ describe("fake faults: error rate", () => {
   it("does not touch the model when a call is failed", async () => {
     const backend = createFakeBackend({ faults: { errorRate: 1, operations: ["AddPermission"] } });
     await rejectsWithAws(
-      backend.addLambdaPermission({ function: fn("demo"), statementId: "never", action: "lambda:InvokeFunction", principal: "*" }, callOptions()),
+      backend.addLambdaPermission(
+        { function: fn("demo"), statementId: "never", action: "lambda:InvokeFunction", principal: "*" },
+        callOptions(),
+      ),
       { service: "lambda", code: "TooManyRequestsException", httpStatus: 429 },
     );
     await rejectsWithAws(backend.getLambdaPolicy({ function: fn("demo") }, callOptions()), {
@@ -154,7 +233,11 @@ describe("fake faults: error rate", () => {
     const backend = createFakeBackend();
     await calls.GetPermission(backend);
     backend.setFaults({ errorRate: 1, errorCode: "ServerInternalException" });
-    await rejectsWithAws(calls.GetPermission(backend), { service: "ram", code: "ServerInternalException", httpStatus: 500 });
+    await rejectsWithAws(calls.GetPermission(backend), {
+      service: "ram",
+      code: "ServerInternalException",
+      httpStatus: 500,
+    });
     backend.setFaults({});
     await calls.GetPermission(backend);
   });
@@ -165,7 +248,10 @@ describe("fake faults: error rate", () => {
     ["a negative rate", { errorRate: -0.1 }],
     ["a negative latency", { latencyMs: -1 }],
     ["an unknown operation", { operations: ["Invoke"] }],
-    ["a code the named operation's service does not have", { errorCode: "ThrottlingException", operations: ["GetPolicy"] }],
+    [
+      "a code the named operation's service does not have",
+      { errorCode: "ThrottlingException", operations: ["GetPolicy"] },
+    ],
   ];
   for (const [what, faults] of invalid) {
     it(`refuses ${what}`, () => {
@@ -180,11 +266,21 @@ describe("fake faults: execute, then lose the answer", () => {
   it("applies the mutation and then answers UpstreamOutcomeUnknownError", async () => {
     const backend = createFakeBackend({ faults: { lostAnswerRate: 1, operations: ["AddPermission"] } });
     await assert.rejects(
-      backend.addLambdaPermission({ function: fn("demo"), statementId: "landed", action: "lambda:InvokeFunction", principal: "*" }, callOptions()),
-      (error: unknown) => error instanceof UpstreamOutcomeUnknownError && error.service === "lambda" && error.abort === undefined,
+      backend.addLambdaPermission(
+        { function: fn("demo"), statementId: "landed", action: "lambda:InvokeFunction", principal: "*" },
+        callOptions(),
+      ),
+      (error: unknown) =>
+        error instanceof UpstreamOutcomeUnknownError && error.service === "lambda" && error.abort === undefined,
     );
-    const policy = JSON.parse((await backend.getLambdaPolicy({ function: fn("demo") }, callOptions())).policy) as { Statement: { Sid: string }[] };
-    assert.deepEqual(policy.Statement.map((statement) => statement.Sid), ["landed"], "the statement was added all the same");
+    const policy = JSON.parse((await backend.getLambdaPolicy({ function: fn("demo") }, callOptions())).policy) as {
+      Statement: { Sid: string }[];
+    };
+    assert.deepEqual(
+      policy.Statement.map((statement) => statement.Sid),
+      ["landed"],
+      "the statement was added all the same",
+    );
   });
 
   it("never picks a read, which has no effect to lose", async () => {
@@ -199,12 +295,21 @@ describe("fake faults: execute, then lose the answer", () => {
     const draws = [0.1, 0.9, 0.2];
     const backend = createFakeBackend({ faults: { lostAnswerRate: 0.5 }, random: () => draws.shift() ?? 1 });
     const outcomes: string[] = [];
-    for (let i = 0; i < 3; i++) outcomes.push(await calls.CreatePermission(backend).then(() => "answered", () => "lost"));
+    for (let i = 0; i < 3; i++)
+      outcomes.push(
+        await calls.CreatePermission(backend).then(
+          () => "answered",
+          () => "lost",
+        ),
+      );
     assert.deepEqual(outcomes, ["lost", "answered", "lost"]);
   });
 
   it("refuses a rate outside 0..1", () => {
-    assert.throws(() => createFakeBackend({ faults: { lostAnswerRate: 2 } }), /faults\.lostAnswerRate must be from 0 to 1/);
+    assert.throws(
+      () => createFakeBackend({ faults: { lostAnswerRate: 2 } }),
+      /faults\.lostAnswerRate must be from 0 to 1/,
+    );
   });
 });
 
@@ -236,7 +341,10 @@ describe("fake faults: latency", () => {
     const clock = manualClock();
     const backend = createFakeBackend({ clock, faults: { latencyMs: 60_000 } });
     const controller = new AbortController();
-    const pending = backend.getLambdaPolicy({ function: fn("demo") }, { signal: controller.signal, deadline: clock.now() + 50 });
+    const pending = backend.getLambdaPolicy(
+      { function: fn("demo") },
+      { signal: controller.signal, deadline: clock.now() + 50 },
+    );
     setTimeout(() => {
       clock.advance(50);
       controller.abort();
@@ -255,7 +363,10 @@ describe("fake faults: latency", () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(
-      backend.addLambdaPermission({ function: fn("demo"), statementId: "x", action: "lambda:InvokeFunction", principal: "*" }, { signal: controller.signal }),
+      backend.addLambdaPermission(
+        { function: fn("demo"), statementId: "x", action: "lambda:InvokeFunction", principal: "*" },
+        { signal: controller.signal },
+      ),
       UpstreamTimeoutError,
     );
     await rejectsWithAws(backend.getLambdaPolicy({ function: fn("demo") }, callOptions()), {

@@ -94,7 +94,11 @@ describe("fake Lambda: AddPermission statements", () => {
     });
   }
 
-  for (const principal of ["alexa-appkit.amazon.com", "s3.amazonaws.com.cn", "arn:aws:sts::111122223333:assumed-role/ci/session"]) {
+  for (const principal of [
+    "alexa-appkit.amazon.com",
+    "s3.amazonaws.com.cn",
+    "arn:aws:sts::111122223333:assumed-role/ci/session",
+  ]) {
     it(`accepts the principal ${principal}`, async () => {
       await add(createFakeBackend(), "p", { principal });
     });
@@ -105,7 +109,11 @@ describe("fake Lambda: AddPermission statements", () => {
     ["SourceAccount", { sourceAccount: "111122223333" }, { StringEquals: { "AWS:SourceAccount": "111122223333" } }],
     ["EventSourceToken", { eventSourceToken: "token-1" }, { StringEquals: { "lambda:EventSourceToken": "token-1" } }],
     ["PrincipalOrgID", { principalOrgId: "o-a1b2c3d4e5" }, { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } }],
-    ["FunctionUrlAuthType", { functionUrlAuthType: "NONE", action: "lambda:InvokeFunctionUrl" }, { StringEquals: { "lambda:FunctionUrlAuthType": "NONE" } }],
+    [
+      "FunctionUrlAuthType",
+      { functionUrlAuthType: "NONE", action: "lambda:InvokeFunctionUrl" },
+      { StringEquals: { "lambda:FunctionUrlAuthType": "NONE" } },
+    ],
     [
       "SourceAccount and SourceArn",
       { sourceAccount: "111122223333", sourceArn: "arn:aws:s3:::bucket" },
@@ -139,7 +147,9 @@ describe("fake Lambda: AddPermission statements", () => {
   for (const invoked of [true, false]) {
     it(`writes InvokedViaFunctionUrl ${invoked} as the Bool condition lambda:InvokedViaFunctionUrl`, async () => {
       const { statement } = await add(createFakeBackend(), "url", { principal: "*", invokedViaFunctionUrl: invoked });
-      assert.deepEqual(parseStatement(statement).Condition, { Bool: { "lambda:InvokedViaFunctionUrl": String(invoked) } });
+      assert.deepEqual(parseStatement(statement).Condition, {
+        Bool: { "lambda:InvokedViaFunctionUrl": String(invoked) },
+      });
     });
   }
 
@@ -179,7 +189,9 @@ describe("fake Lambda: AddPermission statements", () => {
     // Rejects with the first refusal.
     const addUntilRefused = async (): Promise<void> => {
       for (;;) {
-        await add(backend, `statement-${String(added).padStart(4, "0")}`, { sourceArn: `arn:aws:s3:::bucket-${"x".repeat(100)}` });
+        await add(backend, `statement-${String(added).padStart(4, "0")}`, {
+          sourceArn: `arn:aws:s3:::bucket-${"x".repeat(100)}`,
+        });
         added++;
       }
     };
@@ -203,7 +215,11 @@ describe("fake Lambda: AddPermission statements", () => {
     const fits = createFakeBackend({ limits: { lambdaPolicyBytes: exact } });
     await add(fits, "only");
     const tooSmall = createFakeBackend({ limits: { lambdaPolicyBytes: exact - 1 } });
-    await rejectsWithAws(add(tooSmall, "only"), { service: "lambda", code: "PolicyLengthExceededException", httpStatus: 400 });
+    await rejectsWithAws(add(tooSmall, "only"), {
+      service: "lambda",
+      code: "PolicyLengthExceededException",
+      httpStatus: 400,
+    });
   });
 });
 
@@ -235,10 +251,17 @@ describe("fake Lambda: functions, versions and aliases", () => {
   });
 
   it("holds functions of the aws-eusc partition, in its eusc- Regions", async () => {
-    const seed: FakeSeed = { lambda: { functions: [{ name: "sovereign", account: "123456789012", region: "eusc-de-east-1" }] } };
+    const seed: FakeSeed = {
+      lambda: { functions: [{ name: "sovereign", account: "123456789012", region: "eusc-de-east-1" }] },
+    };
     const arn = "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:sovereign";
     const backend = createFakeBackend({ seed });
-    const ref = fn("sovereign", { functionName: arn, account: "123456789012", region: "eusc-de-east-1", partition: "aws-eusc" });
+    const ref = fn("sovereign", {
+      functionName: arn,
+      account: "123456789012",
+      region: "eusc-de-east-1",
+      partition: "aws-eusc",
+    });
     const { statement } = await add(backend, "s", { function: ref, principal: "123456789012" });
     assert.deepEqual(JSON.parse(statement), {
       Sid: "s",
@@ -258,7 +281,8 @@ describe("fake Lambda: functions, versions and aliases", () => {
       fn("demo", { functionName: "123456789012:function:demo", account: "123456789012" }),
       fn("demo", { functionName: demoArn, account: "123456789012", region: "us-east-1", partition: "aws" }),
     ];
-    for (const ref of refs) assert.deepEqual(parsePolicy((await getPolicy(backend, undefined, ref)).policy).Statement.length, 1);
+    for (const ref of refs)
+      assert.deepEqual(parsePolicy((await getPolicy(backend, undefined, ref)).policy).Statement.length, 1);
   });
 
   const elsewhere: [string, Partial<LambdaFunctionRef>][] = [
@@ -326,7 +350,10 @@ describe("fake Lambda: functions, versions and aliases", () => {
   it("names the qualified ARN as Resource of a version's or alias's statement", async () => {
     const backend = createFakeBackend();
     assert.equal(parseStatement((await add(backend, "v", { qualifier: "1" })).statement).Resource, `${demoArn}:1`);
-    assert.equal(parseStatement((await add(backend, "a", { qualifier: "live" })).statement).Resource, `${demoArn}:live`);
+    assert.equal(
+      parseStatement((await add(backend, "a", { qualifier: "live" })).statement).Resource,
+      `${demoArn}:live`,
+    );
   });
 
   it("allows the same Sid on different qualifiers", async () => {
@@ -363,17 +390,25 @@ describe("fake Lambda: RemovePermission", () => {
     const backend = createFakeBackend();
     await add(backend, "only");
     await backend.removeLambdaPermission({ function: fn("demo"), statementId: "only" }, callOptions());
-    await rejectsWithAws(getPolicy(backend), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
-  });
-
-  it("answers ResourceNotFoundException (missing policy) when the function has no policy", async () => {
-    await rejectsWithAws(createFakeBackend().removeLambdaPermission({ function: fn("demo"), statementId: "x" }, callOptions()), {
+    await rejectsWithAws(getPolicy(backend), {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
-      missing: "policy",
-      message: "No policy is associated with the given resource.",
+      missing: undefined,
     });
+  });
+
+  it("answers ResourceNotFoundException (missing policy) when the function has no policy", async () => {
+    await rejectsWithAws(
+      createFakeBackend().removeLambdaPermission({ function: fn("demo"), statementId: "x" }, callOptions()),
+      {
+        service: "lambda",
+        code: "ResourceNotFoundException",
+        httpStatus: 404,
+        missing: "policy",
+        message: "No policy is associated with the given resource.",
+      },
+    );
   });
 
   it("answers ResourceNotFoundException (missing statement) for an unknown Sid", async () => {
@@ -394,31 +429,45 @@ describe("fake Lambda: RemovePermission", () => {
     await add(backend, "s", { qualifier: "live" });
     await backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "live" }, callOptions());
     assert.deepEqual(await sids(backend), ["s"]);
-    await rejectsWithAws(getPolicy(backend, "live"), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
-  });
-
-  it("answers an unknown version or alias before looking at statements, never as a missing statement", async () => {
-    const backend = createFakeBackend();
-    await rejectsWithAws(backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "9" }, callOptions()), {
+    await rejectsWithAws(getPolicy(backend, "live"), {
       service: "lambda",
       code: "ResourceNotFoundException",
       httpStatus: 404,
       missing: undefined,
-      message: `No policy found for: ${demoArn}:9`,
     });
-    await rejectsWithAws(backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "staging" }, callOptions()), {
-      service: "lambda",
-      code: "ResourceNotFoundException",
-      httpStatus: 404,
-      missing: "qualifier",
-      message: `Cannot find alias arn: ${demoArn}:staging`,
-    });
+  });
+
+  it("answers an unknown version or alias before looking at statements, never as a missing statement", async () => {
+    const backend = createFakeBackend();
+    await rejectsWithAws(
+      backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "9" }, callOptions()),
+      {
+        service: "lambda",
+        code: "ResourceNotFoundException",
+        httpStatus: 404,
+        missing: undefined,
+        message: `No policy found for: ${demoArn}:9`,
+      },
+    );
+    await rejectsWithAws(
+      backend.removeLambdaPermission({ function: fn("demo"), statementId: "s", qualifier: "staging" }, callOptions()),
+      {
+        service: "lambda",
+        code: "ResourceNotFoundException",
+        httpStatus: 404,
+        missing: "qualifier",
+        message: `Cannot find alias arn: ${demoArn}:staging`,
+      },
+    );
   });
 
   it("returns the statement it removed", async () => {
     const backend = createFakeBackend();
     const { statement } = await add(backend, "gone-soon");
-    const removed = await backend.removeLambdaPermission({ function: fn("demo"), statementId: "gone-soon" }, callOptions());
+    const removed = await backend.removeLambdaPermission(
+      { function: fn("demo"), statementId: "gone-soon" },
+      callOptions(),
+    );
     assert.equal(removed.removedStatement, statement);
     assert.match(removed.awsRequestId ?? "", uuidPattern);
   });
@@ -427,14 +476,17 @@ describe("fake Lambda: RemovePermission", () => {
 describe("fake Lambda: RevisionId", () => {
   it("is the function's own, so an AddPermission guarded by it succeeds before any policy exists (as in Lambda)", async () => {
     const revisionId = "0a1b2c3d-0000-4000-8000-00000000f00d";
-    const seed: FakeSeed = { lambda: { functions: [{ name: "guarded", revisionId, versions: ["1"], aliases: { live: "1" } }] } };
+    const seed: FakeSeed = {
+      lambda: { functions: [{ name: "guarded", revisionId, versions: ["1"], aliases: { live: "1" } }] },
+    };
     const backend = createFakeBackend({ seed });
     const guarded = fn("guarded");
     await rejectsWithAws(add(backend, "s3", { function: guarded, revisionId: "wrong" }), {
       service: "lambda",
       code: "PreconditionFailedException",
       httpStatus: 412,
-      message: "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
+      message:
+        "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
     });
     await add(backend, "s3", { function: guarded, revisionId });
     const after = (await getPolicy(backend, undefined, guarded)).revisionId;
@@ -489,11 +541,14 @@ describe("fake Lambda: RevisionId", () => {
     await add(backend, "a");
     const stale = (await getPolicy(backend)).revisionId;
     await add(backend, "b");
-    await rejectsWithAws(backend.removeLambdaPermission({ function: fn("demo"), statementId: "a", revisionId: stale }, callOptions()), {
-      service: "lambda",
-      code: "PreconditionFailedException",
-      httpStatus: 412,
-    });
+    await rejectsWithAws(
+      backend.removeLambdaPermission({ function: fn("demo"), statementId: "a", revisionId: stale }, callOptions()),
+      {
+        service: "lambda",
+        code: "PreconditionFailedException",
+        httpStatus: 412,
+      },
+    );
     assert.deepEqual(await sids(backend), ["a", "b"]);
   });
 
@@ -525,7 +580,12 @@ describe("fake Lambda: seeded statements and scale", () => {
             versions: ["1", "2"],
             aliases: { prod: "2" },
             statements: [
-              { statementId: "events", action: "lambda:InvokeFunction", principal: "events.amazonaws.com", sourceArn: "arn:aws:events:us-east-1:123456789012:rule/r" },
+              {
+                statementId: "events",
+                action: "lambda:InvokeFunction",
+                principal: "events.amazonaws.com",
+                sourceArn: "arn:aws:events:us-east-1:123456789012:rule/r",
+              },
               { statementId: "prod", qualifier: "prod", action: "lambda:InvokeFunction", principal: "111122223333" },
             ],
           },
@@ -534,10 +594,17 @@ describe("fake Lambda: seeded statements and scale", () => {
     };
     const backend = createFakeBackend({ seed });
     const plain = parsePolicy((await getPolicy(backend, undefined, fn("seeded"))).policy);
-    assert.deepEqual(plain.Statement[0]?.Condition, { ArnLike: { "AWS:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/r" } });
+    assert.deepEqual(plain.Statement[0]?.Condition, {
+      ArnLike: { "AWS:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/r" },
+    });
     const prod = parsePolicy((await getPolicy(backend, "prod", fn("seeded"))).policy);
     assert.equal(prod.Statement[0]?.Resource, "arn:aws:lambda:us-east-1:123456789012:function:seeded:prod");
-    await rejectsWithAws(getPolicy(backend, "2", fn("seeded")), { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: undefined });
+    await rejectsWithAws(getPolicy(backend, "2", fn("seeded")), {
+      service: "lambda",
+      code: "ResourceNotFoundException",
+      httpStatus: 404,
+      missing: undefined,
+    });
   });
 
   it("handles many functions and statements (Map-backed lookups)", async () => {
@@ -545,7 +612,10 @@ describe("fake Lambda: seeded statements and scale", () => {
     const backend = createFakeBackend({ seed: { lambda: { functions } }, limits: { lambdaPolicyBytes: 10_000_000 } });
     const ref = fn("f4999");
     for (let i = 0; i < 2000; i++) {
-      await backend.addLambdaPermission({ function: ref, statementId: `s${i}`, action: "lambda:InvokeFunction", principal: "*" }, callOptions());
+      await backend.addLambdaPermission(
+        { function: ref, statementId: `s${i}`, action: "lambda:InvokeFunction", principal: "*" },
+        callOptions(),
+      );
     }
     await backend.removeLambdaPermission({ function: ref, statementId: "s1000" }, callOptions());
     const document = parsePolicy((await getPolicy(backend, undefined, ref)).policy);

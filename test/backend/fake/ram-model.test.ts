@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createFakeBackend } from "../../../src/backend/fake/fake-backend.js";
 import type { FakeBackend, FakeBackendOptions, FakeSeed } from "../../../src/backend/fake/fake-backend.js";
-import type { CreateRamPermissionInput, ListRamPermissionsInput, RamPermission, RamPermissionRef } from "../../../src/backend/backend.js";
+import type {
+  CreateRamPermissionInput,
+  ListRamPermissionsInput,
+  RamPermission,
+  RamPermissionRef,
+} from "../../../src/backend/backend.js";
 import { manualClock } from "../../support/manual-clock.js";
 import { permissionRef } from "../../support/permission-ref.js";
 import { callOptions, rejectsWithAws, withoutRequestId } from "./fake-test-helpers.js";
@@ -18,7 +23,14 @@ const template = JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets
 async function create(backend: FakeBackend, extra: Partial<CreateRamPermissionInput> = {}) {
   return withoutRequestId(
     await backend.createRamPermission(
-      { name: "created", resourceType: "ec2:Subnet", policyTemplate: template, clientToken: "token-1", tags: {}, ...extra },
+      {
+        name: "created",
+        resourceType: "ec2:Subnet",
+        policyTemplate: template,
+        clientToken: "token-1",
+        tags: {},
+        ...extra,
+      },
       callOptions(),
     ),
   );
@@ -109,16 +121,21 @@ describe("fake RAM: GetPermission", () => {
   });
 
   it("answers MalformedArnException for an ARN that is not a permission ARN", async () => {
-    await rejectsWithAws(get(createFakeBackend(), unparsedRef("arn:aws:ram:us-east-1:123456789012:resource-share/abc")), {
-      service: "ram",
-      code: "MalformedArnException",
-      httpStatus: 400,
-    });
+    await rejectsWithAws(
+      get(createFakeBackend(), unparsedRef("arn:aws:ram:us-east-1:123456789012:resource-share/abc")),
+      {
+        service: "ram",
+        code: "MalformedArnException",
+        httpStatus: 400,
+      },
+    );
   });
 
   it("finds a permission seeded in another Region by its ARN", async () => {
     const seed: FakeSeed = {
-      ram: { permissions: [{ name: "far", region: "eu-west-1", resourceType: "ec2:Subnet", policyTemplate: template }] },
+      ram: {
+        permissions: [{ name: "far", region: "eu-west-1", resourceType: "ec2:Subnet", policyTemplate: template }],
+      },
     };
     const permission = await get(createFakeBackend({ seed }), "arn:aws:ram:eu-west-1:123456789012:permission/far");
     assert.equal(permission.name, "far");
@@ -148,7 +165,11 @@ describe("fake RAM: CreatePermission", () => {
   });
 
   it("creates in the backend's default account, Region and partition", async () => {
-    const backend = createFakeBackend({ defaultAccount: "111122223333", defaultRegion: "cn-north-1", defaultPartition: "aws-cn" });
+    const backend = createFakeBackend({
+      defaultAccount: "111122223333",
+      defaultRegion: "cn-north-1",
+      defaultPartition: "aws-cn",
+    });
     const { permission } = await create(backend);
     assert.equal(permission.arn, "arn:aws-cn:ram:cn-north-1:111122223333:permission/created");
   });
@@ -186,7 +207,11 @@ describe("fake RAM: CreatePermission", () => {
   for (const [what, policyTemplate] of malformed) {
     it(`answers MalformedPolicyTemplateException for a template with ${what}`, async () => {
       const backend = createFakeBackend();
-      await rejectsWithAws(create(backend, { policyTemplate }), { service: "ram", code: "MalformedPolicyTemplateException", httpStatus: 400 });
+      await rejectsWithAws(create(backend, { policyTemplate }), {
+        service: "ram",
+        code: "MalformedPolicyTemplateException",
+        httpStatus: 400,
+      });
       await rejectsWithAws(get(backend, "arn:aws:ram:us-east-1:123456789012:permission/created"), {
         service: "ram",
         code: "UnknownResourceException",
@@ -209,12 +234,24 @@ describe("fake RAM: CreatePermission", () => {
   });
 
   it("answers InvalidParameterException for a name RAM does not accept", async () => {
-    await rejectsWithAws(create(createFakeBackend(), { name: "has space" }), { service: "ram", code: "InvalidParameterException", httpStatus: 400 });
-    await rejectsWithAws(create(createFakeBackend(), { name: "x".repeat(37) }), { service: "ram", code: "InvalidParameterException", httpStatus: 400 });
+    await rejectsWithAws(create(createFakeBackend(), { name: "has space" }), {
+      service: "ram",
+      code: "InvalidParameterException",
+      httpStatus: 400,
+    });
+    await rejectsWithAws(create(createFakeBackend(), { name: "x".repeat(37) }), {
+      service: "ram",
+      code: "InvalidParameterException",
+      httpStatus: 400,
+    });
   });
 
   it("answers InvalidParameterException for a resource type not written service:Type", async () => {
-    await rejectsWithAws(create(createFakeBackend(), { resourceType: "Subnet" }), { service: "ram", code: "InvalidParameterException", httpStatus: 400 });
+    await rejectsWithAws(create(createFakeBackend(), { resourceType: "Subnet" }), {
+      service: "ram",
+      code: "InvalidParameterException",
+      httpStatus: 400,
+    });
   });
 });
 
@@ -235,7 +272,11 @@ describe("fake RAM: clientToken idempotency", () => {
     const backend = createFakeBackend();
     await create(backend);
     for (const changed of [{ name: "other" }, { resourceType: "ec2:TransitGateway" }, { tags: { team: "b" } }]) {
-      await rejectsWithAws(create(backend, changed), { service: "ram", code: "IdempotentParameterMismatchException", httpStatus: 400 });
+      await rejectsWithAws(create(backend, changed), {
+        service: "ram",
+        code: "IdempotentParameterMismatchException",
+        httpStatus: 400,
+      });
     }
   });
 
@@ -243,7 +284,11 @@ describe("fake RAM: clientToken idempotency", () => {
     const backend = createFakeBackend();
     const first = await remove(backend, demoPermission, "del-1");
     assert.deepEqual(await remove(backend, demoPermission, "del-1"), first);
-    await rejectsWithAws(remove(backend, demoPermission, "del-2"), { service: "ram", code: "UnknownResourceException", httpStatus: 400 });
+    await rejectsWithAws(remove(backend, demoPermission, "del-2"), {
+      service: "ram",
+      code: "UnknownResourceException",
+      httpStatus: 400,
+    });
   });
 
   it("refuses a delete token reused for another permission", async () => {
@@ -265,7 +310,11 @@ describe("fake RAM: clientToken idempotency", () => {
 
   it("answers InvalidClientTokenException for a token that is not 1 to 64 printable ASCII characters", async () => {
     for (const clientToken of ["", "has space", "x".repeat(65), "naïve"]) {
-      await rejectsWithAws(create(createFakeBackend(), { clientToken }), { service: "ram", code: "InvalidClientTokenException", httpStatus: 400 });
+      await rejectsWithAws(create(createFakeBackend(), { clientToken }), {
+        service: "ram",
+        code: "InvalidClientTokenException",
+        httpStatus: 400,
+      });
       await rejectsWithAws(remove(createFakeBackend(), demoPermission, clientToken), {
         service: "ram",
         code: "InvalidClientTokenException",
@@ -279,7 +328,11 @@ describe("fake RAM: clientToken idempotency", () => {
     const backend = createFakeBackend({ clock, limits: { clientTokenTtlMs: 60_000 } });
     await create(backend, { name: "first" });
     clock.advance(59_999);
-    await rejectsWithAws(create(backend, { name: "second" }), { service: "ram", code: "IdempotentParameterMismatchException", httpStatus: 400 });
+    await rejectsWithAws(create(backend, { name: "second" }), {
+      service: "ram",
+      code: "IdempotentParameterMismatchException",
+      httpStatus: 400,
+    });
     clock.advance(1);
     const { permission } = await create(backend, { name: "second" });
     assert.equal(permission.name, "second");
@@ -304,8 +357,17 @@ describe("fake RAM: clientToken idempotency", () => {
 describe("fake RAM: DeletePermission", () => {
   it("deletes the permission and answers returnValue true, status DELETED and the client token", async () => {
     const backend = createFakeBackend();
-    assert.deepEqual(await remove(backend, demoPermission, "del-1"), { returnValue: true, clientToken: "del-1", permissionStatus: "DELETED" });
-    await rejectsWithAws(get(backend, demoPermission), { service: "ram", code: "UnknownResourceException", httpStatus: 400, missing: "permission" });
+    assert.deepEqual(await remove(backend, demoPermission, "del-1"), {
+      returnValue: true,
+      clientToken: "del-1",
+      permissionStatus: "DELETED",
+    });
+    await rejectsWithAws(get(backend, demoPermission), {
+      service: "ram",
+      code: "UnknownResourceException",
+      httpStatus: 400,
+      missing: "permission",
+    });
   });
 
   it("deletes every version", async () => {
@@ -329,7 +391,12 @@ describe("fake RAM: DeletePermission", () => {
     assert.equal((await get(backend, arn)).version, 1, "the seed's default version");
     await remove(backend, arn);
     for (const version of [1, 2]) {
-      await rejectsWithAws(get(backend, arn, version), { service: "ram", code: "UnknownResourceException", httpStatus: 400, missing: "permission" });
+      await rejectsWithAws(get(backend, arn, version), {
+        service: "ram",
+        code: "UnknownResourceException",
+        httpStatus: 400,
+        missing: "permission",
+      });
     }
   });
 
@@ -378,7 +445,12 @@ describe("fake RAM: ListPermissions", () => {
     const { permissions, nextToken } = await list(createFakeBackend());
     assert.equal(nextToken, undefined);
     const names = permissions.map((p) => p.name);
-    for (const name of ["demo-permission", "demo-attached", "AWSRAMDefaultPermissionEC2Subnet", "AWSRAMDefaultPermissionPrefixList"]) {
+    for (const name of [
+      "demo-permission",
+      "demo-attached",
+      "AWSRAMDefaultPermissionEC2Subnet",
+      "AWSRAMDefaultPermissionPrefixList",
+    ]) {
       assert.ok(names.includes(name), name);
     }
     assert.equal(new Set(names).size, names.length, "one entry per permission");
@@ -389,7 +461,10 @@ describe("fake RAM: ListPermissions", () => {
   it("filters by permission type", async () => {
     const backend = createFakeBackend();
     const customer = await list(backend, { permissionType: "CUSTOMER_MANAGED" });
-    assert.deepEqual(customer.permissions.map((p) => p.name), ["demo-permission", "demo-attached"]);
+    assert.deepEqual(
+      customer.permissions.map((p) => p.name),
+      ["demo-permission", "demo-attached"],
+    );
     const aws = await list(backend, { permissionType: "AWS_MANAGED" });
     assert.ok(aws.permissions.length >= 2);
     assert.ok(aws.permissions.every((p) => p.permissionType === "AWS_MANAGED"));
@@ -398,9 +473,15 @@ describe("fake RAM: ListPermissions", () => {
   it("filters by resource type, without regard to case", async () => {
     const backend = createFakeBackend();
     const subnets = await list(backend, { resourceType: "EC2:SUBNET" });
-    assert.deepEqual(subnets.permissions.map((p) => p.name), ["demo-permission", "demo-attached", "AWSRAMDefaultPermissionEC2Subnet"]);
+    assert.deepEqual(
+      subnets.permissions.map((p) => p.name),
+      ["demo-permission", "demo-attached", "AWSRAMDefaultPermissionEC2Subnet"],
+    );
     const both = await list(backend, { resourceType: "ec2:Subnet", permissionType: "AWS_MANAGED" });
-    assert.deepEqual(both.permissions.map((p) => p.name), ["AWSRAMDefaultPermissionEC2Subnet"]);
+    assert.deepEqual(
+      both.permissions.map((p) => p.name),
+      ["AWSRAMDefaultPermissionEC2Subnet"],
+    );
   });
 
   it("leaves out other accounts' and Regions' customer managed permissions", async () => {
@@ -414,7 +495,10 @@ describe("fake RAM: ListPermissions", () => {
       },
     };
     const { permissions } = await list(createFakeBackend({ seed }));
-    assert.deepEqual(permissions.map((p) => p.name), ["mine"]);
+    assert.deepEqual(
+      permissions.map((p) => p.name),
+      ["mine"],
+    );
   });
 
   it("pages with an opaque nextToken in a stable order", async () => {
@@ -439,18 +523,29 @@ describe("fake RAM: ListPermissions", () => {
       policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] },
       creationTime: "2024-01-01T00:00:00Z",
     });
-    const permissions = Array.from({ length: 3000 }, (_, i) => permission(`p${i}`, i % 3 === 0 ? "210987654321" : "123456789012"));
-    const awsManaged = { name: "aws-managed", permissionType: "AWS_MANAGED" as const, resourceType: "ec2:Subnet", policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] }, creationTime: "2024-01-01T00:00:00Z" };
+    const permissions = Array.from({ length: 3000 }, (_, i) =>
+      permission(`p${i}`, i % 3 === 0 ? "210987654321" : "123456789012"),
+    );
+    const awsManaged = {
+      name: "aws-managed",
+      permissionType: "AWS_MANAGED" as const,
+      resourceType: "ec2:Subnet",
+      policyTemplate: { Effect: "Allow", Action: ["ec2:DescribeSubnets"] },
+      creationTime: "2024-01-01T00:00:00Z",
+    };
     const seed: FakeSeed = { ram: { permissions: [...permissions, awsManaged] } };
     const backend = createFakeBackend({ seed, limits: { ramCustomerManagedPermissions: 5000 } });
     const visible = [...permissions.filter((p) => p.account === "123456789012").map((p) => p.name), "aws-managed"];
-    assert.deepEqual((await listAll(backend, { maxResults: 37 })).map((p) => p.name), visible);
+    assert.deepEqual(
+      (await listAll(backend, { maxResults: 37 })).map((p) => p.name),
+      visible,
+    );
     // Created later, listed last; deleted ones drop out of the pages still to come.
     const first = await list(backend, { maxResults: 500 });
     await create(backend, { name: "newest", clientToken: "t-newest" });
     await remove(backend, "arn:aws:ram:us-east-1:123456789012:permission/p1999");
     const rest: string[] = [];
-    for (let nextToken = first.nextToken; nextToken !== undefined; ) {
+    for (let nextToken = first.nextToken; nextToken !== undefined;) {
       const page = await list(backend, { maxResults: 500, nextToken });
       rest.push(...page.permissions.map((p) => p.name));
       nextToken = page.nextToken;
@@ -463,11 +558,17 @@ describe("fake RAM: ListPermissions", () => {
     const backend = createFakeBackend();
     for (let i = 0; i < 4; i++) await create(backend, { name: `p${i}`, clientToken: `t${i}` });
     const first = await list(backend, { permissionType: "CUSTOMER_MANAGED", maxResults: 3 });
-    assert.deepEqual(first.permissions.map((p) => p.name), ["demo-permission", "demo-attached", "p0"]);
+    assert.deepEqual(
+      first.permissions.map((p) => p.name),
+      ["demo-permission", "demo-attached", "p0"],
+    );
     await remove(backend, "arn:aws:ram:us-east-1:123456789012:permission/p0");
     await remove(backend, "arn:aws:ram:us-east-1:123456789012:permission/p1", "other-token");
     const rest = await list(backend, { permissionType: "CUSTOMER_MANAGED", maxResults: 3, nextToken: first.nextToken });
-    assert.deepEqual(rest.permissions.map((p) => p.name), ["p2", "p3"]);
+    assert.deepEqual(
+      rest.permissions.map((p) => p.name),
+      ["p2", "p3"],
+    );
     assert.equal(rest.nextToken, undefined);
   });
 
@@ -475,8 +576,16 @@ describe("fake RAM: ListPermissions", () => {
     const backend = createFakeBackend();
     const { nextToken } = await list(backend, { resourceType: "ec2:Subnet", maxResults: 1 });
     assert.ok(nextToken !== undefined);
-    for (const changed of [{ resourceType: "ec2:PrefixList" }, { resourceType: undefined }, { resourceType: "ec2:Subnet", permissionType: "AWS_MANAGED" as const }]) {
-      await rejectsWithAws(list(backend, { maxResults: 1, nextToken, ...changed }), { service: "ram", code: "InvalidNextTokenException", httpStatus: 400 });
+    for (const changed of [
+      { resourceType: "ec2:PrefixList" },
+      { resourceType: undefined },
+      { resourceType: "ec2:Subnet", permissionType: "AWS_MANAGED" as const },
+    ]) {
+      await rejectsWithAws(list(backend, { maxResults: 1, nextToken, ...changed }), {
+        service: "ram",
+        code: "InvalidNextTokenException",
+        httpStatus: 400,
+      });
     }
     const next = await list(backend, { resourceType: "ec2:Subnet", maxResults: 1, nextToken });
     assert.equal(next.permissions.length, 1);
@@ -486,17 +595,32 @@ describe("fake RAM: ListPermissions", () => {
     const backend = createFakeBackend();
     const { nextToken } = await list(backend, { maxResults: 1 });
     assert.ok(nextToken !== undefined);
-    const forged = Buffer.from(JSON.stringify({ a: 0, r: null, t: null })).toString("base64url") + "." + (nextToken.split(".")[1] ?? "");
+    const forged =
+      Buffer.from(JSON.stringify({ a: 0, r: null, t: null })).toString("base64url") +
+      "." +
+      (nextToken.split(".")[1] ?? "");
     for (const token of ["garbage", "a.b", forged, `${nextToken}x`]) {
-      await rejectsWithAws(list(backend, { maxResults: 1, nextToken: token }), { service: "ram", code: "InvalidNextTokenException", httpStatus: 400 });
+      await rejectsWithAws(list(backend, { maxResults: 1, nextToken: token }), {
+        service: "ram",
+        code: "InvalidNextTokenException",
+        httpStatus: 400,
+      });
     }
     const otherBackend = createFakeBackend();
-    await rejectsWithAws(list(otherBackend, { maxResults: 1, nextToken }), { service: "ram", code: "InvalidNextTokenException", httpStatus: 400 });
+    await rejectsWithAws(list(otherBackend, { maxResults: 1, nextToken }), {
+      service: "ram",
+      code: "InvalidNextTokenException",
+      httpStatus: 400,
+    });
   });
 
   it("answers InvalidParameterException for maxResults outside 1..500", async () => {
     for (const maxResults of [0, 501, 1.5]) {
-      await rejectsWithAws(list(createFakeBackend(), { maxResults }), { service: "ram", code: "InvalidParameterException", httpStatus: 400 });
+      await rejectsWithAws(list(createFakeBackend(), { maxResults }), {
+        service: "ram",
+        code: "InvalidParameterException",
+        httpStatus: 400,
+      });
     }
   });
 });

@@ -4,7 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { createFakeBackend, demoSeed, FakeSeedError, loadFakeSeedFile, parseFakeSeed } from "../../../src/backend/fake/fake-backend.js";
+import {
+  createFakeBackend,
+  demoSeed,
+  FakeSeedError,
+  loadFakeSeedFile,
+  parseFakeSeed,
+} from "../../../src/backend/fake/fake-backend.js";
 import type { FakeSeed } from "../../../src/backend/fake/fake-backend.js";
 import { parseStatement } from "../../support/policy-json.js";
 import { permissionRef } from "../../support/permission-ref.js";
@@ -53,12 +59,20 @@ describe("parseFakeSeed", () => {
     ["a bad account", fnSeed({ account: "12345" }), "$.lambda.functions[0].account"],
     ["a bad Region", fnSeed({ region: "moon" }), "$.lambda.functions[0].region"],
     ["a Region AWS does not have", fnSeed({ region: "us-east-9" }), "$.lambda.functions[0].region"],
-    ["a Region of another partition", fnSeed({ region: "cn-north-1", partition: "aws" }), "$.lambda.functions[0].region"],
+    [
+      "a Region of another partition",
+      fnSeed({ region: "cn-north-1", partition: "aws" }),
+      "$.lambda.functions[0].region",
+    ],
     ["a partition AWS does not have", fnSeed({ partition: "azure" }), "$.lambda.functions[0].partition"],
     ["an empty RevisionId", fnSeed({ revisionId: "" }), "$.lambda.functions[0].revisionId"],
     [
       "a statement whose InvokedViaFunctionUrl is no boolean",
-      fnSeed({ statements: [{ statementId: "s", action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: "yes" }] }),
+      fnSeed({
+        statements: [
+          { statementId: "s", action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: "yes" },
+        ],
+      }),
       "$.lambda.functions[0].statements[0].invokedViaFunctionUrl",
     ],
     ["a version that is not a number", fnSeed({ versions: ["v1"] }), "$.lambda.functions[0].versions[0]"],
@@ -67,7 +81,9 @@ describe("parseFakeSeed", () => {
     ["an all-digit alias", fnSeed({ aliases: { "7": "1" } }), '$.lambda.functions[0].aliases["7"]'],
     [
       "a statement on an unknown qualifier",
-      fnSeed({ statements: [{ statementId: "s", qualifier: "prod", action: "lambda:InvokeFunction", principal: "*" }] }),
+      fnSeed({
+        statements: [{ statementId: "s", qualifier: "prod", action: "lambda:InvokeFunction", principal: "*" }],
+      }),
       "$.lambda.functions[0].statements[0].qualifier",
     ],
     [
@@ -87,29 +103,74 @@ describe("parseFakeSeed", () => {
     ],
     [
       "a bad function URL auth type",
-      fnSeed({ statements: [{ statementId: "s", action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "OPEN" }] }),
+      fnSeed({
+        statements: [
+          { statementId: "s", action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "OPEN" },
+        ],
+      }),
       "$.lambda.functions[0].statements[0].functionUrlAuthType",
     ],
     ["a bad RAM name", ramSeed({ name: "has space" }), "$.ram.permissions[0].name"],
     ["a bad permission type", ramSeed({ permissionType: "MINE" }), "$.ram.permissions[0].permissionType"],
-    ["an AWS managed permission with an account", ramSeed({ permissionType: "AWS_MANAGED", account: "123456789012" }), "$.ram.permissions[0].account"],
+    [
+      "an AWS managed permission with an account",
+      ramSeed({ permissionType: "AWS_MANAGED", account: "123456789012" }),
+      "$.ram.permissions[0].account",
+    ],
     ["a bad resource type", ramSeed({ resourceType: "Subnet" }), "$.ram.permissions[0].resourceType"],
-    ["both policyTemplate and versions", ramSeed({ versions: [{ version: 1, policyTemplate: template }] }), "$.ram.permissions[0]"],
-    ["a template without Action", ramSeed({ policyTemplate: { Effect: "Allow" } }), "$.ram.permissions[0].policyTemplate"],
-    ["a template with a Principal", ramSeed({ policyTemplate: { ...template, Principal: "*" } }), "$.ram.permissions[0].policyTemplate"],
+    [
+      "both policyTemplate and versions",
+      ramSeed({ versions: [{ version: 1, policyTemplate: template }] }),
+      "$.ram.permissions[0]",
+    ],
+    [
+      "a template without Action",
+      ramSeed({ policyTemplate: { Effect: "Allow" } }),
+      "$.ram.permissions[0].policyTemplate",
+    ],
+    [
+      "a template with a Principal",
+      ramSeed({ policyTemplate: { ...template, Principal: "*" } }),
+      "$.ram.permissions[0].policyTemplate",
+    ],
     ["template text that is not JSON", ramSeed({ policyTemplate: "{nope" }), "$.ram.permissions[0].policyTemplate"],
     [
       "a version number of 0",
-      { ram: { permissions: [{ name: "p", resourceType: "ec2:Subnet", versions: [{ version: 0, policyTemplate: template }] }] } },
+      {
+        ram: {
+          permissions: [
+            { name: "p", resourceType: "ec2:Subnet", versions: [{ version: 0, policyTemplate: template }] },
+          ],
+        },
+      },
       "$.ram.permissions[0].versions[0].version",
     ],
     [
       "a default version that does not exist",
-      { ram: { permissions: [{ name: "p", resourceType: "ec2:Subnet", versions: [{ version: 1, policyTemplate: template }], defaultVersion: 2 }] } },
+      {
+        ram: {
+          permissions: [
+            {
+              name: "p",
+              resourceType: "ec2:Subnet",
+              versions: [{ version: 1, policyTemplate: template }],
+              defaultVersion: 2,
+            },
+          ],
+        },
+      },
       "$.ram.permissions[0].defaultVersion",
     ],
-    ["an attachment that is not a resource share ARN", ramSeed({ attachedTo: ["share-1"] }), "$.ram.permissions[0].attachedTo[0]"],
-    ["a creation time that is not ISO 8601", ramSeed({ creationTime: "yesterday" }), "$.ram.permissions[0].creationTime"],
+    [
+      "an attachment that is not a resource share ARN",
+      ramSeed({ attachedTo: ["share-1"] }),
+      "$.ram.permissions[0].attachedTo[0]",
+    ],
+    [
+      "a creation time that is not ISO 8601",
+      ramSeed({ creationTime: "yesterday" }),
+      "$.ram.permissions[0].creationTime",
+    ],
   ];
   for (const [what, json, path] of bad) {
     it(`refuses ${what}, naming ${path}`, () => {
@@ -129,7 +190,10 @@ describe("parseFakeSeed", () => {
 describe("seed rules checked when a backend loads it", () => {
   it("refuses the same function twice, also when one names the default account", () => {
     const seed: FakeSeed = { lambda: { functions: [{ name: "f" }, { name: "f", account: "123456789012" }] } };
-    assert.throws(() => createFakeBackend({ seed }), (error: unknown) => error instanceof FakeSeedError && error.path === "$.lambda.functions[1]");
+    assert.throws(
+      () => createFakeBackend({ seed }),
+      (error: unknown) => error instanceof FakeSeedError && error.path === "$.lambda.functions[1]",
+    );
   });
 
   it("allows the same name in another account", () => {
@@ -141,7 +205,10 @@ describe("seed rules checked when a backend loads it", () => {
     const seed: FakeSeed = { lambda: { functions: [{ name: "f", statements: [statement, statement] }] } };
     assert.throws(
       () => createFakeBackend({ seed }),
-      (error: unknown) => error instanceof FakeSeedError && error.path === "$.lambda.functions[0].statements[1]" && /already exists/.test(error.message),
+      (error: unknown) =>
+        error instanceof FakeSeedError &&
+        error.path === "$.lambda.functions[0].statements[1]" &&
+        /already exists/.test(error.message),
     );
   });
 
@@ -193,9 +260,15 @@ describe("loadFakeSeedFile", () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, "broken.json");
     await writeFile(path, "{ not json");
-    await assert.rejects(loadFakeSeedFile(path), (error: unknown) => error instanceof Error && error.message.includes(path));
+    await assert.rejects(
+      loadFakeSeedFile(path),
+      (error: unknown) => error instanceof Error && error.message.includes(path),
+    );
     const missing = join(dir, "missing.json");
-    await assert.rejects(loadFakeSeedFile(missing), (error: unknown) => error instanceof Error && error.message.includes(missing));
+    await assert.rejects(
+      loadFakeSeedFile(missing),
+      (error: unknown) => error instanceof Error && error.message.includes(missing),
+    );
   });
 });
 
@@ -204,16 +277,34 @@ describe("the demo seed", () => {
     const backend = createFakeBackend();
     const arn = "arn:aws:lambda:us-east-1:123456789012:function:demo";
     for (const qualifier of [undefined, "1", "live"]) {
-      await rejectsWithAws(backend.getLambdaPolicy({ function: fn("demo", { functionName: arn, account: "123456789012", region: "us-east-1", partition: "aws" }), qualifier }, callOptions()), {
+      await rejectsWithAws(
+        backend.getLambdaPolicy(
+          {
+            function: fn("demo", { functionName: arn, account: "123456789012", region: "us-east-1", partition: "aws" }),
+            qualifier,
+          },
+          callOptions(),
+        ),
+        {
+          service: "lambda",
+          code: "ResourceNotFoundException",
+          httpStatus: 404,
+          missing: undefined,
+        },
+      );
+    }
+    await rejectsWithAws(
+      backend.addLambdaPermission(
+        { function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "2" },
+        callOptions(),
+      ),
+      {
         service: "lambda",
         code: "ResourceNotFoundException",
         httpStatus: 404,
-        missing: undefined,
-      });
-    }
-    await rejectsWithAws(
-      backend.addLambdaPermission({ function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "2" }, callOptions()),
-      { service: "lambda", code: "ResourceNotFoundException", httpStatus: 404, missing: "qualifier", message: `Function not found: ${arn}:2` },
+        missing: "qualifier",
+        message: `Function not found: ${arn}:2`,
+      },
     );
     const { statement } = await backend.addLambdaPermission(
       { function: fn("demo"), statementId: "s", action: "lambda:InvokeFunction", principal: "*", qualifier: "live" },
@@ -234,7 +325,10 @@ describe("the demo seed", () => {
     assert.equal(aws.permissionType, "AWS_MANAGED");
     assert.equal(aws.resourceType, "ec2:Subnet");
     await rejectsWithAws(
-      backend.deleteRamPermission({ permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/demo-attached"), clientToken: "t1" }, callOptions()),
+      backend.deleteRamPermission(
+        { permission: permissionRef("arn:aws:ram:us-east-1:123456789012:permission/demo-attached"), clientToken: "t1" },
+        callOptions(),
+      ),
       { service: "ram", code: "OperationNotPermittedException", httpStatus: 400 },
     );
     const deleted = await backend.deleteRamPermission(
@@ -251,14 +345,19 @@ describe("the demo seed", () => {
       listed.permissions.map((p) => p.arn),
       fromDemo.permissions.map((p) => p.arn),
     );
-    assert.ok(listed.permissions.filter((p) => p.permissionType === "AWS_MANAGED").length >= 3, "a few AWS managed permissions to list");
+    assert.ok(
+      listed.permissions.filter((p) => p.permissionType === "AWS_MANAGED").length >= 3,
+      "a few AWS managed permissions to list",
+    );
   });
 });
 
 describe("docs/fake-seed.md", () => {
   it("shows the demo seed as it is, and every JSON example there is a valid seed", async () => {
     const markdown = await readFile(new URL("../../../docs/fake-seed.md", import.meta.url), "utf8");
-    const blocks = [...markdown.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1] ?? "") as unknown);
+    const blocks = [...markdown.matchAll(/```json\n([\s\S]*?)```/g)].map(
+      (match) => JSON.parse(match[1] ?? "") as unknown,
+    );
     assert.ok(blocks.length >= 2);
     const seeds = blocks.map((block) => parseFakeSeed(block));
     for (const seed of seeds) createFakeBackend({ seed });

@@ -68,7 +68,10 @@ async function runScenarios(web: WebClient, gatewayUrl: string, protocol: Protoc
     }),
     read: await attempt(async () => {
       const readableHeaders: string[] = [];
-      await client.getLambdaPolicy({ functionName: "demo" }, { headers: callHeaders, onHeader: (h) => h.forEach((_v, name) => readableHeaders.push(name)) });
+      await client.getLambdaPolicy(
+        { functionName: "demo" },
+        { headers: callHeaders, onHeader: (h) => h.forEach((_v, name) => readableHeaders.push(name)) },
+      );
       return { ok: true, readableHeaders };
     }),
     unlistedHeader: await attempt(async () => {

@@ -26,7 +26,11 @@ export function parsePrometheusText(text: string): Sample[] {
 }
 
 /** The value of the one sample with exactly these labels; undefined when there is none. */
-export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  samples: readonly Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const wanted = Object.entries(labels);
   const found = samples.filter(
     (sample) =>

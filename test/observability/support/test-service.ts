@@ -27,14 +27,16 @@ export function createTestPermissionService(
   options: TestServiceOptions = {},
 ): Partial<ServiceImpl<typeof PermissionService>> {
   const fn = (name: string) => {
-    if (name === "") throw new ConnectError("functionName: Member must have length greater than or equal to 1", Code.InvalidArgument);
+    if (name === "")
+      throw new ConnectError("functionName: Member must have length greater than or equal to 1", Code.InvalidArgument);
     return { functionName: name, name };
   };
   const mapped = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
     } catch (error) {
-      if (isAwsApiError(error) && error.code === "ResourceNotFoundException") throw new ConnectError(error.message, Code.NotFound);
+      if (isAwsApiError(error) && error.code === "ResourceNotFoundException")
+        throw new ConnectError(error.message, Code.NotFound);
       throw error;
     }
   };
@@ -46,7 +48,12 @@ export function createTestPermissionService(
       return create(GetLambdaPolicyResponseSchema, output);
     },
     async addLambdaPermission(request, context) {
-      const input = { function: fn(request.functionName), statementId: request.statementId, action: request.action, principal: request.principal };
+      const input = {
+        function: fn(request.functionName),
+        statementId: request.statementId,
+        action: request.action,
+        principal: request.principal,
+      };
       const output = await mapped(() => backend.addLambdaPermission(input, { signal: context.signal }));
       return create(AddLambdaPermissionResponseSchema, output);
     },
@@ -57,11 +64,18 @@ export function createTestPermissionService(
     },
     async getRamPermission(request, context) {
       const permission = parseRamPermissionArn(request.permissionArn);
-      if (permission === undefined) throw new ConnectError("permissionArn: not a RAM permission ARN", Code.InvalidArgument);
+      if (permission === undefined)
+        throw new ConnectError("permissionArn: not a RAM permission ARN", Code.InvalidArgument);
       const found = await mapped(() => backend.getRamPermission({ permission }, { signal: context.signal }));
       // Enough fields to see that the answer came through; the gateway's service maps them all.
       return create(GetRamPermissionResponseSchema, {
-        permission: { arn: found.arn, name: found.name, version: found.version, resourceType: found.resourceType, creationTime: timestampFromDate(found.creationTime) },
+        permission: {
+          arn: found.arn,
+          name: found.name,
+          version: found.version,
+          resourceType: found.resourceType,
+          creationTime: timestampFromDate(found.creationTime),
+        },
       });
     },
   };
