@@ -1,6 +1,6 @@
 // How the gateway is started: read from package.json's `start` script, so the
-// harness follows a change of `npm start` (tsx today, a compiled build with
-// plain node later) without edits. The baseline is started with the same
+// harness follows a change of `npm start` (today plain node on the compiled
+// build in dist/) without edits. The baseline is started with the same
 // launcher and the same node flags, so both pay the same runtime overheads.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
