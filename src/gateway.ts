@@ -21,7 +21,7 @@ import { createMetrics, type GatewayMetrics, type RejectReason } from "./observa
 import { createTracing, type Tracing } from "./observability/tracing.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "./reflection/gateway-files.js";
 import { registerReflectionServices } from "./reflection/reflection-service.js";
-import { callRecordKey } from "./rpc/call-record.js";
+import { callRecordKey, type CallRecord } from "./rpc/call-record.js";
 import type { ProtocolRejection } from "./http/rpc-protocol.js";
 import type { RejectedRequest } from "./http/rpc-handler.js";
 import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
@@ -257,17 +257,24 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
     error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
   return {
     caller: caller?.id,
-    idempotency:
-      record?.token === undefined
-        ? "none"
-        : record.replayed === true
-          ? "replayed"
-          : record.reconciled === true
-            ? "reconciled"
-            : "executed",
+    idempotency: idempotencyOf(record),
     awsRequestId: record?.awsRequestId ?? fromError,
     peer: peer?.remoteAddress,
   };
+}
+
+/**
+ * The access line's `idempotency`: "none" without a token; else the guard's
+ * decision ("claimed", "reclaimed", "replayed", "waited", "mismatch",
+ * "in_flight", "store_error"), with "reconciled" for an executed call whose
+ * outcome was settled by reading the actual state.
+ */
+function idempotencyOf(record: CallRecord | undefined): string {
+  if (record?.token === undefined) return "none";
+  const outcome = record.idempotencyOutcome;
+  if (outcome === undefined) return record.replayed === true ? "replayed" : "executed";
+  if ((outcome === "claimed" || outcome === "reclaimed") && record.reconciled === true) return "reconciled";
+  return outcome;
 }
 
 const rejectReasons: Readonly<Record<ProtocolRejection, RejectReason>> = {

@@ -72,6 +72,7 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
           tokenField: token.field,
           responseSchema: row.method.output,
           context,
+          onOutcome: (kind) => (record.idempotencyOutcome = kind),
         },
         execute,
       );

@@ -25,6 +25,8 @@ export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
   readonly responseSchema: O;
   /** For the caller's identity, deadline, signal and the replay header. */
   readonly context: HandlerContext;
+  /** Told how this call was decided (once, as the guard returns), for the call's own record. */
+  readonly onOutcome?: (kind: IdempotencyOutcomeKind) => void;
 }
 
 export interface IdempotencyGuard {

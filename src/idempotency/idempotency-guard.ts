@@ -404,7 +404,10 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
       try {
         return await decide(attempt, execute);
       } finally {
-        if (attempt.outcome !== undefined) report(attempt.outcome);
+        if (attempt.outcome !== undefined) {
+          call.onOutcome?.(attempt.outcome);
+          report(attempt.outcome);
+        }
       }
     },
 

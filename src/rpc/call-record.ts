@@ -4,6 +4,7 @@
 // instead of working them out again.
 import type { Message } from "@bufbuild/protobuf";
 import { createContextKey, type ContextValues } from "@connectrpc/connect";
+import type { IdempotencyOutcomeKind } from "../idempotency/guard.js";
 import type { AnyRpcRow, CallToken, RpcResource } from "./rpc-table.js";
 
 export interface CallRecord {
@@ -19,6 +20,8 @@ export interface CallRecord {
   removedStatement?: string | undefined;
   /** The idempotency guard answered from a stored outcome. */
   replayed?: boolean | undefined;
+  /** How the idempotency guard decided the call, for calls with a token that reached the store. */
+  idempotencyOutcome?: IdempotencyOutcomeKind | undefined;
 }
 
 export const callRecordKey = createContextKey<CallRecord | undefined>(undefined, { description: "call record" });

@@ -221,10 +221,29 @@ describe("reflection, metrics and the access log", () => {
     assert.equal(line?.["protocol"], "grpc");
     assert.equal(line?.["code"], "OK");
     assert.equal(line?.["caller"], "ops-caller");
-    assert.equal(line?.["idempotency"], "executed");
+    assert.equal(line?.["idempotency"], "claimed");
     assert.equal(typeof line?.["durationMs"], "number");
     assert.match(String(line?.["traceId"]), /^[0-9a-f]{32}$/);
     assert.equal(line?.["peer"], "127.0.0.1");
+
+    // The same key again: replayed; with another request: the guard's refusal, by name.
+    const request = {
+      functionName: "demo",
+      statementId: "nope",
+      allowMissing: true,
+      idempotencyKey: "ops-secret-token-1",
+    };
+    await client().removeLambdaPermission(request);
+    await assert.rejects(client().removeLambdaPermission({ ...request, statementId: "other" }));
+    const decisions = lines
+      .map((entry) => JSON.parse(entry) as Record<string, unknown>)
+      .filter((entry) => entry["message"] === "call")
+      .map((entry) => [entry["code"], entry["idempotency"]]);
+    assert.deepEqual(decisions, [
+      ["OK", "claimed"],
+      ["OK", "replayed"],
+      ["FAILED_PRECONDITION", "mismatch"],
+    ]);
     const all = lines.join("\n");
     assert.ok(!all.includes(key) && !all.includes("ops-secret-token-1"), "no key or token in the logs");
   });
