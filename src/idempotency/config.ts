@@ -65,7 +65,7 @@ export const IDEMPOTENCY_ENV_HELP: readonly EnvHelp[] = [
   },
   {
     name: "REDIS_URL",
-    accepted: "redis://[user:password@]host:port[/db] or rediss://...",
+    accepted: "redis://[user:password@]host[:port][/db] (port 6379 when left out) or rediss://...",
     default: "(none)",
     description: "Standalone Redis. Set exactly one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES.",
   },
