@@ -13,6 +13,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Whether lines at `level` are written (the level is fixed for the logger's life); unknown means yes. */
+  isLevelEnabled?(level: Exclude<LogLevel, "silent">): boolean;
 }
 
 /** Where lines go: anything with write(line), e.g. a stream; each line ends in "\n". */
@@ -108,6 +110,7 @@ function fromPino(logger: PinoLogger): Logger {
     info: (message, fields) => (fields === undefined ? logger.info(message) : logger.info(fields, message)),
     warn: (message, fields) => (fields === undefined ? logger.warn(message) : logger.warn(fields, message)),
     error: (message, fields) => (fields === undefined ? logger.error(message) : logger.error(fields, message)),
+    isLevelEnabled: (level) => logger.isLevelEnabled(level),
   };
 }
 
@@ -152,4 +155,4 @@ function describeCause(cause: unknown): string {
 }
 
 /** A logger that drops everything; for tests that do not look at logs. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, isLevelEnabled: () => false };

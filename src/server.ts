@@ -31,6 +31,7 @@ import {
 import type { IdempotencyGuard } from "./idempotency/guard.js";
 import type { Logger } from "./logger.js";
 import { createCallAdmission } from "./rpc/call-admission.js";
+import { composeInterceptors } from "./rpc/interceptor-chain.js";
 import { createPermissionService } from "./service.js";
 
 export interface ServerDeps {
@@ -156,12 +157,15 @@ function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: Resolve
     onShed: deps.onShed,
   });
   const authentication = createAuthenticationInterceptor(deps.authenticator ?? createNoAuthenticator(), deps.logger);
-  const probes = new Set(deps.probeServices ?? []);
+  const observers = deps.observers ?? [logCalls(deps.logger, deps.clock)];
+  // Probes (health) are observed but not admitted, authenticated, limited,
+  // audited or authorized: a load balancer must reach them under any load.
   const interceptors: Interceptor[] = [
-    ...(deps.observers ?? [logCalls(deps.logger, deps.clock)]),
-    exceptFor(probes, admission.interceptor),
-    exceptFor(probes, authentication),
-    ...(deps.callInterceptors ?? []).map((interceptor) => exceptFor(probes, interceptor)),
+    composeInterceptors({
+      calls: [...observers, admission.interceptor, authentication, ...(deps.callInterceptors ?? [])],
+      probes: observers,
+      probeServices: new Set(deps.probeServices ?? []),
+    }),
   ];
   const rpc = createRpcHandler({
     routes: (router: ConnectRouter) => {
@@ -427,15 +431,6 @@ function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void 
     });
   });
   session.once("close", () => clearTimeout(timer));
-}
-
-/** `interceptor` for every service but those named. */
-function exceptFor(services: ReadonlySet<string>, interceptor: Interceptor): Interceptor {
-  if (services.size === 0) return interceptor;
-  return (next) => {
-    const intercepted = interceptor(next);
-    return (req) => (services.has(req.service.typeName) ? next(req) : intercepted(req));
-  };
 }
 
 function logCalls(logger: Logger, clock: Clock): Interceptor {

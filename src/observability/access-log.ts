@@ -44,6 +44,8 @@ interface LoggedCall {
 
 export function createAccessLogInterceptor(options: AccessLogOptions): Interceptor {
   const { logger, clock } = options;
+  // Below info (LOG_LEVEL=warn and up) no line is written: nothing to observe.
+  if (logger.isLevelEnabled?.("info") === false) return (next) => next;
   const describe: DescribeCall = options.describe ?? describeNothing;
   const rpcOf = createMethodCache(rpcName);
   const endLoggedCall = (call: LoggedCall, error: unknown): void => {

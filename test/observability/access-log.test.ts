@@ -152,6 +152,20 @@ describe("one access line per call", () => {
     assert.notEqual(read["traceId"], missing["traceId"]);
   });
 
+  test("with LOG_LEVEL above info it is not in the call's path at all", () => {
+    const written: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (chunk: string) => void written.push(chunk) } });
+    const next: Parameters<Interceptor>[0] = () => Promise.reject(new Error("not called"));
+    assert.equal(
+      createAccessLogInterceptor({ logger, clock: { now: () => 0 } })(next),
+      next,
+      "Connect's next, unwrapped",
+    );
+    const atInfo = createLogger({ level: "info", destination: { write: (chunk: string) => void written.push(chunk) } });
+    assert.notEqual(createAccessLogInterceptor({ logger: atInfo, clock: { now: () => 0 } })(next), next);
+    assert.deepEqual(written, []);
+  });
+
   test("a request that never reached an RPC gets its own line", () => {
     const logger = createLogger({
       level: "info",
