@@ -56,8 +56,8 @@ async function main(): Promise<void> {
     );
     await writeFile(join(large, "teams.cedar"), teams.join("\n\n"));
 
-    const smallSet = await createCedarAuthorizer({ policies: small, logger: silentLogger });
-    const largeSet = await createCedarAuthorizer({ policies: large, logger: silentLogger });
+    const smallSet = await createCedarAuthorizer({ policies: small, logger: silentLogger, decisionCacheEntries: 0 });
+    const largeSet = await createCedarAuthorizer({ policies: large, logger: silentLogger, decisionCacheEntries: 0 });
     const allowed = input("s3.amazonaws.com");
     const publicGrant = input("*");
     const request = authorizationRequestFor("AddLambdaPermission", allowed, team, defaults);

@@ -1,7 +1,7 @@
 // Authorization settings from the environment. Pure: main.ts passes its env
 // in; the policies themselves are read by createAuthorizer, at start-up.
 import type { EnvHelp } from "../config-values.js";
-import { ConfigError, readEnum, readString, type Env } from "../config-values.js";
+import { ConfigError, readEnum, readInteger, readString, type Env } from "../config-values.js";
 import type { Authorizer } from "./authorizer.js";
 import type { Logger } from "../logger.js";
 
@@ -12,7 +12,13 @@ export type AuthzConfig =
       readonly ignoredVariables: readonly string[];
       readonly defaultAccount?: string | undefined;
     }
-  | { readonly mode: "cedar"; readonly policies: string; readonly defaultAccount?: string | undefined };
+  | {
+      readonly mode: "cedar";
+      readonly policies: string;
+      readonly defaultAccount?: string | undefined;
+      /** AUTHZ_DECISION_CACHE_ENTRIES; 0 turns the cache off. */
+      readonly decisionCacheEntries: number;
+    };
 
 export const AUTHZ_ENV_HELP: readonly EnvHelp[] = [
   {
@@ -30,6 +36,13 @@ export const AUTHZ_ENV_HELP: readonly EnvHelp[] = [
       "The Cedar policies, validated against authz/schema.cedarschema at start-up (a broken one stops it) and reloaded on SIGHUP.",
   },
   {
+    name: "AUTHZ_DECISION_CACHE_ENTRIES",
+    accepted: "0..1000000 (0: off)",
+    default: "10000",
+    description:
+      "Decisions remembered for requests seen before (same caller and groups, RPC, resource and grant fields), least recently used out first; emptied when policies are reloaded.",
+  },
+  {
     name: "AUTHZ_DEFAULT_ACCOUNT",
     accepted: "a 12-digit AWS account ID",
     default: "(none)",
@@ -43,7 +56,10 @@ export function parseAuthzConfig(env: Env): AuthzConfig {
   const mode = readEnum(env, "AUTHZ_MODE", ["off", "cedar"] as const, policies === undefined ? "off" : "cedar");
   const defaultAccount = readAccount(env, "AUTHZ_DEFAULT_ACCOUNT");
   if (mode === "off") {
-    return { mode, ignoredVariables: policies === undefined ? [] : ["AUTHZ_POLICIES"], defaultAccount };
+    const ignoredVariables = ["AUTHZ_POLICIES", "AUTHZ_DECISION_CACHE_ENTRIES"].filter(
+      (name) => readString(env, name) !== undefined,
+    );
+    return { mode, ignoredVariables, defaultAccount };
   }
   if (policies === undefined) {
     throw new ConfigError(
@@ -52,7 +68,8 @@ export function parseAuthzConfig(env: Env): AuthzConfig {
       "",
     );
   }
-  return { mode, policies, defaultAccount };
+  const decisionCacheEntries = readInteger(env, "AUTHZ_DECISION_CACHE_ENTRIES", 0, 1_000_000, 10_000);
+  return { mode, policies, defaultAccount, decisionCacheEntries };
 }
 
 function readAccount(env: Env, name: string): string | undefined {
@@ -72,5 +89,9 @@ export async function createAuthorizer(
   deps: { readonly logger: Logger },
 ): Promise<Authorizer> {
   const { createCedarAuthorizer } = await import("./cedar/cedar-authorizer.js");
-  return createCedarAuthorizer({ policies: config.policies, logger: deps.logger });
+  return createCedarAuthorizer({
+    policies: config.policies,
+    logger: deps.logger,
+    decisionCacheEntries: config.decisionCacheEntries,
+  });
 }

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, test, type TestContext } from "node:test";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { AuthorizationEvaluationError, AuthzPolicyError, type Authorizer } from "../../src/authz/authorizer.js";
+import {
+  AuthorizationEvaluationError,
+  AuthzPolicyError,
+  type AuthorizationDecision,
+  type Authorizer,
+} from "../../src/authz/authorizer.js";
+import { createDecisionCache } from "../../src/authz/decision-cache.js";
 import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
 import { packageRootOf, shippedSchemaFile } from "../../src/authz/cedar/schema-file.js";
 import type { Caller } from "../../src/authz/request.js";
@@ -483,5 +489,79 @@ describe("the shipped schema", () => {
       (error: unknown) =>
         error instanceof AuthzPolicyError && /missing\.cedarschema.*cannot be read: ENOENT/.test(error.message),
     );
+  });
+});
+
+describe("remembered decisions", () => {
+  const policy = `@id("payments-only") permit (principal in PermissionGateway::Group::"payments", action, resource)
+    when { resource is PermissionGateway::LambdaFunction && resource.name like "payments-*" };`;
+
+  test("a repeated request gets the same decision; whatever Cedar is given differs, it decides anew", async (t) => {
+    const dir = await policyDir(t, { "p.cedar": policy });
+    const cached = await createCedarAuthorizer({ policies: dir, logger: silentLogger });
+    const uncached = await createCedarAuthorizer({ policies: dir, logger: silentLogger, decisionCacheEntries: 0 });
+    const payments: Caller = { id: "carol", groups: ["payments"] };
+    const requests = [
+      requestFor("GetLambdaPolicy", { functionName: "payments-api" }, payments),
+      requestFor("GetLambdaPolicy", { functionName: "payments-api" }, { id: "carol", groups: [] }),
+      requestFor("GetLambdaPolicy", { functionName: "billing-api" }, payments),
+      requestFor("GetLambdaPolicy", { functionName: "payments-api", qualifier: "live" }, payments),
+      requestFor("RemoveLambdaPermission", { functionName: "payments-api", statementId: "s" }, payments),
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const request of requests) assert.deepEqual(cached.authorize(request), uncached.authorize(request));
+    }
+    assert.deepEqual(
+      requests.map((request) => cached.authorize(request).allowed),
+      [true, false, false, true, true],
+    );
+  });
+
+  test("a reload forgets them: the next call is decided by the new set", async (t) => {
+    const { authorizer, dir } = await authorizerFor(t, { "p.cedar": policy });
+    const request = requestFor("GetLambdaPolicy", { functionName: "payments-api" }, { id: "c", groups: ["payments"] });
+    assert.equal(authorizer.authorize(request).allowed, true);
+    assert.equal(authorizer.authorize(request).allowed, true);
+    await writeFile(join(dir, "p.cedar"), `@id("nobody") forbid (principal, action, resource);`);
+    assert.deepEqual(await authorizer.reload(), { ok: true });
+    assert.deepEqual(authorizer.authorize(request), { allowed: false, determiningPolicies: ["nobody"], errors: [] });
+  });
+});
+
+describe("createDecisionCache", () => {
+  const decision = (allowed: boolean): AuthorizationDecision => ({ allowed, determiningPolicies: [], errors: [] });
+
+  test("holds at most its size, least recently used out first", () => {
+    const cache = createDecisionCache(2);
+    let decided = 0;
+    const ask = (name: string): boolean =>
+      cache.decision(requestFor("GetLambdaPolicy", { functionName: name }, alice), () => {
+        decided++;
+        return decision(name === "a");
+      }).allowed;
+    assert.equal(ask("a"), true);
+    assert.equal(ask("b"), false);
+    assert.equal(ask("a"), true); // a is now the most recent
+    assert.equal(decided, 2);
+    ask("c"); // b goes
+    assert.equal(cache.size(), 2);
+    ask("a");
+    assert.equal(decided, 3, "a was kept");
+    ask("b");
+    assert.equal(decided, 4, "b was forgotten");
+    cache.clear();
+    assert.equal(cache.size(), 0);
+  });
+
+  test("size 0 remembers nothing", () => {
+    const cache = createDecisionCache(0);
+    let decided = 0;
+    for (let i = 0; i < 3; i++)
+      cache.decision(requestFor("ListRamPermissions", {}, alice), () => {
+        decided++;
+        return decision(true);
+      });
+    assert.equal(decided, 3);
+    assert.equal(cache.size(), 0);
   });
 });

@@ -12,7 +12,10 @@ describe("parseAuthzConfig", () => {
       mode: "cedar",
       policies: "authz/policies",
       defaultAccount: undefined,
+      decisionCacheEntries: 10_000,
     });
+    const uncached = parseAuthzConfig({ AUTHZ_POLICIES: "p", AUTHZ_DECISION_CACHE_ENTRIES: "0" });
+    assert.equal(uncached.mode === "cedar" ? uncached.decisionCacheEntries : undefined, 0);
   });
 
   test("AUTHZ_MODE=off with policies set says they are ignored, so start-up can warn", () => {
@@ -30,6 +33,11 @@ describe("parseAuthzConfig", () => {
     { env: { AUTHZ_MODE: "cedar" }, variable: "AUTHZ_POLICIES", accepted: /required with AUTHZ_MODE=cedar/ },
     { env: { AUTHZ_MODE: "opa" }, variable: "AUTHZ_MODE", accepted: /one of off, cedar/ },
     { env: { AUTHZ_DEFAULT_ACCOUNT: "1234" }, variable: "AUTHZ_DEFAULT_ACCOUNT", accepted: /12-digit/ },
+    {
+      env: { AUTHZ_POLICIES: "p", AUTHZ_DECISION_CACHE_ENTRIES: "-1" },
+      variable: "AUTHZ_DECISION_CACHE_ENTRIES",
+      accepted: /from 0 to 1000000/,
+    },
   ];
   for (const c of bad) {
     test(`refuses ${JSON.stringify(c.env)} naming ${c.variable}`, () => {
@@ -44,7 +52,7 @@ describe("parseAuthzConfig", () => {
   test("every variable has a help line", () => {
     assert.deepEqual(
       AUTHZ_ENV_HELP.map((line) => line.name),
-      ["AUTHZ_MODE", "AUTHZ_POLICIES", "AUTHZ_DEFAULT_ACCOUNT"],
+      ["AUTHZ_MODE", "AUTHZ_POLICIES", "AUTHZ_DECISION_CACHE_ENTRIES", "AUTHZ_DEFAULT_ACCOUNT"],
     );
   });
 

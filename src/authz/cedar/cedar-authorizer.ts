@@ -25,6 +25,7 @@ import {
   type ReloadResult,
 } from "../authorizer.js";
 import type { AuthorizationRequest } from "../request.js";
+import { createDecisionCache, DEFAULT_DECISION_CACHE_ENTRIES } from "../decision-cache.js";
 import { compilePolicySet, type CompiledPolicySet } from "./policy-set.js";
 import { readPolicyFiles } from "./policy-files.js";
 import { shippedSchemaFile } from "./schema-file.js";
@@ -35,6 +36,8 @@ export interface CedarAuthorizerOptions {
   readonly logger: Logger;
   /** Default: authz/schema.cedarschema of this package. */
   readonly schemaFile?: string | undefined;
+  /** Decisions remembered for repeated requests (AUTHZ_DECISION_CACHE_ENTRIES); 0: none. Default 10 000. */
+  readonly decisionCacheEntries?: number | undefined;
 }
 
 const NAMESPACE = "PermissionGateway";
@@ -61,6 +64,7 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
   const load = async (): Promise<CompiledPolicySet> =>
     compilePolicySet(options.policies, await readPolicyFiles(options.policies), schema);
 
+  const decisions = createDecisionCache(options.decisionCacheEntries ?? DEFAULT_DECISION_CACHE_ENTRIES);
   let inForce: CompiledPolicySet | undefined;
   /** The swap: synchronous, so no authorize() runs between the preparse and the bookkeeping. */
   const install = (compiled: CompiledPolicySet): void => {
@@ -71,6 +75,7 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
         answer.errors.map((error) => error.message),
       );
     inForce = compiled;
+    decisions.clear();
     for (const warning of compiled.warnings) logger.warn("authorization policy warning", { warning });
     logger.info("authorization policies in force", { source: options.policies, policies: compiled.ids.length });
   };
@@ -91,7 +96,8 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
   };
 
   return {
-    authorize: (request) => decide(request, statefulIsAuthorized(cedarCall(request, slot))),
+    authorize: (request) =>
+      decisions.decision(request, () => decide(request, statefulIsAuthorized(cedarCall(request, slot)))),
     reload() {
       reloads = reloads.then(reloadOnce, reloadOnce);
       return reloads;
