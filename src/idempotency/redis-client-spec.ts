@@ -46,26 +46,16 @@ export function redisClientSpec(config: RedisConfig): RedisClientSpec {
     reconnectOnError: (error) => error.message.startsWith("READONLY"),
     ...credentials,
   };
-  // Commands issued in one event-loop turn go out in one write (and the
-  // replies come back in one read): under load, one syscall for many calls'
-  // claims instead of one each. Each command keeps its own reply, error and
-  // timeout. Standalone and Sentinel only: the Cluster client routes by slot.
-  const pipelined: RedisOptions = { ...failFast, enableAutoPipelining: true };
   const tls = config.tls ? { tls: {} } : {};
   const { connection } = config;
   switch (connection.shape) {
     case "standalone":
-      return {
-        shape: "standalone",
-        url: connection.url,
-        options: pipelined,
-        target: redactCredentials(connection.url),
-      };
+      return { shape: "standalone", url: connection.url, options: failFast, target: redactCredentials(connection.url) };
     case "sentinel":
       return {
         shape: "sentinel",
         options: {
-          ...pipelined,
+          ...failFast,
           ...tls,
           // Without enableTLSForSentinelMode ioredis connects to the master
           // the Sentinels name in plain text, even with `tls` set; sentinelTLS
