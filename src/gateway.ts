@@ -268,12 +268,14 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
  * The access line's `idempotency`: "none" without a token; else the guard's
  * decision ("claimed", "reclaimed", "replayed", "waited", "mismatch",
  * "in_flight", "store_error"), with "reconciled" for an executed call whose
- * outcome was settled by reading the actual state.
+ * outcome was settled by reading the actual state, and "undecided" when the
+ * guard failed before deciding.
  */
 function idempotencyOf(record: CallRecord | undefined): string {
   if (record?.token === undefined) return "none";
   const outcome = record.idempotencyOutcome;
-  if (outcome === undefined) return record.replayed === true ? "replayed" : "executed";
+  // Every path through the guard decides; "undecided" would mean it threw before it could (a bug).
+  if (outcome === undefined) return "undecided";
   if ((outcome === "claimed" || outcome === "reclaimed") && record.reconciled === true) return "reconciled";
   return outcome;
 }

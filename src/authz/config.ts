@@ -37,7 +37,7 @@ export const AUTHZ_ENV_HELP: readonly EnvHelp[] = [
   },
   {
     name: "AUTHZ_DECISION_CACHE_ENTRIES",
-    accepted: "0..1000000 (0: off)",
+    accepted: "0..100000 (0: off)",
     default: "10000",
     description:
       "Decisions remembered for requests seen before (same caller and groups, RPC, resource and grant fields), least recently used out first; emptied when policies are reloaded.",
@@ -68,7 +68,7 @@ export function parseAuthzConfig(env: Env): AuthzConfig {
       "",
     );
   }
-  const decisionCacheEntries = readInteger(env, "AUTHZ_DECISION_CACHE_ENTRIES", 0, 1_000_000, 10_000);
+  const decisionCacheEntries = readInteger(env, "AUTHZ_DECISION_CACHE_ENTRIES", 0, 100_000, 10_000);
   return { mode, policies, defaultAccount, decisionCacheEntries };
 }
 
