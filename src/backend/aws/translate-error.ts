@@ -17,7 +17,7 @@ import {
 import { missingResourceOfLambdaMessage } from "../../aws/lambda-answers.js";
 import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
 import { retryAfterSecondsOf } from "./retry-after.js";
-import { UncertainAttemptError } from "./uncertain-attempts.js";
+import { neverConnectedCodes, UncertainAttemptError } from "./uncertain-attempts.js";
 
 /** What the failed call was, for errors whose meaning depends on it. */
 export interface FailedCall {
@@ -32,18 +32,7 @@ export interface FailedCall {
 const credentialProviderErrorNames = new Set(["CredentialsProviderError", "TokenProviderError"]);
 
 /** Node socket and DNS failures: AWS was not reached, or the connection broke. */
-const networkErrorCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-]);
+const networkErrorCodes: ReadonlySet<string> = new Set([...neverConnectedCodes, "ECONNRESET", "ECONNABORTED", "EPIPE"]);
 
 export function translateSdkError(error: unknown, failed: FailedCall): Error {
   // The deadline guard ended the SDK's retries; AWS's last answer is the outcome.

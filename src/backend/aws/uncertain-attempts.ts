@@ -28,7 +28,7 @@ export class UncertainAttemptError extends Error {
 }
 
 /** Node's errors for a connection that never opened: nothing was sent. */
-const neverConnectedCodes = new Set([
+export const neverConnectedCodes: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
   "EAI_AGAIN",
