@@ -14,18 +14,16 @@ import { AwsApiError, UpstreamNetworkError, UpstreamOutcomeUnknownError } from "
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { createReconcilingBackend } from "../../src/backend/reconcile.js";
 import { OUTCOME_UNKNOWN_REASON } from "../../src/errors.js";
-import { createAwsBackend, createSdkClientFactory } from "../../src/backend/aws/aws-backend.js";
-import { silentLogger } from "../../src/logger.js";
 import { createGatewayClient, responseOf, stringMember } from "../support/clients.js";
 import { parseStatement } from "../support/policy-json.js";
 import { startTestGateway } from "../support/gateway.js";
 import {
+  awsBackendAt,
   fn,
   noDeadline,
   rejectionOf,
   startAwsChain,
   startAwsStack,
-  testCredentials,
   type AwsChain,
 } from "./aws/aws-test-stack.js";
 import { createRecordingLogger, type LogLine, type RecordingLogger } from "../support/recording-logger.js";
@@ -171,19 +169,7 @@ test("a refused connection is not an unknown outcome: nothing was sent, the SDK 
   const stack = await startAwsStack({ maxAttempts: 2 });
   const port = stack.endpoint.port;
   await stack.close();
-  const backend = createAwsBackend({
-    defaultRegion: "us-east-1",
-    maxAttempts: 2,
-    requestTimeoutMs: 2000,
-    logger: silentLogger,
-    clientFactory: createSdkClientFactory({
-      maxAttempts: 2,
-      requestTimeoutMs: 2000,
-      connectTimeoutMs: 1000,
-      credentials: testCredentials,
-      endpoint: `http://127.0.0.1:${port}`,
-    }),
-  });
+  const backend = awsBackendAt(port);
   try {
     const error = await rejectionOf(
       backend.addLambdaPermission({ function: fn("demo"), statementId: "refused", ...invoke }, noDeadline()),

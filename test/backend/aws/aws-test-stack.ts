@@ -198,7 +198,6 @@ export const DEMO_ATTACHED = "arn:aws:ram:us-east-1:123456789012:permission/demo
 export const AWS_MANAGED_SUBNET = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionEC2Subnet";
 export const AWS_MANAGED_PREFIX_LIST = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionPrefixList";
 
-/** Call options with no deadline and a signal nobody aborts. */
 /** An AWS backend whose SDK clients talk to 127.0.0.1:<port> directly, two attempts each. */
 export function awsBackendAt(port: number): PermissionBackend {
   return createAwsBackend({
