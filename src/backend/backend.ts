@@ -91,6 +91,15 @@ export interface Reconciled {
   readonly reconciled?: boolean | undefined;
 }
 
+/**
+ * The metadata any output may carry, typed, for the service to hand to the
+ * audit trail and the access log without looking inside each output.
+ */
+export interface OutputMetadata extends AwsCallMetadata, Reconciled {
+  /** RemoveLambdaPermission: the statement JSON that was removed, when the adapter knows it. */
+  readonly removedStatement?: string | undefined;
+}
+
 export interface RemoveLambdaPermissionOutput extends AwsCallMetadata, Reconciled {
   /** The statement JSON that was removed, when the adapter knows it. */
   readonly removedStatement?: string | undefined;
@@ -209,3 +218,4 @@ export interface PermissionBackend {
   checkReady?(signal: AbortSignal): Promise<BackendReadiness>;
   close(): Promise<void>;
 }
+
