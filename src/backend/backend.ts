@@ -1,6 +1,7 @@
 // The PermissionBackend port: what the gateway needs from "AWS", in the
 // gateway's own types. Adapters (backend/fake, backend/aws) implement it and
 // never import each other; no SDK type crosses this boundary.
+import type { AwsService } from "./errors.js";
 
 /** A Lambda function as the caller named it, already validated and parsed. */
 export interface LambdaFunctionRef {
@@ -219,3 +220,34 @@ export interface PermissionBackend {
   close(): Promise<void>;
 }
 
+/** The port's calls to AWS: every method but readiness and close. */
+export type BackendOperation = Exclude<keyof PermissionBackend, "close" | "checkReady">;
+
+/** The AWS API operation behind a port method, as the API references name it. */
+export interface AwsOperation {
+  readonly service: AwsService;
+  readonly name: string;
+  /** It changes state, so its effect can outlive a lost answer. */
+  readonly mutation: boolean;
+}
+
+/**
+ * One line per port method: the one list of the backend's operations, from
+ * which the decorators (backend/decorate.ts), the metrics and the fakes'
+ * operation lists are derived. Typed so that a port method without a line,
+ * or a line without a method, fails the typecheck.
+ */
+export const BACKEND_OPERATIONS = {
+  removeLambdaPermission: { service: "lambda", name: "RemovePermission", mutation: true },
+  addLambdaPermission: { service: "lambda", name: "AddPermission", mutation: true },
+  getLambdaPolicy: { service: "lambda", name: "GetPolicy", mutation: false },
+  deleteRamPermission: { service: "ram", name: "DeletePermission", mutation: true },
+  createRamPermission: { service: "ram", name: "CreatePermission", mutation: true },
+  getRamPermission: { service: "ram", name: "GetPermission", mutation: false },
+  listRamPermissions: { service: "ram", name: "ListPermissions", mutation: false },
+} as const satisfies { readonly [K in BackendOperation]: AwsOperation };
+
+/** The AWS operation names of the port ("RemovePermission", ...). */
+export type AwsOperationName = (typeof BACKEND_OPERATIONS)[BackendOperation]["name"];
+
+export const backendOperations = Object.keys(BACKEND_OPERATIONS) as readonly BackendOperation[];
