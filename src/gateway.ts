@@ -21,7 +21,7 @@ import { createMetrics, type GatewayMetrics, type RejectReason } from "./observa
 import { createTracing, type Tracing } from "./observability/tracing.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "./reflection/gateway-files.js";
 import { registerReflectionServices } from "./reflection/reflection-service.js";
-import { callRecordKey, type CallRecord } from "./rpc/call-record.js";
+import { awsRequestIdOf, callContextOf, type CallContext } from "./rpc/call-context.js";
 import type { ProtocolRejection } from "./http/rpc-protocol.js";
 import type { RejectedRequest } from "./http/rpc-handler.js";
 import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
@@ -29,7 +29,7 @@ import { createAuditInterceptor } from "./audit/interceptor.js";
 import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
 import { createAuthorizer } from "./authz/config.js";
 import { createAuthorizationInterceptor } from "./authz/interceptor.js";
-import type { ResourceDefaults } from "./authz/rpc-inputs.js";
+import type { ResourceDefaults } from "./authz/resource.js";
 import { partitionOfRegion } from "./aws/partitions.js";
 import { createCallAnalysis } from "./rpc/call-analysis.js";
 import { createAuthenticator } from "./auth/create-authenticator.js";
@@ -251,15 +251,15 @@ function registerOpsServices(router: ConnectRouter, health: HealthState, reflect
 
 /** The access line's fields that only the gateway's own code knows. */
 function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unknown): CallDescription {
-  const record = req.contextValues.get(callRecordKey);
+  const context = callContextOf(req.contextValues);
   const caller = req.contextValues.get(callerContextKey);
   const peer = req.contextValues.get(peerContextKey);
   const fromError =
     error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
   return {
     caller: caller?.id,
-    idempotency: idempotencyOf(record),
-    awsRequestId: record?.awsRequestId ?? fromError,
+    idempotency: idempotencyOf(context),
+    awsRequestId: awsRequestIdOf(context) ?? fromError,
     peer: peer?.remoteAddress,
   };
 }
@@ -271,12 +271,13 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
  * outcome was settled by reading the actual state, and "undecided" when the
  * guard failed before deciding.
  */
-function idempotencyOf(record: CallRecord | undefined): string {
-  if (record?.token === undefined) return "none";
-  const outcome = record.idempotencyOutcome;
+function idempotencyOf(context: CallContext | undefined): string {
+  if (context?.call?.token === undefined) return "none";
+  const outcome = context.progress.idempotencyOutcome;
   // Every path through the guard decides; "undecided" would mean it threw before it could (a bug).
   if (outcome === undefined) return "undecided";
-  if ((outcome === "claimed" || outcome === "reclaimed") && record.reconciled === true) return "reconciled";
+  if ((outcome === "claimed" || outcome === "reclaimed") && context.progress.output?.reconciled === true)
+    return "reconciled";
   return outcome;
 }
 

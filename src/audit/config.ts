@@ -1,6 +1,13 @@
 // Audit trail settings from the environment. Pure: main.ts passes its env in.
 import type { EnvHelp } from "../config-values.js";
 import { ConfigError, readBoolean, readString, type Env } from "../config-values.js";
+import { rpcTable } from "../rpc/rpc-table.js";
+
+/** The reads, from the RPC table: "GetLambdaPolicy, GetRamPermission, ...". */
+const readRpcs = Object.values(rpcTable)
+  .filter((row) => !row.mutation)
+  .map((row) => row.method.name)
+  .join(", ");
 
 export type AuditConfig =
   | {
@@ -22,7 +29,7 @@ export const AUDIT_ENV_HELP: readonly EnvHelp[] = [
     name: "AUDIT_READS",
     accepted: "true | false",
     default: "false",
-    description: "Also write an audit event for each read (GetLambdaPolicy, GetRamPermission, ListRamPermissions).",
+    description: `Also write an audit event for each read (${readRpcs}).`,
   },
 ];
 
