@@ -11,7 +11,7 @@ import { PermissionService } from "../gen/permission/v1/permission_pb.js";
 import { peerContextKey } from "./auth/peer.js";
 import { createHealthEndpoint } from "./health/health-endpoint.js";
 import { createHealthService } from "./health/health-service.js";
-import { createHealthState, type HealthState } from "./health/health-state.js";
+import { createHealthState, LIVENESS_SERVICE, type HealthState } from "./health/health-state.js";
 import { createAccessLogInterceptor, logRejectedRequest, type CallDescription } from "./observability/access-log.js";
 import { startOpsServer, type HttpEndpoint } from "./observability/http-endpoint.js";
 import { instrumentBackend } from "./observability/instrument-backend.js";
@@ -122,7 +122,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
         store: (signal) => idempotency.checkReady(signal),
         backend: (signal) => backend.checkReady?.(signal) ?? Promise.resolve({ ready: true }),
       },
-      services: { [PermissionService.typeName]: ["store", "backend"] },
+      // "liveness" needs no check: SERVING while the process serves, so a
+      // liveness probe never restarts replicas for an outage of Redis or AWS.
+      services: { [PermissionService.typeName]: ["store", "backend"], [LIVENESS_SERVICE]: [] },
       intervalMs: config.health.intervalMs,
       timeoutMs: config.health.timeoutMs,
       logger,
@@ -144,6 +146,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     const httpRoutes: HttpEndpoint[] = opsServer === undefined ? [healthEndpoint, metricsEndpoint] : [healthEndpoint];
 
     const authorizer = config.authz.mode === "cedar" ? await startAuthorizer(config, logger) : undefined;
+    if (authorizer !== undefined) resources.add(() => authorizer.close());
     const auditSink = config.audit.sink === "off" ? undefined : await startAuditSink(config.audit.sink, logger);
     if (auditSink !== undefined) resources.add(() => auditSink.close());
 
@@ -324,7 +327,7 @@ async function startAuthorizer(config: Config, logger: Logger): Promise<Authoriz
   if (config.authz.mode !== "cedar") throw new Error("startAuthorizer without AUTHZ_MODE=cedar");
   const authz = config.authz;
   try {
-    return await createAuthorizer(authz, { logger });
+    return await createAuthorizer(authz, { logger, pollIntervalMs: config.auth.reloadIntervalMs });
   } catch (error) {
     if (error instanceof AuthzPolicyError) throw new StartupError(error.message, { cause: error });
     throw error;

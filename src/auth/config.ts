@@ -106,7 +106,7 @@ export const AUTH_ENV_HELP: readonly EnvHelp[] = [
     accepted: "0..3600000",
     default: "5000",
     description:
-      "How often certificates, the client CA, API_KEYS_FILE and JWT_JWKS_FILE are checked for changes; 0: only on SIGHUP.",
+      "How often certificates, the client CA, API_KEYS_FILE, JWT_JWKS_FILE and the AUTHZ_POLICIES files are checked for changes; 0: only on SIGHUP.",
   },
   {
     name: "TLS_CLIENT_CA_FILE",

@@ -33,7 +33,7 @@ export const AUTHZ_ENV_HELP: readonly EnvHelp[] = [
     accepted: "path of a .cedar file or of a directory of .cedar files",
     default: "(none)",
     description:
-      "The Cedar policies, validated against authz/schema.cedarschema at start-up (a broken one stops it) and reloaded on SIGHUP.",
+      "The Cedar policies, validated against authz/schema.cedarschema at start-up (a broken one stops it), reloaded when they change (checked every AUTH_RELOAD_INTERVAL_MS) and on SIGHUP.",
   },
   {
     name: "AUTHZ_DECISION_CACHE_ENTRIES",
@@ -86,12 +86,13 @@ function readAccount(env: Env, name: string): string | undefined {
  */
 export async function createAuthorizer(
   config: Extract<AuthzConfig, { mode: "cedar" }>,
-  deps: { readonly logger: Logger },
+  deps: { readonly logger: Logger; readonly pollIntervalMs?: number },
 ): Promise<Authorizer> {
   const { createCedarAuthorizer } = await import("./cedar/cedar-authorizer.js");
   return createCedarAuthorizer({
     policies: config.policies,
     logger: deps.logger,
     decisionCacheEntries: config.decisionCacheEntries,
+    pollIntervalMs: deps.pollIntervalMs,
   });
 }
