@@ -4,7 +4,7 @@
 // instead of working them out again.
 import type { Message } from "@bufbuild/protobuf";
 import { createContextKey, type ContextValues } from "@connectrpc/connect";
-import type { IdempotencyOutcomeKind } from "../idempotency/guard.js";
+import type { IdempotencyOutcomeKind } from "../idempotency/guard-port.js";
 import type { AnyRpcRow, CallToken, RpcResource } from "./rpc-table.js";
 
 export interface CallRecord {

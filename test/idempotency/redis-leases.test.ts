@@ -17,7 +17,8 @@ import {
 } from "../../gen/permission/v1/permission_pb.js";
 import type { CallOptions } from "../../src/backend/backend.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";

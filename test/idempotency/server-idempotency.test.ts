@@ -21,8 +21,9 @@ import {
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import type { FakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
-import type { Idempotency } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
+import type { Idempotency } from "../../src/idempotency/create-idempotency.js";
 import { silentLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 import type { RunningServer } from "../../src/server.js";

@@ -23,7 +23,8 @@ import { isOutcomeUnknownError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { backoffDelayMs, pause } from "./backoff.js";
 import { requestFingerprint } from "./fingerprint.js";
-import type { IdempotencyGuard, IdempotencyObserver, IdempotencyOutcomeKind, IdempotentCall } from "./guard.js";
+import { REPLAYED_HEADER } from "./guard-port.js";
+import type { IdempotencyGuard, IdempotencyObserver, IdempotencyOutcomeKind, IdempotentCall } from "./guard-port.js";
 import {
   idempotencyDeadlineExceededError,
   idempotencyInFlightError,
@@ -39,9 +40,6 @@ import { createStoreCalls } from "./store-calls.js";
 import { IdempotencyRecordCorruptError, isIdempotencyRecordCorruptError } from "./store.js";
 import type { ClaimResult, IdempotencyOutcome, IdempotencyRecord, IdempotencyStore } from "./store.js";
 import { errorFromStored, storedErrorOf } from "./stored-error.js";
-
-/** The response header that marks an answer as a replay. */
-export const REPLAYED_HEADER = "idempotent-replayed";
 
 /**
  * The request header whose value scopes tokens. It is NOT authentication:

@@ -15,7 +15,7 @@ import {
 import type { CallOptions } from "../../src/backend/backend.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { toConnectError } from "../../src/errors.js";
-import { REPLAYED_HEADER } from "../../src/idempotency/idempotency-guard.js";
+import { REPLAYED_HEADER } from "../../src/idempotency/guard-port.js";
 import { requestFingerprint } from "../../src/idempotency/fingerprint.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { silentLogger } from "../../src/logger.js";
