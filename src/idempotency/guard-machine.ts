@@ -1,10 +1,13 @@
-// The IdempotencyGuard behind guard.ts: DESIGN.md section 4, in one place.
+// The IdempotencyGuard behind guard-port.ts, as a state machine: the states,
+// their transitions and the one place that names the outcome are in
+// guard-states.ts; each state's step is a function here. In short:
 // claim -> claimed | reclaimed  execute under a lease renewed by heartbeat, bounded by the
 //                               caller's deadline and maxExecutionMs; then complete, release
 //                               or abandon the record (reclaimed: afterTakeover, so the
 //                               backend reconciles with what an earlier attempt may have done)
 //       -> replay               answer with the stored response or error
-//       -> mismatch             FAILED_PRECONDITION
+//       -> mismatch             FAILED_PRECONDITION, unless the record's fingerprint is of an
+//                               older version and describes this same request (rolling upgrade)
 //       -> in flight            wait for the owner: one in this process tells us when it is
 //                               done, one on another replica is polled with backoff; then
 //                               replay, or claim again when the record was released or its
@@ -22,7 +25,8 @@ import type { Clock } from "../clock.js";
 import { isOutcomeUnknownError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { backoffDelayMs, pause } from "./backoff.js";
-import { requestFingerprint } from "./fingerprint.js";
+import { requestFingerprintOf } from "./fingerprint.js";
+import type { RequestFingerprint } from "./fingerprint.js";
 import { REPLAYED_HEADER } from "./guard-port.js";
 import type { IdempotencyGuard, IdempotencyObserver, IdempotencyOutcomeKind, IdempotentCall } from "./guard-port.js";
 import {
@@ -32,6 +36,8 @@ import {
   idempotencyMismatchError,
   idempotencyWaitCancelledError,
 } from "./guard-errors.js";
+import { isWaiting, outcomeOf } from "./guard-states.js";
+import type { GuardState, HeldClaim, Refusal } from "./guard-states.js";
 import { createOwnerships } from "./ownership.js";
 import type { Ownership } from "./ownership.js";
 import { createPendingWrites } from "./pending-writes.js";
@@ -111,11 +117,26 @@ export function callerIdFromHeader(context: HandlerContext): string {
 interface Attempt<I extends DescMessage, O extends DescMessage> {
   readonly call: IdempotentCall<I, O>;
   readonly key: string;
-  readonly fingerprint: string;
+  /** This request's fingerprint, and whether a stored one (of any known version) describes it. */
+  readonly request: RequestFingerprint;
+  /**
+   * The fingerprint the claim is made with: the current version's, or an
+   * older version's when the record was stored by an older replica.
+   */
+  fingerprint: string;
   readonly waitUntil: number;
-  /** Set once decided; reported to the observer when run() ends. */
-  outcome: IdempotencyOutcomeKind | undefined;
+  /** Whether the call has waited for another call with its token (so a replay is "waited"). */
+  waited: boolean;
+  /** Rounds of claiming so far: the backoff between failed claims grows with it. */
+  rounds: number;
 }
+
+type AnyAttempt = Attempt<DescMessage, DescMessage>;
+type Execute<O extends DescMessage> = (options: CallOptions) => Promise<MessageShape<O>>;
+type Step<O extends DescMessage> = Promise<GuardState<O>>;
+
+const refused = (reason: Refusal, error: unknown): GuardState<never> => ({ name: "refused", reason, error });
+const claiming: GuardState<never> = { name: "claiming" };
 
 export function createIdempotencyGuard(options: IdempotencyGuardOptions): SettlingIdempotencyGuard {
   const { store, clock, logger, ttlMs, leaseMs, maxWaitMs } = options;
@@ -136,41 +157,71 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     try {
       options.observer?.onOutcome?.(kind);
     } catch (error) {
-      logger.debug("idempotency observer failed", { error: error instanceof Error ? error : String(error) });
+      logger.debug("idempotency observer failed", { error: describe(error) });
     }
   };
 
   const waitBudgetMs = (deadlineLeftMs: number | undefined): number =>
     deadlineLeftMs === undefined ? maxWaitMs : Math.max(0, Math.min(maxWaitMs, deadlineLeftMs - DEADLINE_RESERVE_MS));
 
-  const begin = <I extends DescMessage, O extends DescMessage>(call: IdempotentCall<I, O>): Attempt<I, O> => ({
-    call,
-    key: idempotencyRecordKey({ callerId: identify(call.context), rpc: call.rpc, token: call.token }),
-    fingerprint: requestFingerprint(call.requestSchema, call.request, call.tokenField),
-    waitUntil: clock.now() + waitBudgetMs(call.context.timeoutMs()),
-    outcome: undefined,
-  });
+  const begin = <I extends DescMessage, O extends DescMessage>(call: IdempotentCall<I, O>): Attempt<I, O> => {
+    const request = requestFingerprintOf(call.requestSchema, call.request, call.tokenField);
+    return {
+      call,
+      key: idempotencyRecordKey({ callerId: identify(call.context), rpc: call.rpc, token: call.token }),
+      request,
+      fingerprint: request.current,
+      waitUntil: clock.now() + waitBudgetMs(call.context.timeoutMs()),
+      waited: false,
+      rounds: 0,
+    };
+  };
+
+  // ---- waiting helpers -------------------------------------------------
+
+  /** The caller left or its deadline passed while it waited. */
+  const waitEnded = (attempt: AnyAttempt): GuardState<never> => {
+    // Connect aborts the signal with a DEADLINE_EXCEEDED ConnectError when
+    // the deadline passes; anything else is the caller leaving.
+    const reason: unknown = attempt.call.context.signal.reason;
+    const deadline = reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
+    return refused("in_flight", deadline ? idempotencyDeadlineExceededError() : idempotencyWaitCancelledError());
+  };
+
+  /** The wait budget is spent: ABORTED, with a retry hint from what is known of the owner's lease. */
+  const waitSpent = (leaseLeftMs: number): GuardState<never> =>
+    refused(
+      "in_flight",
+      idempotencyInFlightError(Math.min(Math.max(leaseLeftMs, MIN_RETRY_AFTER_MS), MAX_RETRY_AFTER_MS)),
+    );
+
+  /** Sleeps `ms`, or less when `done` settles first; false when the caller went meanwhile. */
+  const waitAtMost = async (attempt: AnyAttempt, ms: number, done?: Promise<void>): Promise<boolean> => {
+    const { signal } = attempt.call.context;
+    const woken = new AbortController();
+    void done?.then(() => woken.abort());
+    await pause(ms, AbortSignal.any([signal, woken.signal]));
+    woken.abort();
+    return !signal.aborted;
+  };
+
+  // ---- claiming --------------------------------------------------------
 
   /** Gives back a claim whose answer never came: it may still land, and would hold the token for nobody. */
   const releaseLostClaim = (key: string, owner: string): void => {
     const giveUpAt = clock.now() + leaseMs;
     const release = () => storeCalls.call("release", () => store.release({ key, owner }));
-    writes.track(
-      writes.retry(
-        release,
-        () => giveUpAt,
-        (error) => {
-          logger.warn("idempotency claim not released; it expires with its lease", {
-            key,
-            leaseMs,
-            error: describe(error),
-          });
-        },
-      ),
-    );
+    const givenUp = (error: unknown): void => {
+      logger.warn("idempotency claim not released; it expires with its lease", {
+        key,
+        leaseMs,
+        error: describe(error),
+      });
+    };
+    writes.track(writes.retry(release, () => giveUpAt, givenUp));
   };
 
-  const claimRecord = async (attempt: Attempt<DescMessage, DescMessage>, owner: string): Promise<ClaimResult> => {
+  const claimRecord = async (attempt: AnyAttempt, owner: string): Promise<ClaimResult> => {
     const input = { key: attempt.key, fingerprint: attempt.fingerprint, owner, leaseMs, ttlMs };
     try {
       return await storeCalls.call("claim", () => store.claim(input), attempt.call.context);
@@ -182,134 +233,148 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     }
   };
 
+  const claim = async (attempt: AnyAttempt): Step<never> => {
+    attempt.rounds += 1;
+    const local = ownerships.local(attempt.key);
+    // The owner runs in this process: wait for it without asking the store.
+    if (local !== undefined && attempt.request.matches(local.fingerprint))
+      return { name: "waiting_local", done: local.done };
+    const owner = randomUUID();
+    const grantedAt = clock.now();
+    let result: ClaimResult;
+    try {
+      result = await claimRecord(attempt, owner);
+    } catch (error) {
+      // Before any wait the call fails closed at once; a waiter retries
+      // within its budget (its first claim already got an answer).
+      if (!attempt.waited || storeCalls.isCallerDeadline(error) || attempt.waitUntil - clock.now() <= 0) {
+        return refused("store_error", storeCalls.failed("claim", attempt.call.rpc, error));
+      }
+      return { name: "backing_off" };
+    }
+    switch (result.kind) {
+      case "claimed":
+        return { name: "executing", claim: { owner, grantedAt, previousOwner: undefined } };
+      case "reclaimed":
+        return { name: "executing", claim: { owner, grantedAt, previousOwner: result.previousOwner } };
+      case "replay":
+        return { name: "replaying", stored: result.outcome };
+      case "mismatch":
+        return { name: "matching_version" };
+      case "in_flight":
+        return { name: "waiting", polls: 0, leaseLeftMs: result.leaseRemainingMs, storeError: undefined };
+    }
+  };
+
+  const backOff = async (attempt: AnyAttempt): Step<never> => {
+    const left = attempt.waitUntil - clock.now();
+    const delay = Math.min(backoffDelayMs(poll, attempt.rounds - 1), left);
+    return (await waitAtMost(attempt, delay)) ? claiming : waitEnded(attempt);
+  };
+
+  /**
+   * The store compares fingerprints as strings, so a record written by an
+   * older replica (an older fingerprint version) is a mismatch to it even
+   * when it holds this very request: a retry of a rolling upgrade. Read the
+   * record and compute this request's fingerprint in the record's version;
+   * the same request claims again with the record's own fingerprint.
+   */
+  const matchVersion = async (attempt: AnyAttempt): Step<never> => {
+    const mismatch = refused("mismatch", idempotencyMismatchError(attempt.call.tokenField));
+    let record: IdempotencyRecord | undefined;
+    try {
+      record = await storeCalls.call("read", () => store.read(attempt.key), attempt.call.context);
+    } catch (error) {
+      return refused("store_error", storeCalls.failed("read", attempt.call.rpc, error));
+    }
+    // Gone since the claim (released or expired): the token is free again.
+    if (record === undefined) return claiming;
+    // Adopted already, and still refused: a different request after all.
+    if (record.fingerprint === attempt.fingerprint || !attempt.request.matches(record.fingerprint)) return mismatch;
+    attempt.fingerprint = record.fingerprint;
+    return claiming;
+  };
+
+  // ---- waiting for the owner -------------------------------------------
+
+  const waitLocal = async (attempt: AnyAttempt, done: Promise<void>): Step<never> => {
+    const left = attempt.waitUntil - clock.now();
+    if (left <= 0) return waitSpent(MAX_RETRY_AFTER_MS);
+    return (await waitAtMost(attempt, left, done)) ? claiming : waitEnded(attempt);
+  };
+
+  /** One poll of an owner's record: the state to wait in, or what ends the wait. */
+  const waitForOwner = async (
+    attempt: AnyAttempt,
+    state: GuardState<DescMessage> & { name: "waiting" },
+  ): Step<never> => {
+    const left = attempt.waitUntil - clock.now();
+    if (left <= 0) {
+      if (state.storeError === undefined) return waitSpent(state.leaseLeftMs);
+      return refused("store_error", storeCalls.failed("read", attempt.call.rpc, state.storeError));
+    }
+    // An owner in this process says when it is done: no need to ask before.
+    const local = ownerships.local(attempt.key);
+    const pauseMs = local === undefined ? Math.min(backoffDelayMs(poll, state.polls), left) : left;
+    if (!(await waitAtMost(attempt, pauseMs, local?.done))) return waitEnded(attempt);
+    const next = { ...state, polls: state.polls + 1 };
+    let record: IdempotencyRecord | undefined;
+    try {
+      record = await storeCalls.call("read", () => store.read(attempt.key), attempt.call.context);
+    } catch (error) {
+      if (storeCalls.isCallerDeadline(error)) return waitEnded(attempt);
+      // One failed read does not fail the waiter: the next poll may answer.
+      return { ...next, storeError: error };
+    }
+    if (record !== undefined && !attempt.request.matches(record.fingerprint)) {
+      return refused("mismatch", idempotencyMismatchError(attempt.call.tokenField));
+    }
+    if (record?.state === "completed") return { name: "replaying", stored: record.outcome };
+    if (record !== undefined && record.leaseRemainingMs > 0) {
+      return { ...next, leaseLeftMs: record.leaseRemainingMs, storeError: undefined };
+    }
+    // Released, or its lease ran out: claim again (and maybe run it), unless
+    // the wait used up the budget: what is left of it is no time to run the
+    // call in. The retry finds the token free.
+    if (record !== undefined) attempt.fingerprint = record.fingerprint;
+    return clock.now() >= attempt.waitUntil ? waitSpent(MIN_RETRY_AFTER_MS) : claiming;
+  };
+
+  // ---- answering -------------------------------------------------------
+
   const replay = <I extends DescMessage, O extends DescMessage>(
     attempt: Attempt<I, O>,
-    outcome: IdempotencyOutcome,
-  ): MessageShape<O> => {
+    stored: IdempotencyOutcome,
+  ): GuardState<O> => {
     const { call } = attempt;
-    if (outcome.kind === "error") {
+    if (stored.kind === "error") {
       call.context.responseHeader.set(REPLAYED_HEADER, "true");
-      throw errorFromStored(outcome.error);
+      return { name: "answered", answer: { ok: false, error: errorFromStored(stored.error) } };
     }
     let response: MessageShape<O>;
     try {
-      response = fromBinary(call.responseSchema, outcome.response);
+      response = fromBinary(call.responseSchema, stored.response);
     } catch (cause) {
       // Bytes that are not this RPC's response are a damaged record, not a
       // bug of this call: fail closed like any other corrupt record.
       const reason = `stored response does not decode as ${call.responseSchema.typeName}`;
-      attempt.outcome = "store_error";
-      throw storeCalls.failed("replay", call.rpc, new IdempotencyRecordCorruptError(attempt.key, reason, { cause }));
+      const corrupt = new IdempotencyRecordCorruptError(attempt.key, reason, { cause });
+      return refused("store_error", storeCalls.failed("replay", call.rpc, corrupt));
     }
     call.context.responseHeader.set(REPLAYED_HEADER, "true");
-    return response;
+    return { name: "answered", answer: { ok: true, response } };
   };
 
-  /** The caller left or its deadline passed while it waited. */
-  const waitEnded = (attempt: Attempt<DescMessage, DescMessage>): ConnectError => {
-    attempt.outcome = "in_flight";
-    // Connect aborts the signal with a DEADLINE_EXCEEDED ConnectError when
-    // the deadline passes; anything else is the caller leaving.
-    const reason: unknown = attempt.call.context.signal.reason;
-    const deadline = reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
-    return deadline ? idempotencyDeadlineExceededError() : idempotencyWaitCancelledError();
-  };
-
-  /** The wait budget is spent: ABORTED, or UNAVAILABLE when the store was failing all along. */
-  const waitSpent = (
-    attempt: Attempt<DescMessage, DescMessage>,
-    leaseLeftMs: number,
-    storeError: unknown,
-  ): ConnectError => {
-    if (storeError !== undefined) {
-      attempt.outcome = "store_error";
-      return storeCalls.failed("read", attempt.call.rpc, storeError);
-    }
-    attempt.outcome = "in_flight";
-    return idempotencyInFlightError(Math.min(Math.max(leaseLeftMs, MIN_RETRY_AFTER_MS), MAX_RETRY_AFTER_MS));
-  };
-
-  /** Sleeps `ms`, or less when `done` settles first; throws when the caller goes. */
-  const waitAtMost = async (attempt: Attempt<DescMessage, DescMessage>, ms: number, done?: Promise<void>) => {
-    const { signal } = attempt.call.context;
-    const woken = new AbortController();
-    void done?.then(() => woken.abort());
-    await pause(ms, AbortSignal.any([signal, woken.signal]));
-    woken.abort();
-    if (signal.aborted) throw waitEnded(attempt);
-  };
-
-  /** Polls until the owner's outcome is stored (returned) or the claim should be tried again (undefined). */
-  const waitForOwner = async (
-    attempt: Attempt<DescMessage, DescMessage>,
-    leaseRemainingMs: number,
-  ): Promise<(IdempotencyRecord & { state: "completed" }) | undefined> => {
-    let leaseLeftMs = leaseRemainingMs;
-    let storeError: unknown;
-    for (let polls = 0; ; polls += 1) {
-      const left = attempt.waitUntil - clock.now();
-      if (left <= 0) throw waitSpent(attempt, leaseLeftMs, storeError);
-      // An owner in this process says when it is done: no need to ask before.
-      const local = ownerships.local(attempt.key);
-      await waitAtMost(attempt, local === undefined ? Math.min(backoffDelayMs(poll, polls), left) : left, local?.done);
-      let record: IdempotencyRecord | undefined;
-      try {
-        record = await storeCalls.call("read", () => store.read(attempt.key), attempt.call.context);
-        storeError = undefined;
-      } catch (error) {
-        if (storeCalls.isCallerDeadline(error)) throw waitEnded(attempt);
-        // One failed read does not fail the waiter: the next poll may answer.
-        storeError = error;
-        continue;
-      }
-      if (record === undefined) return undefined;
-      if (record.fingerprint !== attempt.fingerprint) {
-        attempt.outcome = "mismatch";
-        throw idempotencyMismatchError(attempt.call.tokenField);
-      }
-      if (record.state === "completed") return record;
-      if (record.leaseRemainingMs <= 0) return undefined;
-      leaseLeftMs = record.leaseRemainingMs;
-    }
-  };
-
-  /** Ends a failed call's claim: stored, released, or kept for a takeover. Returns what the caller gets. */
-  const finishFailure = async (
-    attempt: Attempt<DescMessage, DescMessage>,
-    ownership: Ownership,
-    owner: string,
-    afterTakeover: boolean,
-    error: unknown,
-  ): Promise<unknown> => {
-    const { key, fingerprint } = attempt;
-    const abandon = () => ownership.finish("abandon", () => store.abandon({ key, owner }));
-    if (ownership.heartbeat.lost.aborted) {
-      // Stopped by us mid-call: it may have reached AWS, so the token is kept for a takeover.
-      await abandon();
-      return idempotencyLeaseLostError(MAX_RETRY_AFTER_MS);
-    }
-    if (error instanceof ConnectError && DEFINITIVE_CODES.has(error.code)) {
-      const outcome: IdempotencyOutcome = { kind: "error", error: storedErrorOf(error) };
-      await ownership.finish("complete", () => store.complete({ key, owner, fingerprint, outcome, ttlMs }));
-    } else if (afterTakeover || (error instanceof ConnectError && isOutcomeUnknownError(error))) {
-      // This attempt, or the one taken over, may have taken effect: the next
-      // claim must be a takeover too, so that it reconciles before answering.
-      await abandon();
-    } else {
-      await ownership.finish("release", () => store.release({ key, owner }));
-    }
-    return error;
-  };
+  // ---- owning ----------------------------------------------------------
 
   const executeAsOwner = async <I extends DescMessage, O extends DescMessage>(
     attempt: Attempt<I, O>,
-    execute: (options: CallOptions) => Promise<MessageShape<O>>,
-    claim: { readonly owner: string; readonly grantedAt: number; readonly previousOwner: string | undefined },
-  ): Promise<MessageShape<O>> => {
+    execute: Execute<O>,
+    claim: HeldClaim,
+  ): Step<O> => {
     const { call, key, fingerprint } = attempt;
     const { owner } = claim;
     const afterTakeover = claim.previousOwner !== undefined;
-    attempt.outcome = afterTakeover ? "reclaimed" : "claimed";
     if (afterTakeover) {
       logger.info("idempotency lease expired or abandoned; taking over", {
         rpc: call.rpc,
@@ -319,92 +384,121 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     }
     const ownership = ownerships.hold({ rpc: call.rpc, key, fingerprint, owner, grantedAt: claim.grantedAt });
     const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat.lost, afterTakeover);
-    let response: MessageShape<O>;
     try {
-      response = await execute(budget.options);
+      const response = await execute(budget.options);
+      // Even if the lease was lost meanwhile, AWS answered: the caller gets
+      // the success, and the write is fenced (not_owner if taken over).
+      const stored: IdempotencyOutcome = { kind: "response", response: toBinary(call.responseSchema, response) };
+      return { name: "completing", ownership, owner, stored, answer: { ok: true, response } };
     } catch (error) {
+      return endOfFailedCall(ownership, owner, afterTakeover, error);
+    } finally {
       budget.dispose();
-      throw await finishFailure(attempt, ownership, owner, afterTakeover, error);
     }
-    budget.dispose();
-    // Even if the lease was lost meanwhile, AWS answered: the caller gets the
-    // success, and the write below is fenced (not_owner if taken over).
-    const outcome: IdempotencyOutcome = { kind: "response", response: toBinary(call.responseSchema, response) };
-    await ownership.finish("complete", () => store.complete({ key, owner, fingerprint, outcome, ttlMs }));
-    return response;
   };
 
-  const decide = async <I extends DescMessage, O extends DescMessage>(
+  /** Where a failed call's claim goes: stored, released, or kept for a takeover. */
+  const endOfFailedCall = (
+    ownership: Ownership,
+    owner: string,
+    afterTakeover: boolean,
+    error: unknown,
+  ): GuardState<never> => {
+    // Stopped by us mid-call: it may have reached AWS, so the token is kept for a takeover.
+    if (ownership.heartbeat.lost.aborted) {
+      return { name: "abandoning", ownership, owner, error: idempotencyLeaseLostError(MAX_RETRY_AFTER_MS) };
+    }
+    if (error instanceof ConnectError && DEFINITIVE_CODES.has(error.code)) {
+      const stored: IdempotencyOutcome = { kind: "error", error: storedErrorOf(error) };
+      return { name: "completing", ownership, owner, stored, answer: { ok: false, error } };
+    }
+    // This attempt, or the one taken over, may have taken effect: the next
+    // claim must be a takeover too, so that it reconciles before answering.
+    if (afterTakeover || (error instanceof ConnectError && isOutcomeUnknownError(error))) {
+      return { name: "abandoning", ownership, owner, error };
+    }
+    return { name: "releasing", ownership, owner, error };
+  };
+
+  /** The final write of an owner's record; the caller waits for its first try only. */
+  const endRecord = async <O extends DescMessage>(
+    attempt: AnyAttempt,
+    state: GuardState<O> & { name: "completing" | "releasing" | "abandoning" },
+  ): Step<O> => {
+    const { key, fingerprint } = attempt;
+    const { ownership, owner } = state;
+    switch (state.name) {
+      case "completing": {
+        const outcome = state.stored;
+        await ownership.finish("complete", () => store.complete({ key, owner, fingerprint, outcome, ttlMs }));
+        return { name: "answered", answer: state.answer };
+      }
+      case "releasing":
+        await ownership.finish("release", () => store.release({ key, owner }));
+        return { name: "answered", answer: { ok: false, error: state.error } };
+      case "abandoning":
+        await ownership.finish("abandon", () => store.abandon({ key, owner }));
+        return { name: "answered", answer: { ok: false, error: state.error } };
+    }
+  };
+
+  // ---- the machine -----------------------------------------------------
+
+  /** The transition out of `state`: the only place that moves the machine. */
+  const step = <I extends DescMessage, O extends DescMessage>(
     attempt: Attempt<I, O>,
-    execute: (options: CallOptions) => Promise<MessageShape<O>>,
-  ): Promise<MessageShape<O>> => {
-    let waited = false;
-    for (let tries = 0; ; tries += 1) {
-      const local = ownerships.local(attempt.key);
-      if (local !== undefined && local.fingerprint === attempt.fingerprint) {
-        // The owner runs in this process: wait for it without asking the store.
-        waited = true;
-        const left = attempt.waitUntil - clock.now();
-        if (left <= 0) throw waitSpent(attempt, MAX_RETRY_AFTER_MS, undefined);
-        await waitAtMost(attempt, left, local.done);
-        continue;
-      }
-      const owner = randomUUID();
-      const grantedAt = clock.now();
-      let claim: ClaimResult;
-      try {
-        claim = await claimRecord(attempt, owner);
-      } catch (error) {
-        // Before any wait the call fails closed at once; a waiter retries
-        // within its budget (its first claim already got an answer).
-        const left = attempt.waitUntil - clock.now();
-        if (!waited || storeCalls.isCallerDeadline(error) || left <= 0) {
-          attempt.outcome = "store_error";
-          throw storeCalls.failed("claim", attempt.call.rpc, error);
-        }
-        await waitAtMost(attempt, Math.min(backoffDelayMs(poll, tries), left));
-        continue;
-      }
-      switch (claim.kind) {
-        case "claimed":
-          return executeAsOwner(attempt, execute, { owner, grantedAt, previousOwner: undefined });
-        case "reclaimed":
-          return executeAsOwner(attempt, execute, { owner, grantedAt, previousOwner: claim.previousOwner });
-        case "replay":
-          attempt.outcome = waited ? "waited" : "replayed";
-          return replay(attempt, claim.outcome);
-        case "mismatch":
-          attempt.outcome = "mismatch";
-          throw idempotencyMismatchError(attempt.call.tokenField);
-        case "in_flight": {
-          waited = true;
-          const completed = await waitForOwner(attempt, claim.leaseRemainingMs);
-          if (completed !== undefined) {
-            attempt.outcome = "waited";
-            return replay(attempt, completed.outcome);
-          }
-          // Released or abandoned by its owner: claim again (and maybe run
-          // it), unless the wait used up the budget: what is left of it is
-          // no time to run the call in. The retry finds the token free.
-          if (clock.now() >= attempt.waitUntil) throw waitSpent(attempt, MIN_RETRY_AFTER_MS, undefined);
-          break;
-        }
-      }
+    state: GuardState<O>,
+    execute: Execute<O>,
+  ): Step<O> => {
+    const any = attempt as unknown as AnyAttempt;
+    switch (state.name) {
+      case "claiming":
+        return claim(any);
+      case "backing_off":
+        return backOff(any);
+      case "matching_version":
+        return matchVersion(any);
+      case "waiting_local":
+        return waitLocal(any, state.done);
+      case "waiting":
+        return waitForOwner(any, state);
+      case "executing":
+        return executeAsOwner(attempt, execute, state.claim);
+      case "completing":
+      case "releasing":
+      case "abandoning":
+        return endRecord(any, state);
+      case "replaying":
+        return Promise.resolve(replay(attempt, state.stored));
+      case "answered":
+      case "refused":
+        throw new Error(`the guard's final state ${state.name} has no transition`);
     }
   };
 
   return {
     async run<I extends DescMessage, O extends DescMessage>(
       call: IdempotentCall<I, O>,
-      execute: (options: CallOptions) => Promise<MessageShape<O>>,
+      execute: Execute<O>,
     ): Promise<MessageShape<O>> {
       const attempt = begin(call);
+      let outcome: IdempotencyOutcomeKind | undefined;
       try {
-        return await decide(attempt, execute);
+        let state: GuardState<O> = claiming;
+        for (;;) {
+          if (isWaiting(state)) attempt.waited = true;
+          outcome = outcomeOf(state, attempt.waited) ?? outcome;
+          if (state.name === "refused") throw state.error;
+          if (state.name === "answered") {
+            if (state.answer.ok) return state.answer.response;
+            throw state.answer.error;
+          }
+          state = await step(attempt, state, execute);
+        }
       } finally {
-        if (attempt.outcome !== undefined) {
-          call.onOutcome?.(attempt.outcome);
-          report(attempt.outcome);
+        if (outcome !== undefined) {
+          call.onOutcome?.(outcome);
+          report(outcome);
         }
       }
     },

@@ -25,16 +25,19 @@ import {
   callOf,
   cleanUpGuards,
   counted,
+  countingStore,
   deleteCall,
   deleteRequest,
   deleteResponse,
   deleteSpec,
   recordKey,
+  recordingObserver,
   setup,
   storeWith,
 } from "./guard-harness.js";
 import type { DeleteIn, DeleteOut } from "./guard-harness.js";
 import { mutatingRequests, variantsChangingOneField } from "./requests.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
@@ -440,6 +443,70 @@ describe("idempotency guard", () => {
     await assert.rejects(duplicate, (error) => assertGatewayError(error, Code.Canceled, "CANCELLED", false));
     finish(deleteResponse);
     await first;
+  });
+
+  describe("a record stored by an older replica (v1 fingerprint, rolling upgrade)", () => {
+    const v1 = requestFingerprint(DeleteRamPermissionRequestSchema, deleteRequest, "clientToken", 1);
+    const lease = { key: recordKey(), fingerprint: v1, owner: "older-replica", leaseMs: 30_000, ttlMs: 60_000 };
+
+    test("completed: the same request replays it (one extra read), another is refused", async () => {
+      const { store } = setup();
+      const { outcomes, observer } = recordingObserver();
+      const { guard } = setup({ store, observer });
+      await store.claim(lease);
+      const stored = create(DeleteRamPermissionResponseSchema, { returnValue: true, clientToken: "from-v1" });
+      const outcome = { kind: "response" as const, response: toBinary(DeleteRamPermissionResponseSchema, stored) };
+      assert.equal(await store.complete({ ...lease, outcome }), "applied");
+      const backend = counted(async () => deleteResponse);
+      const call = deleteCall();
+      assert.equal((await guard.run(call, backend.execute)).clientToken, "from-v1");
+      assert.equal(call.context.responseHeader.get(REPLAYED_HEADER), "true");
+      const changed = create(DeleteRamPermissionRequestSchema, { ...deleteRequest, permissionArn: "arn:x" });
+      await assert.rejects(guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, changed), backend.execute), (error) =>
+        assertGatewayError(error, Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH", false),
+      );
+      assert.equal(backend.runs(), 0);
+      assert.deepEqual(outcomes, ["replayed", "mismatch"]);
+    });
+
+    test("abandoned: the same request takes it over and completes it under the v1 fingerprint", async () => {
+      const { store } = setup();
+      const { outcomes, observer } = recordingObserver();
+      const { guard } = setup({ store, observer });
+      await store.claim(lease);
+      assert.equal(await store.abandon(lease), "applied");
+      const seen: CallOptions[] = [];
+      const result = await guard.run(deleteCall(), async (options) => {
+        seen.push(options);
+        return deleteResponse;
+      });
+      assert.deepEqual(result, deleteResponse);
+      assert.equal(seen[0]?.afterTakeover, true);
+      assert.deepEqual(outcomes, ["reclaimed"]);
+      const record = await store.read(lease.key);
+      assert.equal(record?.state, "completed");
+      assert.equal(record?.fingerprint, v1, "an older replica still recognises the record");
+    });
+
+    test("in flight: a duplicate waits for the older replica's owner and replays its outcome", async () => {
+      const counting = countingStore(setup().store);
+      const { outcomes, observer } = recordingObserver();
+      const { guard } = setup({ store: counting.store, observer });
+      const { store } = counting;
+      await store.claim(lease);
+      const backend = counted(async () => deleteResponse);
+      const duplicate = guard.run(deleteCall(), backend.execute);
+      // The duplicate polls the record: it found the v1 record in flight and matched it.
+      await until("the duplicate polls the owner's record", () => (counting.counts.read ?? 0) >= 1, { intervalMs: 1 });
+      const outcome = {
+        kind: "response" as const,
+        response: toBinary(DeleteRamPermissionResponseSchema, deleteResponse),
+      };
+      assert.equal(await store.complete({ ...lease, outcome }), "applied");
+      assert.deepEqual(await duplicate, deleteResponse);
+      assert.equal(backend.runs(), 0);
+      assert.deepEqual(outcomes, ["waited"]);
+    });
   });
 
   test("a stored response whose bytes do not decode fails closed with UNAVAILABLE, never INTERNAL", async () => {
