@@ -2,7 +2,6 @@
 // itself, on small stand-ins of the IdempotencyStore port).
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -38,6 +37,7 @@ import {
 import type { DeleteIn, DeleteOut } from "./guard-harness.js";
 import { mutatingRequests, variantsChangingOneField } from "./requests.js";
 import { until } from "../support/eventually.js";
+import { manualClock } from "../support/manual-clock.js";
 
 afterEach(cleanUpGuards);
 
@@ -189,7 +189,10 @@ describe("idempotency guard", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const duplicateCall = deleteCall();
     const duplicate = guard.run(duplicateCall, backend.execute);
-    setTimeout(() => finish(deleteResponse), 100);
+    // The duplicate found the owner in this process and waits for its word
+    // (no I/O on the way: one turn of the event loop gets it there).
+    await new Promise((resolve) => setImmediate(resolve));
+    finish(deleteResponse);
     const [a, b] = await Promise.all([first, duplicate]);
     assert.equal(backend.runs(), 1);
     assert.deepEqual(b, a);
@@ -233,7 +236,8 @@ describe("idempotency guard", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const backend = counted(async () => deleteResponse);
     const duplicate = guard.run(deleteCall(), backend.execute);
-    setTimeout(() => fail(new ConnectError("throttled", Code.ResourceExhausted)), 50);
+    await new Promise((resolve) => setImmediate(resolve)); // the duplicate waits for the owner
+    fail(new ConnectError("throttled", Code.ResourceExhausted));
     await assert.rejects(first);
     assert.deepEqual(await duplicate, deleteResponse);
     assert.equal(backend.runs(), 1);
@@ -348,7 +352,7 @@ describe("idempotency guard", () => {
     try {
       backend.setFaults({ latencyMs: 4_000 });
       const owner = guard.run(deleteCall({ timeoutMs: 10_000 }), execute);
-      await sleep(50);
+      await until("the owner's backend call runs", () => running === 1, { intervalMs: 1 });
       // The owner's call already waits out its 4 s; a later call would not.
       backend.setFaults({});
       const duplicate = guard.run(deleteCall({ timeoutMs: 10_000 }), execute);
@@ -419,11 +423,12 @@ describe("idempotency guard", () => {
       },
       // The owner's release is seen only after the 100 ms wait budget.
       read: async () => {
-        await sleep(200);
+        clock.advance(200);
         return undefined;
       },
     });
-    const { guard } = setup({ store, maxWaitMs: 100 });
+    const clock = manualClock();
+    const { guard } = setup({ store, clock, maxWaitMs: 100 });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
       assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
@@ -439,7 +444,8 @@ describe("idempotency guard", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const caller = new AbortController();
     const duplicate = guard.run(deleteCall({ signal: caller.signal }), async () => deleteResponse);
-    setTimeout(() => caller.abort(), 50);
+    await new Promise((resolve) => setImmediate(resolve)); // the duplicate waits for the owner
+    caller.abort();
     await assert.rejects(duplicate, (error) => assertGatewayError(error, Code.Canceled, "CANCELLED", false));
     finish(deleteResponse);
     await first;
