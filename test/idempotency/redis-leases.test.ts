@@ -70,7 +70,9 @@ test("a call running past several lease lengths keeps its token: a duplicate on 
   };
   const token = randomUUID();
   const owner = a.idempotency.guard.run(deleteCall({ token }), slow);
-  await sleep(1_500); // past the first lease
+  // Past the first lease: the owner has renewed its 1 s lease three times.
+  const renewed = () => a.observer.commands.filter((c) => c.operation === "renew" && !c.failed).length;
+  await until("the owner renews past its first lease", () => renewed() >= 3, { intervalMs: 20 });
   const duplicate = b.idempotency.guard.run(deleteCall({ token }), slow);
   assert.deepEqual(await owner, deleteResponse);
   assert.deepEqual(await duplicate, deleteResponse);
