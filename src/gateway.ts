@@ -42,7 +42,7 @@ import { FAKE_DEFAULT_ACCOUNT } from "./backend/fake/defaults.js";
 import { createReconcilingBackend } from "./backend/reconcile.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
-import { createIdempotency, type Idempotency } from "./idempotency/config.js";
+import { createIdempotency, type Idempotency } from "./idempotency/create-idempotency.js";
 import type { Logger } from "./logger.js";
 import { startServer, type RunningServer, type ShutdownReport } from "./server.js";
 

@@ -29,7 +29,7 @@ import {
   type NodeResponse,
   type RejectedRequest,
 } from "./http/rpc-handler.js";
-import type { IdempotencyGuard } from "./idempotency/guard.js";
+import type { IdempotencyGuard } from "./idempotency/guard-port.js";
 import type { Logger } from "./logger.js";
 import { createCallAdmission } from "./rpc/call-admission.js";
 import { createCallContextInterceptor } from "./rpc/call-context.js";

@@ -121,7 +121,7 @@ const allowed: readonly (readonly [string, string])[] = [
   ],
   [
     "src/rpc/rpc-table.ts",
-    'import type { IdempotencyGuard } from "../idempotency/guard.js";\nexport type Used = IdempotencyGuard;\n',
+    'import type { IdempotencyGuard } from "../idempotency/guard-port.js";\nexport type Used = IdempotencyGuard;\n',
   ],
   [
     "src/service.ts",

@@ -8,7 +8,7 @@ import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { authorizationDecisionKey } from "../authz/interceptor.js";
 import type { Clock } from "../clock.js";
-import { REPLAYED_HEADER } from "../idempotency/idempotency-guard.js";
+import { REPLAYED_HEADER } from "../idempotency/guard-port.js";
 import type { Logger } from "../logger.js";
 import { rowOf } from "../rpc/rpc-table.js";
 import { buildAuditEvent, type AuditCaller, type AuditEventParts, type AuditSubject } from "./event.js";

@@ -7,10 +7,6 @@ import type { Env } from "../config-values.js";
 import { redactCredentials } from "./redact-credentials.js";
 import type { EnvHelp } from "../config-values.js";
 
-// main.ts builds the guard from this module's config in one import.
-export { createIdempotency } from "./create-idempotency.js";
-export type { Idempotency, IdempotencyDeps, Readiness } from "./create-idempotency.js";
-
 export interface HostPort {
   readonly host: string;
   readonly port: number;

@@ -3,9 +3,9 @@
 // the guard's last writes land before the connection goes.
 import type { Cluster, Redis } from "ioredis";
 import type { IdempotencyConfig } from "./config.js";
-import type { Idempotency, IdempotencyDeps } from "./create-idempotency.js";
-import { guardOptionsOf } from "./create-idempotency.js";
-import { createIdempotencyGuard } from "./idempotency-guard.js";
+import type { Idempotency, IdempotencyDeps } from "./wiring.js";
+import { guardOptionsOf } from "./wiring.js";
+import { createIdempotencyGuard } from "./guard-machine.js";
 import { redactedError } from "./redact-credentials.js";
 import { createRedisClient, firstConnectionAttempt } from "./redis-client.js";
 import { redisClientSpec, secretsOf } from "./redis-client-spec.js";

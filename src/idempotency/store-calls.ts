@@ -5,7 +5,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { ConnectError } from "@connectrpc/connect";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
-import type { IdempotencyObserver } from "./guard.js";
+import type { IdempotencyObserver } from "./guard-port.js";
 import { idempotencyDeadlineExceededError, idempotencyStoreUnavailableError } from "./guard-errors.js";
 import { isIdempotencyRecordCorruptError } from "./store.js";
 

@@ -10,7 +10,7 @@ import { createContextKey, type ContextValues, type Interceptor } from "@connect
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import type { RpcResource } from "../authz/resource.js";
 import type { OutputMetadata } from "../backend/backend.js";
-import type { IdempotencyOutcomeKind } from "../idempotency/guard.js";
+import type { IdempotencyOutcomeKind } from "../idempotency/guard-port.js";
 import { rowOf, type AnyRpcRow, type CallToken, type RowTools, type RpcName } from "./rpc-table.js";
 
 /** A call whose request validated. */

@@ -31,7 +31,7 @@ import type {
 } from "../backend/backend.js";
 import { isAwsApiError } from "../backend/errors.js";
 import type { ErrorSubject } from "../errors.js";
-import { CLIENT_TOKEN_HEADER } from "../idempotency/guard.js";
+import { CLIENT_TOKEN_HEADER } from "../idempotency/guard-port.js";
 import {
   parseAddLambdaPermissionRequest,
   parseCreateRamPermissionRequest,

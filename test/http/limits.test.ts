@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotencyGuard } from "../../src/idempotency/idempotency-guard.js";
+import { createIdempotencyGuard } from "../../src/idempotency/guard-machine.js";
 import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
 import type { IdempotencyStore } from "../../src/idempotency/store.js";
 import { silentLogger } from "../../src/logger.js";

@@ -16,9 +16,9 @@ import {
 } from "../../gen/permission/v1/permission_pb.js";
 import { systemClock } from "../../src/clock.js";
 import type { CallOptions } from "../../src/backend/backend.js";
-import type { IdempotencyOutcomeKind, IdempotentCall } from "../../src/idempotency/guard.js";
-import { createIdempotencyGuard } from "../../src/idempotency/idempotency-guard.js";
-import type { IdempotencyGuardOptions, SettlingIdempotencyGuard } from "../../src/idempotency/idempotency-guard.js";
+import type { IdempotencyOutcomeKind, IdempotentCall } from "../../src/idempotency/guard-port.js";
+import { createIdempotencyGuard } from "../../src/idempotency/guard-machine.js";
+import type { IdempotencyGuardOptions, SettlingIdempotencyGuard } from "../../src/idempotency/guard-machine.js";
 import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
 import type { MemoryIdempotencyEntry } from "../../src/idempotency/memory-store.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";

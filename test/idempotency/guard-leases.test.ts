@@ -17,6 +17,7 @@ import {
   assertGatewayError,
   cleanUpGuards,
   counted,
+  countingStore,
   deleteCall,
   deleteRequest,
   deleteResponse,
@@ -26,15 +27,23 @@ import {
   storeWith,
   untilAborted,
 } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
 const fingerprint = requestFingerprint(DeleteRamPermissionRequestSchema, deleteRequest, "clientToken");
 
-/** Leaves the token claimed by an owner that died `leaseMs` ago. */
+/** Leaves the token claimed by an owner that died: its 1 ms lease has run out. */
 async function claimedByDeadOwner(store: ReturnType<typeof setup>["store"]): Promise<void> {
   await store.claim({ key: recordKey(), fingerprint, owner: "dead-owner", leaseMs: 1, ttlMs: 60_000 });
-  await sleep(20);
+  await until(
+    "the dead owner's lease runs out",
+    async () => {
+      const record = await store.read(recordKey());
+      return record?.state === "in_progress" && record.leaseRemainingMs === 0;
+    },
+    { intervalMs: 1 },
+  );
 }
 
 function outcomeUnknown(): ConnectError {
@@ -46,17 +55,21 @@ describe("leases", () => {
     const shared = createMemoryIdempotencyStore({ clock: systemClock });
     const watched = recordingObserver();
     const owner = setup({ store: shared, leaseMs: 300, observer: watched.observer });
-    const other = setup({ store: shared, leaseMs: 300, maxWaitMs: 10_000 });
+    const polled = countingStore(shared);
+    const other = setup({ store: polled.store, leaseMs: 300, maxWaitMs: 10_000 });
     let finish: () => void = () => {};
     const backend = counted(
       () => new Promise<typeof deleteResponse>((resolve) => (finish = () => resolve(deleteResponse))),
     );
     const running = owner.guard.run(deleteCall(), backend.execute);
-    await sleep(1_000); // more than three leases
+    const renewedSoFar = () => watched.commands.filter((c) => c.operation === "renew" && !c.failed).length;
+    await until("the owner renews its lease past three leases (every 100 ms)", () => renewedSoFar() >= 10, {
+      intervalMs: 10,
+    });
     const record = await shared.read(recordKey());
     assert.ok(record?.state === "in_progress" && record.leaseRemainingMs > 0, "the lease is still live");
     const duplicate = other.guard.run(deleteCall(), backend.execute);
-    await sleep(300);
+    await until("the duplicate polls the owner's record", () => (polled.counts.read ?? 0) >= 2, { intervalMs: 5 });
     finish();
     assert.deepEqual(await running, deleteResponse);
     assert.deepEqual(await duplicate, deleteResponse);
@@ -231,8 +244,9 @@ describe("store writes that fail", () => {
       }),
     });
     const caller = new AbortController();
-    const running = guard.run(deleteCall({ signal: caller.signal }), untilAborted());
-    await sleep(50);
+    const seen: CallOptions[] = [];
+    const running = guard.run(deleteCall({ signal: caller.signal }), untilAborted(seen));
+    await until("the call runs", () => seen.length === 1, { intervalMs: 1 });
     caller.abort(); // the server cutting the call
     await assert.rejects(running);
     assert.equal(await guard.settle(30_000), 0);

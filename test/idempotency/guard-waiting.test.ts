@@ -24,6 +24,7 @@ import {
   storeWith,
 } from "./guard-harness.js";
 import type { DeleteIn, DeleteOut } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
@@ -33,6 +34,19 @@ const N = 100;
 async function slowOwner(): Promise<typeof deleteResponse> {
   await sleep(OWNER_MS);
   return deleteResponse;
+}
+
+/** An execute that says when the owner's call has begun (so it holds the claim), then runs `body`. */
+function owning<T>(body: () => Promise<T>): { started: Promise<void>; execute: () => Promise<T> } {
+  let begin: () => void = () => {};
+  const started = new Promise<void>((resolve) => (begin = resolve));
+  return {
+    started,
+    execute: () => {
+      begin();
+      return body();
+    },
+  };
 }
 
 describe("waiting duplicates", () => {
@@ -66,8 +80,9 @@ describe("waiting duplicates", () => {
     const counting = countingStore(shared);
     const owner = setup({ store: shared });
     const other = setup({ store: counting.store, maxWaitMs: 10_000, pollMinMs: 25, pollMaxMs: 1_000 });
-    const running = owner.guard.run(deleteCall(), slowOwner);
-    await sleep(20);
+    const ownerCall = owning(slowOwner);
+    const running = owner.guard.run(deleteCall(), ownerCall.execute);
+    await ownerCall.started;
     const waiters = 20;
     const answers = await Promise.all(
       Array.from({ length: waiters }, () => other.guard.run(deleteCall(), async () => assert.fail("never runs"))),
@@ -97,11 +112,13 @@ describe("waiting duplicates", () => {
         },
       }),
     });
-    const running = owner.guard.run(deleteCall(), async () => {
-      await sleep(300);
+    // The owner finishes once the waiter's first read has failed.
+    const ownerCall = owning(async () => {
+      await until("the waiter's first read fails", () => reads >= 1, { intervalMs: 1 });
       return deleteResponse;
     });
-    await sleep(20);
+    const running = owner.guard.run(deleteCall(), ownerCall.execute);
+    await ownerCall.started;
     assert.deepEqual(await other.guard.run(deleteCall(), async () => assert.fail("never runs")), deleteResponse);
     await running;
     assert.ok(reads >= 2);
@@ -118,11 +135,11 @@ describe("waiting duplicates", () => {
       }),
     });
     let finish: () => void = () => {};
-    const running = owner.guard.run(
-      deleteCall(),
-      () => new Promise((resolve) => (finish = () => resolve(deleteResponse))),
+    const ownerCall = owning(
+      () => new Promise<typeof deleteResponse>((resolve) => (finish = () => resolve(deleteResponse))),
     );
-    await sleep(20);
+    const running = owner.guard.run(deleteCall(), ownerCall.execute);
+    await ownerCall.started;
     await assert.rejects(
       other.guard.run(deleteCall(), async () => assert.fail("never runs")),
       (error) => assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
@@ -144,11 +161,11 @@ describe("observer", () => {
     });
     await assert.rejects(guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, changed), async () => deleteResponse)); // mismatch
     let finish: () => void = () => {};
-    const running = guard.run(
-      deleteCall({ token: "t2" }),
-      () => new Promise((resolve) => (finish = () => resolve(deleteResponse))),
-    ); // claimed
-    await sleep(10);
+    const ownerCall = owning(
+      () => new Promise<typeof deleteResponse>((resolve) => (finish = () => resolve(deleteResponse))),
+    );
+    const running = guard.run(deleteCall({ token: "t2" }), ownerCall.execute); // claimed
+    await ownerCall.started;
     await assert.rejects(guard.run(deleteCall({ token: "t2" }), async () => deleteResponse)); // in_flight (100 ms wait)
     const waiting = guard.run(deleteCall({ token: "t2" }), async () => deleteResponse); // waited
     finish();

@@ -6,19 +6,21 @@
 // keep working and readiness stays true. Either way nothing runs unclaimed
 // and the gateway recovers by itself when the master returns.
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { afterEach, test } from "node:test";
 import type { TestContext } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ConnectError } from "@connectrpc/connect";
+import type { Cluster } from "ioredis";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
-import type { Idempotency } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
+import type { Idempotency } from "../../src/idempotency/create-idempotency.js";
+import { IDEMPOTENCY_SCRIPTS } from "../../src/idempotency/redis-scripts.js";
 import { silentLogger } from "../../src/logger.js";
 import { redisClusterTools, startRedisCluster } from "../support/redis-cluster.js";
 import type { RedisCluster } from "../support/redis-cluster.js";
-import { skipWithoutRedis } from "../support/redis-server.js";
+import { LOOPBACK, skipWithoutRedis } from "../support/redis-server.js";
 import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver } from "./guard-harness.js";
 import { until } from "../support/eventually.js";
 
@@ -38,6 +40,10 @@ async function clusterWith(t: TestContext, fullCoverage: "yes" | "no") {
   const config = parseIdempotencyConfig({
     IDEMPOTENCY_STORE: "redis",
     REDIS_CLUSTER_NODES: cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(","),
+    // The calls before the fault check that every slot works, not how fast:
+    // on a loaded machine a claim that took longer than the default 500 ms
+    // failed one of them. Still well under a lease (3 x this <= 5 s).
+    REDIS_COMMAND_TIMEOUT_MS: "1500",
   });
   const idempotency = await createIdempotency(config, {
     clock: systemClock,
@@ -48,7 +54,29 @@ async function clusterWith(t: TestContext, fullCoverage: "yes" | "no") {
     await idempotency.close();
     await cluster.close();
   });
+  await until(
+    "the gateway's client is connected to every master, scripts loaded",
+    () => clientSettled(idempotency),
+    slowly,
+  );
   return { cluster, idempotency, watched };
+}
+
+const SCRIPT_SHAS = IDEMPOTENCY_SCRIPTS.map((source) => createHash("sha1").update(source).digest("hex"));
+
+/**
+ * The gateway's Cluster client knows all three masters (its slot map is
+ * whole), each connection is ready, and each node holds the scripts (loaded
+ * on connect), so the first claims do not pay for a connection or a
+ * NOSCRIPT round trip.
+ */
+async function clientSettled(idempotency: Idempotency): Promise<boolean> {
+  const client = idempotency.redis as Cluster | undefined;
+  if (client?.status !== "ready") return false;
+  const masters = client.nodes("master");
+  if (masters.length !== 3 || masters.some((node) => node.status !== "ready")) return false;
+  const loaded = await Promise.all(masters.map((node) => node.script("EXISTS", ...SCRIPT_SHAS) as Promise<number[]>));
+  return loaded.every((flags) => flags.every((flag) => flag === 1));
 }
 
 /** CALLS calls with fresh tokens (spread over every slot): how each ended, and how often the backend ran. */
@@ -83,6 +111,12 @@ async function clusterState(cluster: RedisCluster, port: number): Promise<string
       .find((line) => line.startsWith("cluster_state:"))
       ?.trim() ?? ""
   );
+}
+
+/** Whether CLUSTER NODES flags the node at `port` "fail" (agreed by the masters, not only suspected: "fail?"). */
+function isMarkedFailed(nodes: string, port: number): boolean {
+  const line = nodes.split("\n").find((entry) => entry.split(" ")[1]?.startsWith(`${LOOPBACK}:${port}@`));
+  return line?.split(" ")[2]?.split(",").includes("fail") ?? false;
 }
 
 function slowestFailedClaimMs(watched: ReturnType<typeof recordingObserver>, from: number): number {
@@ -122,7 +156,11 @@ test("cluster-require-full-coverage no: a dead master fails only its slots; the 
   const [survivor, , victim] = cluster.servers;
   assert.ok(survivor !== undefined && victim !== undefined);
   await victim.stop();
-  await sleep(5_000); // well past the 2 s node timeout
+  await until(
+    "the survivor marks the dead master failed (past the 2 s node timeout)",
+    async () => isMarkedFailed(await cluster.cli(survivor.port, "cluster", "nodes"), victim.port),
+    slowly,
+  );
   assert.equal(await clusterState(cluster, survivor.port), "cluster_state:ok");
   const from = watched.commands.length;
   const partial = await calls(idempotency);

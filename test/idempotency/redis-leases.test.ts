@@ -17,7 +17,8 @@ import {
 } from "../../gen/permission/v1/permission_pb.js";
 import type { CallOptions } from "../../src/backend/backend.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
@@ -69,7 +70,9 @@ test("a call running past several lease lengths keeps its token: a duplicate on 
   };
   const token = randomUUID();
   const owner = a.idempotency.guard.run(deleteCall({ token }), slow);
-  await sleep(1_500); // past the first lease
+  // Past the first lease: the owner has renewed its 1 s lease three times.
+  const renewed = () => a.observer.commands.filter((c) => c.operation === "renew" && !c.failed).length;
+  await until("the owner renews past its first lease", () => renewed() >= 3, { intervalMs: 20 });
   const duplicate = b.idempotency.guard.run(deleteCall({ token }), slow);
   assert.deepEqual(await owner, deleteResponse);
   assert.deepEqual(await duplicate, deleteResponse);

@@ -13,7 +13,8 @@ import {
   PermissionService,
 } from "../../gen/permission/v1/permission_pb.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
 import { until } from "../support/eventually.js";

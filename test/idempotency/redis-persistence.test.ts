@@ -10,10 +10,12 @@ import { afterEach, test } from "node:test";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
 import { silentLogger } from "../../src/logger.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer } from "../support/redis-server.js";
-import { cleanUpGuards, deleteCall, deleteResponse } from "./guard-harness.js";
+import { cleanUpGuards, deleteCall, deleteResponse, recordKey } from "./guard-harness.js";
+import { until } from "../support/eventually.js";
 
 afterEach(cleanUpGuards);
 
@@ -60,9 +62,11 @@ test("no persistence: a restart forgets completed tokens (the retry runs again),
   await s.idempotency.guard.run(deleteCall({ token: done }), () => s.execute());
   const running = randomUUID();
   const owner = s.idempotency.guard.run(deleteCall({ token: running }), () => s.execute(4_000));
-  await sleep(200);
+  const record = () => s.other.store.read(recordKey(running));
+  await until("the owner holds its claim", async () => (await record())?.state === "in_progress", { intervalMs: 10 });
   await s.restart();
-  await sleep(1_000); // the owner's next renewal (every 667 ms) writes its record back
+  // The owner's next renewal (every 667 ms) writes its record back.
+  await until("the owner's record is back", async () => (await record())?.state === "in_progress", { intervalMs: 20 });
   const duplicate = s.other.guard.run(deleteCall({ token: running }), () => s.execute());
   assert.deepEqual(await owner, deleteResponse);
   assert.deepEqual(await duplicate, deleteResponse);

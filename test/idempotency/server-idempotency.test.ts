@@ -21,8 +21,11 @@ import {
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import type { FakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { systemClock } from "../../src/clock.js";
-import { createIdempotency, parseIdempotencyConfig } from "../../src/idempotency/config.js";
-import type { Idempotency } from "../../src/idempotency/config.js";
+import { parseIdempotencyConfig } from "../../src/idempotency/config.js";
+import { requestFingerprint } from "../../src/idempotency/fingerprint.js";
+import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
+import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
+import type { Idempotency } from "../../src/idempotency/create-idempotency.js";
 import { silentLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 import type { RunningServer } from "../../src/server.js";
@@ -317,6 +320,66 @@ describe("idempotency through the gateway (Redis)", () => {
     assert.equal(reasonOf(failure), "IDEMPOTENT_PARAMETER_MISMATCH");
     assert.equal(failure.findDetails(ErrorInfoSchema).length, 1);
     assert.equal(backend.callCount("AddPermission"), 1);
+  });
+
+  test("invokedViaFunctionUrl false is not the same request as invokedViaFunctionUrl absent (JSON, as a caller sends it)", async (t) => {
+    const backend = createFakeBackend();
+    const gateways = await startGateways(t, 1, backend);
+    if (gateways === undefined) return;
+    const url = `${gateways[0]!.server.url}/${PermissionService.typeName}/AddLambdaPermission`;
+    const callerId = `caller-${randomUUID()}`;
+    const body = {
+      functionName: DEMO_FUNCTION,
+      statementId: "url-condition",
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+      idempotencyKey: "key-url-condition",
+    };
+    const post = (json: object) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-caller-id": callerId },
+        body: JSON.stringify(json),
+      });
+    const first = await post(body);
+    assert.equal(first.status, 200);
+    const { statement } = (await first.json()) as { statement: string };
+    assert.doesNotMatch(statement, /InvokedViaFunctionUrl/, "absent: no condition");
+    // The second request would write a Bool condition: it is not a retry of the first.
+    const second = await post({ ...body, invokedViaFunctionUrl: false });
+    assert.equal(second.status, 400, "FAILED_PRECONDITION is HTTP 400 in the Connect protocol");
+    assert.equal(second.headers.get(REPLAYED), null);
+    const error = (await second.json()) as { code: string; details?: { debug?: { reason?: string } }[] };
+    assert.equal(error.code, "failed_precondition");
+    assert.equal(error.details?.[0]?.debug?.reason, "IDEMPOTENT_PARAMETER_MISMATCH");
+    assert.equal(backend.callCount("AddPermission"), 1);
+  });
+
+  test("a record stored by an older replica (v1 fingerprint) replays the same request and refuses another", async (t) => {
+    const backend = createFakeBackend();
+    const gateways = await startGateways(t, 1, backend);
+    if (gateways === undefined) return;
+    const { client, idempotency } = gateways[0]!;
+    const callerId = `caller-${randomUUID()}`;
+    const request = addRequest("older-replica", "key-older-replica");
+    const rpc = `${PermissionService.typeName}/AddLambdaPermission`;
+    const key = idempotencyRecordKey({ callerId, rpc, token: request.idempotencyKey! });
+    // What an older replica wrote: the unprefixed v1 fingerprint and its answer.
+    const fingerprint = requestFingerprint(AddLambdaPermissionRequestSchema, request, "idempotencyKey", 1);
+    assert.match(fingerprint, /^[0-9a-f]{64}$/);
+    const stored = create(AddLambdaPermissionResponseSchema, { statement: '{"Sid":"older-replica"}' });
+    const outcome = { kind: "response" as const, response: toBinary(AddLambdaPermissionResponseSchema, stored) };
+    const lease = { key, fingerprint, owner: "older-replica", leaseMs: 10_000, ttlMs: 60_000 };
+    assert.deepEqual(await idempotency.store.claim(lease), { kind: "claimed" });
+    assert.equal(await idempotency.store.complete({ ...lease, outcome }), "applied");
+    const recorder = headerRecorder(callerId);
+    const response = await client.addLambdaPermission(request, recorder.options);
+    assert.equal(response.statement, stored.statement, "the older replica's answer, replayed");
+    assert.equal(recorder.replayed(), "true");
+    const changed = create(AddLambdaPermissionRequestSchema, { ...request, principal: "sns.amazonaws.com" });
+    const failure = await failureOf(client.addLambdaPermission(changed, { headers: { "x-caller-id": callerId } }));
+    assert.equal(reasonOf(failure), "IDEMPOTENT_PARAMETER_MISMATCH");
+    assert.equal(backend.callCount("AddPermission"), 0);
   });
 
   test("a token that fails validation never reaches the store or the backend", async (t) => {

@@ -3,9 +3,9 @@
 import { systemClock, type Clock } from "../../src/clock.js";
 import type { PermissionBackend } from "../../src/backend/backend.js";
 import { createFakeBackend, type FakeBackend } from "../../src/backend/fake/fake-backend.js";
-import { createIdempotencyGuard } from "../../src/idempotency/idempotency-guard.js";
+import { createIdempotencyGuard } from "../../src/idempotency/guard-machine.js";
 import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
-import type { IdempotencyGuard } from "../../src/idempotency/guard.js";
+import type { IdempotencyGuard } from "../../src/idempotency/guard-port.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { startServer, type ListenOptions, type RunningServer } from "../../src/server.js";
 

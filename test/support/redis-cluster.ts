@@ -19,6 +19,23 @@ export interface RedisCluster {
   close(): Promise<void>;
 }
 
+/**
+ * One node's CLUSTER INFO says the Cluster is settled: its state is ok,
+ * every slot is assigned and served (none pending or failing), and it knows
+ * every node. cluster_state:ok alone can come while a node still learns the
+ * others by gossip.
+ */
+export function isSettled(info: string, nodes: number): boolean {
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, "m").exec(info)?.[1];
+  return (
+    field("cluster_state") === "ok" &&
+    field("cluster_slots_assigned") === "16384" &&
+    field("cluster_slots_ok") === "16384" &&
+    field("cluster_known_nodes") === String(nodes) &&
+    field("cluster_size") === String(nodes)
+  );
+}
+
 export function redisClusterTools(): { server: string; cli: string } | undefined {
   const server = findOnPath("redis-server");
   const cli = findOnPath("redis-cli");
@@ -67,8 +84,8 @@ export async function startRedisCluster(masters = 3, extraArgs: readonly string[
     for (const server of servers) {
       for (;;) {
         const info = await cli(server.port, "cluster", "info");
-        if (info.includes("cluster_state:ok")) break;
-        if (Date.now() > deadline) throw new Error(`cluster not ok on port ${server.port}:\n${info}`);
+        if (isSettled(info, servers.length)) break;
+        if (Date.now() > deadline) throw new Error(`cluster not settled on port ${server.port}:\n${info}`);
         await sleep(50);
       }
     }

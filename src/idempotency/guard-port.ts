@@ -12,6 +12,9 @@ import type { CallOptions } from "../backend/backend.js";
  */
 export const CLIENT_TOKEN_HEADER = "client-token";
 
+/** The response header that marks an answer as a replay. */
+export const REPLAYED_HEADER = "idempotent-replayed";
+
 export interface IdempotentCall<I extends DescMessage, O extends DescMessage> {
   /** Full RPC name, e.g. "permission.v1.PermissionService/DeleteRamPermission". */
   readonly rpc: string;

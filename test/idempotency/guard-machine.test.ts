@@ -2,7 +2,6 @@
 // itself, on small stand-ins of the IdempotencyStore port).
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -15,7 +14,7 @@ import {
 import type { CallOptions } from "../../src/backend/backend.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { toConnectError } from "../../src/errors.js";
-import { REPLAYED_HEADER } from "../../src/idempotency/idempotency-guard.js";
+import { REPLAYED_HEADER } from "../../src/idempotency/guard-port.js";
 import { requestFingerprint } from "../../src/idempotency/fingerprint.js";
 import { idempotencyRecordKey } from "../../src/idempotency/record-key.js";
 import { silentLogger } from "../../src/logger.js";
@@ -25,16 +24,20 @@ import {
   callOf,
   cleanUpGuards,
   counted,
+  countingStore,
   deleteCall,
   deleteRequest,
   deleteResponse,
   deleteSpec,
   recordKey,
+  recordingObserver,
   setup,
   storeWith,
 } from "./guard-harness.js";
 import type { DeleteIn, DeleteOut } from "./guard-harness.js";
 import { mutatingRequests, variantsChangingOneField } from "./requests.js";
+import { until } from "../support/eventually.js";
+import { manualClock } from "../support/manual-clock.js";
 
 afterEach(cleanUpGuards);
 
@@ -186,7 +189,10 @@ describe("idempotency guard", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const duplicateCall = deleteCall();
     const duplicate = guard.run(duplicateCall, backend.execute);
-    setTimeout(() => finish(deleteResponse), 100);
+    // The duplicate found the owner in this process and waits for its word
+    // (no I/O on the way: one turn of the event loop gets it there).
+    await new Promise((resolve) => setImmediate(resolve));
+    finish(deleteResponse);
     const [a, b] = await Promise.all([first, duplicate]);
     assert.equal(backend.runs(), 1);
     assert.deepEqual(b, a);
@@ -230,7 +236,8 @@ describe("idempotency guard", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const backend = counted(async () => deleteResponse);
     const duplicate = guard.run(deleteCall(), backend.execute);
-    setTimeout(() => fail(new ConnectError("throttled", Code.ResourceExhausted)), 50);
+    await new Promise((resolve) => setImmediate(resolve)); // the duplicate waits for the owner
+    fail(new ConnectError("throttled", Code.ResourceExhausted));
     await assert.rejects(first);
     assert.deepEqual(await duplicate, deleteResponse);
     assert.equal(backend.runs(), 1);
@@ -345,7 +352,7 @@ describe("idempotency guard", () => {
     try {
       backend.setFaults({ latencyMs: 4_000 });
       const owner = guard.run(deleteCall({ timeoutMs: 10_000 }), execute);
-      await sleep(50);
+      await until("the owner's backend call runs", () => running === 1, { intervalMs: 1 });
       // The owner's call already waits out its 4 s; a later call would not.
       backend.setFaults({});
       const duplicate = guard.run(deleteCall({ timeoutMs: 10_000 }), execute);
@@ -416,11 +423,12 @@ describe("idempotency guard", () => {
       },
       // The owner's release is seen only after the 100 ms wait budget.
       read: async () => {
-        await sleep(200);
+        clock.advance(200);
         return undefined;
       },
     });
-    const { guard } = setup({ store, maxWaitMs: 100 });
+    const clock = manualClock();
+    const { guard } = setup({ store, clock, maxWaitMs: 100 });
     const backend = counted(async () => deleteResponse);
     await assert.rejects(guard.run(deleteCall(), backend.execute), (error) =>
       assertGatewayError(error, Code.Aborted, "IDEMPOTENCY_REQUEST_IN_FLIGHT", true),
@@ -436,10 +444,75 @@ describe("idempotency guard", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const caller = new AbortController();
     const duplicate = guard.run(deleteCall({ signal: caller.signal }), async () => deleteResponse);
-    setTimeout(() => caller.abort(), 50);
+    await new Promise((resolve) => setImmediate(resolve)); // the duplicate waits for the owner
+    caller.abort();
     await assert.rejects(duplicate, (error) => assertGatewayError(error, Code.Canceled, "CANCELLED", false));
     finish(deleteResponse);
     await first;
+  });
+
+  describe("a record stored by an older replica (v1 fingerprint, rolling upgrade)", () => {
+    const v1 = requestFingerprint(DeleteRamPermissionRequestSchema, deleteRequest, "clientToken", 1);
+    const lease = { key: recordKey(), fingerprint: v1, owner: "older-replica", leaseMs: 30_000, ttlMs: 60_000 };
+
+    test("completed: the same request replays it (one extra read), another is refused", async () => {
+      const { store } = setup();
+      const { outcomes, observer } = recordingObserver();
+      const { guard } = setup({ store, observer });
+      await store.claim(lease);
+      const stored = create(DeleteRamPermissionResponseSchema, { returnValue: true, clientToken: "from-v1" });
+      const outcome = { kind: "response" as const, response: toBinary(DeleteRamPermissionResponseSchema, stored) };
+      assert.equal(await store.complete({ ...lease, outcome }), "applied");
+      const backend = counted(async () => deleteResponse);
+      const call = deleteCall();
+      assert.equal((await guard.run(call, backend.execute)).clientToken, "from-v1");
+      assert.equal(call.context.responseHeader.get(REPLAYED_HEADER), "true");
+      const changed = create(DeleteRamPermissionRequestSchema, { ...deleteRequest, permissionArn: "arn:x" });
+      await assert.rejects(guard.run(callOf<DeleteIn, DeleteOut>(deleteSpec, changed), backend.execute), (error) =>
+        assertGatewayError(error, Code.FailedPrecondition, "IDEMPOTENT_PARAMETER_MISMATCH", false),
+      );
+      assert.equal(backend.runs(), 0);
+      assert.deepEqual(outcomes, ["replayed", "mismatch"]);
+    });
+
+    test("abandoned: the same request takes it over and completes it under the v1 fingerprint", async () => {
+      const { store } = setup();
+      const { outcomes, observer } = recordingObserver();
+      const { guard } = setup({ store, observer });
+      await store.claim(lease);
+      assert.equal(await store.abandon(lease), "applied");
+      const seen: CallOptions[] = [];
+      const result = await guard.run(deleteCall(), async (options) => {
+        seen.push(options);
+        return deleteResponse;
+      });
+      assert.deepEqual(result, deleteResponse);
+      assert.equal(seen[0]?.afterTakeover, true);
+      assert.deepEqual(outcomes, ["reclaimed"]);
+      const record = await store.read(lease.key);
+      assert.equal(record?.state, "completed");
+      assert.equal(record?.fingerprint, v1, "an older replica still recognises the record");
+    });
+
+    test("in flight: a duplicate waits for the older replica's owner and replays its outcome", async () => {
+      const counting = countingStore(setup().store);
+      const { outcomes, observer } = recordingObserver();
+      const { guard } = setup({ store: counting.store, observer });
+      const { store } = counting;
+      await store.claim(lease);
+      const backend = counted(async () => deleteResponse);
+      const duplicate = guard.run(deleteCall(), backend.execute);
+      // The duplicate polls the record: it found the v1 record in flight and matched it.
+      await until("the duplicate polls the owner's record", () => (counting.counts.read ?? 0) >= 1, { intervalMs: 1 });
+      const outcome = {
+        kind: "response" as const,
+        response: toBinary(DeleteRamPermissionResponseSchema, deleteResponse),
+      };
+      assert.equal(await store.complete({ ...lease, outcome }), "applied");
+      assert.deepEqual(await duplicate, deleteResponse);
+      assert.equal(backend.runs(), 0);
+      assert.deepEqual(outcomes, ["waited"]);
+    });
   });
 
   test("a stored response whose bytes do not decode fails closed with UNAVAILABLE, never INTERNAL", async () => {
