@@ -34,7 +34,8 @@ export type AuthenticationFailureReason =
   | "API_KEY_UNKNOWN"
   | "CLIENT_CERTIFICATE_MISSING"
   | "CLIENT_CERTIFICATE_UNTRUSTED"
-  | "CLIENT_CERTIFICATE_IDENTITY_MISSING";
+  | "CLIENT_CERTIFICATE_IDENTITY_MISSING"
+  | "CLIENT_CERTIFICATE_IDENTITY_INVALID";
 
 /** The caller's credentials are missing or bad: UNAUTHENTICATED. */
 export class AuthenticationError extends Error {

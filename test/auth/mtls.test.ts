@@ -34,7 +34,7 @@ interface Pki {
   readonly otherCa: TestCa;
   readonly server: IssuedCertificate;
   readonly clients: Record<
-    "spiffe" | "dns" | "cn" | "expired" | "notYetValid" | "foreign" | "twoSpiffe",
+    "spiffe" | "dns" | "cn" | "expired" | "notYetValid" | "foreign" | "twoSpiffe" | "spiffeCn" | "spiffeDns",
     IssuedCertificate
   >;
 }
@@ -63,6 +63,9 @@ async function makePki(): Promise<Pki> {
       uris: ["spiffe://example.org/a", "spiffe://example.org/b"],
       usage: "client",
     }),
+    // From the trusted CA, no SAN: a CN that has the form of the deployer's SPIFFE ID.
+    spiffeCn: await clientCa.issue("spiffe-cn", { cn: SPIFFE_ID, usage: "client" }),
+    spiffeDns: await clientCa.issue("spiffe-dns", { dns: [SPIFFE_ID], usage: "client" }),
   };
   return { dir, serverCa, clientCa, otherCa, server, clients };
 }
@@ -149,7 +152,10 @@ describe("mutual TLS", { concurrency: false }, () => {
         [pki.clients.foreign, "CLIENT_CERTIFICATE_UNTRUSTED", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
         [pki.clients.expired, "CLIENT_CERTIFICATE_UNTRUSTED", "CERT_HAS_EXPIRED"],
         [pki.clients.notYetValid, "CLIENT_CERTIFICATE_UNTRUSTED", "CERT_NOT_YET_VALID"],
-        [pki.clients.twoSpiffe, "CLIENT_CERTIFICATE_IDENTITY_MISSING", undefined],
+        [pki.clients.twoSpiffe, "CLIENT_CERTIFICATE_IDENTITY_INVALID", undefined],
+        // A CN or DNS SAN cannot pass for a SPIFFE ID: only a URI SAN names one.
+        [pki.clients.spiffeCn, "CLIENT_CERTIFICATE_IDENTITY_INVALID", undefined],
+        [pki.clients.spiffeDns, "CLIENT_CERTIFICATE_IDENTITY_INVALID", undefined],
       ] as const;
       const handledBefore = server.handled();
       for (const [certificate, reason, verifyError] of cases) {
@@ -192,6 +198,12 @@ describe("mutual TLS", { concurrency: false }, () => {
       assert.deepEqual(certificateIdentity(certificate, order), { ok: true, id, source: order[0] });
     const cnOnly = new X509Certificate(pki.clients.cn.cert);
     assert.equal(certificateIdentity(cnOnly, ["spiffe", "dns"]).ok, false);
+    // Whatever the order, a CN of the form spiffe://... never becomes that SPIFFE ID.
+    for (const order of [["spiffe", "dns", "cn"], ["cn"]] as const) {
+      const outcome = certificateIdentity(new X509Certificate(pki.clients.spiffeCn.cert), order);
+      assert.ok(!outcome.ok && outcome.kind === "invalid", JSON.stringify(outcome));
+      assert.match(outcome.problem, /subject CN has the form of a URI/);
+    }
   });
 
   test("the CA bundle reloads without a restart (SIGHUP path): a newly trusted CA is accepted on new connections", async (t) => {

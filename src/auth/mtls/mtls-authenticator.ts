@@ -22,10 +22,15 @@ export function createMtlsAuthenticator(options: MtlsAuthenticatorOptions): Auth
       const identity = certificateIdentity(certificate, options.identityFrom);
       caller = identity.ok
         ? { id: identity.id, groups: [], authMode: "mtls" }
-        : new AuthenticationError(
-            "CLIENT_CERTIFICATE_IDENTITY_MISSING",
-            `the client certificate names no caller: ${identity.problem}`,
-          );
+        : identity.kind === "missing"
+          ? new AuthenticationError(
+              "CLIENT_CERTIFICATE_IDENTITY_MISSING",
+              `the client certificate names no caller: ${identity.problem}`,
+            )
+          : new AuthenticationError(
+              "CLIENT_CERTIFICATE_IDENTITY_INVALID",
+              `the client certificate's caller is refused: ${identity.problem}`,
+            );
       callers.set(certificate, caller);
     }
     return caller;

@@ -96,7 +96,8 @@ export async function createTestCa(dir: string, name: string): Promise<TestCa> {
         "-out",
         `${leaf}.csr`,
         "-subj",
-        options.cn === undefined ? "/O=test" : `/CN=${options.cn}`,
+        // A "/" inside a value is escaped, or openssl reads it as the next RDN.
+        options.cn === undefined ? "/O=test" : `/CN=${options.cn.replaceAll("/", "\\/")}`,
       ]);
       const [start, end] = validityDates(options.validity ?? "valid");
       await openssl(home, [
