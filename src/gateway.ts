@@ -121,6 +121,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       checks: {
         store: (signal) => idempotency.checkReady(signal),
         backend: (signal) => backend.checkReady?.(signal) ?? Promise.resolve({ ready: true }),
+        // Always ready (the lines that parse apply); its detail names lines left out.
+        credentials: () => Promise.resolve({ ready: true, detail: authenticator.credentialWarning?.() }),
       },
       services: { [PermissionService.typeName]: ["store", "backend"] },
       intervalMs: config.health.intervalMs,

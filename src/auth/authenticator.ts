@@ -11,6 +11,8 @@ export interface AuthenticationInput {
 export interface Authenticator {
   /** Resolves to the caller, or rejects with AuthenticationError / AuthenticationUnavailableError. */
   authenticate(input: AuthenticationInput): Promise<CallerIdentity>;
+  /** What is wrong with the credential files in force though they apply (lines left out), for readiness; else undefined. */
+  credentialWarning?(): string | undefined;
   /** Re-reads credential files (API keys, JWKS) now: the SIGHUP path. Never rejects. */
   reload(): Promise<void>;
   /** Stops watching files and timers. */

@@ -221,7 +221,7 @@ describe("README: Authentication", () => {
     const example = /```\n(# sha256 of the key[\s\S]*?)```/.exec(text)?.[1];
     assert.ok(example !== undefined, "the key file example");
     assert.deepEqual(
-      [...parseApiKeyFile(example).values()].map((entry) => entry.caller),
+      [...parseApiKeyFile(example).entries.values()].map((entry) => entry.caller),
       [{ id: "payments-ci", groups: ["payments", "deployers"], authMode: "api-key" }],
     );
 

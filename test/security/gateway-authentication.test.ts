@@ -146,6 +146,24 @@ describe("API keys through the gateway", () => {
       "alice's token holds alice's request, not bob's",
     );
   });
+
+  // Last in this group: it rewrites the key file.
+  test("a key file with a bad line: bob's removal applies, and /readyz names the line", async () => {
+    await writeFile(join(dir, "keys"), `${sha256(alice[0]!)} alice\n${sha256(alice[1]!)} alice extra fields\n`);
+    await gateway.reload();
+    assert.deepEqual(await reasonOf(client(bob).listRamPermissions({})), {
+      code: Code.Unauthenticated,
+      reason: "API_KEY_UNKNOWN",
+    });
+    await client(alice[0]).listRamPermissions({});
+    await gateway.health.refresh();
+    const readyz = await fetch(new URL("/readyz", gateway.url));
+    assert.equal(readyz.status, 200, "a bad line does not take the gateway out of service");
+    const body = (await readyz.json()) as { status: string; warnings?: { check: string; detail: string }[] };
+    assert.equal(body.status, "SERVING");
+    assert.equal(body.warnings?.[0]?.check, "credentials");
+    assert.match(body.warnings[0].detail, /^API_KEYS_FILE: 1 line ignored \(line 2: expected /);
+  });
 });
 
 describe("JWT bearer tokens through the gateway", () => {
