@@ -193,7 +193,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
             createAccessLogInterceptor({ logger, clock, describe: describeCall }),
             createMetricsInterceptor(metrics),
           ],
-          services: (router) => registerOpsServices(router, health, config.reflection.enabled),
+          services: (router) =>
+            registerOpsServices(router, health, config.reflection.enabled, config.health.maxWatchStreams),
           probeServices: [Health.typeName],
           httpRoutes: (req, res) => httpRoutes.some((route) => route(req, res)),
           onRejected: (request) => reportRejected(request, logger, metrics),
@@ -246,8 +247,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 }
 
 /** Health (always: probes need it) and, when enabled, server reflection. */
-function registerOpsServices(router: ConnectRouter, health: HealthState, reflection: boolean): void {
-  router.service(Health, createHealthService(health));
+function registerOpsServices(
+  router: ConnectRouter,
+  health: HealthState,
+  reflection: boolean,
+  maxWatchStreams: number,
+): void {
+  router.service(Health, createHealthService(health, { maxWatchStreams }));
   if (reflection) registerReflectionServices(router, GATEWAY_DESCRIPTOR_FILES);
 }
 
