@@ -369,6 +369,7 @@ function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSo
         certFile: tls.certFile,
         keyFile: tls.keyFile,
         clientCaFile: auth.mode === "mtls" ? auth.clientCaFile : undefined,
+        crlFile: auth.mode === "mtls" ? auth.crlFile : undefined,
         reloadIntervalMs: config.auth.reloadIntervalMs,
       },
       logger,

@@ -77,12 +77,12 @@ interface MtlsServer {
 }
 
 async function startMtlsServer(
-  files: { cert: string; key: string; ca: string },
+  files: { cert: string; key: string; ca: string; crl?: string },
   reloadIntervalMs = 0,
   logger: Logger = silentLogger,
 ): Promise<MtlsServer> {
   const material = await createTlsMaterialSource(
-    { certFile: files.cert, keyFile: files.key, clientCaFile: files.ca, reloadIntervalMs },
+    { certFile: files.cert, keyFile: files.key, clientCaFile: files.ca, crlFile: files.crl, reloadIntervalMs },
     logger,
   );
   const authenticator = createMtlsAuthenticator({ identityFrom: ["spiffe", "dns", "cn"] });
@@ -226,6 +226,47 @@ describe("mutual TLS", { concurrency: false }, () => {
       assert.equal(await mtls.material.reload(), true);
       const revoked = await callAs(client(pki, mtls.server, "2", pki.clients.foreign));
       assert.equal(revoked.ok ? "accepted" : revoked.reason, "CLIENT_CERTIFICATE_UNTRUSTED");
+    } finally {
+      await mtls.close();
+    }
+  });
+
+  test("MTLS_CRL_FILE: a certificate revoked in a reloaded CRL is refused on new connections, CERT_REVOKED", async (t) => {
+    if (skipWithoutOpenssl(t) || pki === undefined) return;
+    // A CA of its own, so revoking touches no other test's certificates.
+    const ca = await createTestCa(pki.dir, "crl-ca");
+    const [kept, lost] = await Promise.all([
+      ca.issue("kept", { cn: "kept", usage: "client" }),
+      ca.issue("lost", { cn: "lost", usage: "client" }),
+    ]);
+    const crlFile = join(pki.dir, "client.crl.pem");
+    await writeFile(crlFile, await ca.crl());
+    const mtls = await startMtlsServer({
+      cert: pki.server.certPath,
+      key: pki.server.keyPath,
+      ca: ca.certPath,
+      crl: crlFile,
+    });
+    try {
+      assert.equal((await callAs(client(pki, mtls.server, "2", lost))).ok, true, "not revoked yet");
+      await ca.revoke(lost);
+      await writeFile(crlFile, await ca.crl());
+      assert.equal(await mtls.material.reload(), true);
+      for (const httpVersion of ["2", "1.1"] as const) {
+        const refused = await callAs(client(pki, mtls.server, httpVersion, lost));
+        assert.ok(!refused.ok, "the revoked certificate is refused");
+        assert.equal(refused.code, Code.Unauthenticated);
+        assert.equal(refused.reason, "CLIENT_CERTIFICATE_UNTRUSTED");
+        assert.equal(refused.metadata["verifyError"], "CERT_REVOKED");
+        assert.deepEqual(await callAs(client(pki, mtls.server, httpVersion, kept)), {
+          ok: true,
+          caller: { id: "kept", groups: [], authMode: "mtls" },
+        });
+      }
+      // A file that is not a CRL is refused and the last one stays in force.
+      await writeFile(crlFile, "not a CRL\n");
+      assert.equal(await mtls.material.reload(), false);
+      assert.equal((await callAs(client(pki, mtls.server, "2", lost))).ok, false);
     } finally {
       await mtls.close();
     }
