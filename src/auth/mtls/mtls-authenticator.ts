@@ -54,7 +54,9 @@ export function createMtlsAuthenticator(options: MtlsAuthenticatorOptions): Auth
         const verifyError = tls.authorizationError ?? "NOT_VERIFIED";
         throw new AuthenticationError(
           "CLIENT_CERTIFICATE_UNTRUSTED",
-          `the client certificate is not trusted (${verifyError}): it must chain to the gateway's client CA bundle`,
+          verifyError === "CERT_REVOKED"
+            ? "the client certificate is not trusted (CERT_REVOKED): it has been revoked (MTLS_CRL_FILE)"
+            : `the client certificate is not trusted (${verifyError}): it must chain to the gateway's client CA bundle`,
           { verifyError },
         );
       }
