@@ -233,11 +233,14 @@ describe("mutual TLS through the gateway", () => {
       return; // openssl missing: each test skips (or fails with REQUIRE_OPENSSL)
     }
     const server = await serverCa.issue("gateway", { dns: ["localhost"], ips: ["127.0.0.1"], usage: "server" });
+    await writeFile(join(dir, "client.crl.pem"), await clientCa.crl());
     gateway = await startConfiguredGateway({
       AUTH_MODE: "mtls",
       TLS_CERT_FILE: server.certPath,
       TLS_KEY_FILE: server.keyPath,
       TLS_CLIENT_CA_FILE: clientCa.certPath,
+      MTLS_CRL_FILE: join(dir, "client.crl.pem"),
+      AUTH_RELOAD_INTERVAL_MS: "0",
     });
   });
   after(async () => {
@@ -264,4 +267,31 @@ describe("mutual TLS through the gateway", () => {
       });
     });
   }
+
+  test("a CN of the form spiffe://... is refused; a certificate revoked in MTLS_CRL_FILE stops working after SIGHUP's reload", async (t) => {
+    if (skipWithoutOpenssl(t) || gateway === undefined) return;
+    const call = (cert: { cert: Buffer; key: Buffer }) =>
+      createClient(
+        PermissionService,
+        createConnectTransport({
+          baseUrl: gateway!.url,
+          httpVersion: "2",
+          nodeOptions: { ca: serverCa.cert, ...cert },
+        }),
+      ).listRamPermissions({});
+    const impostor = await clientCa.issue("impostor", { cn: "spiffe://example.org/svc", usage: "client" });
+    assert.deepEqual(await reasonOf(call(impostor)), {
+      code: Code.Unauthenticated,
+      reason: "CLIENT_CERTIFICATE_IDENTITY_INVALID",
+    });
+    const leaving = await clientCa.issue("leaving", { uris: ["spiffe://example.org/leaving"], usage: "client" });
+    await call(leaving);
+    await clientCa.revoke(leaving);
+    await writeFile(join(dir, "client.crl.pem"), await clientCa.crl());
+    await gateway.reload();
+    assert.deepEqual(await reasonOf(call(leaving)), {
+      code: Code.Unauthenticated,
+      reason: "CLIENT_CERTIFICATE_UNTRUSTED",
+    });
+  });
 });
