@@ -218,6 +218,7 @@ export function loadConfig(env: Env): Config {
     host,
     authMode: auth.authentication.mode,
     allowUnauthenticated: auth.allowUnauthenticated,
+    tls: tls !== undefined,
   });
   return {
     host,

@@ -23,3 +23,19 @@ export function exitWhenDone(program: string, run: Promise<number>): void {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Calls `onEnd` once the process that started this one has ended (this one
+ * was re-parented), checking every `intervalMs`; returns the function that
+ * stops checking. For `npm start`: npm does not forward SIGHUP and dies of it.
+ */
+export function whenParentEnds(onEnd: (parentPid: number) => void, intervalMs = 500): () => void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onEnd(parent);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

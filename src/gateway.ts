@@ -121,6 +121,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       checks: {
         store: (signal) => idempotency.checkReady(signal),
         backend: (signal) => backend.checkReady?.(signal) ?? Promise.resolve({ ready: true }),
+        // Always ready (the lines that parse apply); its detail names lines left out.
+        credentials: () => Promise.resolve({ ready: true, detail: authenticator.credentialWarning?.() }),
       },
       // "liveness" needs no check: SERVING while the process serves, so a
       // liveness probe never restarts replicas for an outage of Redis or AWS.
@@ -194,7 +196,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
             createAccessLogInterceptor({ logger, clock, describe: describeCall }),
             createMetricsInterceptor(metrics),
           ],
-          services: (router) => registerOpsServices(router, health, config.reflection.enabled),
+          services: (router) =>
+            registerOpsServices(router, health, config.reflection.enabled, config.health.maxWatchStreams),
           probeServices: [Health.typeName],
           httpRoutes: (req, res) => httpRoutes.some((route) => route(req, res)),
           onRejected: (request) => reportRejected(request, logger, metrics),
@@ -247,8 +250,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 }
 
 /** Health (always: probes need it) and, when enabled, server reflection. */
-function registerOpsServices(router: ConnectRouter, health: HealthState, reflection: boolean): void {
-  router.service(Health, createHealthService(health));
+function registerOpsServices(
+  router: ConnectRouter,
+  health: HealthState,
+  reflection: boolean,
+  maxWatchStreams: number,
+): void {
+  router.service(Health, createHealthService(health, { maxWatchStreams }));
   if (reflection) registerReflectionServices(router, GATEWAY_DESCRIPTOR_FILES);
 }
 
@@ -365,6 +373,7 @@ function startTlsMaterial(config: Config, logger: Logger): Promise<TlsMaterialSo
         certFile: tls.certFile,
         keyFile: tls.keyFile,
         clientCaFile: auth.mode === "mtls" ? auth.clientCaFile : undefined,
+        crlFile: auth.mode === "mtls" ? auth.crlFile : undefined,
         reloadIntervalMs: config.auth.reloadIntervalMs,
       },
       logger,

@@ -5,7 +5,7 @@
 import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
-import { exitWhenDone, isEntryPoint } from "./entry-point.js";
+import { exitWhenDone, isEntryPoint, whenParentEnds } from "./entry-point.js";
 import { createFatalErrorHandler } from "./fatal-error.js";
 import { startGateway, StartupError, type Gateway } from "./gateway.js";
 import { createLogger } from "./logger.js";
@@ -57,6 +57,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   logger.info("permission-gateway listening", {
     url: gateway.url,
+    // The process SIGHUP must reach (under npm start, npm's child, not npm).
+    pid: process.pid,
     ...(gateway.opsUrl === undefined ? {} : { opsUrl: gateway.opsUrl }),
     backend: config.backend,
     idempotencyStore: config.idempotency.store,
@@ -74,9 +76,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   // The listeners stay for the whole drain: Ctrl-C under `npm start` reaches
   // node twice (from the terminal, and forwarded by npm), and a repeat with
   // no listener left would kill the process mid-drain.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const signal = await new Promise<NodeJS.Signals | "npm ended">((resolve) => {
     process.on("SIGINT", resolve);
     process.on("SIGTERM", resolve);
+    // Under an npm script, npm ending first means it was killed, by SIGHUP
+    // most likely (npm forwards only SIGINT and SIGTERM). Running on with
+    // the old policies, unsupervised, would hide that the reload never
+    // happened: the gateway stops, and says where SIGHUP must go.
+    if (env["npm_lifecycle_event"] !== undefined)
+      whenParentEnds((npmPid) => {
+        logger.error(
+          `npm (pid ${npmPid}), which ran this gateway, has ended; the gateway stops too. ` +
+            `npm does not forward SIGHUP: to reload, signal the gateway's own pid ${process.pid}`,
+        );
+        resolve("npm ended");
+      });
   });
   logger.info("shutting down", { signal });
   process.off("SIGHUP", onHangup);

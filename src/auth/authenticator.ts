@@ -11,6 +11,8 @@ export interface AuthenticationInput {
 export interface Authenticator {
   /** Resolves to the caller, or rejects with AuthenticationError / AuthenticationUnavailableError. */
   authenticate(input: AuthenticationInput): Promise<CallerIdentity>;
+  /** What is wrong with the credential files in force though they apply (lines left out), for readiness; else undefined. */
+  credentialWarning?(): string | undefined;
   /** Re-reads credential files (API keys, JWKS) now: the SIGHUP path. Never rejects. */
   reload(): Promise<void>;
   /** Stops watching files and timers. */
@@ -28,12 +30,14 @@ export type AuthenticationFailureReason =
   | "TOKEN_AUDIENCE_MISMATCH"
   | "TOKEN_CLAIM_INVALID"
   | "TOKEN_ALGORITHM_NOT_ALLOWED"
+  | "TOKEN_CRIT_UNSUPPORTED"
   | "TOKEN_KEY_UNKNOWN"
   | "TOKEN_SIGNATURE_INVALID"
   | "API_KEY_UNKNOWN"
   | "CLIENT_CERTIFICATE_MISSING"
   | "CLIENT_CERTIFICATE_UNTRUSTED"
-  | "CLIENT_CERTIFICATE_IDENTITY_MISSING";
+  | "CLIENT_CERTIFICATE_IDENTITY_MISSING"
+  | "CLIENT_CERTIFICATE_IDENTITY_INVALID";
 
 /** The caller's credentials are missing or bad: UNAUTHENTICATED. */
 export class AuthenticationError extends Error {

@@ -26,7 +26,13 @@ export interface JwtConfig extends JwtRules {
 
 export type AuthenticationConfig =
   | { readonly mode: "none" }
-  | { readonly mode: "mtls"; readonly clientCaFile: string; readonly identityFrom: readonly MtlsIdentitySource[] }
+  | {
+      readonly mode: "mtls";
+      readonly clientCaFile: string;
+      /** PEM CRLs of the client CAs: a revoked client certificate is refused. */
+      readonly crlFile?: string | undefined;
+      readonly identityFrom: readonly MtlsIdentitySource[];
+    }
   | JwtConfig
   | { readonly mode: "api-key"; readonly keysFile: string };
 
@@ -71,7 +77,7 @@ const AUTH_MODES: readonly AuthMode[] = ["none", "mtls", "jwt", "api-key"];
 
 /** The variables that mean something only in one mode. */
 const MODE_VARIABLES: Readonly<Record<Exclude<AuthMode, "none">, readonly string[]>> = {
-  mtls: ["TLS_CLIENT_CA_FILE", "MTLS_IDENTITY_FROM"],
+  mtls: ["TLS_CLIENT_CA_FILE", "MTLS_IDENTITY_FROM", "MTLS_CRL_FILE"],
   jwt: [
     "JWT_JWKS_FILE",
     "JWT_JWKS_URL",
@@ -113,6 +119,13 @@ export const AUTH_ENV_HELP: readonly EnvHelp[] = [
     accepted: "path of a PEM CA bundle",
     default: "(none)",
     description: "mtls: client certificates must chain to one of these CAs. Needs TLS_CERT_FILE and TLS_KEY_FILE.",
+  },
+  {
+    name: "MTLS_CRL_FILE",
+    accepted: "path of a PEM file of CRLs",
+    default: "(none)",
+    description:
+      "mtls: certificate revocation lists of the client CAs; a revoked client certificate is UNAUTHENTICATED. Reloaded like TLS_CLIENT_CA_FILE.",
   },
   {
     name: "MTLS_IDENTITY_FROM",
@@ -249,6 +262,7 @@ function parseAuthentication(env: Env, mode: AuthMode, tls: ServerTlsFiles | und
           "path of the PEM bundle of the CAs that issue client certificates",
         ),
         identityFrom: readIdentitySources(env),
+        ...optionalCrlFile(env),
       };
     }
     case "jwt":
@@ -359,4 +373,9 @@ function required(env: Env, name: string, accepted: string): string {
   const value = readString(env, name);
   if (value === undefined) throw new ConfigError(name, accepted, "");
   return value;
+}
+
+function optionalCrlFile(env: Env): { crlFile?: string } {
+  const crlFile = readString(env, "MTLS_CRL_FILE");
+  return crlFile === undefined ? {} : { crlFile };
 }

@@ -10,14 +10,25 @@ export interface ListenPolicyInput {
   readonly host: string;
   readonly authMode: AuthMode;
   readonly allowUnauthenticated: boolean;
+  /** Whether the listener serves TLS (TLS_CERT_FILE and TLS_KEY_FILE). */
+  readonly tls: boolean;
 }
 
 /**
  * Throws ConfigError when AUTH_MODE=none would listen beyond loopback
  * without ALLOW_UNAUTHENTICATED=true. Returns the warning to log at
- * start-up when authentication is off, undefined when it is on.
+ * start-up when authentication is off, or when bearer credentials (JWTs,
+ * API keys) would cross a network in clear text; otherwise undefined.
  */
 export function assertListenAllowed(input: ListenPolicyInput): string | undefined {
+  if (input.authMode === "jwt" || input.authMode === "api-key") {
+    // A load balancer that terminates TLS in front is fine, and common: a warning, not a refusal.
+    return input.tls || isLoopbackHost(input.host)
+      ? undefined
+      : `AUTH_MODE=${input.authMode} takes bearer credentials, and HOST=${input.host} is not loopback and serves ` +
+          "cleartext (no TLS_CERT_FILE/TLS_KEY_FILE): anyone on the path can read and replay them, " +
+          "unless a load balancer in front terminates TLS";
+  }
   if (input.authMode !== "none") return undefined;
   const onLoopback = isLoopbackHost(input.host);
   if (!onLoopback && !input.allowUnauthenticated) {

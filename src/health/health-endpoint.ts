@@ -1,6 +1,7 @@
 // GET /healthz (live: 200 while the process serves, shutdown included, so an
 // orchestrator does not kill a draining gateway) and GET /readyz (200 when
-// ready; 503 with a short JSON body naming the failing checks otherwise).
+// ready, naming checks that pass with a warning; 503 with a short JSON body
+// naming the failing checks otherwise).
 import type { HttpEndpoint } from "../observability/http-endpoint.js";
 import { answerReadOnly, pathOf, send } from "../observability/http-endpoint.js";
 import type { HealthState } from "./health-state.js";
@@ -17,8 +18,12 @@ export function createHealthEndpoint(state: HealthState): HttpEndpoint {
     if (path !== READINESS_PATH) return false;
     return answerReadOnly(req, res, () => {
       const snapshot = state.snapshot();
+      // A check that passes with a detail (a credential file with lines left out) is a warning.
+      const warnings = snapshot.checks
+        .filter((check) => check.ready && check.detail !== undefined)
+        .map(({ name, detail }) => ({ check: name, detail }));
       const body = snapshot.ready
-        ? { status: "SERVING" }
+        ? { status: "SERVING", ...(warnings.length > 0 ? { warnings } : {}) }
         : {
             status: "NOT_SERVING",
             failing: snapshot.shuttingDown

@@ -2,7 +2,8 @@
 // (before any gateway code runs) into the gateway's form: the right code for
 // a caller's undecodable bytes, and the ErrorInfo every gateway error has.
 // Only error answers are touched; a successful response passes through with
-// at most one look at its trailers.
+// at most one look at its trailers. The answers the layer gives with no body
+// at all (415, 405, 505) get a plain-text body that names the problem.
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -126,4 +127,63 @@ function rewriteGrpcTrailers(
     replacement?.forEach((value, name) => trailer.set(name, value));
   }
   return { ...response, body: checked() };
+}
+
+/** What the request was, for naming why the protocol layer answered with a bare status. */
+export interface BareAnswerRequest {
+  readonly method: string | undefined;
+  readonly contentType: string | undefined;
+  readonly path: string;
+}
+
+/**
+ * The protocol layer answers a request it cannot route to a protocol (no or
+ * an unknown content-type: 415), a method it does not serve that way (GET on
+ * a mutation: 405) and a bidirectional stream over HTTP/1.1 (505) with the
+ * status alone. The status stays, a 405 gets the Allow header HTTP requires,
+ * and the body says why.
+ * Undefined for an answer that has a body or is not an error.
+ */
+export function explainBareAnswer(
+  response: UniversalServerResponse,
+  request: BareAnswerRequest,
+): { response: UniversalServerResponse; code: Code; message: string } | undefined {
+  if (response.status < 400 || response.body !== undefined) return undefined;
+  const { code, message, allow } = bareAnswerReason(response, request);
+  const header = new Headers(response.header);
+  header.set("content-type", "text/plain; charset=utf-8");
+  if (allow !== undefined) header.set("allow", allow);
+  const body = createAsyncIterable([new TextEncoder().encode(message + "\n")]);
+  return { response: { ...response, header, body }, code, message };
+}
+
+function bareAnswerReason(
+  response: UniversalServerResponse,
+  { method, contentType, path }: BareAnswerRequest,
+): { code: Code; message: string; allow?: string } {
+  switch (response.status) {
+    case 415:
+      return {
+        code: Code.InvalidArgument,
+        message:
+          (contentType === undefined
+            ? "the request has no content-type"
+            : `content-type ${JSON.stringify(contentType.slice(0, 100))} is not an RPC protocol's`) +
+          ": send application/json or application/proto (Connect), application/grpc (gRPC) or application/grpc-web (gRPC-Web)",
+      };
+    case 405:
+      // Every RPC takes POST; GET only the reads, in Connect.
+      return {
+        code: Code.InvalidArgument,
+        message: `${method ?? "this method"} is not allowed on ${path}: use POST (GET is only for the reads, in Connect)`,
+        allow: "POST",
+      };
+    case 505:
+      return {
+        code: Code.Unimplemented,
+        message: `${path} is a bidirectional stream, which needs HTTP/2: call it with gRPC (or Connect) over HTTP/2`,
+      };
+    default:
+      return { code: Code.Unknown, message: `the request was refused with HTTP ${response.status}` };
+  }
 }

@@ -24,7 +24,7 @@ import {
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { gatewayError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { explainProtocolErrors } from "./protocol-errors.js";
+import { explainBareAnswer, explainProtocolErrors } from "./protocol-errors.js";
 import { errorResponse, rpcWireOf, type ProtocolRejection, type RpcProtocol, type RpcWire } from "./rpc-protocol.js";
 
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -174,13 +174,23 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
       values.set(reachedInterceptors, marker);
       const request = universalRequestFromNodeRequest(withAuthority(req), res, undefined, values);
       handler(request)
-        .then((response) =>
-          wire === undefined || marker.reached
+        .then((response) => {
+          if (marker.reached) return response;
+          const bare = explainBareAnswer(response, {
+            method: req.method,
+            contentType: req.headers["content-type"],
+            path,
+          });
+          if (bare !== undefined) {
+            rejected(facts, path, wire, "malformed_request", bare.code, bare.message);
+            return bare.response;
+          }
+          return wire === undefined
             ? response
             : explainProtocolErrors(response, wire, ({ error, rejection }) =>
                 rejected(facts, path, wire, rejection, error.code, error.rawMessage),
-              ),
-        )
+              );
+        })
         .then((response) => universalResponseToNodeResponse(response, res))
         .catch((error: unknown) => failed(res, path, error));
     } catch (error) {

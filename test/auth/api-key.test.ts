@@ -102,13 +102,49 @@ describe("API keys", () => {
     }
   });
 
-  test("a bad file stops start-up naming the variable, the line and the rule", async () => {
+  test("a bad line is left out, logged with its number, and named by credentialWarning; the good lines apply, removals included", async () => {
+    const [aliceKey, bobKey, carolKey] = [newKey(), newKey(), newKey()];
+    const path = join(dir, "typo");
+    await writeFile(path, [`${sha256(aliceKey)} alice`, `${sha256(bobKey)} bob`].join("\n"));
+    const logger = createRecordingLogger();
+    const keys = await watchApiKeyFile(path, 0, logger);
+    const authenticator = createApiKeyAuthenticator(keys);
+    const server = await startAuthTestServer({
+      interceptors: [createAuthenticationInterceptor(authenticator, silentLogger)],
+    });
+    try {
+      const transport = connectTransport(server.url);
+      assert.equal((await callAs(transport, bearer(bobKey))).ok, true);
+      assert.equal(authenticator.credentialWarning?.(), undefined);
+      // One write revokes bob, adds carol, and has a typo on line 3.
+      await writeFile(path, [`${sha256(aliceKey)} alice`, `${sha256(carolKey)} carol`, "not-a-hash dave"].join("\n"));
+      assert.equal(await keys.reload(), true);
+      assertRefused(await callAs(transport, bearer(bobKey)), "API_KEY_UNKNOWN", "the revoked key");
+      assert.equal((await callAs(transport, bearer(carolKey))).ok, true);
+      assert.equal((await callAs(transport, bearer(aliceKey))).ok, true);
+      const logged = logger.lines.find((line) => line.message.startsWith("API_KEYS_FILE: a line is ignored"));
+      assert.match(String(logged?.fields?.["problem"]), /^line 3: the first field must be the key's SHA-256/);
+      assert.match(authenticator.credentialWarning?.() ?? "", /^API_KEYS_FILE: 1 line ignored \(line 3: /);
+      // Fixed: the warning goes.
+      await writeFile(path, [`${sha256(aliceKey)} alice`, `${sha256(carolKey)} carol`].join("\n"));
+      await keys.reload();
+      assert.equal(authenticator.credentialWarning?.(), undefined);
+    } finally {
+      keys.close();
+      await server.close();
+    }
+  });
+
+  test("a file without one good line stops start-up naming the variable, the line and the rule", async () => {
     const path = join(dir, "bad");
-    await writeFile(path, `# ok\n${sha256("a")} alice\nnot-a-hash bob\n`);
+    await writeFile(path, `# ok\nnot-a-hash bob\n`);
     await assert.rejects(watchApiKeyFile(path, 0, silentLogger), (error) => {
       assert.ok(error instanceof CredentialFileError);
       assert.deepEqual(error.variables, ["API_KEYS_FILE"]);
-      assert.match(error.message, /^API_KEYS_FILE=".*bad": line 3: the first field must be the key's SHA-256 in hex/);
+      assert.match(
+        error.message,
+        /^API_KEYS_FILE=".*bad": no line is valid: line 2: the first field must be the key's SHA-256 in hex/,
+      );
       return true;
     });
     await assert.rejects(
@@ -124,21 +160,38 @@ test("the API key file format: comments, blank lines, rotation; each broken line
   const [a, b, c] = [sha256("a"), sha256("b"), sha256("c")];
   const table = parseApiKeyFile(`\n# comment\n  ${a} alice g1,g2\r\n${b}\talice g1,g2\n${c} carol\n`);
   assert.deepEqual(
-    [...table.values()].map((entry) => entry.caller),
+    [...table.entries.values()].map((entry) => entry.caller),
     [
       { id: "alice", groups: ["g1", "g2"], authMode: "api-key" },
       { id: "alice", groups: ["g1", "g2"], authMode: "api-key" },
       { id: "carol", groups: [], authMode: "api-key" },
     ],
   );
-  assert.equal(parseApiKeyFile("# nobody yet\n").size, 0);
+  assert.deepEqual(table.ignoredLines, []);
+  assert.equal(parseApiKeyFile("# nobody yet\n").entries.size, 0);
+  // Each bad line is named; the good line (carol's) applies beside it.
+  const good = `${c} carol`;
   const broken: [string, RegExp][] = [
     [`${a}`, /^line 1: expected "<sha256 hex> <caller id> \[groups,comma-separated\]"/],
     [`${a} alice g1 extra`, /^line 1: expected/],
     [`${a.slice(1)} alice`, /^line 1: the first field must be the key's SHA-256 in hex \(64 characters\)/],
-    [`${a} alice\n${a} bob`, /^line 2: this hash is already on an earlier line/],
     [`${a} alice g1,,g2`, /^line 1: groups are names separated by commas/],
-    [`${a} alice g1\n\n${b} alice g2`, /^line 3: caller alice has other groups on line 1/],
   ];
-  for (const [text, message] of broken) assert.throws(() => parseApiKeyFile(text), { message }, text);
+  for (const [text, rule] of broken) {
+    const parsed = parseApiKeyFile(`${text}\n${good}`);
+    assert.deepEqual([...parsed.entries.keys()], [c], text);
+    assert.equal(parsed.ignoredLines.length, 1, text);
+    assert.match(parsed.ignoredLines[0] ?? "", rule, text);
+    assert.throws(() => parseApiKeyFile(text), { message: /^no line is valid: line 1: / }, text);
+  }
+  // Unclear which line was meant: every line involved is left out.
+  const twice = parseApiKeyFile(`${a} alice\n${a} bob\n${good}`);
+  assert.deepEqual([...twice.entries.keys()], [c]);
+  assert.deepEqual(twice.ignoredLines, [
+    "line 1: this hash is also on line 2; neither line applies",
+    "line 2: this hash is also on line 1; neither line applies",
+  ]);
+  const groups = parseApiKeyFile(`${a} alice g1\n\n${b} alice g2\n${good}`);
+  assert.deepEqual([...groups.entries.keys()], [c]);
+  assert.match(groups.ignoredLines[1] ?? "", /^line 3: caller alice has other groups on line 1/);
 });

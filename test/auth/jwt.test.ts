@@ -200,6 +200,15 @@ describe("JWT bearer, JWKS file", () => {
         ["alg none", bearer(unsignedToken(claims())), "TOKEN_ALGORITHM_NOT_ALLOWED"],
         ["alg HS256 (a shared secret)", bearer(hs256), "TOKEN_ALGORITHM_NOT_ALLOWED"],
         ["alg ES384, not on the list", bearer(await sign(es384)), "TOKEN_ALGORITHM_NOT_ALLOWED"],
+        [
+          "a crit header naming an unknown extension",
+          bearer(
+            await new SignJWT(claims())
+              .setProtectedHeader({ alg: k1.alg, kid: k1.kid, crit: ["exp-ext"], "exp-ext": true })
+              .sign(k1.privateKey, { crit: { "exp-ext": true } }),
+          ),
+          "TOKEN_CRIT_UNSUPPORTED",
+        ],
         ["a kid the JWKS does not have", bearer(await sign(k3)), "TOKEN_KEY_UNKNOWN"],
         ["signed by another key under kid k1", bearer(await sign(impostor)), "TOKEN_SIGNATURE_INVALID"],
       ];

@@ -30,7 +30,7 @@ test("loopback hosts: 127.0.0.0/8, ::1 in any spelling, localhost; wildcards and
 test("AUTH_MODE=none beyond loopback stops start-up, naming HOST and the ways out", () => {
   for (const host of ["0.0.0.0", "::", "10.0.0.5", "gateway.internal"]) {
     assert.throws(
-      () => assertListenAllowed({ host, authMode: "none", allowUnauthenticated: false }),
+      () => assertListenAllowed({ host, authMode: "none", allowUnauthenticated: false, tls: false }),
       (error) => {
         assert.ok(error instanceof ConfigError);
         assert.equal(error.variable, "HOST");
@@ -47,14 +47,28 @@ test("AUTH_MODE=none beyond loopback stops start-up, naming HOST and the ways ou
 
 test("what start-up says: a warning whenever authentication is off, louder beyond loopback; nothing when it is on", () => {
   assert.match(
-    assertListenAllowed({ host: "127.0.0.1", authMode: "none", allowUnauthenticated: false }) ?? "",
+    assertListenAllowed({ host: "127.0.0.1", authMode: "none", allowUnauthenticated: false, tls: false }) ?? "",
     /^authentication is off .*only this machine can call/,
   );
   assert.match(
-    assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true }) ?? "",
+    assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true, tls: false }) ?? "",
     /HOST=0\.0\.0\.0 is not loopback \(ALLOW_UNAUTHENTICATED=true\): anyone who can reach the port can change permissions/,
   );
-  for (const authMode of ["mtls", "jwt", "api-key"] as const) {
-    assert.equal(assertListenAllowed({ host: "0.0.0.0", authMode, allowUnauthenticated: false }), undefined);
+  assert.equal(
+    assertListenAllowed({ host: "0.0.0.0", authMode: "mtls", allowUnauthenticated: false, tls: true }),
+    undefined,
+  );
+});
+
+test("bearer credentials on a cleartext, non-loopback listener: a warning; with TLS or on loopback, none", () => {
+  for (const authMode of ["jwt", "api-key"] as const) {
+    assert.match(
+      assertListenAllowed({ host: "0.0.0.0", authMode, allowUnauthenticated: false, tls: false }) ?? "",
+      new RegExp(
+        `^AUTH_MODE=${authMode} takes bearer credentials, and HOST=0\\.0\\.0\\.0 is not loopback and serves cleartext`,
+      ),
+    );
+    assert.equal(assertListenAllowed({ host: "0.0.0.0", authMode, allowUnauthenticated: false, tls: true }), undefined);
+    assert.equal(assertListenAllowed({ host: "::1", authMode, allowUnauthenticated: false, tls: false }), undefined);
   }
 });

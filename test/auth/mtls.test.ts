@@ -34,7 +34,7 @@ interface Pki {
   readonly otherCa: TestCa;
   readonly server: IssuedCertificate;
   readonly clients: Record<
-    "spiffe" | "dns" | "cn" | "expired" | "notYetValid" | "foreign" | "twoSpiffe",
+    "spiffe" | "dns" | "cn" | "expired" | "notYetValid" | "foreign" | "twoSpiffe" | "spiffeCn" | "spiffeDns",
     IssuedCertificate
   >;
 }
@@ -63,6 +63,9 @@ async function makePki(): Promise<Pki> {
       uris: ["spiffe://example.org/a", "spiffe://example.org/b"],
       usage: "client",
     }),
+    // From the trusted CA, no SAN: a CN that has the form of the deployer's SPIFFE ID.
+    spiffeCn: await clientCa.issue("spiffe-cn", { cn: SPIFFE_ID, usage: "client" }),
+    spiffeDns: await clientCa.issue("spiffe-dns", { dns: [SPIFFE_ID], usage: "client" }),
   };
   return { dir, serverCa, clientCa, otherCa, server, clients };
 }
@@ -74,12 +77,12 @@ interface MtlsServer {
 }
 
 async function startMtlsServer(
-  files: { cert: string; key: string; ca: string },
+  files: { cert: string; key: string; ca: string; crl?: string },
   reloadIntervalMs = 0,
   logger: Logger = silentLogger,
 ): Promise<MtlsServer> {
   const material = await createTlsMaterialSource(
-    { certFile: files.cert, keyFile: files.key, clientCaFile: files.ca, reloadIntervalMs },
+    { certFile: files.cert, keyFile: files.key, clientCaFile: files.ca, crlFile: files.crl, reloadIntervalMs },
     logger,
   );
   const authenticator = createMtlsAuthenticator({ identityFrom: ["spiffe", "dns", "cn"] });
@@ -149,7 +152,10 @@ describe("mutual TLS", { concurrency: false }, () => {
         [pki.clients.foreign, "CLIENT_CERTIFICATE_UNTRUSTED", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
         [pki.clients.expired, "CLIENT_CERTIFICATE_UNTRUSTED", "CERT_HAS_EXPIRED"],
         [pki.clients.notYetValid, "CLIENT_CERTIFICATE_UNTRUSTED", "CERT_NOT_YET_VALID"],
-        [pki.clients.twoSpiffe, "CLIENT_CERTIFICATE_IDENTITY_MISSING", undefined],
+        [pki.clients.twoSpiffe, "CLIENT_CERTIFICATE_IDENTITY_INVALID", undefined],
+        // A CN or DNS SAN cannot pass for a SPIFFE ID: only a URI SAN names one.
+        [pki.clients.spiffeCn, "CLIENT_CERTIFICATE_IDENTITY_INVALID", undefined],
+        [pki.clients.spiffeDns, "CLIENT_CERTIFICATE_IDENTITY_INVALID", undefined],
       ] as const;
       const handledBefore = server.handled();
       for (const [certificate, reason, verifyError] of cases) {
@@ -192,6 +198,12 @@ describe("mutual TLS", { concurrency: false }, () => {
       assert.deepEqual(certificateIdentity(certificate, order), { ok: true, id, source: order[0] });
     const cnOnly = new X509Certificate(pki.clients.cn.cert);
     assert.equal(certificateIdentity(cnOnly, ["spiffe", "dns"]).ok, false);
+    // Whatever the order, a CN of the form spiffe://... never becomes that SPIFFE ID.
+    for (const order of [["spiffe", "dns", "cn"], ["cn"]] as const) {
+      const outcome = certificateIdentity(new X509Certificate(pki.clients.spiffeCn.cert), order);
+      assert.ok(!outcome.ok && outcome.kind === "invalid", JSON.stringify(outcome));
+      assert.match(outcome.problem, /subject CN has the form of a URI/);
+    }
   });
 
   test("the CA bundle reloads without a restart (SIGHUP path): a newly trusted CA is accepted on new connections", async (t) => {
@@ -214,6 +226,47 @@ describe("mutual TLS", { concurrency: false }, () => {
       assert.equal(await mtls.material.reload(), true);
       const revoked = await callAs(client(pki, mtls.server, "2", pki.clients.foreign));
       assert.equal(revoked.ok ? "accepted" : revoked.reason, "CLIENT_CERTIFICATE_UNTRUSTED");
+    } finally {
+      await mtls.close();
+    }
+  });
+
+  test("MTLS_CRL_FILE: a certificate revoked in a reloaded CRL is refused on new connections, CERT_REVOKED", async (t) => {
+    if (skipWithoutOpenssl(t) || pki === undefined) return;
+    // A CA of its own, so revoking touches no other test's certificates.
+    const ca = await createTestCa(pki.dir, "crl-ca");
+    // One after the other: openssl ca takes the next serial from a file.
+    const kept = await ca.issue("kept", { cn: "kept", usage: "client" });
+    const lost = await ca.issue("lost", { cn: "lost", usage: "client" });
+    const crlFile = join(pki.dir, "client.crl.pem");
+    await writeFile(crlFile, await ca.crl());
+    const mtls = await startMtlsServer({
+      cert: pki.server.certPath,
+      key: pki.server.keyPath,
+      ca: ca.certPath,
+      crl: crlFile,
+    });
+    try {
+      assert.equal((await callAs(client(pki, mtls.server, "2", lost))).ok, true, "not revoked yet");
+      await ca.revoke(lost);
+      await writeFile(crlFile, await ca.crl());
+      assert.equal(await mtls.material.reload(), true);
+      for (const httpVersion of ["2", "1.1"] as const) {
+        const refused = await callAs(client(pki, mtls.server, httpVersion, lost));
+        assert.ok(!refused.ok, "the revoked certificate is refused");
+        assert.equal(refused.code, Code.Unauthenticated);
+        assert.equal(refused.reason, "CLIENT_CERTIFICATE_UNTRUSTED");
+        assert.equal(refused.metadata["verifyError"], "CERT_REVOKED");
+        assert.match(refused.message, /has been revoked \(MTLS_CRL_FILE\)/);
+        assert.deepEqual(await callAs(client(pki, mtls.server, httpVersion, kept)), {
+          ok: true,
+          caller: { id: "kept", groups: [], authMode: "mtls" },
+        });
+      }
+      // A file that is not a CRL is refused and the last one stays in force.
+      await writeFile(crlFile, "not a CRL\n");
+      assert.equal(await mtls.material.reload(), false);
+      assert.equal((await callAs(client(pki, mtls.server, "2", lost))).ok, false);
     } finally {
       await mtls.close();
     }

@@ -64,15 +64,17 @@ function configOf(env: Record<string, string>): AuthConfig {
   const config = parseAuthConfig(env, {
     tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile },
   });
-  // The README's lines listen on 0.0.0.0: allowed because authentication is on.
-  assert.equal(
-    assertListenAllowed({
-      host: env["HOST"] ?? "127.0.0.1",
-      authMode: config.authentication.mode,
-      allowUnauthenticated: config.allowUnauthenticated,
-    }),
-    undefined,
-  );
+  // The README's lines listen on 0.0.0.0: allowed because authentication is
+  // on; bearer credentials without TLS get the cleartext warning.
+  const tls = certFile !== undefined && keyFile !== undefined;
+  const warning = assertListenAllowed({
+    host: env["HOST"] ?? "127.0.0.1",
+    authMode: config.authentication.mode,
+    allowUnauthenticated: config.allowUnauthenticated,
+    tls,
+  });
+  if (tls || config.authentication.mode === "mtls") assert.equal(warning, undefined);
+  else assert.match(warning ?? "", /takes bearer credentials, .* serves cleartext/);
   return config;
 }
 
@@ -127,11 +129,12 @@ describe("README: Authentication", () => {
           host: "0.0.0.0",
           authMode: config.authentication.mode,
           allowUnauthenticated: config.allowUnauthenticated,
+          tls: false,
         }),
       (error) => error instanceof ConfigError && `permission-gateway: ${error.message}` === said,
     );
     assert.match(
-      assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true }) ?? "",
+      assertListenAllowed({ host: "0.0.0.0", authMode: "none", allowUnauthenticated: true, tls: false }) ?? "",
       /anyone who can reach the port/,
     );
   });
@@ -221,7 +224,7 @@ describe("README: Authentication", () => {
     const example = /```\n(# sha256 of the key[\s\S]*?)```/.exec(text)?.[1];
     assert.ok(example !== undefined, "the key file example");
     assert.deepEqual(
-      [...parseApiKeyFile(example).values()].map((entry) => entry.caller),
+      [...parseApiKeyFile(example).entries.values()].map((entry) => entry.caller),
       [{ id: "payments-ci", groups: ["payments", "deployers"], authMode: "api-key" }],
     );
 

@@ -201,6 +201,16 @@ describe("fake AWS endpoint: RAM", () => {
       code: "MalformedPolicyTemplateException",
     },
     {
+      name: "policy template whose action belongs to another resource type",
+      command: () =>
+        new CreatePermissionCommand({
+          name: "foreign-action",
+          resourceType: "ec2:Subnet",
+          policyTemplate: JSON.stringify({ Effect: "Allow", Action: ["s3:GetObject"] }),
+        }),
+      code: "MalformedPolicyTemplateException",
+    },
+    {
       name: "next token RAM never issued",
       command: () => new ListPermissionsCommand({ nextToken: "garbage" }),
       code: "InvalidNextTokenException",

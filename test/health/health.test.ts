@@ -1,7 +1,8 @@
 // Health and readiness through a real server and real clients: a readiness
 // probe that pings a real redis-server (with ioredis, failing fast), stopped
 // and started under the gateway; gRPC Check, List and Watch over connect-es
-// and grpc-js; GET /healthz and /readyz over HTTP/1.1; shutdown first.
+// and grpc-js; GET /healthz and /readyz over HTTP/1.1; shutdown first; the
+// bound on Watch streams, through a whole gateway.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -17,6 +18,8 @@ import { createHealthService } from "../../src/health/health-service.js";
 import { createHealthState, type HealthState, type ReadinessProbe } from "../../src/health/health-state.js";
 import { redisServerBinary, skipWithoutRedis, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startTestServer, type TestServer } from "../observability/support/connect-server.js";
+import { startConfiguredGateway } from "../support/configured-gateway.js";
+import { eventually } from "../support/eventually.js";
 
 const permissionService = "permission.v1.PermissionService";
 
@@ -317,5 +320,63 @@ describe("probes", () => {
       () => createHealthState({ checks: {}, services: { "a.B": ["store"] } }),
       /service "a\.B" needs unknown checks: store/,
     );
+  });
+});
+
+describe("Watch streams have a bound of their own", () => {
+  test("past HEALTH_MAX_WATCH_STREAMS a new Watch is RESOURCE_EXHAUSTED (grpc-js); the open ones keep working", async (t) => {
+    const bound = 5;
+    const gateway = await startConfiguredGateway({
+      HEALTH_MAX_WATCH_STREAMS: String(bound),
+      MAX_IN_FLIGHT_CALLS: "2",
+    });
+    t.after(() => gateway.close());
+    const client = grpcJsHealthClient(gateway.url);
+    t.after(() => client.close());
+    type WatchStream = grpc.ClientReadableStream<{ status: string }>;
+    const open = (): {
+      stream: WatchStream;
+      messages: ReturnType<typeof createQueue<string>>;
+      ended: Promise<grpc.ServiceError | undefined>;
+    } => {
+      const stream = client["Watch"]?.({ service: "" }) as WatchStream;
+      const messages = createQueue<string>();
+      stream.on("data", (response: { status: string }) => messages.push(response.status));
+      const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+        stream.on("error", (error: grpc.ServiceError) => resolve(error));
+        stream.on("end", () => resolve(undefined));
+      });
+      return { stream, messages, ended };
+    };
+    const watchers = Array.from({ length: bound }, open);
+    for (const watcher of watchers) assert.equal(await watcher.messages.next(), "SERVING");
+
+    // More than the bound, and more than MAX_IN_FLIGHT_CALLS: each one past the bound is refused.
+    for (let i = 0; i < 3; i++) {
+      const excess = open();
+      const error = await excess.ended;
+      assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED, `watch #${bound + i + 1}`);
+      assert.match(error.details, /limit of 5 open health Watch streams/);
+      assert.deepEqual(excess.messages.seen, []);
+    }
+    // Check still answers: only Watch streams count.
+    assert.equal(await grpcJsCheck(client, ""), "SERVING");
+
+    // The open ones keep working: a shutdown reaches each as NOT_SERVING.
+    watchers[0]?.stream.cancel();
+    await watchers[0]?.ended;
+    // The gateway frees the slot once it sees the cancellation, a moment after the client.
+    const again = await eventually(
+      "a slot freed by a leaving watcher is usable",
+      async () => {
+        const watcher = open();
+        const first = await Promise.race([watcher.messages.next(), watcher.ended.then((error) => error?.code)]);
+        return { watcher, first };
+      },
+      ({ first }) => first === "SERVING",
+    );
+    gateway.health.setShuttingDown();
+    for (const watcher of [...watchers.slice(1), again.watcher])
+      assert.equal(await watcher.messages.next(), "NOT_SERVING");
   });
 });

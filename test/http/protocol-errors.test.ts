@@ -3,7 +3,8 @@
 // compression UNIMPLEMENTED, an unknown method UNIMPLEMENTED in the caller's
 // own protocol; only a frame flagged compressed without grpc-encoding stays
 // INTERNAL, as the gRPC spec says. Each carries the gateway's ErrorInfo and is
-// logged at info with the path and protocol.
+// logged at info with the path and protocol. The answers the protocol layer
+// gives with a bare status (415, 405, 505) get a body naming the problem.
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +20,9 @@ import {
   type RpcStatus,
 } from "../support/raw-http.js";
 import { createJsonLogger } from "../../src/logger.js";
+import type { Gateway } from "../../src/gateway.js";
+import { startConfiguredGateway } from "../support/configured-gateway.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const service = "/permission.v1.PermissionService";
 const path = `${service}/GetLambdaPolicy`;
@@ -264,5 +268,57 @@ describe("undecodable requests", () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe("answers the protocol layer gives with a bare status get a body, and a log line", () => {
+  let gateway: Gateway;
+  const logger = createRecordingLogger();
+  before(async () => void (gateway = await startConfiguredGateway({}, logger)));
+  after(() => gateway.close());
+
+  const rejectedLine = (at: string) =>
+    logger.lines.find((line) => line.message === "request rejected" && line.fields?.["path"] === at);
+
+  test("a POST without content-type: 415 naming the content-types an RPC takes", async () => {
+    const answer = await h1Exchange(gateway.url, path, {}, Buffer.from("{}"));
+    assert.equal(answer.httpStatus, 415);
+    assert.match(answer.headers["content-type"] ?? "", /^text\/plain/);
+    assert.match(
+      answer.body.toString(),
+      /^the request has no content-type: send application\/json or application\/proto/,
+    );
+    assert.ok(rejectedLine(path), "logged");
+  });
+
+  test("a GET on a mutation: 405 with Allow, naming the method to use", async () => {
+    const mutation = `${service}/AddLambdaPermission`;
+    const answer = await h1Exchange(
+      gateway.url,
+      `${mutation}?connect=v1&encoding=json&message=%7B%7D`,
+      {},
+      Buffer.alloc(0),
+      "GET",
+    );
+    assert.equal(answer.httpStatus, 405);
+    assert.equal(answer.headers["allow"], "POST");
+    assert.match(
+      answer.body.toString(),
+      /^GET is not allowed on \/permission\.v1\.PermissionService\/AddLambdaPermission: use POST/,
+    );
+    assert.ok(rejectedLine(mutation), "logged");
+  });
+
+  test("a Connect POST to the bidirectional reflection method over HTTP/1.1: 505 saying HTTP/2 is needed", async () => {
+    const reflection = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+    const answer = await h1Exchange(
+      gateway.url,
+      reflection,
+      { "content-type": "application/connect+json" },
+      grpcFrame(Buffer.from("{}")),
+    );
+    assert.equal(answer.httpStatus, 505);
+    assert.match(answer.body.toString(), /is a bidirectional stream, which needs HTTP\/2/);
+    assert.ok(rejectedLine(reflection), "logged");
   });
 });

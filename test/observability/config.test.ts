@@ -13,7 +13,7 @@ test("defaults: /metrics on the main port, no spans, reflection on, probes every
     metricsPort: undefined,
     tracing: { tracesEndpoint: undefined, headers: {}, serviceName: "permission-gateway" },
   });
-  assert.deepEqual(parseHealthConfig({}), { intervalMs: 5000, timeoutMs: 1000 });
+  assert.deepEqual(parseHealthConfig({}), { intervalMs: 5000, timeoutMs: 1000, maxWatchStreams: 100 });
   assert.deepEqual(parseReflectionConfig({}), { enabled: true });
 });
 
@@ -41,10 +41,18 @@ test("accepted values", () => {
     "https://traces.example.com/otlp/v1/traces",
     "the signal's own URL wins, as it is",
   );
-  assert.deepEqual(parseHealthConfig({ HEALTH_CHECK_INTERVAL_MS: "250", HEALTH_CHECK_TIMEOUT_MS: "100" }), {
-    intervalMs: 250,
-    timeoutMs: 100,
-  });
+  assert.deepEqual(
+    parseHealthConfig({
+      HEALTH_CHECK_INTERVAL_MS: "250",
+      HEALTH_CHECK_TIMEOUT_MS: "100",
+      HEALTH_MAX_WATCH_STREAMS: "3",
+    }),
+    {
+      intervalMs: 250,
+      timeoutMs: 100,
+      maxWatchStreams: 3,
+    },
+  );
   assert.deepEqual(parseReflectionConfig({ REFLECTION: "false" }), { enabled: false });
 });
 
@@ -69,6 +77,7 @@ test("a bad value names the variable and what it accepts", () => {
     ],
     [() => parseHealthConfig({ HEALTH_CHECK_INTERVAL_MS: "10" }), "HEALTH_CHECK_INTERVAL_MS", /from 100 to 600000/],
     [() => parseHealthConfig({ HEALTH_CHECK_TIMEOUT_MS: "1s" }), "HEALTH_CHECK_TIMEOUT_MS", /from 10 to 60000/],
+    [() => parseHealthConfig({ HEALTH_MAX_WATCH_STREAMS: "0" }), "HEALTH_MAX_WATCH_STREAMS", /from 1 to 100000/],
     [() => parseReflectionConfig({ REFLECTION: "yes" }), "REFLECTION", /true, false/],
   ];
   for (const [parse, variable, accepted] of cases) {
@@ -103,6 +112,7 @@ test("every variable has its help line", () => {
     "OTEL_SERVICE_NAME",
     "HEALTH_CHECK_INTERVAL_MS",
     "HEALTH_CHECK_TIMEOUT_MS",
+    "HEALTH_MAX_WATCH_STREAMS",
     "REFLECTION",
   ]);
 });

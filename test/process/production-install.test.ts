@@ -94,7 +94,8 @@ describe("the compiled build and the README's production install", { timeout: 30
     // `npm ci` on the build machine: this tree is installed already, so only its build is made again, in a copy.
     build = join(dir, "build");
     await buildDist(join(build, "dist"));
-    for (const file of ["package.json", "package-lock.json"]) await copyFile(join(repoRoot, file), join(build, file));
+    for (const file of ["package.json", "package-lock.json", ".npmrc"])
+      await copyFile(join(repoRoot, file), join(build, file));
     await cp(join(repoRoot, "authz"), join(build, "authz"), { recursive: true });
     target = join(dir, "opt");
     await installAsTheReadmeSays(build, target);

@@ -146,6 +146,24 @@ describe("API keys through the gateway", () => {
       "alice's token holds alice's request, not bob's",
     );
   });
+
+  // Last in this group: it rewrites the key file.
+  test("a key file with a bad line: bob's removal applies, and /readyz names the line", async () => {
+    await writeFile(join(dir, "keys"), `${sha256(alice[0]!)} alice\n${sha256(alice[1]!)} alice extra fields\n`);
+    await gateway.reload();
+    assert.deepEqual(await reasonOf(client(bob).listRamPermissions({})), {
+      code: Code.Unauthenticated,
+      reason: "API_KEY_UNKNOWN",
+    });
+    await client(alice[0]).listRamPermissions({});
+    await gateway.health.refresh();
+    const readyz = await fetch(new URL("/readyz", gateway.url));
+    assert.equal(readyz.status, 200, "a bad line does not take the gateway out of service");
+    const body = (await readyz.json()) as { status: string; warnings?: { check: string; detail: string }[] };
+    assert.equal(body.status, "SERVING");
+    assert.equal(body.warnings?.[0]?.check, "credentials");
+    assert.match(body.warnings[0].detail, /^API_KEYS_FILE: 1 line ignored \(line 2: expected /);
+  });
 });
 
 describe("JWT bearer tokens through the gateway", () => {
@@ -215,11 +233,14 @@ describe("mutual TLS through the gateway", () => {
       return; // openssl missing: each test skips (or fails with REQUIRE_OPENSSL)
     }
     const server = await serverCa.issue("gateway", { dns: ["localhost"], ips: ["127.0.0.1"], usage: "server" });
+    await writeFile(join(dir, "client.crl.pem"), await clientCa.crl());
     gateway = await startConfiguredGateway({
       AUTH_MODE: "mtls",
       TLS_CERT_FILE: server.certPath,
       TLS_KEY_FILE: server.keyPath,
       TLS_CLIENT_CA_FILE: clientCa.certPath,
+      MTLS_CRL_FILE: join(dir, "client.crl.pem"),
+      AUTH_RELOAD_INTERVAL_MS: "0",
     });
   });
   after(async () => {
@@ -246,4 +267,31 @@ describe("mutual TLS through the gateway", () => {
       });
     });
   }
+
+  test("a CN of the form spiffe://... is refused; a certificate revoked in MTLS_CRL_FILE stops working after SIGHUP's reload", async (t) => {
+    if (skipWithoutOpenssl(t) || gateway === undefined) return;
+    const call = (cert: { cert: Buffer; key: Buffer }) =>
+      createClient(
+        PermissionService,
+        createConnectTransport({
+          baseUrl: gateway!.url,
+          httpVersion: "2",
+          nodeOptions: { ca: serverCa.cert, ...cert },
+        }),
+      ).listRamPermissions({});
+    const impostor = await clientCa.issue("impostor", { cn: "spiffe://example.org/svc", usage: "client" });
+    assert.deepEqual(await reasonOf(call(impostor)), {
+      code: Code.Unauthenticated,
+      reason: "CLIENT_CERTIFICATE_IDENTITY_INVALID",
+    });
+    const leaving = await clientCa.issue("leaving", { uris: ["spiffe://example.org/leaving"], usage: "client" });
+    await call(leaving);
+    await clientCa.revoke(leaving);
+    await writeFile(join(dir, "client.crl.pem"), await clientCa.crl());
+    await gateway.reload();
+    assert.deepEqual(await reasonOf(call(leaving)), {
+      code: Code.Unauthenticated,
+      reason: "CLIENT_CERTIFICATE_UNTRUSTED",
+    });
+  });
 });

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { AuthenticationError, type Authenticator } from "../authenticator.js";
 import { readBearerCredential } from "../bearer.js";
 import type { FileSource } from "../watched-files.js";
-import type { ApiKeyTable } from "./api-key-file.js";
+import { describeIgnoredLines, type ApiKeyTable } from "./api-key-file.js";
 
 export function createApiKeyAuthenticator(keys: FileSource<ApiKeyTable>): Authenticator {
   return {
@@ -16,7 +16,7 @@ export function createApiKeyAuthenticator(keys: FileSource<ApiKeyTable>): Authen
       // attacker cannot steer byte by byte, so its timing reveals nothing
       // about a configured hash; the match itself is then confirmed in
       // constant time.
-      const entry = keys.current().get(digest.toString("hex"));
+      const entry = keys.current().entries.get(digest.toString("hex"));
       if (entry === undefined || !timingSafeEqual(entry.digest, digest)) {
         throw new AuthenticationError(
           "API_KEY_UNKNOWN",
@@ -25,6 +25,7 @@ export function createApiKeyAuthenticator(keys: FileSource<ApiKeyTable>): Authen
       }
       return entry.caller;
     },
+    credentialWarning: () => describeIgnoredLines(keys.current()),
     reload: async () => void (await keys.reload()),
     close: async () => keys.close(),
   };

@@ -2,7 +2,15 @@
 // with the configured issuer and audience, inside exp/nbf (plus a small
 // skew), signed with an allowed algorithm. The caller is one claim, its
 // groups another.
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type KeyObject, type CryptoKey } from "jose";
+import {
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  type KeyObject,
+  type CryptoKey,
+} from "jose";
 import type { Clock } from "../../clock.js";
 import { AuthenticationError, type AuthenticationFailureReason, type Authenticator } from "../authenticator.js";
 import { readBearerCredential } from "../bearer.js";
@@ -48,6 +56,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
   return {
     async authenticate({ header }) {
       const token = readBearerCredential(header, "JWT");
+      refuseCriticalExtensions(token);
       let payload: JWTPayload;
       try {
         payload = await verifyToken(token, keys, { ...verifyOptions, currentDate: new Date(clock.now()) });
@@ -82,6 +91,28 @@ async function verifyToken(token: string, keys: JwtKeys, options: JWTVerifyOptio
     }
     throw new errors.JWSSignatureVerificationFailed();
   }
+}
+
+/**
+ * RFC 7515 §4.1.11: a token whose "crit" header names extensions the
+ * recipient does not understand must be refused. This gateway understands
+ * none, and says so, rather than letting jose's "not supported" read as a
+ * refused algorithm.
+ */
+function refuseCriticalExtensions(token: string): void {
+  let crit: unknown;
+  try {
+    crit = decodeProtectedHeader(token).crit;
+  } catch {
+    return; // not a JWS: verification answers TOKEN_MALFORMED
+  }
+  if (crit === undefined) return;
+  const names = Array.isArray(crit) ? crit.filter((name) => typeof name === "string").join(",") : "";
+  throw refuse(
+    "TOKEN_CRIT_UNSUPPORTED",
+    'the token\'s "crit" header names extensions this gateway does not understand (it understands none)',
+    { crit: names.slice(0, 200) },
+  );
 }
 
 function stringClaim(payload: JWTPayload, claim: string): string {

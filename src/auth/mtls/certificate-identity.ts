@@ -32,7 +32,8 @@ export function parseSubjectAltNames(text: string | undefined): SubjectAltName[]
 
 export type CertificateIdentity =
   | { readonly ok: true; readonly id: string; readonly source: MtlsIdentitySource }
-  | { readonly ok: false; readonly problem: string };
+  /** missing: no field of the order is there; invalid: the field that would name the caller is refused. */
+  | { readonly ok: false; readonly problem: string; readonly kind: "missing" | "invalid" };
 
 /** The identity of a certificate, trying `order` in turn. */
 export function certificateIdentity(
@@ -47,18 +48,37 @@ export function certificateIdentity(
       if (ids.length > 1)
         return {
           ok: false,
+          kind: "invalid",
           problem: `the certificate has ${ids.length} SPIFFE IDs (URI SANs); an SVID has exactly one`,
         };
       if (ids[0] !== undefined) return { ok: true, id: ids[0], source };
     } else if (source === "dns") {
       const dns = names.find((n) => n.type === "DNS" && n.value !== "");
-      if (dns !== undefined) return { ok: true, id: dns.value, source };
+      if (dns !== undefined) return nameOtherThanUri(dns.value, source);
     } else {
       const cn = commonNameOf(certificate);
-      if (cn !== undefined) return { ok: true, id: cn, source };
+      if (cn !== undefined) return nameOtherThanUri(cn, source);
     }
   }
-  return { ok: false, problem: `the certificate has none of: ${order.map(describeSource).join(", ")}` };
+  return {
+    ok: false,
+    kind: "missing",
+    problem: `the certificate has none of: ${order.map(describeSource).join(", ")}`,
+  };
+}
+
+/**
+ * Caller ids of different kinds must not collide: only a URI SAN may yield an
+ * id with a scheme, so a CN or DNS SAN of the form `spiffe://...` (or any
+ * `scheme://`) cannot pass for the workload that SPIFFE ID names.
+ */
+function nameOtherThanUri(id: string, source: "dns" | "cn"): CertificateIdentity {
+  if (!id.includes("://")) return { ok: true, id, source };
+  return {
+    ok: false,
+    kind: "invalid",
+    problem: `its ${describeSource(source)} has the form of a URI ("://"); only a URI SAN may name a SPIFFE ID`,
+  };
 }
 
 function commonNameOf(certificate: X509Certificate): string | undefined {

@@ -22,10 +22,15 @@ export function createMtlsAuthenticator(options: MtlsAuthenticatorOptions): Auth
       const identity = certificateIdentity(certificate, options.identityFrom);
       caller = identity.ok
         ? { id: identity.id, groups: [], authMode: "mtls" }
-        : new AuthenticationError(
-            "CLIENT_CERTIFICATE_IDENTITY_MISSING",
-            `the client certificate names no caller: ${identity.problem}`,
-          );
+        : identity.kind === "missing"
+          ? new AuthenticationError(
+              "CLIENT_CERTIFICATE_IDENTITY_MISSING",
+              `the client certificate names no caller: ${identity.problem}`,
+            )
+          : new AuthenticationError(
+              "CLIENT_CERTIFICATE_IDENTITY_INVALID",
+              `the client certificate's caller is refused: ${identity.problem}`,
+            );
       callers.set(certificate, caller);
     }
     return caller;
@@ -49,7 +54,9 @@ export function createMtlsAuthenticator(options: MtlsAuthenticatorOptions): Auth
         const verifyError = tls.authorizationError ?? "NOT_VERIFIED";
         throw new AuthenticationError(
           "CLIENT_CERTIFICATE_UNTRUSTED",
-          `the client certificate is not trusted (${verifyError}): it must chain to the gateway's client CA bundle`,
+          verifyError === "CERT_REVOKED"
+            ? "the client certificate is not trusted (CERT_REVOKED): it has been revoked (MTLS_CRL_FILE)"
+            : `the client certificate is not trusted (${verifyError}): it must chain to the gateway's client CA bundle`,
           { verifyError },
         );
       }

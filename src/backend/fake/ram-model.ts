@@ -19,9 +19,10 @@ import type {
 } from "../backend.js";
 import { parseRamPermissionArn, ramPermissionArn } from "../../aws/arn.js";
 import { brokenConstraint, ramFieldRules } from "../../aws/field-rules.js";
+import { actionOfAnotherService } from "../../aws/ram-policy-template.js";
 import { createAwsError } from "./aws-errors.js";
 import { createClientTokenCache } from "./client-tokens.js";
-import { FakeSeedError, policyTemplateProblem, seedPatterns } from "./seed.js";
+import { FakeSeedError, policyTemplateActions, policyTemplateProblem, seedPatterns } from "./seed.js";
 import type { FakeSeedRamPermission } from "./seed.js";
 
 export interface RamModelOptions {
@@ -306,6 +307,11 @@ export function createRamModel(seedPermissions: readonly FakeSeedRamPermission[]
       if (problem !== undefined)
         throw createAwsError("ram", "MalformedPolicyTemplateException", {
           message: `The policy template isn't valid: ${problem}.`,
+        });
+      const foreign = actionOfAnotherService(input.resourceType, policyTemplateActions(input.policyTemplate));
+      if (foreign !== undefined)
+        throw createAwsError("ram", "MalformedPolicyTemplateException", {
+          message: `The policy template isn't valid: the action ${JSON.stringify(foreign)} is not one that the resource type ${input.resourceType} supports.`,
         });
       if (arnByScopedName.has(`${callerScope}/${input.name}`)) {
         throw createAwsError("ram", "PermissionAlreadyExistsException", {

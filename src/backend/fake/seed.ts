@@ -167,6 +167,12 @@ export function policyTemplateProblem(template: string): string | undefined {
   return undefined;
 }
 
+/** The actions of a template that policyTemplateProblem accepted. */
+export function policyTemplateActions(template: string): string[] {
+  const action = (JSON.parse(template) as { Action: string | string[] }).Action;
+  return typeof action === "string" ? [action] : action;
+}
+
 function parseFunction(value: unknown, path: string): FakeSeedFunction {
   const o = readObject(value, path, [
     "name",

@@ -43,6 +43,10 @@ export interface TestCa {
   readonly certPath: string;
   readonly cert: Buffer;
   issue(name: string, options: IssueOptions): Promise<IssuedCertificate>;
+  /** Marks the certificate revoked in the CA's database (it shows in the next crl()). */
+  revoke(certificate: IssuedCertificate): Promise<void>;
+  /** A CRL (PEM) of the certificates revoked so far, valid for a day. */
+  crl(): Promise<Buffer>;
 }
 
 const caConfig = [
@@ -96,7 +100,8 @@ export async function createTestCa(dir: string, name: string): Promise<TestCa> {
         "-out",
         `${leaf}.csr`,
         "-subj",
-        options.cn === undefined ? "/O=test" : `/CN=${options.cn}`,
+        // A "/" inside a value is escaped, or openssl reads it as the next RDN.
+        options.cn === undefined ? "/O=test" : `/CN=${options.cn.replaceAll("/", "\\/")}`,
       ]);
       const [start, end] = validityDates(options.validity ?? "valid");
       await openssl(home, [
@@ -122,6 +127,36 @@ export async function createTestCa(dir: string, name: string): Promise<TestCa> {
         end,
       ]);
       return { certPath: leafCert, keyPath, cert: await readFile(leafCert), key: await readFile(keyPath) };
+    },
+    async revoke(certificate) {
+      await openssl(home, [
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-cert",
+        "ca.pem",
+        "-keyfile",
+        "ca.key",
+        "-revoke",
+        certificate.certPath,
+      ]);
+    },
+    async crl() {
+      await openssl(home, [
+        "ca",
+        "-gencrl",
+        "-config",
+        "ca.cnf",
+        "-cert",
+        "ca.pem",
+        "-keyfile",
+        "ca.key",
+        "-crldays",
+        "1",
+        "-out",
+        "crl.pem",
+      ]);
+      return readFile(join(home, "crl.pem"));
     },
   };
 }

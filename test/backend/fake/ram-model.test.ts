@@ -175,7 +175,10 @@ describe("fake RAM: CreatePermission", () => {
   });
 
   it("spells a known resource type as RAM does, whatever the case given", async () => {
-    const { permission } = await create(createFakeBackend(), { resourceType: "EC2:subnet" });
+    const { permission } = await create(createFakeBackend(), {
+      resourceType: "EC2:subnet",
+      policyTemplate: JSON.stringify({ Effect: "Allow", Action: ["EC2:DescribeSubnets", "ec2:Describe*"] }),
+    });
     assert.equal(permission.resourceType, "ec2:Subnet");
   });
 
@@ -203,6 +206,10 @@ describe("fake RAM: CreatePermission", () => {
     ["Effect Deny", JSON.stringify({ Effect: "Deny", Action: "ec2:DescribeSubnets" })],
     ["a Principal", JSON.stringify({ Effect: "Allow", Action: "ec2:DescribeSubnets", Principal: "*" })],
     ["a Resource", JSON.stringify({ Effect: "Allow", Action: "ec2:DescribeSubnets", Resource: "*" })],
+    // RAM: only actions the resource type (ec2:Subnet here) supports.
+    ["an action of another resource type", JSON.stringify({ Effect: "Allow", Action: "s3:GetObject" })],
+    ["one foreign action among its own", JSON.stringify({ Effect: "Allow", Action: ["ec2:DescribeSubnets", "s3:*"] })],
+    ["an action of every service", JSON.stringify({ Effect: "Allow", Action: "*" })],
   ];
   for (const [what, policyTemplate] of malformed) {
     it(`answers MalformedPolicyTemplateException for a template with ${what}`, async () => {

@@ -1,0 +1,91 @@
+// `npm start`, the README's start command, as an operator runs it: stdout
+// carries only audit events (npm's banner is kept off by the project's
+// .npmrc), and SIGHUP reloads when sent to the pid the gateway logs; sent to
+// npm instead (which does not forward it and dies of it), the gateway stops
+// and says where SIGHUP must go, rather than run on with the old policies.
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, test } from "node:test";
+import { buildDist, listeningUrl, postJson, processExists, spawnGateway } from "./gateway-process.js";
+import { eventually } from "../support/eventually.js";
+
+const addPath = "/permission.v1.PermissionService/AddLambdaPermission";
+const listPath = "/permission.v1.PermissionService/ListRamPermissions";
+
+before(() => buildDist(), { timeout: 120_000 });
+
+async function pidOf(gateway: ReturnType<typeof spawnGateway>): Promise<number> {
+  const [line] = await gateway.printed(/^.*"permission-gateway listening".*$/m);
+  const { pid } = JSON.parse(line) as { pid?: unknown };
+  assert.equal(typeof pid, "number", `the listening line names the gateway's pid: ${line}`);
+  return pid as number;
+}
+
+test("under npm start, stdout carries only audit events, one JSON object a line", { timeout: 60_000 }, async (t) => {
+  const gateway = spawnGateway("npm", { PORT: "0" });
+  t.after(() => gateway.kill());
+  const port = Number(new URL(await listeningUrl(gateway)).port);
+  const status = await postJson(port, addPath, {
+    functionName: "demo",
+    statementId: "stdout-check",
+    action: "lambda:InvokeFunction",
+    principal: "s3.amazonaws.com",
+  });
+  assert.equal(status, 200);
+  await gateway.printed(/"rpc":"AddLambdaPermission"/);
+  gateway.child.kill("SIGTERM");
+  assert.deepEqual(await gateway.exited, { code: 0, signal: null }, gateway.output().stderr);
+  const lines = gateway
+    .output()
+    .stdout.split("\n")
+    .filter((line) => line !== "");
+  assert.ok(lines.length >= 1, "the mutation's audit event is on stdout");
+  for (const line of lines) {
+    const event = JSON.parse(line) as { rpc?: unknown; outcome?: unknown };
+    assert.equal(event.rpc, "AddLambdaPermission", line);
+    assert.equal(typeof event.outcome, "string", line);
+  }
+});
+
+test(
+  "SIGHUP to the logged pid reloads the policies; SIGHUP to npm stops the gateway, saying why",
+  { timeout: 90_000 },
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "pg-sighup-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const policies = join(dir, "policies.cedar");
+    await writeFile(
+      policies,
+      '@id("nobody")\nforbid (principal, action, resource);\n@id("all")\npermit (principal, action, resource);\n',
+    );
+    const gateway = spawnGateway("npm", { PORT: "0", AUDIT_SINK: "off", AUTHZ_POLICIES: policies });
+    t.after(() => gateway.kill());
+    const port = Number(new URL(await listeningUrl(gateway)).port);
+    const nodePid = await pidOf(gateway);
+    assert.notEqual(nodePid, gateway.child.pid, "the gateway is npm's child, not npm");
+    assert.equal(await postJson(port, listPath, {}), 403, "the first policies forbid everything");
+
+    await writeFile(policies, '@id("all")\npermit (principal, action, resource);\n');
+    process.kill(nodePid, "SIGHUP");
+    await eventually(
+      "the new policies allow the call",
+      () => postJson(port, listPath, {}),
+      (status) => status === 200,
+    );
+
+    // To npm: npm dies of it; the gateway notices, logs where SIGHUP goes, and stops.
+    gateway.child.kill("SIGHUP");
+    assert.deepEqual(await gateway.exited, { code: null, signal: "SIGHUP" });
+    await eventually(
+      "the gateway stops",
+      () => processExists(nodePid),
+      (exists) => !exists,
+    );
+    assert.match(
+      gateway.output().stderr,
+      new RegExp(`npm does not forward SIGHUP: to reload, signal the gateway's own pid ${nodePid}`),
+    );
+  },
+);
