@@ -37,6 +37,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }),
   );
   if (config.listenWarning !== undefined) logger.warn(config.listenWarning);
+  for (const warning of config.warnings) logger.warn(warning);
 
   let gateway: Gateway;
   try {

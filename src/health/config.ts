@@ -1,31 +1,34 @@
 // Health settings from the environment: how often readiness is probed and
 // how long a probe may take. Pure: main.ts passes its env in.
-import type { EnvHelp } from "../config-values.js";
-import { readInteger, type Env } from "../config-values.js";
+import { SECTIONS, defaultsOf, helpOf, integer, read, setting, type Env, type EnvHelp } from "../config-values.js";
 
 export interface HealthConfig {
   readonly intervalMs: number;
   readonly timeoutMs: number;
 }
 
-export const HEALTH_ENV_HELP: readonly EnvHelp[] = [
-  {
+export const HEALTH_SETTINGS = {
+  intervalMs: setting({
     name: "HEALTH_CHECK_INTERVAL_MS",
-    accepted: "100..600000",
-    default: "5000",
-    description: "Time between two rounds of readiness probes (idempotency store, backend).",
-  },
-  {
+    section: SECTIONS.observability,
+    ...integer(100, 600_000),
+    default: 5_000,
+    help: "Time between two rounds of readiness probes (idempotency store, backend).",
+  }),
+  timeoutMs: setting({
     name: "HEALTH_CHECK_TIMEOUT_MS",
-    accepted: "10..60000",
-    default: "1000",
-    description: "A readiness probe slower than this counts as failed.",
-  },
-];
+    section: SECTIONS.observability,
+    ...integer(10, 60_000),
+    default: 1_000,
+    help: "A readiness probe slower than this counts as failed.",
+  }),
+};
+
+/** What a health state started without configuration uses. */
+export const HEALTH_DEFAULTS: HealthConfig = defaultsOf(HEALTH_SETTINGS);
+
+export const HEALTH_ENV_HELP: readonly EnvHelp[] = helpOf(Object.values(HEALTH_SETTINGS));
 
 export function parseHealthConfig(env: Env): HealthConfig {
-  return {
-    intervalMs: readInteger(env, "HEALTH_CHECK_INTERVAL_MS", 100, 600_000, 5_000),
-    timeoutMs: readInteger(env, "HEALTH_CHECK_TIMEOUT_MS", 10, 60_000, 1_000),
-  };
+  return { intervalMs: read(env, HEALTH_SETTINGS.intervalMs), timeoutMs: read(env, HEALTH_SETTINGS.timeoutMs) };
 }
