@@ -283,11 +283,12 @@ export function editDistance(a: string, b: string): number {
  * first word at most one edit from the known name's. Far enough from PATH,
  * HOME, SSL_CERT_FILE, REDIS_PORT and the like to stay silent on them.
  */
-export function misspellingWarnings(env: Env, known: readonly string[]): string[] {
+export function misspellingWarnings(env: Env, known: readonly string[], foreignPrefixes: readonly string[]): string[] {
   const knownSet = new Set(known);
   const warnings: string[] = [];
   for (const name of Object.keys(env)) {
-    if (knownSet.has(name) || name.startsWith("npm_") || readString(env, name) === undefined) continue;
+    if (knownSet.has(name) || readString(env, name) === undefined) continue;
+    if (foreignPrefixes.some((prefix) => name.startsWith(prefix))) continue;
     const plain = normalise(name);
     let best: { name: string; distance: number } | undefined;
     for (const candidate of known) {

@@ -219,6 +219,15 @@ export const SETTINGS: readonly Setting[] = [
 
 export const ENV_HELP: readonly EnvHelp[] = helpOf(SETTINGS);
 
+const KNOWN_NAMES = SETTINGS.map((line) => line.name);
+
+/**
+ * Families of variables other programs read, never our misspellings: npm's
+ * own, and the AWS SDK's AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_IAM is
+ * one edit from AWS_ENDPOINT_URL_RAM).
+ */
+const FOREIGN_PREFIXES = ["npm_", "AWS_ENDPOINT_URL_"];
+
 export function loadConfig(env: Env): Config {
   const warnings = checkApplicability(env, SETTINGS);
   const host = read(env, GATEWAY_SETTINGS.host);
@@ -251,13 +260,7 @@ export function loadConfig(env: Env): Config {
     reflection: parseReflectionConfig(env),
     observability,
     listenWarning,
-    warnings: [
-      ...warnings,
-      ...misspellingWarnings(
-        env,
-        SETTINGS.map((line) => line.name),
-      ),
-    ],
+    warnings: [...warnings, ...misspellingWarnings(env, KNOWN_NAMES, FOREIGN_PREFIXES)],
     maxRequestBytes: read(env, SERVER_SETTINGS.maxRequestBytes),
     shutdownGraceMs: read(env, SERVER_SETTINGS.shutdownGraceMs),
     limits: {

@@ -14,6 +14,7 @@ import {
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { authorizationDecisionKey } from "../authz/interceptor.js";
+import { AUDIT_SETTINGS } from "./config.js";
 import { definedOnly } from "../authz/resource.js";
 import type { Clock } from "../clock.js";
 import { CLIENT_TOKEN_HEADER } from "../idempotency/guard.js";
@@ -57,7 +58,7 @@ export interface AuditInterceptorOptions {
    * what it recorded with recordAuditDetails.
    */
   readonly details?: ((req: UnaryRequest) => AuditDetails) | undefined;
-  /** Also record reads (AUDIT_READS). Default: mutations only. */
+  /** Also record reads (AUDIT_READS). Default: AUDIT_READS's (mutations only). */
   readonly reads?: boolean | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -65,7 +66,7 @@ export interface AuditInterceptorOptions {
 
 export function createAuditInterceptor(options: AuditInterceptorOptions): Interceptor {
   const { sink, describe, clock, logger } = options;
-  const reads = options.reads ?? false;
+  const reads = options.reads ?? AUDIT_SETTINGS.reads.default;
 
   const describeSafely = (req: UnaryRequest): AuditDescription => {
     try {
