@@ -203,9 +203,11 @@ export function defaultsOf<L extends Record<string, Setting>>(
 
 // ---- variables that do not apply ----
 
+/** The variable's value, else its line's default; a bad value is refused in its own words first. */
 function effectiveValue(env: Env, byName: ReadonlyMap<string, Setting>, variable: string): string | undefined {
-  const fallback = byName.get(variable)?.default;
-  return readString(env, variable) ?? (typeof fallback === "string" ? fallback : undefined);
+  const line = byName.get(variable);
+  const value = line === undefined ? undefined : read(env, line);
+  return readString(env, variable) ?? (typeof value === "string" ? value : undefined);
 }
 
 function conditionHolds(value: string | undefined, condition: Condition): boolean {

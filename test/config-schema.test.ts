@@ -166,6 +166,11 @@ describe("variables that do not apply", () => {
     ],
     [{ ...CONTEXT["AUTH_MODE=api-key"], ALLOW_UNAUTHENTICATED: "false" }, "ALLOW_UNAUTHENTICATED", /AUTH_MODE=none/],
   ];
+  refused.push([
+    { AUTH_MODE: "jwts", JWT_ISSUER: "https://idp.example/" },
+    "AUTH_MODE",
+    /one of none, mtls, jwt, api-key/,
+  ]);
   for (const [env, variable, words] of refused) {
     test(`security: ${variable} in ${JSON.stringify(env)} stops start-up`, () => {
       assert.throws(
