@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCedarAuthorizer } from "../src/authz/cedar/cedar-authorizer.js";
 import { authorizationRequestFor } from "../src/authz/request.js";
-import type { ResourceDefaults } from "../src/authz/rpc-inputs.js";
+import type { ResourceDefaults } from "../src/authz/resource.js";
 import { silentLogger } from "../src/logger.js";
-import { parseAddLambdaPermissionRequest } from "../src/validation.js";
+import { buildCallContext, type ParsedCall } from "../src/rpc/call-context.js";
+import { rpcTable } from "../src/rpc/rpc-table.js";
 import { create } from "@bufbuild/protobuf";
 import { AddLambdaPermissionRequestSchema } from "../gen/permission/v1/permission_pb.js";
 
@@ -27,15 +28,20 @@ const examples = fileURLToPath(new URL("../authz/examples/", import.meta.url));
 const defaults: ResourceDefaults = { region: "eu-west-1", partition: "aws", account: "111122223333" };
 const team = { id: "pat", groups: ["payments"] };
 
-function input(principal: string) {
-  return parseAddLambdaPermissionRequest(
+/** The validated call, as the gateway's call context holds it. */
+function input(principal: string): ParsedCall {
+  const { call } = buildCallContext(
+    rpcTable.addLambdaPermission,
     create(AddLambdaPermissionRequestSchema, {
       functionName: "payments-api",
       statementId: "payments-s3",
       action: "lambda:InvokeFunction",
       principal,
     }),
-  ).input;
+    { newClientToken: () => "unused" },
+  );
+  if (call === undefined) throw new Error("the benchmark's request does not validate");
+  return call;
 }
 
 async function main(): Promise<void> {
@@ -60,13 +66,13 @@ async function main(): Promise<void> {
     const largeSet = await createCedarAuthorizer({ policies: large, logger: silentLogger, decisionCacheEntries: 0 });
     const allowed = input("s3.amazonaws.com");
     const publicGrant = input("*");
-    const request = authorizationRequestFor("AddLambdaPermission", allowed, team, defaults);
-    const forbidden = authorizationRequestFor("AddLambdaPermission", publicGrant, team, defaults);
+    const request = authorizationRequestFor(allowed, team, defaults);
+    const forbidden = authorizationRequestFor(publicGrant, team, defaults);
     if (!smallSet.authorize(request).allowed || smallSet.authorize(forbidden).allowed)
       throw new Error("unexpected decisions");
 
     const variants: Record<string, () => void> = {
-      "build the request": () => void authorizationRequestFor("AddLambdaPermission", allowed, team, defaults),
+      "build the request": () => void authorizationRequestFor(allowed, team, defaults),
       [`authorize: allow, ${smallSet.policyIds().length} policies`]: () => void smallSet.authorize(request),
       [`authorize: forbid, ${smallSet.policyIds().length} policies`]: () => void smallSet.authorize(forbidden),
       [`authorize: allow, ${largeSet.policyIds().length} policies`]: () => void largeSet.authorize(request),

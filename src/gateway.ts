@@ -11,7 +11,7 @@ import { PermissionService } from "../gen/permission/v1/permission_pb.js";
 import { peerContextKey } from "./auth/peer.js";
 import { createHealthEndpoint } from "./health/health-endpoint.js";
 import { createHealthService } from "./health/health-service.js";
-import { createHealthState, type HealthState } from "./health/health-state.js";
+import { createHealthState, LIVENESS_SERVICE, type HealthState } from "./health/health-state.js";
 import { createAccessLogInterceptor, logRejectedRequest, type CallDescription } from "./observability/access-log.js";
 import { startOpsServer, type HttpEndpoint } from "./observability/http-endpoint.js";
 import { instrumentBackend } from "./observability/instrument-backend.js";
@@ -21,7 +21,7 @@ import { createMetrics, type GatewayMetrics, type RejectReason } from "./observa
 import { createTracing, type Tracing } from "./observability/tracing.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "./reflection/gateway-files.js";
 import { registerReflectionServices } from "./reflection/reflection-service.js";
-import { callRecordKey, type CallRecord } from "./rpc/call-record.js";
+import { awsRequestIdOf, callContextOf, type CallContext } from "./rpc/call-context.js";
 import type { ProtocolRejection } from "./http/rpc-protocol.js";
 import type { RejectedRequest } from "./http/rpc-handler.js";
 import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
@@ -29,7 +29,7 @@ import { createAuditInterceptor } from "./audit/interceptor.js";
 import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
 import { createAuthorizer } from "./authz/config.js";
 import { createAuthorizationInterceptor } from "./authz/interceptor.js";
-import type { ResourceDefaults } from "./authz/rpc-inputs.js";
+import type { ResourceDefaults } from "./authz/resource.js";
 import { partitionOfRegion } from "./aws/partitions.js";
 import { createCallAnalysis } from "./rpc/call-analysis.js";
 import { createAuthenticator } from "./auth/create-authenticator.js";
@@ -122,7 +122,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
         store: (signal) => idempotency.checkReady(signal),
         backend: (signal) => backend.checkReady?.(signal) ?? Promise.resolve({ ready: true }),
       },
-      services: { [PermissionService.typeName]: ["store", "backend"] },
+      // "liveness" needs no check: SERVING while the process serves, so a
+      // liveness probe never restarts replicas for an outage of Redis or AWS.
+      services: { [PermissionService.typeName]: ["store", "backend"], [LIVENESS_SERVICE]: [] },
       intervalMs: config.health.intervalMs,
       timeoutMs: config.health.timeoutMs,
       logger,
@@ -144,6 +146,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     const httpRoutes: HttpEndpoint[] = opsServer === undefined ? [healthEndpoint, metricsEndpoint] : [healthEndpoint];
 
     const authorizer = config.authz.mode === "cedar" ? await startAuthorizer(config, logger) : undefined;
+    if (authorizer !== undefined) resources.add(() => authorizer.close());
     const auditSink = config.audit.sink === "off" ? undefined : await startAuditSink(config.audit.sink, logger);
     if (auditSink !== undefined) resources.add(() => auditSink.close());
 
@@ -251,15 +254,15 @@ function registerOpsServices(router: ConnectRouter, health: HealthState, reflect
 
 /** The access line's fields that only the gateway's own code knows. */
 function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unknown): CallDescription {
-  const record = req.contextValues.get(callRecordKey);
+  const context = callContextOf(req.contextValues);
   const caller = req.contextValues.get(callerContextKey);
   const peer = req.contextValues.get(peerContextKey);
   const fromError =
     error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
   return {
     caller: caller?.id,
-    idempotency: idempotencyOf(record),
-    awsRequestId: record?.awsRequestId ?? fromError,
+    idempotency: idempotencyOf(context),
+    awsRequestId: awsRequestIdOf(context) ?? fromError,
     peer: peer?.remoteAddress,
   };
 }
@@ -271,12 +274,13 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
  * outcome was settled by reading the actual state, and "undecided" when the
  * guard failed before deciding.
  */
-function idempotencyOf(record: CallRecord | undefined): string {
-  if (record?.token === undefined) return "none";
-  const outcome = record.idempotencyOutcome;
+function idempotencyOf(context: CallContext | undefined): string {
+  if (context?.call?.token === undefined) return "none";
+  const outcome = context.progress.idempotencyOutcome;
   // Every path through the guard decides; "undecided" would mean it threw before it could (a bug).
   if (outcome === undefined) return "undecided";
-  if ((outcome === "claimed" || outcome === "reclaimed") && record.reconciled === true) return "reconciled";
+  if ((outcome === "claimed" || outcome === "reclaimed") && context.progress.output?.reconciled === true)
+    return "reconciled";
   return outcome;
 }
 
@@ -323,7 +327,7 @@ async function startAuthorizer(config: Config, logger: Logger): Promise<Authoriz
   if (config.authz.mode !== "cedar") throw new Error("startAuthorizer without AUTHZ_MODE=cedar");
   const authz = config.authz;
   try {
-    return await createAuthorizer(authz, { logger });
+    return await createAuthorizer(authz, { logger, pollIntervalMs: config.auth.reloadIntervalMs });
   } catch (error) {
     if (error instanceof AuthzPolicyError) throw new StartupError(error.message, { cause: error });
     throw error;

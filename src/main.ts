@@ -6,8 +6,12 @@ import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
 import { exitWhenDone, isEntryPoint } from "./entry-point.js";
+import { createFatalErrorHandler } from "./fatal-error.js";
 import { startGateway, StartupError, type Gateway } from "./gateway.js";
 import { createLogger } from "./logger.js";
+
+/** After SHUTDOWN_GRACE_MS, the time to release idempotency claims and close Redis before a fatal exit. */
+const FATAL_DRAIN_MARGIN_MS = 2_000;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -26,20 +30,23 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const logger = createLogger({ level: config.logLevel });
-  // A request must never end the process: whatever escapes every handler is
-  // a bug, reported loudly, and the gateway goes on serving the other calls.
-  process.on("uncaughtException", (error) =>
-    logger.error("uncaught exception (a bug); the gateway keeps serving", { error }),
-  );
-  process.on("unhandledRejection", (reason) =>
-    logger.error("unhandled promise rejection (a bug); the gateway keeps serving", {
-      error: reason instanceof Error ? reason : String(reason),
-    }),
-  );
+  // Requests are contained where they are served; whatever escapes every
+  // handler is a bug that leaves the process in an unknown state: drain and
+  // exit 1 to be restarted (src/fatal-error.ts says why).
+  let gateway: Gateway | undefined;
+  let closing: ReturnType<Gateway["close"]> | undefined;
+  const close = (running: Gateway): ReturnType<Gateway["close"]> => (closing ??= running.close());
+  const onFatalError = createFatalErrorHandler({
+    logger,
+    drain: () => (gateway === undefined ? undefined : close(gateway)),
+    deadlineMs: config.shutdownGraceMs + FATAL_DRAIN_MARGIN_MS,
+    exit: (code) => process.exit(code),
+  });
+  process.on("uncaughtException", onFatalError);
+  process.on("unhandledRejection", onFatalError);
   if (config.listenWarning !== undefined) logger.warn(config.listenWarning);
   for (const warning of config.warnings) logger.warn(warning);
 
-  let gateway: Gateway;
   try {
     gateway = await startGateway(config, { logger, clock: systemClock });
   } catch (error) {
@@ -74,7 +81,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   });
   logger.info("shutting down", { signal });
   process.off("SIGHUP", onHangup);
-  const { cutCalls } = await gateway.close();
+  const { cutCalls } = await close(gateway);
   if (cutCalls > 0) {
     logger.error("stopped with calls cut short by the shutdown grace period", { cutCalls });
     return 1;

@@ -8,6 +8,7 @@
 // connections, HTTP/2 streams per connection, header sizes, slow and idle
 // clients, calls in flight) and the shutdown: stop accepting, let calls in
 // flight finish, cut what is left and wait until it has cleaned up.
+import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -31,6 +32,7 @@ import {
 import type { IdempotencyGuard } from "./idempotency/guard.js";
 import type { Logger } from "./logger.js";
 import { createCallAdmission } from "./rpc/call-admission.js";
+import { createCallContextInterceptor } from "./rpc/call-context.js";
 import { composeInterceptors } from "./rpc/interceptor-chain.js";
 import { createPermissionService } from "./service.js";
 import { SERVER_DEFAULTS, SERVER_LIMIT_DEFAULTS } from "./server-config.js";
@@ -40,6 +42,7 @@ export interface ServerDeps {
   readonly idempotency: IdempotencyGuard;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Generates RAM client tokens a caller did not send; injectable for tests. Default: UUID v4. */
   readonly newClientToken?: (() => string) | undefined;
   /** Who the caller is; every call is authenticated first. Default: AUTH_MODE=none (x-caller-id, unverified). */
   readonly authenticator?: Authenticator | undefined;
@@ -157,7 +160,13 @@ function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: Resolve
   // audited or authorized: a load balancer must reach them under any load.
   const interceptors: Interceptor[] = [
     composeInterceptors({
-      calls: [...observers, admission.interceptor, authentication, ...(deps.callInterceptors ?? [])],
+      calls: [
+        ...observers,
+        admission.interceptor,
+        authentication,
+        createCallContextInterceptor({ newClientToken: deps.newClientToken ?? randomUUID }),
+        ...(deps.callInterceptors ?? []),
+      ],
       probes: observers,
       probeServices: new Set(deps.probeServices ?? []),
     }),

@@ -3,7 +3,6 @@
 // Validation failures are thrown before the idempotency store or the backend
 // is touched; backend failures are mapped to ConnectErrors inside the guarded
 // call, so that definitive ones can be stored and replayed in their wire form.
-import { randomUUID } from "node:crypto";
 import { create, type Message } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { PermissionService } from "../gen/permission/v1/permission_pb.js";
@@ -14,8 +13,8 @@ import { toConnectError } from "./errors.js";
 import type { IdempotencyGuard } from "./idempotency/guard.js";
 import { REPLAYED_HEADER } from "./idempotency/idempotency-guard.js";
 import type { Logger } from "./logger.js";
-import { callRecordOf, parsedRequestOf, type CallRecord } from "./rpc/call-record.js";
-import { rpcTable, type AnyRpcRow, type RowTools } from "./rpc/rpc-table.js";
+import { callContextOf } from "./rpc/call-context.js";
+import { rpcTable, type AnyRpcRow } from "./rpc/rpc-table.js";
 
 /** The response header that marks an answer the backend confirmed by reading the actual state. */
 export const RECONCILED_HEADER = "reconciled";
@@ -25,15 +24,12 @@ export interface ServiceDeps {
   readonly idempotency: IdempotencyGuard;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Generates client tokens; injectable for tests. Default: UUID v4. */
-  readonly newClientToken?: (() => string) | undefined;
 }
 
 const rpcPrefix = PermissionService.typeName + "/";
 
 export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof PermissionService> {
   const { backend, idempotency, clock, logger } = deps;
-  const tools: RowTools = { newClientToken: deps.newClientToken ?? randomUUID };
 
   const callOptions = (context: HandlerContext): CallOptions => {
     const timeoutMs = context.timeoutMs();
@@ -42,23 +38,29 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
 
   async function run(row: AnyRpcRow, request: Message, context: HandlerContext): Promise<Message> {
     const subject = row.subject(request);
-    const record = callRecordOf(context.values);
+    // Built once, before the interceptors (src/rpc/call-context.ts).
+    const callContext = callContextOf(context.values);
+    if (callContext === undefined) throw new Error(`${row.method.name} reached the service without a call context`);
+    const { progress } = callContext;
     try {
-      const parsed = parsedRequestOf(row, request, record);
-      const token = row.token(parsed, tools);
-      record.token = token;
+      const { call } = callContext;
+      if (call === undefined) throw callContext.invalid;
+      const { parsed, token } = call;
       // In a header, so a caller whose call fails still learns the token its
       // retry must resend (an error has no response body).
-      if (token?.echoHeader !== undefined) context.responseHeader.set(token.echoHeader, token.value);
+      if (token?.echoHeader !== undefined) {
+        context.responseHeader.set(token.echoHeader, token.value);
+        progress.tokenSent = true;
+      }
 
       const execute = async (options: CallOptions): Promise<Message> => {
         try {
-          const result: unknown = await row.execute(backend, parsed, options, token?.value);
-          noteOutput(record, result);
-          if (record.reconciled === true) context.responseHeader.set(RECONCILED_HEADER, "true");
+          const result = await row.execute(backend, parsed, options, token?.value);
+          progress.output = result;
+          if (result.reconciled === true) context.responseHeader.set(RECONCILED_HEADER, "true");
           return create(row.method.output, row.respond(result));
         } catch (error) {
-          if (isAwsApiError(error)) record.awsRequestId = error.requestId;
+          if (isAwsApiError(error) && error.requestId !== undefined) progress.failedAwsRequestId = error.requestId;
           throw toConnectError(error, subject, logger);
         }
       };
@@ -72,14 +74,14 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
           tokenField: token.field,
           responseSchema: row.method.output,
           context,
-          onOutcome: (kind) => (record.idempotencyOutcome = kind),
+          onOutcome: (kind) => (progress.idempotencyOutcome = kind),
         },
         execute,
       );
     } catch (error) {
       throw toConnectError(error, subject, logger);
     } finally {
-      if (context.responseHeader.get(REPLAYED_HEADER) === "true") record.replayed = true;
+      if (context.responseHeader.get(REPLAYED_HEADER) === "true") progress.replayed = true;
     }
   }
 
@@ -88,13 +90,4 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
     service[name] = (request, context) => run(row as AnyRpcRow, request, context);
   }
   return service as unknown as ServiceImpl<typeof PermissionService>;
-}
-
-/** Copies what the access log and the audit trail want from a backend output, when it carries it. */
-function noteOutput(record: CallRecord, output: unknown): void {
-  if (typeof output !== "object" || output === null) return;
-  const { awsRequestId, reconciled, removedStatement } = output as Record<string, unknown>;
-  if (typeof awsRequestId === "string") record.awsRequestId = awsRequestId;
-  if (reconciled === true) record.reconciled = true;
-  if (typeof removedStatement === "string") record.removedStatement = removedStatement;
 }

@@ -10,6 +10,13 @@ import {
   type Env,
   type EnvHelp,
 } from "../config-values.js";
+import { rpcTable } from "../rpc/rpc-table.js";
+
+/** The reads, from the RPC table: "GetLambdaPolicy, GetRamPermission, ...". */
+const readRpcs = Object.values(rpcTable)
+  .filter((row) => !row.mutation)
+  .map((row) => row.method.name)
+  .join(", ");
 
 export type AuditConfig =
   { readonly sink: "off" } | { readonly sink: "stdout" | { readonly file: string }; readonly reads: boolean };
@@ -32,7 +39,7 @@ export const AUDIT_SETTINGS = {
     section: SECTIONS.audit,
     ...boolean,
     default: false,
-    help: "Also write an audit event for each read (GetLambdaPolicy, GetRamPermission, ListRamPermissions).",
+    help: `Also write an audit event for each read (${readRpcs}).`,
     appliesWhen: [{ variable: "AUDIT_SINK", notIn: ["off"] }],
   }),
 };

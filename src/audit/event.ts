@@ -4,10 +4,9 @@
 // validated fields, never from its headers.
 import { createHash } from "node:crypto";
 import { Code } from "@connectrpc/connect";
-import { authorizationContextOf } from "../authz/request.js";
-import { resourceOf, type ResourceKind } from "../authz/resource.js";
 import type { RecordedDecision } from "../authz/interceptor.js";
-import type { ResourceDefaults, RpcCall, RpcInputs, RpcName } from "../authz/rpc-inputs.js";
+import { authorizationResourceOf, type ResourceDefaults, type ResourceKind } from "../authz/resource.js";
+import type { ParsedCall } from "../rpc/call-context.js";
 
 export interface AuditCaller {
   readonly id: string;
@@ -46,37 +45,13 @@ export interface AuditEvent {
   readonly durationMs: number;
 }
 
-export function auditSubjectFor<R extends RpcName>(
-  rpc: R,
-  parsedInput: RpcInputs[R],
-  defaults: ResourceDefaults,
-): AuditSubject {
-  // TypeScript cannot correlate R with the input's type; the pair is one RpcCall by construction.
-  const call = { rpc, input: parsedInput } as RpcCall;
-  const resource = resourceOf(call, defaults);
-  return { resource: { type: resource.kind, id: resource.id, ...resource.attributes }, grant: grantOf(call) };
-}
-
-/** The grant fields are what policies see, except where an auditor needs more (or a digest instead). */
-function grantOf(call: RpcCall): Readonly<Record<string, unknown>> {
-  switch (call.rpc) {
-    case "AddLambdaPermission": {
-      // The digest of the token instead of whether there is one.
-      const grant: Record<string, unknown> = { ...authorizationContextOf(call) };
-      delete grant["hasEventSourceToken"];
-      const token = call.input.eventSourceToken;
-      if (token !== undefined) grant["eventSourceToken"] = tokenDigest(token);
-      return grant;
-    }
-    case "CreateRamPermission":
-      return {
-        resourceType: call.input.resourceType,
-        policyTemplate: call.input.policyTemplate,
-        tags: call.input.tags,
-      };
-    default:
-      return authorizationContextOf(call);
-  }
+/** The call's resource, and its grant as its RPC row records it. */
+export function auditSubjectFor(call: ParsedCall, defaults: ResourceDefaults): AuditSubject {
+  const resource = authorizationResourceOf(call.resource, defaults);
+  return {
+    resource: { type: resource.kind, id: resource.id, ...resource.attributes },
+    grant: call.row.audit(call.parsed, tokenDigest),
+  };
 }
 
 /** A token's digest: enough to match events of one token, never the token. */

@@ -3,44 +3,28 @@
 // configured. It sits outside the authorization interceptor, so it sees the
 // decision that interceptor left in the context values, and it answers the
 // caller only once the event is written.
-import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import {
-  ConnectError,
-  createContextKey,
-  type ContextValues,
-  type Interceptor,
-  type UnaryRequest,
-} from "@connectrpc/connect";
+import { ConnectError, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { authorizationDecisionKey } from "../authz/interceptor.js";
 import { AUDIT_SETTINGS } from "./config.js";
-import { definedOnly } from "../authz/resource.js";
 import type { Clock } from "../clock.js";
-import { CLIENT_TOKEN_HEADER } from "../idempotency/guard.js";
 import { REPLAYED_HEADER } from "../idempotency/idempotency-guard.js";
 import type { Logger } from "../logger.js";
+import { rowOf } from "../rpc/rpc-table.js";
 import { buildAuditEvent, type AuditCaller, type AuditEventParts, type AuditSubject } from "./event.js";
 import type { AuditSink } from "./sink.js";
 
-/** What only the handler learns: recorded with recordAuditDetails. */
+/** What only the handler learns, read once the call has ended. */
 export interface AuditDetails {
-  /** From the backend's output (a success). */
+  /** The call's idempotency tokens by request field (raw: only their digests are written). */
+  readonly tokens?: Readonly<Record<string, string>> | undefined;
+  /** AWS's request ID of the backend call, from its output or its error. */
   readonly awsRequestId?: string | undefined;
   /** RemoveLambdaPermission: the removed statement's JSON, when the backend knows it. */
   readonly removedStatement?: string | undefined;
   /** The idempotency guard answered from a stored outcome. */
   readonly replayed?: boolean | undefined;
-}
-
-const auditDetailsKey = createContextKey<AuditDetails | undefined>(undefined, {
-  description: "permission-gateway audit details",
-});
-
-/** For the handler (HandlerContext.values): adds to the call's audit event; a no-op when the call is not audited. */
-export function recordAuditDetails(values: ContextValues, details: AuditDetails): void {
-  const recorded = values.get(auditDetailsKey);
-  if (recorded !== undefined) values.set(auditDetailsKey, { ...recorded, ...definedOnly({ ...details }) });
 }
 
 export interface AuditDescription {
@@ -53,11 +37,8 @@ export interface AuditInterceptorOptions {
   readonly sink: Pick<AuditSink, "write">;
   /** Caller and subject of a PermissionService call. Should not throw; when it does, the event still goes out without them. */
   readonly describe: (req: UnaryRequest) => AuditDescription;
-  /**
-   * What only the handler learned, read once the call has ended; default:
-   * what it recorded with recordAuditDetails.
-   */
-  readonly details?: ((req: UnaryRequest) => AuditDetails) | undefined;
+  /** What only the handler learned, read once the call has ended. Should not throw. */
+  readonly details: (req: UnaryRequest) => AuditDetails;
   /** Also record reads (AUDIT_READS). Default: AUDIT_READS's (mutations only). */
   readonly reads?: boolean | undefined;
   readonly clock: Clock;
@@ -77,6 +58,15 @@ export function createAuditInterceptor(options: AuditInterceptorOptions): Interc
     }
   };
 
+  const detailsSafely = (req: UnaryRequest): AuditDetails => {
+    try {
+      return options.details(req);
+    } catch (error) {
+      logger.error("audit: the call's details could not be read", { rpc: req.method.name, error });
+      return {};
+    }
+  };
+
   const write = async (parts: AuditEventParts): Promise<void> => {
     try {
       await sink.write(buildAuditEvent(parts));
@@ -88,21 +78,11 @@ export function createAuditInterceptor(options: AuditInterceptorOptions): Interc
 
   return (next) => async (req) => {
     if (req.service.typeName !== PermissionService.typeName || req.stream) return next(req);
-    if (!reads && req.method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) return next(req);
+    if (!reads && rowOf(req.method.localName)?.mutation !== true) return next(req);
     const started = clock.now();
-    req.contextValues.set(auditDetailsKey, {});
     const description = describeSafely(req);
     const record = (ending: CallEnding): Promise<void> =>
-      write(
-        eventParts(
-          req,
-          description,
-          options.details?.(req) ?? req.contextValues.get(auditDetailsKey) ?? {},
-          started,
-          clock.now(),
-          ending,
-        ),
-      );
+      write(eventParts(req, description, detailsSafely(req), started, clock.now(), ending));
     try {
       const res = await next(req);
       await record({ header: res.header });
@@ -133,7 +113,7 @@ function eventParts(
     rpc: req.method.name,
     caller: description.caller,
     subject: description.subject,
-    tokens: tokensOf(req, "header" in ending ? ending.header : undefined),
+    tokens: details.tokens ?? {},
     decision: req.contextValues.get(authorizationDecisionKey),
     code: failure?.code,
     reason: info?.reason,
@@ -142,18 +122,4 @@ function eventParts(
     removedStatement: details.removedStatement,
     durationMs: ended - started,
   };
-}
-
-/** The request's idempotency tokens (and a client token the gateway generated, from the response header). */
-function tokensOf(req: UnaryRequest, responseHeader: Headers | undefined): Record<string, string> {
-  const message = req.message as Record<string, unknown>;
-  const tokens: Record<string, string> = {};
-  for (const field of ["idempotencyKey", "clientToken"]) {
-    const value = message[field];
-    if (typeof value === "string" && value !== "") tokens[field] = value;
-  }
-  const generated = responseHeader?.get(CLIENT_TOKEN_HEADER);
-  if (tokens["clientToken"] === undefined && generated !== null && generated !== undefined)
-    tokens["clientToken"] = generated;
-  return tokens;
 }

@@ -123,7 +123,7 @@ export const AUTH_SETTINGS = {
     section,
     ...integer(0, 3_600_000),
     default: 5_000,
-    help: "How often certificates, the client CA, API_KEYS_FILE and JWT_JWKS_FILE are checked for changes; 0: only on SIGHUP.",
+    help: "How often certificates, the client CA, API_KEYS_FILE, JWT_JWKS_FILE and the AUTHZ_POLICIES files are checked for changes; 0: only on SIGHUP.",
   }),
   clientCaFile: setting({
     name: "TLS_CLIENT_CA_FILE",

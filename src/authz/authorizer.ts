@@ -24,6 +24,8 @@ export interface Authorizer {
   reload(): Promise<ReloadResult>;
   /** IDs of the policies in force, in file order. */
   policyIds(): readonly string[];
+  /** Stops looking for changes of the policy files. */
+  close(): void;
 }
 
 /** The policies (or the schema) cannot be used: start-up stops, a reload keeps the old set. */

@@ -40,7 +40,7 @@ export const AUTHZ_SETTINGS = {
     name: "AUTHZ_POLICIES",
     section,
     ...text("path of a .cedar file or of a directory of .cedar files", "path"),
-    help: "The Cedar policies, validated against authz/schema.cedarschema at start-up (a broken one stops it) and reloaded on SIGHUP.",
+    help: "The Cedar policies, validated against authz/schema.cedarschema at start-up (a broken one stops it), reloaded when they change (checked every AUTH_RELOAD_INTERVAL_MS) and on SIGHUP.",
     appliesWhen: [{ variable: "AUTHZ_MODE", notIn: ["off"] }],
   }),
   decisionCacheEntries: setting({
@@ -83,12 +83,13 @@ export function parseAuthzConfig(env: Env): AuthzConfig {
  */
 export async function createAuthorizer(
   config: Extract<AuthzConfig, { mode: "cedar" }>,
-  deps: { readonly logger: Logger },
+  deps: { readonly logger: Logger; readonly pollIntervalMs?: number },
 ): Promise<Authorizer> {
   const { createCedarAuthorizer } = await import("./cedar/cedar-authorizer.js");
   return createCedarAuthorizer({
     policies: config.policies,
     logger: deps.logger,
     decisionCacheEntries: config.decisionCacheEntries,
+    pollIntervalMs: deps.pollIntervalMs,
   });
 }

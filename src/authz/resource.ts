@@ -6,7 +6,25 @@
 // out, never guessed, so a policy must test it with `has`.
 import { lambdaFunctionArn, ramPermissionArn } from "../aws/arn.js";
 import type { LambdaFunctionRef, RamPermissionRef } from "../backend/backend.js";
-import type { ResourceDefaults, RpcCall } from "./rpc-inputs.js";
+
+/** What a call acts on, as its RPC row (src/rpc/rpc-table.ts) says from the validated request. */
+export type RpcResource =
+  | { readonly kind: "lambda-function"; readonly function: LambdaFunctionRef; readonly qualifier?: string | undefined }
+  | { readonly kind: "ram-permission"; readonly permission: RamPermissionRef }
+  /** A permission the call creates, by name, in the account and Region the gateway sends to. */
+  | { readonly kind: "new-ram-permission"; readonly name: string }
+  /** Every permission one account sees in one Region. */
+  | { readonly kind: "ram-permission-catalog" };
+
+/** Where calls go when their names say nothing more (a bare function name, CreateRamPermission, ...). */
+export interface ResourceDefaults {
+  /** The Region the gateway sends such calls to (AWS_REGION). */
+  readonly region: string;
+  /** The partition of that Region ("aws", "aws-cn", ...). */
+  readonly partition: string;
+  /** The account such calls act in, when the operator configured it (AUTHZ_DEFAULT_ACCOUNT). */
+  readonly account?: string | undefined;
+}
 
 /** The Cedar entity types of resources (authz/schema.cedarschema). */
 export type ResourceKind = "LambdaFunction" | "RamPermission" | "RamPermissionCatalog";
@@ -21,18 +39,16 @@ export interface AuthorizationResource {
   readonly attributes: ResourceAttributes;
 }
 
-export function resourceOf(call: RpcCall, defaults: ResourceDefaults): AuthorizationResource {
-  switch (call.rpc) {
-    case "RemoveLambdaPermission":
-    case "AddLambdaPermission":
-    case "GetLambdaPolicy":
-      return lambdaFunction(call.input.function, call.input.qualifier, defaults);
-    case "DeleteRamPermission":
-    case "GetRamPermission":
-      return ramPermission(call.input.permission);
-    case "CreateRamPermission":
-      return newRamPermission(call.input.name, defaults);
-    case "ListRamPermissions":
+/** The row's resource as policies and the audit trail see it, with the defaults filled in. */
+export function authorizationResourceOf(resource: RpcResource, defaults: ResourceDefaults): AuthorizationResource {
+  switch (resource.kind) {
+    case "lambda-function":
+      return lambdaFunction(resource.function, resource.qualifier, defaults);
+    case "ram-permission":
+      return ramPermission(resource.permission);
+    case "new-ram-permission":
+      return newRamPermission(resource.name, defaults);
+    case "ram-permission-catalog":
       return ramPermissionCatalog(defaults);
   }
 }

@@ -1,6 +1,7 @@
 // The PermissionBackend port: what the gateway needs from "AWS", in the
 // gateway's own types. Adapters (backend/fake, backend/aws) implement it and
 // never import each other; no SDK type crosses this boundary.
+import type { AwsService } from "./errors.js";
 
 /** A Lambda function as the caller named it, already validated and parsed. */
 export interface LambdaFunctionRef {
@@ -89,6 +90,15 @@ export interface AwsCallMetadata {
  */
 export interface Reconciled {
   readonly reconciled?: boolean | undefined;
+}
+
+/**
+ * The metadata any output may carry, typed, for the service to hand to the
+ * audit trail and the access log without looking inside each output.
+ */
+export interface OutputMetadata extends AwsCallMetadata, Reconciled {
+  /** RemoveLambdaPermission: the statement JSON that was removed, when the adapter knows it. */
+  readonly removedStatement?: string | undefined;
 }
 
 export interface RemoveLambdaPermissionOutput extends AwsCallMetadata, Reconciled {
@@ -209,3 +219,35 @@ export interface PermissionBackend {
   checkReady?(signal: AbortSignal): Promise<BackendReadiness>;
   close(): Promise<void>;
 }
+
+/** The port's calls to AWS: every method but readiness and close. */
+export type BackendOperation = Exclude<keyof PermissionBackend, "close" | "checkReady">;
+
+/** The AWS API operation behind a port method, as the API references name it. */
+export interface AwsOperation {
+  readonly service: AwsService;
+  readonly name: string;
+  /** It changes state, so its effect can outlive a lost answer. */
+  readonly mutation: boolean;
+}
+
+/**
+ * One line per port method: the one list of the backend's operations, from
+ * which the decorators (backend/decorate.ts), the metrics and the fakes'
+ * operation lists are derived. Typed so that a port method without a line,
+ * or a line without a method, fails the typecheck.
+ */
+export const BACKEND_OPERATIONS = {
+  removeLambdaPermission: { service: "lambda", name: "RemovePermission", mutation: true },
+  addLambdaPermission: { service: "lambda", name: "AddPermission", mutation: true },
+  getLambdaPolicy: { service: "lambda", name: "GetPolicy", mutation: false },
+  deleteRamPermission: { service: "ram", name: "DeletePermission", mutation: true },
+  createRamPermission: { service: "ram", name: "CreatePermission", mutation: true },
+  getRamPermission: { service: "ram", name: "GetPermission", mutation: false },
+  listRamPermissions: { service: "ram", name: "ListPermissions", mutation: false },
+} as const satisfies { readonly [K in BackendOperation]: AwsOperation };
+
+/** The AWS operation names of the port ("RemovePermission", ...). */
+export type AwsOperationName = (typeof BACKEND_OPERATIONS)[BackendOperation]["name"];
+
+export const backendOperations = Object.keys(BACKEND_OPERATIONS) as readonly BackendOperation[];

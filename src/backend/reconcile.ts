@@ -23,6 +23,7 @@ import type {
   RemoveLambdaPermissionOutput,
 } from "./backend.js";
 import { abortReasonOf } from "./abort.js";
+import { decorateBackend } from "./decorate.js";
 import { AwsApiError, isAwsApiError, isUpstreamOutcomeUnknownError, UpstreamOutcomeUnknownError } from "./errors.js";
 import { awsErrorSpec } from "../aws/error-catalogue.js";
 import { isDuplicateStatementConflict, lambdaMessages } from "../aws/lambda-answers.js";
@@ -147,7 +148,8 @@ export function createReconcilingBackend(
     throw unconfirmed(rpc, why, detail, original, call);
   }
 
-  return {
+  // Only the Lambda mutations; every other operation is the inner one.
+  return decorateBackend(inner, undefined, {
     async addLambdaPermission(input, call) {
       try {
         return await inner.addLambdaPermission(input, call);
@@ -180,15 +182,7 @@ export function createReconcilingBackend(
         return reconcileRemove(input, call, error, why);
       }
     },
-
-    getLambdaPolicy: (input, call) => inner.getLambdaPolicy(input, call),
-    deleteRamPermission: (input, call) => inner.deleteRamPermission(input, call),
-    createRamPermission: (input, call) => inner.createRamPermission(input, call),
-    getRamPermission: (input, call) => inner.getRamPermission(input, call),
-    listRamPermissions: (input, call) => inner.listRamPermissions(input, call),
-    ...(inner.checkReady === undefined ? {} : { checkReady: inner.checkReady.bind(inner) }),
-    close: () => inner.close(),
-  };
+  });
 }
 
 /**

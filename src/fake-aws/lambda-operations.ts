@@ -5,7 +5,8 @@ import { parseFunctionNameAsLambda } from "../aws/arn.js";
 import { lambdaConstraintViolations, type LambdaPermissionMembers } from "../aws/field-rules.js";
 import { lambdaMessages } from "../aws/lambda-answers.js";
 import type { FunctionUrlAuthType, LambdaFunctionRef } from "../backend/backend.js";
-import type { WireCall, WireSuccess } from "./operations.js";
+import type { LambdaOperation } from "../backend/fake/operations.js";
+import { LAMBDA_API_VERSION, type WireCall, type WireOperations, type WireSuccess } from "./operations.js";
 import { wireError } from "./wire-errors.js";
 import { booleanMember, queryParam, stringMember, throwIfLambdaViolations, validated } from "./wire-input.js";
 
@@ -110,3 +111,11 @@ export async function getPolicy(call: WireCall): Promise<WireSuccess> {
     requestId: output.awsRequestId,
   };
 }
+
+const policyPath = `/${LAMBDA_API_VERSION}/functions/{FunctionName}/policy`;
+
+export const lambdaOperations = {
+  RemovePermission: { route: { method: "DELETE", path: `${policyPath}/{StatementId}` }, handler: removePermission },
+  AddPermission: { route: { method: "POST", path: policyPath }, handler: addPermission },
+  GetPolicy: { route: { method: "GET", path: policyPath }, handler: getPolicy },
+} satisfies WireOperations<LambdaOperation>;

@@ -1,11 +1,13 @@
-// The seven operations the endpoint serves and their REST bindings, as the
-// service models define them (`http` traits of @aws-sdk/client-lambda and
-// @aws-sdk/client-ram): method, path and path labels.
+// How the endpoint serves an operation: its REST binding, as the service
+// models define it (`http` traits of @aws-sdk/client-lambda and
+// @aws-sdk/client-ram), and its handler. Each service's file
+// (lambda-operations.ts, ram-operations.ts) holds one line per operation;
+// routing here reads those lines, so a new operation needs no edit here.
 import type { CallOptions, PermissionBackend } from "../backend/backend.js";
 import type { AwsService } from "../backend/errors.js";
 import type { JsonObject } from "./wire-input.js";
 
-// The same seven operations the fake backend counts and injects faults into.
+// The same operations the fake backend counts and injects faults into.
 export {
   fakeOperations as FAKE_AWS_OPERATIONS,
   isFakeOperation as isFakeAwsOperation,
@@ -22,40 +24,53 @@ export interface RoutedRequest {
 
 export const LAMBDA_API_VERSION = "2015-03-31";
 
+/** An operation's HTTP method and path; a "{Label}" segment is a path label. */
+export interface OperationRoute {
+  readonly method: string;
+  readonly path: string;
+}
+
+export interface WireOperation {
+  readonly route: OperationRoute;
+  readonly handler: OperationHandler;
+}
+
+/** One line per operation of a service (or of all): its route and its handler. */
+export type WireOperations<O extends FakeAwsOperation> = { readonly [K in O]: WireOperation };
+
+/** `segments` against a route: the still-encoded labels, or undefined when it does not match. */
+function matchRoute(route: OperationRoute, method: string, segments: readonly string[]): string[] | undefined {
+  if (route.method !== method) return undefined;
+  const template = route.path.split("/").slice(1);
+  if (template.length !== segments.length) return undefined;
+  const labels: string[] = [];
+  for (const [index, part] of template.entries()) {
+    const segment = segments[index] ?? "";
+    if (part.startsWith("{")) {
+      if (segment === "") return undefined;
+      labels.push(segment);
+    } else if (part !== segment) {
+      return undefined;
+    }
+  }
+  return labels;
+}
+
 /**
  * The operation a request addresses. `segments` are the path's segments,
  * still percent-encoded: a label is decoded only once it is known to be one,
  * so an encoded "/" inside a function name cannot split the path.
  * Undefined when nothing matches; throws URIError for a malformed escape.
  */
-export function routeRequest(method: string, segments: readonly string[]): RoutedRequest | undefined {
-  const [first, second, functionName, policy, statementId] = segments;
-  if (
-    first === LAMBDA_API_VERSION &&
-    second === "functions" &&
-    functionName !== undefined &&
-    functionName !== "" &&
-    policy === "policy"
-  ) {
-    if (segments.length === 4) {
-      if (method === "POST") return { operation: "AddPermission", labels: [decodeURIComponent(functionName)] };
-      if (method === "GET") return { operation: "GetPolicy", labels: [decodeURIComponent(functionName)] };
-      return undefined;
-    }
-    if (segments.length === 5 && method === "DELETE" && statementId !== undefined && statementId !== "") {
-      return {
-        operation: "RemovePermission",
-        labels: [decodeURIComponent(functionName), decodeURIComponent(statementId)],
-      };
-    }
-    return undefined;
+export function routeRequest(
+  operations: WireOperations<FakeAwsOperation>,
+  method: string,
+  segments: readonly string[],
+): RoutedRequest | undefined {
+  for (const operation of Object.keys(operations) as FakeAwsOperation[]) {
+    const labels = matchRoute(operations[operation].route, method, segments);
+    if (labels !== undefined) return { operation, labels: labels.map((label) => decodeURIComponent(label)) };
   }
-  if (segments.length !== 1) return undefined;
-  if (first === "deletepermission" && method === "DELETE") return { operation: "DeletePermission", labels: [] };
-  if (method !== "POST") return undefined;
-  if (first === "createpermission") return { operation: "CreatePermission", labels: [] };
-  if (first === "getpermission") return { operation: "GetPermission", labels: [] };
-  if (first === "listpermissions") return { operation: "ListPermissions", labels: [] };
   return undefined;
 }
 

@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import { parseRamPermissionArn } from "../aws/arn.js";
 import { brokenConstraint, ramFieldRules } from "../aws/field-rules.js";
 import type { RamPermission, RamPermissionRef, RamPermissionType } from "../backend/backend.js";
-import type { WireCall, WireSuccess } from "./operations.js";
+import type { RamOperation } from "../backend/fake/operations.js";
+import type { WireCall, WireOperations, WireSuccess } from "./operations.js";
 import { wireError } from "./wire-errors.js";
 import { arrayMember, integerMember, queryParam, stringMember, type JsonObject } from "./wire-input.js";
 
@@ -161,3 +162,10 @@ export async function listPermissions(call: WireCall): Promise<WireSuccess> {
     requestId: output.awsRequestId,
   };
 }
+
+export const ramOperations = {
+  DeletePermission: { route: { method: "DELETE", path: "/deletepermission" }, handler: deletePermission },
+  CreatePermission: { route: { method: "POST", path: "/createpermission" }, handler: createPermission },
+  GetPermission: { route: { method: "POST", path: "/getpermission" }, handler: getPermission },
+  ListPermissions: { route: { method: "POST", path: "/listpermissions" }, handler: listPermissions },
+} satisfies WireOperations<RamOperation>;

@@ -1,5 +1,5 @@
 // The fake AWS endpoint: an HTTP/1.1 server that answers Lambda's and RAM's
-// REST-JSON wire protocol for the seven operations from any
+// REST-JSON wire protocol for the port's operations from any
 // PermissionBackend, so an AWS SDK in any language can be pointed at it.
 // It never checks signatures. Calls are counted per operation at the HTTP
 // layer, every attempt included. Faults apply before the backend sees the
@@ -20,17 +20,17 @@ import {
   type FakeAwsFault,
   type FaultOutcome,
 } from "./faults.js";
-import { addPermission, getPolicy, removePermission } from "./lambda-operations.js";
+import { lambdaOperations } from "./lambda-operations.js";
 import {
   FAKE_AWS_OPERATIONS,
   routeRequest,
   serviceOfOperation,
   serviceOfPath,
   type FakeAwsOperation,
-  type OperationHandler,
   type RoutedRequest,
+  type WireOperations,
 } from "./operations.js";
-import { createPermission, deletePermission, getPermission, listPermissions } from "./ram-operations.js";
+import { ramOperations } from "./ram-operations.js";
 import {
   codeForStatus,
   defaultStatusOf,
@@ -71,17 +71,10 @@ export interface FakeAwsServer {
   clearFaults(): void;
 }
 
-const handlers: Readonly<Record<FakeAwsOperation, OperationHandler>> = {
-  RemovePermission: removePermission,
-  AddPermission: addPermission,
-  GetPolicy: getPolicy,
-  DeletePermission: deletePermission,
-  CreatePermission: createPermission,
-  GetPermission: getPermission,
-  ListPermissions: listPermissions,
-};
+/** Every operation of the port (BACKEND_OPERATIONS), each served by its service's file. */
+const wireOperations: WireOperations<FakeAwsOperation> = { ...lambdaOperations, ...ramOperations };
 
-/** Far above anything the seven operations carry; a guard, not a model of AWS's limits. */
+/** Far above anything the operations carry; a guard, not a model of AWS's limits. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const CONTROL_PREFIX = "__fake";
 
@@ -105,7 +98,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function routeOrThrow(service: AwsService, method: string, url: URL, segments: readonly string[]): RoutedRequest {
   let routed: RoutedRequest | undefined;
   try {
-    routed = routeRequest(method, segments);
+    routed = routeRequest(wireOperations, method, segments);
   } catch (error) {
     if (!(error instanceof URIError)) throw error;
     const code = service === "lambda" ? "InvalidParameterValueException" : "InvalidParameterException";
@@ -255,7 +248,7 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
   ): Promise<(res: ServerResponse) => void> {
     const { operation } = routed;
     try {
-      const result = await handlers[operation]({
+      const result = await wireOperations[operation].handler({
         labels: routed.labels,
         query: url.searchParams,
         body,

@@ -65,6 +65,8 @@ export interface HealthState {
 }
 
 export const OVERALL = "";
+/** The health service name for liveness probes: no check, NOT_SERVING only while shutting down. */
+export const LIVENESS_SERVICE = "liveness";
 const maxDetailLength = 200;
 
 export function createHealthState(options: HealthStateOptions): HealthState {

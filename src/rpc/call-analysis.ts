@@ -1,64 +1,58 @@
-// What authorization and the audit trail need to know of a call, worked out
-// from the RPC table and the call record, so they see the very request the
-// service runs (parsed once, whichever asks first) and never re-derive it.
+// What authorization, the audit trail and the access log see of a call, read
+// from its call context (src/rpc/call-context.ts): the very request, resource
+// and token the service runs, never worked out again.
 import type { UnaryRequest } from "@connectrpc/connect";
 import { callerContextKey } from "../auth/identity.js";
 import type { AuditDescription, AuditDetails } from "../audit/interceptor.js";
 import { auditSubjectFor } from "../audit/event.js";
 import { authorizationRequestFor, type AuthorizationRequest } from "../authz/request.js";
-import type { ResourceDefaults, RpcInputs, RpcName } from "../authz/rpc-inputs.js";
-import { isRequestValidationError } from "../validation.js";
-import { callRecordOf, parsedRequestOf } from "./call-record.js";
-import { rowOf } from "./rpc-table.js";
+import type { ResourceDefaults } from "../authz/resource.js";
+import { awsRequestIdOf, callContextOf, type CallContext } from "./call-context.js";
 
-interface AnalysedCall {
-  readonly rpc: RpcName;
-  readonly input: RpcInputs[RpcName];
+function requireCallContext(req: UnaryRequest): CallContext {
+  const context = callContextOf(req.contextValues);
+  if (context === undefined) throw new Error(`${req.method.name} reached its interceptors without a call context`);
+  return context;
 }
 
-/** The RPC and its validated input; throws RequestValidationError for a request that does not validate. */
-function analyse(req: UnaryRequest): AnalysedCall {
-  const row = rowOf(req.method.localName);
-  if (row === undefined) throw new Error(`no RPC row for ${req.method.name}`);
-  const parsed = parsedRequestOf(row, req.message, callRecordOf(req.contextValues));
-  return { rpc: req.method.name as RpcName, input: row.authorizationInput(parsed) as RpcInputs[RpcName] };
+/** The call's token as the audit trail records it: a generated one only once the caller was sent it. */
+function auditedTokens(context: CallContext): Record<string, string> {
+  const token = context.call?.token;
+  if (token === undefined || (token.generated && context.progress.tokenSent !== true)) return {};
+  return { [token.field]: token.value };
 }
 
 // Arrow properties, not methods: the interceptors take them detached.
 export function createCallAnalysis(defaults: ResourceDefaults) {
   return {
-    /** For the authorization interceptor. */
+    /** For the authorization interceptor; throws the request's validation error. */
     authorizationRequest: (req: UnaryRequest): AuthorizationRequest => {
       const caller = req.contextValues.get(callerContextKey);
       if (caller === undefined) throw new Error("authorization ran before authentication");
-      const { rpc, input } = analyse(req);
-      return authorizationRequestFor(rpc, input, caller, defaults);
+      const context = requireCallContext(req);
+      if (context.call === undefined) throw context.invalid;
+      return authorizationRequestFor(context.call, caller, defaults);
     },
 
     /** For the audit interceptor, before the call runs: who, and what about (when the request validates). */
     auditDescription: (req: UnaryRequest): AuditDescription => {
       const caller = req.contextValues.get(callerContextKey);
-      let subject: AuditDescription["subject"];
-      try {
-        const { rpc, input } = analyse(req);
-        subject = auditSubjectFor(rpc, input, defaults);
-      } catch (error) {
-        // Recorded without a subject; the call itself is refused with INVALID_ARGUMENT.
-        if (!isRequestValidationError(error)) throw error;
-      }
+      const { call } = requireCallContext(req);
       return {
         caller: caller === undefined ? undefined : { id: caller.id, authMode: caller.authMode, groups: caller.groups },
-        subject,
+        // Recorded without a subject when the request does not validate; the call is refused with INVALID_ARGUMENT.
+        subject: call === undefined ? undefined : auditSubjectFor(call, defaults),
       };
     },
 
     /** For the audit interceptor, once the call has ended: what the service learned. */
     auditDetails: (req: UnaryRequest): AuditDetails => {
-      const record = callRecordOf(req.contextValues);
+      const context = requireCallContext(req);
       return {
-        awsRequestId: record.awsRequestId,
-        removedStatement: record.removedStatement,
-        replayed: record.replayed,
+        tokens: auditedTokens(context),
+        awsRequestId: awsRequestIdOf(context),
+        removedStatement: context.progress.output?.removedStatement,
+        replayed: context.progress.replayed,
       };
     },
   };

@@ -1,10 +1,14 @@
-// The seven RPCs of PermissionService, one row each: how a request is
-// parsed, what it is about (for errors, authorization and audit), which token
-// makes it idempotent, which backend call it makes and how the answer is
-// built. The generic path in src/service.ts runs every row the same way, so
-// adding an RPC is adding a row.
+// The RPCs of PermissionService, one row each: how a request is parsed, what
+// the call acts on, what authorization and the audit trail see of it,
+// whether it mutates, which token makes it idempotent, which backend call it
+// makes and how the answer is built. Everyone else reads the row: the
+// generic path in src/service.ts runs every row the same way, authorization
+// (src/authz/request.ts) and the audit trail (src/audit/event.ts) take the
+// row's resource and views, observability reads its name. RpcTable is keyed
+// by the generated service's methods, so a missing or extra row fails the
+// typecheck (test/rpc/rpc-table.type-test.ts).
 import { create, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { MethodOptions_IdempotencyLevel, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   PermissionService,
   PermissionStatus,
@@ -12,13 +16,18 @@ import {
   RamPermissionSchema,
   type RamPermission as RamPermissionMessage,
 } from "../../gen/permission/v1/permission_pb.js";
+import { definedOnly, type RpcResource } from "../authz/resource.js";
 import type {
+  AddLambdaPermissionInput,
   CallOptions,
-  LambdaFunctionRef,
+  GetRamPermissionInput,
+  ListRamPermissionsInput,
+  OutputMetadata,
   PermissionBackend,
   RamPermission,
-  RamPermissionRef,
   RamPermissionStatus,
+  RemoveLambdaPermissionInput,
+  RemoveLambdaPermissionOutput,
 } from "../backend/backend.js";
 import { isAwsApiError } from "../backend/errors.js";
 import type { ErrorSubject } from "../errors.js";
@@ -36,38 +45,44 @@ import {
 type Methods = typeof PermissionService.method;
 /** The service's methods by local name: "removeLambdaPermission", ... */
 export type RpcMethodName = keyof Methods;
+/** The RPC names of permission.v1.PermissionService ("RemoveLambdaPermission", ...), which are also the Cedar action IDs. */
+export type RpcName = Capitalize<RpcMethodName>;
 
 /** The idempotency token of one call and the request field it came from. */
 export interface CallToken {
   readonly value: string;
   /** Local (camelCase) name of the request field, left out of the fingerprint. */
   readonly field: "idempotencyKey" | "clientToken";
-  /** Set when the gateway made the token up; it is echoed in the `client-token` header. */
+  /** Set when the token goes back to the caller in this response header (a RAM client token). */
   readonly echoHeader?: string | undefined;
+  /** The gateway made the token up: the caller knows it only once the header was sent. */
+  readonly generated: boolean;
 }
 
-/** What a call is about, for error details, authorization and the audit trail. */
-export type RpcResource =
-  | { readonly kind: "lambda-function"; readonly function: LambdaFunctionRef; readonly qualifier?: string | undefined }
-  | { readonly kind: "ram-permission"; readonly permission: RamPermissionRef }
-  | { readonly kind: "ram-account"; readonly name?: string | undefined };
+export type AuthorizationContextValue = string | boolean | number | readonly string[];
+/** The request fields a policy may look at: exactly the attributes of the action's context in the Cedar schema. */
+export type AuthorizationContext = Readonly<Record<string, AuthorizationContextValue>>;
 
 /** What a row needs besides its request. */
 export interface RowTools {
   readonly newClientToken: () => string;
 }
 
-export interface RpcRow<D extends DescMethodUnary, P, R> {
+/** One RPC: everything the gateway says about it, in one place. */
+export interface RpcRow<D extends DescMethodUnary, P, R extends OutputMetadata> {
   readonly method: D;
-  /** Mutations are audited and may carry a token; reads never touch the store. */
+  /** Mutations are audited and may carry a token; reads never touch the store. From the proto's idempotency_level. */
   readonly mutation: boolean;
   /** Named in NOT_FOUND, FAILED_PRECONDITION and quota details; from the raw request, so it exists before validation. */
   subject(request: MessageShape<D["input"]>): ErrorSubject;
   /** Validation: the backend's input, or a RequestValidationError naming every broken field. */
   parse(request: MessageShape<D["input"]>): P;
+  /** What the call acts on, for authorization and the audit trail. */
   resource(parsed: P): RpcResource;
-  /** What authorization and the audit trail see of the request: the backend's input, without tokens and flags. */
-  authorizationInput(parsed: P): unknown;
+  /** What authorization policies see of the request (the action's context); never a token. */
+  authorization(parsed: P): AuthorizationContext;
+  /** What the audit trail records of the request: its grant fields; secrets only as digests (`digest`). */
+  audit(parsed: P, digest: (secret: string) => string): Readonly<Record<string, unknown>>;
   /** The token that makes the call idempotent, when it has one. */
   token(parsed: P, tools: RowTools): CallToken | undefined;
   /** The backend call; `token` is `token()`'s value, so a generated token reaches AWS. */
@@ -75,9 +90,21 @@ export interface RpcRow<D extends DescMethodUnary, P, R> {
   respond(result: R): MessageInitShape<D["output"]>;
 }
 
-function row<D extends DescMethodUnary, P, R>(definition: RpcRow<D, P, R>): RpcRow<D, P, R> {
-  return definition;
+/** A row, with `mutation` read from the method's idempotency_level (NO_SIDE_EFFECTS is a read). */
+function row<D extends DescMethodUnary, P, R extends OutputMetadata>(
+  definition: Omit<RpcRow<D, P, R>, "mutation">,
+): RpcRow<D, P, R> {
+  return {
+    ...definition,
+    mutation: definition.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS,
+  };
 }
+
+/** The table's type: exactly one row per method of the generated service. */
+export type RpcTable = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each row has its own parsed type
+  readonly [K in RpcMethodName]: RpcRow<Methods[K], any, OutputMetadata>;
+};
 
 const lambdaSubject = (functionName: string): ErrorSubject => ({
   resourceType: "lambda:function",
@@ -86,23 +113,46 @@ const lambdaSubject = (functionName: string): ErrorSubject => ({
 const ramSubject = (name: string): ErrorSubject => ({ resourceType: "ram:permission", resourceName: name });
 
 const idempotencyKeyOf = (key: string | undefined): CallToken | undefined =>
-  key === undefined ? undefined : { value: key, field: "idempotencyKey" };
+  key === undefined ? undefined : { value: key, field: "idempotencyKey", generated: false };
 
 /** RAM mutations always carry a clientToken: the caller's, or one made up and told in a header. */
 const clientTokenOf = (given: string | undefined, tools: RowTools): CallToken =>
   given === undefined
-    ? { value: tools.newClientToken(), field: "clientToken", echoHeader: CLIENT_TOKEN_HEADER }
-    : { value: given, field: "clientToken", echoHeader: CLIENT_TOKEN_HEADER };
+    ? { value: tools.newClientToken(), field: "clientToken", echoHeader: CLIENT_TOKEN_HEADER, generated: true }
+    : { value: given, field: "clientToken", echoHeader: CLIENT_TOKEN_HEADER, generated: false };
 
 function requireToken(token: string | undefined): string {
   if (token === undefined) throw new Error("a RAM mutation reached its backend call without a client token");
   return token;
 }
 
+const nothing = (): AuthorizationContext => ({});
+
+const addLambdaPermissionContext = (input: AddLambdaPermissionInput): AuthorizationContext =>
+  definedOnly({
+    statementId: input.statementId,
+    action: input.action,
+    principal: input.principal,
+    sourceArn: input.sourceArn,
+    sourceAccount: input.sourceAccount,
+    principalOrgId: input.principalOrgId,
+    functionUrlAuthType: input.functionUrlAuthType,
+    // Whether there is one, never its value: the token is a secret of the event source.
+    hasEventSourceToken: input.eventSourceToken !== undefined,
+    invokedViaFunctionUrl: input.invokedViaFunctionUrl,
+    revisionId: input.revisionId,
+  });
+
+const removeLambdaPermissionContext = (input: RemoveLambdaPermissionInput): AuthorizationContext =>
+  definedOnly({ statementId: input.statementId, revisionId: input.revisionId });
+const getRamPermissionContext = (input: GetRamPermissionInput): AuthorizationContext =>
+  definedOnly({ permissionVersion: input.permissionVersion });
+const listRamPermissionsContext = (input: ListRamPermissionsInput): AuthorizationContext =>
+  definedOnly({ resourceType: input.resourceType, permissionType: input.permissionType });
+
 export const rpcTable = {
   removeLambdaPermission: row({
     method: PermissionService.method.removeLambdaPermission,
-    mutation: true,
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseRemoveLambdaPermissionRequest,
     resource: (parsed) => ({
@@ -110,9 +160,10 @@ export const rpcTable = {
       function: parsed.input.function,
       qualifier: parsed.input.qualifier,
     }),
-    authorizationInput: (parsed) => parsed.input,
+    authorization: (parsed) => removeLambdaPermissionContext(parsed.input),
+    audit: (parsed) => removeLambdaPermissionContext(parsed.input),
     token: (parsed) => idempotencyKeyOf(parsed.idempotencyKey),
-    async execute(backend, parsed, options) {
+    async execute(backend, parsed, options): Promise<RemoveLambdaPermissionOutput> {
       try {
         return await backend.removeLambdaPermission(parsed.input, options);
       } catch (error) {
@@ -120,7 +171,7 @@ export const rpcTable = {
         // gone is success; a missing function or qualifier, or an answer that
         // does not say which, is still an error.
         const alreadyGone = isAwsApiError(error) && (error.missing === "statement" || error.missing === "policy");
-        if (parsed.allowMissing && alreadyGone) return undefined;
+        if (parsed.allowMissing && alreadyGone) return {};
         throw error;
       }
     },
@@ -129,7 +180,6 @@ export const rpcTable = {
 
   addLambdaPermission: row({
     method: PermissionService.method.addLambdaPermission,
-    mutation: true,
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseAddLambdaPermissionRequest,
     resource: (parsed) => ({
@@ -137,7 +187,15 @@ export const rpcTable = {
       function: parsed.input.function,
       qualifier: parsed.input.qualifier,
     }),
-    authorizationInput: (parsed) => parsed.input,
+    authorization: (parsed) => addLambdaPermissionContext(parsed.input),
+    audit(parsed, digest) {
+      // The digest of the event source token instead of whether there is one.
+      const grant: Record<string, unknown> = { ...addLambdaPermissionContext(parsed.input) };
+      delete grant["hasEventSourceToken"];
+      const token = parsed.input.eventSourceToken;
+      if (token !== undefined) grant["eventSourceToken"] = digest(token);
+      return grant;
+    },
     token: (parsed) => idempotencyKeyOf(parsed.idempotencyKey),
     execute: (backend, parsed, options) => backend.addLambdaPermission(parsed.input, options),
     respond: (output) => ({ statement: output.statement }),
@@ -145,11 +203,11 @@ export const rpcTable = {
 
   getLambdaPolicy: row({
     method: PermissionService.method.getLambdaPolicy,
-    mutation: false,
     subject: (request) => lambdaSubject(request.functionName),
     parse: parseGetLambdaPolicyRequest,
     resource: (input) => ({ kind: "lambda-function", function: input.function, qualifier: input.qualifier }),
-    authorizationInput: (input) => input,
+    authorization: nothing,
+    audit: nothing,
     token: () => undefined,
     execute: (backend, input, options) => backend.getLambdaPolicy(input, options),
     respond: (output) => ({ policy: output.policy, revisionId: output.revisionId }),
@@ -157,11 +215,11 @@ export const rpcTable = {
 
   deleteRamPermission: row({
     method: PermissionService.method.deleteRamPermission,
-    mutation: true,
     subject: (request) => ramSubject(request.permissionArn),
     parse: parseDeleteRamPermissionRequest,
     resource: (parsed) => ({ kind: "ram-permission", permission: parsed.permission }),
-    authorizationInput: (parsed) => parsed,
+    authorization: nothing,
+    audit: nothing,
     token: (parsed, tools) => clientTokenOf(parsed.clientToken, tools),
     execute: (backend, parsed, options, token) =>
       backend.deleteRamPermission({ permission: parsed.permission, clientToken: requireToken(token) }, options),
@@ -174,11 +232,16 @@ export const rpcTable = {
 
   createRamPermission: row({
     method: PermissionService.method.createRamPermission,
-    mutation: true,
     subject: (request) => ramSubject(request.name),
     parse: parseCreateRamPermissionRequest,
-    resource: (parsed) => ({ kind: "ram-account", name: parsed.name }),
-    authorizationInput: (parsed) => parsed,
+    // The permission that will exist, in the account and Region the call goes to.
+    resource: (parsed) => ({ kind: "new-ram-permission", name: parsed.name }),
+    authorization: (parsed) => ({ resourceType: parsed.resourceType, tagKeys: Object.keys(parsed.tags) }),
+    audit: (parsed) => ({
+      resourceType: parsed.resourceType,
+      policyTemplate: parsed.policyTemplate,
+      tags: parsed.tags,
+    }),
     token: (parsed, tools) => clientTokenOf(parsed.clientToken, tools),
     execute: (backend, parsed, options, token) =>
       backend.createRamPermission(
@@ -196,11 +259,11 @@ export const rpcTable = {
 
   getRamPermission: row({
     method: PermissionService.method.getRamPermission,
-    mutation: false,
     subject: (request) => ramSubject(request.permissionArn),
     parse: parseGetRamPermissionRequest,
     resource: (input) => ({ kind: "ram-permission", permission: input.permission }),
-    authorizationInput: (input) => input,
+    authorization: getRamPermissionContext,
+    audit: getRamPermissionContext,
     token: () => undefined,
     execute: (backend, input, options) => backend.getRamPermission(input, options),
     respond: (permission) => ({ permission: toRamPermissionMessage(permission) }),
@@ -208,11 +271,12 @@ export const rpcTable = {
 
   listRamPermissions: row({
     method: PermissionService.method.listRamPermissions,
-    mutation: false,
     subject: (request) => ramSubject(request.resourceType),
     parse: parseListRamPermissionsRequest,
-    resource: () => ({ kind: "ram-account" }),
-    authorizationInput: (input) => input,
+    // No single permission: what one account sees in one Region.
+    resource: () => ({ kind: "ram-permission-catalog" }),
+    authorization: listRamPermissionsContext,
+    audit: listRamPermissionsContext,
     token: () => undefined,
     execute: (backend, input, options) => backend.listRamPermissions(input, options),
     respond: (output) => ({
@@ -220,11 +284,11 @@ export const rpcTable = {
       nextPageToken: output.nextToken ?? "",
     }),
   }),
-} as const;
+} as const satisfies RpcTable;
 
 /** Any row of the table, for code that runs them all the same way. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each row has its own parsed and result types
-export type AnyRpcRow = RpcRow<DescMethodUnary, any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each row has its own parsed type
+export type AnyRpcRow = RpcRow<DescMethodUnary, any, OutputMetadata>;
 
 /** The row of a method, by the method's local name ("removeLambdaPermission"). */
 export function rowOf(localName: string): AnyRpcRow | undefined {

@@ -8,16 +8,18 @@ import type { TestContext } from "node:test";
 import { createClient, type Client, type ServiceImpl, type UnaryRequest } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
-import { auditSubjectFor, type AuditEvent, type AuditSubject } from "../../src/audit/event.js";
+import { auditSubjectFor, type AuditEvent } from "../../src/audit/event.js";
 import { createAuditInterceptor, type AuditDescription } from "../../src/audit/interceptor.js";
 import { createAuditSink } from "../../src/audit/sink.js";
 import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
 import { createAuthorizationInterceptor } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor } from "../../src/authz/request.js";
-import type { ResourceDefaults, RpcName } from "../../src/authz/rpc-inputs.js";
+import type { ResourceDefaults } from "../../src/authz/resource.js";
 import { systemClock } from "../../src/clock.js";
 import { silentLogger } from "../../src/logger.js";
-import { DEFAULTS, parseMessage, startTinyServer, testCallerOf, trivialService } from "../authz/fixtures.js";
+import { createCallAnalysis } from "../../src/rpc/call-analysis.js";
+import { callContextOf, createCallContextInterceptor } from "../../src/rpc/call-context.js";
+import { DEFAULTS, startTinyServer, TEST_CLIENT_TOKEN, testCallerOf, trivialService } from "../authz/fixtures.js";
 
 export interface AuditedServerOptions {
   /** AUTHZ_POLICIES: a .cedar file or directory. */
@@ -26,6 +28,8 @@ export interface AuditedServerOptions {
   /** Handlers replacing the trivial service's. */
   readonly impl?: Partial<ServiceImpl<typeof PermissionService>>;
   readonly reads?: boolean;
+  /** The client tokens the gateway makes up. Default: TEST_CLIENT_TOKEN. */
+  readonly newClientToken?: () => string;
 }
 
 export interface AuditedServer {
@@ -45,24 +49,33 @@ export async function startAuditedServer(t: TestContext, options: AuditedServerO
   t.after(() => sink.close());
   const authorizer = await createCedarAuthorizer({ policies: options.policies, logger: silentLogger });
 
-  // Stands in for the lead's code: the caller from authentication, the subject from the validated message.
+  // The call context as the gateway builds it; the caller from the test's headers instead of authentication.
+  const contextOf = (req: UnaryRequest) => {
+    const context = callContextOf(req.contextValues);
+    if (context === undefined) throw new Error("no call context");
+    return context;
+  };
   const describe = (req: UnaryRequest): AuditDescription => {
     const caller = { ...testCallerOf(req), authMode: req.header.get("x-test-auth-mode") ?? "none" };
-    const rpc = req.method.name as RpcName;
-    let subject: AuditSubject | undefined;
-    try {
-      subject = auditSubjectFor(rpc, parseMessage(rpc, req.message), defaults);
-    } catch {
-      subject = undefined; // the request does not validate: its event says so by its outcome
-    }
-    return { caller, subject };
+    const { call } = contextOf(req);
+    // Without a subject when the request does not validate: its event says so by its outcome.
+    return { caller, subject: call === undefined ? undefined : auditSubjectFor(call, defaults) };
   };
   const resolve = (req: UnaryRequest) => {
-    const rpc = req.method.name as RpcName;
-    return authorizationRequestFor(rpc, parseMessage(rpc, req.message), testCallerOf(req), defaults);
+    const context = contextOf(req);
+    if (context.call === undefined) throw context.invalid;
+    return authorizationRequestFor(context.call, testCallerOf(req), defaults);
   };
   const server = await startTinyServer(t, { ...trivialService().impl, ...options.impl }, [
-    createAuditInterceptor({ sink, describe, reads: options.reads, clock: systemClock, logger: silentLogger }),
+    createCallContextInterceptor({ newClientToken: options.newClientToken ?? (() => TEST_CLIENT_TOKEN) }),
+    createAuditInterceptor({
+      sink,
+      describe,
+      details: createCallAnalysis(defaults).auditDetails,
+      reads: options.reads,
+      clock: systemClock,
+      logger: silentLogger,
+    }),
     createAuthorizationInterceptor({ authorizer, resolve, logger: silentLogger }),
   ]);
   return {

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { auditSubjectFor, buildAuditEvent, tokenDigest } from "../../src/audit/event.js";
-import { alexaStatement, DEFAULTS, NO_ACCOUNT, parsedInput } from "../authz/fixtures.js";
+import { alexaStatement, DEFAULTS, NO_ACCOUNT, parsedCall } from "../authz/fixtures.js";
 
 const parts = {
   time: Date.UTC(2025, 0, 2, 3, 4, 5, 678),
@@ -27,7 +27,7 @@ describe("audit events", () => {
   });
 
   test("the subject of AddLambdaPermission: the function and every grant field, the event source token as a digest", () => {
-    const input = parsedInput("AddLambdaPermission", {
+    const input = parsedCall("AddLambdaPermission", {
       functionName: "payments-api:live",
       statementId: "alexa",
       action: "lambda:InvokeFunction",
@@ -35,7 +35,7 @@ describe("audit events", () => {
       eventSourceToken: "amzn1.ask.skill.secret",
       functionUrlAuthType: "FUNCTION_URL_AUTH_TYPE_NONE",
     });
-    assert.deepEqual(auditSubjectFor("AddLambdaPermission", input, DEFAULTS), {
+    assert.deepEqual(auditSubjectFor(input, DEFAULTS), {
       resource: {
         type: "LambdaFunction",
         id: "arn:aws:lambda:us-east-1:123456789012:function:payments-api:live",
@@ -57,13 +57,13 @@ describe("audit events", () => {
   });
 
   test("the subject of CreateRamPermission carries the template and tags; a bare name without an account has no ARN", () => {
-    const input = parsedInput("CreateRamPermission", {
+    const input = parsedCall("CreateRamPermission", {
       name: "subnets",
       resourceType: "ec2:Subnet",
       policyTemplate: '{"Effect":"Allow","Action":["ec2:DescribeSubnets"]}',
       tags: { team: "payments" },
     });
-    assert.deepEqual(auditSubjectFor("CreateRamPermission", input, NO_ACCOUNT), {
+    assert.deepEqual(auditSubjectFor(input, NO_ACCOUNT), {
       resource: {
         type: "RamPermission",
         id: "subnets",

@@ -7,11 +7,10 @@ import { readFile } from "node:fs/promises";
 import { describe, test, type TestContext } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { tokenDigest } from "../../src/audit/event.js";
-import { recordAuditDetails } from "../../src/audit/interceptor.js";
 import { AwsApiError } from "../../src/backend/errors.js";
 import { toConnectError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
-import { alexaStatement, policyDir } from "../authz/fixtures.js";
+import { alexaStatement, handlerProgress, policyDir } from "../authz/fixtures.js";
 import { startAuditedServer, type AuditedServer } from "./audited-server.js";
 
 const POLICIES = `
@@ -39,13 +38,14 @@ async function setUp(t: TestContext, options: { reads?: boolean } = {}) {
   return startAuditedServer(t, {
     policies,
     reads: options.reads ?? false,
+    newClientToken: () => GENERATED_TOKEN,
     impl: {
       // What only the handler learns from the backend, handed to the audit trail.
       removeLambdaPermission: (_request, context) => {
-        recordAuditDetails(context.values, {
+        handlerProgress(context.values).output = {
           awsRequestId: "aws-req-remove",
           removedStatement: JSON.stringify(removedStatement),
-        });
+        };
         return {};
       },
       deleteRamPermission: () => {
@@ -62,7 +62,9 @@ async function setUp(t: TestContext, options: { reads?: boolean } = {}) {
       },
       createRamPermission: (_request, context) => {
         context.responseHeader.set("client-token", GENERATED_TOKEN);
-        recordAuditDetails(context.values, { replayed: true });
+        const progress = handlerProgress(context.values);
+        progress.tokenSent = true;
+        progress.replayed = true;
         return { clientToken: GENERATED_TOKEN };
       },
     },

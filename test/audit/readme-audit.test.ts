@@ -9,8 +9,7 @@ import { promisify } from "node:util";
 import { describe, test } from "node:test";
 import { AUDIT_ENV_HELP } from "../../src/audit/config.js";
 import { tokenDigest, type AuditEvent } from "../../src/audit/event.js";
-import { recordAuditDetails } from "../../src/audit/interceptor.js";
-import { DEFAULTS } from "../authz/fixtures.js";
+import { DEFAULTS, handlerProgress } from "../authz/fixtures.js";
 import { codeBlocks, readmeRow, readmeSection, readReadme } from "../support/readme.js";
 import { startAuditedServer } from "./audited-server.js";
 
@@ -26,7 +25,7 @@ describe("README: Audit trail", () => {
       defaults: { ...DEFAULTS, account: "111122223333" },
       impl: {
         addLambdaPermission: (_request, context) => {
-          recordAuditDetails(context.values, { awsRequestId: example.awsRequestId });
+          handlerProgress(context.values).output = { awsRequestId: example.awsRequestId };
           return { statement: "{}" };
         },
       },

@@ -8,48 +8,58 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
-import { fromJson, type JsonObject, type MessageShape } from "@bufbuild/protobuf";
-import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { fromJson, type JsonObject, type Message } from "@bufbuild/protobuf";
+import type { ConnectRouter, ContextValues, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import type { Authorizer } from "../../src/authz/authorizer.js";
 import { authorizationDecisionKey } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest, type Caller } from "../../src/authz/request.js";
-import type { ResourceDefaults, RpcInputs, RpcName } from "../../src/authz/rpc-inputs.js";
-import { rowOf } from "../../src/rpc/rpc-table.js";
+import type { ResourceDefaults } from "../../src/authz/resource.js";
+import { buildCallContext, callContextOf, type CallProgress, type ParsedCall } from "../../src/rpc/call-context.js";
+import { rowOf, type RpcName } from "../../src/rpc/rpc-table.js";
 
 export const DEFAULTS: ResourceDefaults = { region: "us-east-1", partition: "aws", account: "123456789012" };
 export const NO_ACCOUNT: ResourceDefaults = { region: "us-east-1", partition: "aws" };
 
-type Methods = typeof PermissionService.method;
-
 const localNameOf = <R extends RpcName>(rpc: R): Uncapitalize<R> =>
   (rpc.charAt(0).toLowerCase() + rpc.slice(1)) as Uncapitalize<R>;
-const methodOf = <R extends RpcName>(rpc: R): Methods[Uncapitalize<R>] => PermissionService.method[localNameOf(rpc)];
+
+/** Client tokens the tests' calls generate. */
+export const TEST_CLIENT_TOKEN = "test-generated-client-token";
 
 /**
- * The validated input of an RPC from its request message, through the RPC
- * table as the gateway's handlers and interceptors make it (throws
+ * The validated call of an RPC from its request message, through the RPC
+ * table as the gateway's call context makes it (throws
  * RequestValidationError).
  */
-export function parseMessage<R extends RpcName>(rpc: R, message: unknown): RpcInputs[R] {
+export function parseMessage(rpc: RpcName, message: Message): ParsedCall {
   const row = rowOf(localNameOf(rpc));
   if (row === undefined) throw new Error(`no RPC row for ${rpc}`);
-  return row.authorizationInput(row.parse(message as MessageShape<Methods[Uncapitalize<R>]["input"]>)) as RpcInputs[R];
+  const context = buildCallContext(row, message, { newClientToken: () => TEST_CLIENT_TOKEN });
+  if (context.call === undefined) throw context.invalid;
+  return context.call;
 }
 
-/** The validated input of an RPC, from its request in protobuf JSON form. */
-export function parsedInput<R extends RpcName>(rpc: R, json: JsonObject): RpcInputs[R] {
-  return parseMessage(rpc, fromJson(methodOf(rpc).input, json));
+/** The validated call of an RPC, from its request in protobuf JSON form. */
+export function parsedCall(rpc: RpcName, json: JsonObject): ParsedCall {
+  return parseMessage(rpc, fromJson(PermissionService.method[localNameOf(rpc)].input, json));
 }
 
-export function requestFor<R extends RpcName>(
-  rpc: R,
+export function requestFor(
+  rpc: RpcName,
   json: JsonObject,
   caller: Caller,
   defaults: ResourceDefaults = DEFAULTS,
 ): AuthorizationRequest {
-  return authorizationRequestFor(rpc, parsedInput(rpc, json), caller, defaults);
+  return authorizationRequestFor(parsedCall(rpc, json), caller, defaults);
+}
+
+/** For a test's handler standing in for the service: what the service would have learned, for the audit trail. */
+export function handlerProgress(values: ContextValues): CallProgress {
+  const context = callContextOf(values);
+  if (context === undefined) throw new Error("the call has no call context: createCallContextInterceptor is missing");
+  return context.progress;
 }
 
 /** A temp directory holding `files` (relative path -> text), removed after the test. */

@@ -15,7 +15,7 @@ import type { Authorizer } from "../../src/authz/authorizer.js";
 import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
 import { createAuthorizationInterceptor } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor, type AuthorizationRequest } from "../../src/authz/request.js";
-import type { RpcName } from "../../src/authz/rpc-inputs.js";
+import type { RpcName } from "../../src/rpc/rpc-table.js";
 import { silentLogger } from "../../src/logger.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
 import { DEFAULTS, parseMessage, policyDir, startTinyServer, testCallerOf, trivialService } from "./fixtures.js";
@@ -31,8 +31,7 @@ when { context.principal == "*" };
 `;
 
 const resolve = (req: UnaryRequest): AuthorizationRequest => {
-  const rpc = req.method.name as RpcName;
-  return authorizationRequestFor(rpc, parseMessage(rpc, req.message), testCallerOf(req), DEFAULTS);
+  return authorizationRequestFor(parseMessage(req.method.name as RpcName, req.message), testCallerOf(req), DEFAULTS);
 };
 
 async function setUp(

@@ -16,7 +16,7 @@ import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js
 import { shippedSchemaFile } from "../../src/authz/cedar/schema-file.js";
 import { AUTHZ_ENV_HELP } from "../../src/authz/config.js";
 import type { Caller } from "../../src/authz/request.js";
-import type { ResourceDefaults } from "../../src/authz/rpc-inputs.js";
+import type { ResourceDefaults } from "../../src/authz/resource.js";
 import { silentLogger } from "../../src/logger.js";
 import { codeBlocks, readmeRow, readmeSection, readReadme } from "../support/readme.js";
 import { assertDecisions, DEFAULTS, type DecisionCase, NO_ACCOUNT, policyDir } from "./fixtures.js";

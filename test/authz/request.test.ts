@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { authorizationRequestFor, type AuthorizationRequest } from "../../src/authz/request.js";
-import type { ResourceDefaults, RpcName } from "../../src/authz/rpc-inputs.js";
-import { DEFAULTS, NO_ACCOUNT, parsedInput, requestFor } from "./fixtures.js";
+import type { ResourceDefaults } from "../../src/authz/resource.js";
+import type { RpcName } from "../../src/rpc/rpc-table.js";
+import { DEFAULTS, NO_ACCOUNT, parsedCall, requestFor } from "./fixtures.js";
 
 const alice = { id: "alice", groups: ["payments"] };
 
@@ -229,19 +230,15 @@ describe("authorizationRequestFor", () => {
     });
   }
 
-  test("invokedViaFunctionUrl is passed on when the input carries it", () => {
-    const input = parsedInput("AddLambdaPermission", {
+  test("invokedViaFunctionUrl is passed on when the request carries it", () => {
+    const call = parsedCall("AddLambdaPermission", {
       functionName: "f",
       statementId: "url",
       action: "lambda:InvokeFunction",
       principal: "*",
+      invokedViaFunctionUrl: true,
     });
-    const request = authorizationRequestFor(
-      "AddLambdaPermission",
-      { ...input, invokedViaFunctionUrl: true },
-      alice,
-      DEFAULTS,
-    );
+    const request = authorizationRequestFor(call, alice, DEFAULTS);
     assert.equal(request.context["invokedViaFunctionUrl"], true);
     assert.equal(request.context["hasEventSourceToken"], false);
   });

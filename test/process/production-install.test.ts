@@ -13,20 +13,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import ts from "typescript";
-import { readmeBlock } from "../support/readme.js";
 import { buildDist, repoRoot, spawnGateway, waitUntilServing } from "./gateway-process.js";
+import { productionCommands, readmeTarget } from "./production-commands.js";
 
 const run = promisify(execFile);
-const readmeTarget = "/opt/permission-gateway";
-
-/** The README's production block, one command a line, without its comments. */
-async function productionCommands(): Promise<string[]> {
-  const block = await readmeBlock("sh", "npm ci --omit=dev");
-  return block
-    .split("\n")
-    .map((line) => line.replace(/\s+#.*$/, "").trim())
-    .filter((line) => line !== "");
-}
 
 /** An environment of its own: npm settings of an outer `npm test` must not leak into the installs. */
 function installEnv(): Record<string, string> {

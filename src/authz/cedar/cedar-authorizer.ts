@@ -7,6 +7,11 @@
 // same slot, which replaces the old set in one synchronous step (a failed
 // preparse leaves the slot as it was). authorize() is synchronous too, so a
 // call evaluates against the old set or the new one, never a mixture.
+//
+// Reloads come from SIGHUP and from a poll of the files' contents: a
+// Kubernetes ConfigMap update swaps the volume's ..data link, which no
+// signal announces. A poll that finds what was last read does nothing, so
+// an unchanged or still-broken set is neither recompiled nor logged again.
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
@@ -28,7 +33,7 @@ import type { AuthorizationRequest } from "../request.js";
 import { AUTHZ_SETTINGS } from "../config.js";
 import { createDecisionCache } from "../decision-cache.js";
 import { compilePolicySet, type CompiledPolicySet } from "./policy-set.js";
-import { readPolicyFiles } from "./policy-files.js";
+import { readPolicyFiles, type PolicyFile } from "./policy-files.js";
 import { shippedSchemaFile } from "./schema-file.js";
 
 export interface CedarAuthorizerOptions {
@@ -39,6 +44,8 @@ export interface CedarAuthorizerOptions {
   readonly schemaFile?: string | undefined;
   /** Decisions remembered for repeated requests (AUTHZ_DECISION_CACHE_ENTRIES); 0: none. Default 10 000. */
   readonly decisionCacheEntries?: number | undefined;
+  /** How often the policy files are read to look for a change (AUTH_RELOAD_INTERVAL_MS); 0 or unset: only reload(). */
+  readonly pollIntervalMs?: number | undefined;
 }
 
 const NAMESPACE = "PermissionGateway";
@@ -62,8 +69,13 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
     );
   }
 
-  const load = async (): Promise<CompiledPolicySet> =>
-    compilePolicySet(options.policies, await readPolicyFiles(options.policies), schema);
+  /** The policy files as last read (or why they could not be read): what a poll compares with. */
+  let lastSeen = "";
+  const load = async (): Promise<CompiledPolicySet> => {
+    const files = await readPolicyFiles(options.policies);
+    lastSeen = filesKey(files);
+    return compilePolicySet(options.policies, files, schema);
+  };
 
   const decisions = createDecisionCache(options.decisionCacheEntries ?? AUTHZ_SETTINGS.decisionCacheEntries.default);
   let inForce: CompiledPolicySet | undefined;
@@ -96,15 +108,42 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
     }
   };
 
+  const reload = (): Promise<ReloadResult> => {
+    reloads = reloads.then(reloadOnce, reloadOnce);
+    return reloads;
+  };
+
+  let polling = false;
+  const poll = async (): Promise<void> => {
+    const seen = await readPolicyFiles(options.policies).then(filesKey, (error: unknown) =>
+      error instanceof Error ? `unreadable: ${error.message}` : String(error),
+    );
+    if (seen === lastSeen) return;
+    lastSeen = seen;
+    await reload();
+  };
+  const timer =
+    (options.pollIntervalMs ?? 0) > 0
+      ? setInterval(() => {
+          if (polling) return;
+          polling = true;
+          void poll().finally(() => (polling = false));
+        }, options.pollIntervalMs)
+      : undefined;
+  timer?.unref();
+
   return {
     authorize: (request) =>
       decisions.decision(request, () => decide(request, statefulIsAuthorized(cedarCall(request, slot)))),
-    reload() {
-      reloads = reloads.then(reloadOnce, reloadOnce);
-      return reloads;
-    },
+    reload,
     policyIds: () => inForce?.ids ?? [],
+    close: () => clearInterval(timer),
   };
+}
+
+/** Names and texts of the policy files, as one string: equal exactly when nothing changed. */
+function filesKey(files: readonly PolicyFile[]): string {
+  return JSON.stringify(files.map(({ name, text }) => [name, text]));
 }
 
 async function readSchema(schemaFile: string): Promise<string> {

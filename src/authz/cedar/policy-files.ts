@@ -4,9 +4,11 @@
 //
 // Names starting with a dot are skipped and links to files are followed:
 // a Kubernetes ConfigMap volume holds each file twice, in a hidden
-// timestamped folder and as a link to it, and must count once.
+// timestamped folder and as a link to it, and must count once. Hidden
+// folders are not even entered: kubelet deletes the previous timestamped
+// folder right after an update, and a walk inside it would fail.
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, join, relative, sep } from "node:path";
+import { basename, join } from "node:path";
 import { AuthzPolicyError } from "../authorizer.js";
 
 export interface PolicyFile {
@@ -21,16 +23,25 @@ export async function readPolicyFiles(source: string): Promise<PolicyFile[]> {
   const info = await stat(source).catch((error: NodeJS.ErrnoException) => {
     throw new AuthzPolicyError(source, [`cannot be read: ${error.code ?? error.message}`]);
   });
-  if (!info.isDirectory()) return [await readPolicyFile(source, basename(source))];
-  const entries = await readdir(source, { recursive: true, withFileTypes: true });
+  if (!info.isDirectory()) return [(await readPolicyFile(source, basename(source), false)) as PolicyFile];
+  const names = await cedarFilesBelow(source, "");
+  const files = await Promise.all(names.sort().map((name) => readPolicyFile(join(source, name), name, true)));
+  const present = files.filter((file) => file !== undefined);
+  if (present.length === 0) throw new AuthzPolicyError(source, ["the directory holds no .cedar file"]);
+  return present;
+}
+
+/** The .cedar files (or links to files) below `root`/`dir`, as paths inside `root`; names starting with a dot skipped. */
+async function cedarFilesBelow(root: string, dir: string): Promise<string[]> {
   const names: string[] = [];
-  for (const entry of entries) {
-    const name = relative(source, join(entry.parentPath, entry.name));
-    if (!name.endsWith(".cedar") || name.split(sep).some((part) => part.startsWith("."))) continue;
-    if (entry.isFile() || (entry.isSymbolicLink() && (await isFile(join(source, name))))) names.push(name);
+  for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
+    if (entry.name.startsWith(".")) continue;
+    const name = join(dir, entry.name);
+    if (entry.isDirectory()) names.push(...(await cedarFilesBelow(root, name)));
+    else if (!name.endsWith(".cedar")) continue;
+    else if (entry.isFile() || (entry.isSymbolicLink() && (await isFile(join(root, name))))) names.push(name);
   }
-  if (names.length === 0) throw new AuthzPolicyError(source, ["the directory holds no .cedar file"]);
-  return Promise.all(names.sort().map((name) => readPolicyFile(join(source, name), name)));
+  return names;
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -40,9 +51,17 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
-async function readPolicyFile(path: string, name: string): Promise<PolicyFile> {
-  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new AuthzPolicyError(path, [`cannot be read: ${error.code ?? error.message}`]);
-  });
-  return { path, name, text };
+/**
+ * A file and its text. A file the directory walk listed may be gone by now
+ * (kubelet removes a key's link just after an update): that one is
+ * undefined, as if it had not been listed.
+ */
+async function readPolicyFile(path: string, name: string, listed: boolean): Promise<PolicyFile | undefined> {
+  try {
+    return { path, name, text: await readFile(path, "utf8") };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (listed && code === "ENOENT") return undefined;
+    throw new AuthzPolicyError(path, [`cannot be read: ${code ?? String(error)}`]);
+  }
 }
