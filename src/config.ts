@@ -1,20 +1,40 @@
 // Environment -> typed Config. Pure: main.ts passes process.env in. Every
-// bad value stops start-up with a ConfigError naming the variable and what
-// it accepts; each adapter owns the parser of its own section.
-import type { AwsConfig } from "./backend/aws/config.js";
-import { parseAwsConfig, AWS_ENV_HELP } from "./backend/aws/config.js";
-import { ConfigError, readEnum, readInteger, readNumber, readString, type Env, type EnvHelp } from "./config-values.js";
+// variable is one schema line (config-values.ts) in the config.ts of the
+// section that uses it; a bad value stops start-up with a ConfigError in the
+// line's own words, the same --help and the README print.
+import { AWS_SETTINGS, parseAwsConfig, type AwsConfig } from "./backend/aws/config.js";
+import {
+  ConfigError,
+  INVALID,
+  SECTIONS,
+  checkApplicability,
+  decimal,
+  helpOf,
+  integer,
+  invalid,
+  list,
+  misspellingWarnings,
+  oneOf,
+  read,
+  sectionedHelp,
+  setting,
+  text,
+  type Env,
+  type EnvHelp,
+  type Setting,
+} from "./config-values.js";
 import { awsErrorCodes, servicesOfAwsError } from "./aws/error-catalogue.js";
-import { parseIdempotencyConfig, IDEMPOTENCY_ENV_HELP, type IdempotencyConfig } from "./idempotency/config.js";
-import { AUTH_ENV_HELP, parseAuthConfig, type AuthConfig } from "./auth/config.js";
+import { IDEMPOTENCY_SETTINGS, parseIdempotencyConfig, type IdempotencyConfig } from "./idempotency/config.js";
+import { AUTH_SETTINGS, parseAuthConfig, type AuthConfig } from "./auth/config.js";
 import { assertListenAllowed } from "./auth/listen-policy.js";
-import { AUTHZ_ENV_HELP, parseAuthzConfig, type AuthzConfig } from "./authz/config.js";
-import { AUDIT_ENV_HELP, parseAuditConfig, type AuditConfig } from "./audit/config.js";
-import { HEALTH_ENV_HELP, parseHealthConfig, type HealthConfig } from "./health/config.js";
-import { OBSERVABILITY_ENV_HELP, parseObservabilityConfig, type ObservabilityConfig } from "./observability/config.js";
-import { REFLECTION_ENV_HELP, parseReflectionConfig, type ReflectionConfig } from "./reflection/config.js";
+import { AUTHZ_SETTINGS, parseAuthzConfig, type AuthzConfig } from "./authz/config.js";
+import { AUDIT_SETTINGS, parseAuditConfig, type AuditConfig } from "./audit/config.js";
+import { HEALTH_SETTINGS, parseHealthConfig, type HealthConfig } from "./health/config.js";
+import { OBSERVABILITY_SETTINGS, parseObservabilityConfig, type ObservabilityConfig } from "./observability/config.js";
+import { REFLECTION_SETTINGS, parseReflectionConfig, type ReflectionConfig } from "./reflection/config.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 import type { ResolvedLimits } from "./server.js";
+import { SERVER_LIMIT_SETTINGS, SERVER_SETTINGS } from "./server-config.js";
 
 export interface FakeBackendConfig {
   /** Path of a seed JSON file; undefined means the built-in demo seed. */
@@ -57,161 +77,160 @@ export interface Config {
   readonly observability: ObservabilityConfig;
   /** What start-up must say about who can call (authentication off). */
   readonly listenWarning: string | undefined;
+  /** Variables set but ignored (not applying, or unknown but like a known one): one start-up warning each. */
+  readonly warnings: readonly string[];
   readonly logLevel: LogLevel;
 }
 
-export const GATEWAY_ENV_HELP: readonly EnvHelp[] = [
-  {
+const server = SECTIONS.server;
+
+function isOrigin(origin: string): boolean {
+  return origin === "*" || /^https?:\/\/[^/\s]+$/.test(origin);
+}
+
+export const GATEWAY_SETTINGS = {
+  host: setting({
     name: "HOST",
-    accepted: "an IP address or host name",
+    section: server,
+    ...text("an IP address or host name"),
     default: "127.0.0.1",
-    description: "Interface to listen on.",
-  },
-  {
+    help: "Interface to listen on.",
+  }),
+  port: setting({
     name: "PORT",
-    accepted: "0..65535",
-    default: "8080",
-    description: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c).",
-  },
-  {
+    section: server,
+    ...integer(0, 65535),
+    default: 8080,
+    help: "Port for Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c).",
+  }),
+  tlsCertFile: setting({
     name: "TLS_CERT_FILE",
-    accepted: "path of a PEM certificate (chain)",
-    default: "none (cleartext)",
-    description: "Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 fallback); needs TLS_KEY_FILE.",
-  },
-  {
+    section: server,
+    ...text("a PEM file path, set together with TLS_KEY_FILE", "path"),
+    defaultText: "none (cleartext)",
+    help: "The certificate (chain) to serve HTTPS with (HTTP/2 by ALPN, HTTP/1.1 fallback); needs TLS_KEY_FILE.",
+  }),
+  tlsKeyFile: setting({
     name: "TLS_KEY_FILE",
-    accepted: "path of a PEM private key",
-    default: "none",
-    description: "The key of TLS_CERT_FILE.",
-  },
-  {
-    name: "MAX_REQUEST_BYTES",
-    accepted: "1024..67108864",
-    default: "1048576",
-    description: "Largest request message; larger ones are refused with RESOURCE_EXHAUSTED.",
-  },
-  {
-    name: "SHUTDOWN_GRACE_MS",
-    accepted: "0..600000",
-    default: "10000",
-    description:
-      "On SIGTERM/SIGINT: how long in-flight calls may finish before they are cut (the exit code is then 1).",
-  },
-  {
-    name: "MAX_IN_FLIGHT_CALLS",
-    accepted: "1..100000",
-    default: "512",
-    description:
-      "Calls served at once; past it a call is refused at once with RESOURCE_EXHAUSTED and RetryInfo, before it touches the idempotency store.",
-  },
-  {
-    name: "MAX_CONNECTIONS",
-    accepted: "1..1000000",
-    default: "1024",
-    description: "Open client connections; further ones are closed as they arrive.",
-  },
-  {
-    name: "HTTP2_MAX_CONCURRENT_STREAMS",
-    accepted: "1..10000",
-    default: "100",
-    description: "Streams (calls) one HTTP/2 connection may have open at once, as advertised in SETTINGS.",
-  },
-  {
-    name: "MAX_HEADER_BYTES",
-    accepted: "1024..1048576",
-    default: "16384",
-    description: "Largest request header block (HTTP/1.1 431, HTTP/2 refused stream).",
-  },
-  {
-    name: "HEADERS_TIMEOUT_MS",
-    accepted: "100..600000",
-    default: "10000",
-    description: "A client must send its request headers (and finish the TLS handshake) within this.",
-  },
-  {
-    name: "REQUEST_TIMEOUT_MS",
-    accepted: "100..3600000",
-    default: "30000",
-    description: "A request body must have arrived whole within this; slower ones are cut.",
-  },
-  {
-    name: "HTTP1_KEEPALIVE_TIMEOUT_MS",
-    accepted: "1..600000",
-    default: "5000",
-    description: "An idle HTTP/1.1 keep-alive connection is closed after this.",
-  },
-  {
-    name: "HTTP2_IDLE_TIMEOUT_MS",
-    accepted: "1000..3600000",
-    default: "120000",
-    description: "An HTTP/2 connection without any open stream is closed (GOAWAY) after this.",
-  },
-  {
+    section: server,
+    ...text("a PEM file path, set together with TLS_CERT_FILE", "path"),
+    defaultText: "none",
+    help: "The private key of TLS_CERT_FILE.",
+  }),
+  corsAllowedOrigins: setting({
     name: "CORS_ALLOWED_ORIGINS",
-    accepted: "comma-separated origins (https://console.example.com) or *",
-    default: "none (CORS off)",
-    description: "Browser origins allowed to call the gateway (gRPC-Web, Connect); preflights are answered.",
-  },
-  {
-    name: "BACKEND",
-    accepted: "fake | aws",
-    default: "fake",
-    description: "The in-memory fake of AWS, or real AWS through the SDK.",
-  },
-  {
+    section: server,
+    ...list("comma-separated origins like https://console.example.com (scheme://host[:port]), or *", (origin) =>
+      isOrigin(origin) ? origin : INVALID,
+    ),
+    default: [],
+    defaultText: "none (CORS off)",
+    help: "Browser origins allowed to call the gateway (gRPC-Web, Connect); preflights are answered.",
+  }),
+  shutdownGraceMs: SERVER_SETTINGS.shutdownGraceMs,
+  logLevel: setting({
     name: "LOG_LEVEL",
-    accepted: LOG_LEVELS.join(" | "),
+    section: server,
+    ...oneOf(LOG_LEVELS),
     default: "info",
-    description: "JSON log lines on stderr at this level and above.",
-  },
-  {
+    help: "JSON log lines on stderr at this level and above.",
+  }),
+  backend: setting({
+    name: "BACKEND",
+    section: SECTIONS.aws,
+    ...oneOf(["fake", "aws"] as const),
+    default: "fake",
+    help: "The in-memory fake of AWS, or real AWS through the SDK.",
+  }),
+};
+
+const fake = SECTIONS.fake;
+const onlyFake = [{ variable: "BACKEND", in: ["fake"] }];
+
+export const FAKE_BACKEND_SETTINGS = {
+  seedPath: setting({
     name: "FAKE_SEED",
-    accepted: "path of a seed JSON file",
-    default: "built-in demo seed",
-    description: "Initial state of the fake backend (docs/fake-seed.md).",
-  },
-  {
+    section: fake,
+    ...text("path of a seed JSON file", "path"),
+    defaultText: "built-in demo seed",
+    help: "Initial state of the fake backend (docs/fake-seed.md).",
+    appliesWhen: onlyFake,
+  }),
+  latencyMs: setting({
     name: "FAKE_LATENCY_MS",
-    accepted: "0..60000",
-    default: "0",
-    description: "Fake backend: latency added to every call.",
-  },
-  {
+    section: fake,
+    ...integer(0, 60_000),
+    default: 0,
+    help: "Fake backend: latency added to every call.",
+    appliesWhen: onlyFake,
+  }),
+  errorRate: setting({
     name: "FAKE_ERROR_RATE",
-    accepted: "0..1",
-    default: "0",
-    description: "Fake backend: share of calls that fail with FAKE_ERROR_CODE.",
-  },
-  {
+    section: fake,
+    ...decimal(0, 1),
+    default: 0,
+    help: "Fake backend: share of calls that fail with FAKE_ERROR_CODE.",
+    appliesWhen: onlyFake,
+  }),
+  errorCode: setting({
     name: "FAKE_ERROR_CODE",
-    accepted: "an AWS error name, e.g. ThrottlingException",
-    default: "the service's throttling error",
-    description: "Fake backend: the error injected at FAKE_ERROR_RATE.",
-  },
-  {
+    section: fake,
+    ...text(
+      `an AWS error name the fake knows (Lambda: ${awsErrorCodes("lambda").join(", ")}; RAM: ${awsErrorCodes("ram").join(", ")})`,
+      "string",
+      (value) => servicesOfAwsError(value).length > 0,
+    ),
+    defaultText: "the service's throttling error",
+    help: "Fake backend: the error injected at FAKE_ERROR_RATE.",
+    appliesWhen: onlyFake,
+  }),
+  lostAnswerRate: setting({
     name: "FAKE_LOST_ANSWER_RATE",
-    accepted: "0..1",
-    default: "0",
-    description:
-      "Fake backend: share of mutations that take effect but lose their answer (the caller sees an unknown outcome, which the gateway reconciles).",
-  },
+    section: fake,
+    ...decimal(0, 1),
+    default: 0,
+    help: "Fake backend: share of mutations that take effect but lose their answer (the caller sees an unknown outcome, which the gateway reconciles).",
+    appliesWhen: onlyFake,
+  }),
+};
+
+/** Every line of the gateway's schema, in the order of --help and the README. */
+export const SETTINGS: readonly Setting[] = [
+  GATEWAY_SETTINGS.host,
+  GATEWAY_SETTINGS.port,
+  GATEWAY_SETTINGS.tlsCertFile,
+  GATEWAY_SETTINGS.tlsKeyFile,
+  GATEWAY_SETTINGS.corsAllowedOrigins,
+  GATEWAY_SETTINGS.shutdownGraceMs,
+  GATEWAY_SETTINGS.logLevel,
+  ...Object.values(SERVER_LIMIT_SETTINGS),
+  SERVER_SETTINGS.maxRequestBytes,
+  ...Object.values(AUTH_SETTINGS),
+  ...Object.values(AUTHZ_SETTINGS),
+  ...Object.values(AUDIT_SETTINGS),
+  ...Object.values(HEALTH_SETTINGS),
+  ...Object.values(REFLECTION_SETTINGS),
+  ...Object.values(OBSERVABILITY_SETTINGS),
+  ...Object.values(IDEMPOTENCY_SETTINGS),
+  GATEWAY_SETTINGS.backend,
+  ...Object.values(AWS_SETTINGS),
+  ...Object.values(FAKE_BACKEND_SETTINGS),
 ];
 
-export const ENV_HELP: readonly EnvHelp[] = [
-  ...GATEWAY_ENV_HELP,
-  ...AUTH_ENV_HELP,
-  ...AUTHZ_ENV_HELP,
-  ...AUDIT_ENV_HELP,
-  ...HEALTH_ENV_HELP,
-  ...REFLECTION_ENV_HELP,
-  ...OBSERVABILITY_ENV_HELP,
-  ...IDEMPOTENCY_ENV_HELP,
-  ...AWS_ENV_HELP,
-];
+export const ENV_HELP: readonly EnvHelp[] = helpOf(SETTINGS);
+
+const KNOWN_NAMES = SETTINGS.map((line) => line.name);
+
+/**
+ * Families of variables other programs read, never our misspellings: npm's
+ * own, and the AWS SDK's AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_IAM is
+ * one edit from AWS_ENDPOINT_URL_RAM).
+ */
+const FOREIGN_PREFIXES = ["npm_", "AWS_ENDPOINT_URL_"];
 
 export function loadConfig(env: Env): Config {
-  const host = readString(env, "HOST") ?? "127.0.0.1";
+  const warnings = checkApplicability(env, SETTINGS);
+  const host = read(env, GATEWAY_SETTINGS.host);
   const tls = readTls(env);
   const auth = parseAuthConfig(env, { tls });
   const listenWarning = assertListenAllowed({
@@ -220,93 +239,75 @@ export function loadConfig(env: Env): Config {
     allowUnauthenticated: auth.allowUnauthenticated,
     tls: tls !== undefined,
   });
+  const port = read(env, GATEWAY_SETTINGS.port);
+  const observability = parseObservabilityConfig(env);
+  if (observability.metricsPort === port) {
+    // Both would be bound on HOST; the second listen would fail as EADDRINUSE, which reads like another process.
+    throw new ConfigError(
+      "METRICS_PORT",
+      `${OBSERVABILITY_SETTINGS.metricsPort.accepts} (PORT=${port} as well: both are served on HOST)`,
+      String(port),
+    );
+  }
+  const fakeSettings = FAKE_BACKEND_SETTINGS;
   return {
     host,
-    port: readInteger(env, "PORT", 0, 65535, 8080),
+    port,
     tls,
     auth,
     authz: parseAuthzConfig(env),
     audit: parseAuditConfig(env),
     health: parseHealthConfig(env),
     reflection: parseReflectionConfig(env),
-    observability: parseObservabilityConfig(env),
+    observability,
     listenWarning,
-    maxRequestBytes: readInteger(env, "MAX_REQUEST_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
-    shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),
+    warnings: [...warnings, ...misspellingWarnings(env, KNOWN_NAMES, FOREIGN_PREFIXES)],
+    maxRequestBytes: read(env, SERVER_SETTINGS.maxRequestBytes),
+    shutdownGraceMs: read(env, SERVER_SETTINGS.shutdownGraceMs),
     limits: {
-      maxInFlightCalls: readInteger(env, "MAX_IN_FLIGHT_CALLS", 1, 100_000, 512),
-      maxConnections: readInteger(env, "MAX_CONNECTIONS", 1, 1_000_000, 1024),
-      http2MaxConcurrentStreams: readInteger(env, "HTTP2_MAX_CONCURRENT_STREAMS", 1, 10_000, 100),
-      maxHeaderBytes: readInteger(env, "MAX_HEADER_BYTES", 1024, 1024 * 1024, 16 * 1024),
-      headersTimeoutMs: readInteger(env, "HEADERS_TIMEOUT_MS", 100, 600_000, 10_000),
-      requestTimeoutMs: readInteger(env, "REQUEST_TIMEOUT_MS", 100, 3_600_000, 30_000),
-      http1KeepAliveTimeoutMs: readInteger(env, "HTTP1_KEEPALIVE_TIMEOUT_MS", 1, 600_000, 5_000),
-      http2IdleTimeoutMs: readInteger(env, "HTTP2_IDLE_TIMEOUT_MS", 1_000, 3_600_000, 120_000),
+      maxInFlightCalls: read(env, SERVER_LIMIT_SETTINGS.maxInFlightCalls),
+      maxConnections: read(env, SERVER_LIMIT_SETTINGS.maxConnections),
+      http2MaxConcurrentStreams: read(env, SERVER_LIMIT_SETTINGS.http2MaxConcurrentStreams),
+      maxHeaderBytes: read(env, SERVER_LIMIT_SETTINGS.maxHeaderBytes),
+      headersTimeoutMs: read(env, SERVER_LIMIT_SETTINGS.headersTimeoutMs),
+      requestTimeoutMs: read(env, SERVER_LIMIT_SETTINGS.requestTimeoutMs),
+      http1KeepAliveTimeoutMs: read(env, SERVER_LIMIT_SETTINGS.http1KeepAliveTimeoutMs),
+      http2IdleTimeoutMs: read(env, SERVER_LIMIT_SETTINGS.http2IdleTimeoutMs),
     },
-    corsAllowedOrigins: readOrigins(env, "CORS_ALLOWED_ORIGINS"),
-    backend: readEnum(env, "BACKEND", ["fake", "aws"], "fake"),
+    corsAllowedOrigins: read(env, GATEWAY_SETTINGS.corsAllowedOrigins),
+    backend: read(env, GATEWAY_SETTINGS.backend),
     fake: {
-      seedPath: readString(env, "FAKE_SEED"),
-      latencyMs: readInteger(env, "FAKE_LATENCY_MS", 0, 60_000, 0),
-      errorRate: readNumber(env, "FAKE_ERROR_RATE", 0, 1, 0),
-      errorCode: readFakeErrorCode(env, "FAKE_ERROR_CODE"),
-      lostAnswerRate: readNumber(env, "FAKE_LOST_ANSWER_RATE", 0, 1, 0),
+      seedPath: read(env, fakeSettings.seedPath),
+      latencyMs: read(env, fakeSettings.latencyMs),
+      errorRate: read(env, fakeSettings.errorRate),
+      errorCode: read(env, fakeSettings.errorCode),
+      lostAnswerRate: read(env, fakeSettings.lostAnswerRate),
     },
     aws: parseAwsConfig(env),
     idempotency: parseIdempotencyConfig(env),
-    logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    logLevel: read(env, GATEWAY_SETTINGS.logLevel),
   };
 }
 
 function readTls(env: Env): TlsConfig | undefined {
-  const certFile = readString(env, "TLS_CERT_FILE");
-  const keyFile = readString(env, "TLS_KEY_FILE");
+  const certFile = read(env, GATEWAY_SETTINGS.tlsCertFile);
+  const keyFile = read(env, GATEWAY_SETTINGS.tlsKeyFile);
   if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined)
-    throw new ConfigError("TLS_CERT_FILE", "a PEM file path, set together with TLS_KEY_FILE", "");
-  if (keyFile === undefined)
-    throw new ConfigError("TLS_KEY_FILE", "a PEM file path, set together with TLS_CERT_FILE", "");
+  if (certFile === undefined) throw invalid(GATEWAY_SETTINGS.tlsCertFile, "");
+  if (keyFile === undefined) throw invalid(GATEWAY_SETTINGS.tlsKeyFile, "");
   return { certFile, keyFile };
 }
 
-function readFakeErrorCode(env: Env, name: string): string | undefined {
-  const value = readString(env, name);
-  if (value === undefined || servicesOfAwsError(value).length > 0) return value;
-  throw new ConfigError(
-    name,
-    `an AWS error name the fake knows (Lambda: ${awsErrorCodes("lambda").join(", ")}; RAM: ${awsErrorCodes("ram").join(", ")})`,
-    value,
-  );
-}
-
-function readOrigins(env: Env, name: string): string[] {
-  const value = readString(env, name);
-  if (value === undefined) return [];
-  const origins = value.split(",").map((origin) => origin.trim());
-  for (const origin of origins) {
-    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new ConfigError(
-        name,
-        "comma-separated origins like https://console.example.com (scheme://host[:port]), or *",
-        value,
-      );
-    }
-  }
-  return origins;
-}
-
-/** The `--help` text: every variable, what it accepts and its default. */
+/** The `--help` text: every variable by section, what it accepts and its default. */
 export function helpText(): string {
-  const rows = ENV_HELP.map(
-    (h) => `  ${h.name.padEnd(28)} ${h.description}\n  ${"".padEnd(28)} accepts: ${h.accepted}; default: ${h.default}`,
-  );
   return [
     "permission-gateway: Connect/gRPC/gRPC-Web gateway for AWS Lambda and RAM permission APIs.",
     "",
     "Usage: npm start [-- --help]",
     "",
-    "Configuration (environment variables):",
-    ...rows,
+    "Configuration: environment variables, by section.",
+    "",
+    sectionedHelp(SETTINGS),
     "",
   ].join("\n");
 }

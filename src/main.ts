@@ -45,6 +45,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   process.on("uncaughtException", onFatalError);
   process.on("unhandledRejection", onFatalError);
   if (config.listenWarning !== undefined) logger.warn(config.listenWarning);
+  for (const warning of config.warnings) logger.warn(warning);
 
   try {
     gateway = await startGateway(config, { logger, clock: systemClock });

@@ -35,6 +35,7 @@ import { createCallAdmission } from "./rpc/call-admission.js";
 import { createCallContextInterceptor } from "./rpc/call-context.js";
 import { composeInterceptors } from "./rpc/interceptor-chain.js";
 import { createPermissionService } from "./service.js";
+import { SERVER_DEFAULTS, SERVER_LIMIT_DEFAULTS } from "./server-config.js";
 
 export interface ServerDeps {
   readonly backend: PermissionBackend;
@@ -81,14 +82,8 @@ export interface ResolvedLimits {
 }
 
 export const DEFAULT_LIMITS: ResolvedLimits = {
-  maxConnections: 1024,
-  http2MaxConcurrentStreams: 100,
-  maxHeaderBytes: 16 * 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  http1KeepAliveTimeoutMs: 5_000,
-  http2IdleTimeoutMs: 120_000,
-  maxInFlightCalls: 512,
+  ...SERVER_LIMIT_DEFAULTS,
+  /** Not configured: a shed call's Retry-After. */
   shedRetryAfterMs: 250,
 };
 
@@ -102,9 +97,9 @@ export interface ListenOptions {
   readonly corsAllowedOrigins?: readonly string[] | undefined;
   /** Serve HTTPS (HTTP/2 via ALPN, HTTP/1.1 fallback) instead of cleartext. */
   readonly tls?: TlsListenOptions | undefined;
-  /** Largest request message accepted. Default 1 MiB. */
+  /** Largest request message accepted. Default: MAX_REQUEST_BYTES's (server-config.ts). */
   readonly maxRequestBytes?: number | undefined;
-  /** How long close() lets in-flight calls finish before cutting them. Default 10 s. */
+  /** How long close() lets in-flight calls finish before cutting them. Default: SHUTDOWN_GRACE_MS's. */
   readonly shutdownGraceMs?: number | undefined;
   readonly limits?: ServerLimits | undefined;
 }
@@ -182,7 +177,7 @@ function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: Resolve
       deps.services?.(router);
     },
     interceptors,
-    readMaxBytes: listen.maxRequestBytes ?? 1024 * 1024,
+    readMaxBytes: listen.maxRequestBytes ?? SERVER_DEFAULTS.maxRequestBytes,
     contextValues: (req) => {
       const values = createContextValues();
       values.set(peerContextKey, readPeerInfo(req));
@@ -210,7 +205,7 @@ function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: Resolve
 export async function startServer(deps: ServerDeps, listen: ListenOptions): Promise<RunningServer> {
   const limits: ResolvedLimits = { ...DEFAULT_LIMITS, ...definedOnly(listen.limits ?? {}) };
   const { logger } = deps;
-  const shutdownGraceMs = listen.shutdownGraceMs ?? 10_000;
+  const shutdownGraceMs = listen.shutdownGraceMs ?? SERVER_DEFAULTS.shutdownGraceMs;
   const pipeline = createPipeline(deps, listen, limits);
   // Responses being written, so shutdown lets the last answers reach their
   // callers before it ends the connections. Not the count shutdown waits on

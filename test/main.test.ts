@@ -75,11 +75,40 @@ test("a port in use stops start-up with exit 2, naming HOST and PORT", async () 
   }
 });
 
+test("start-up refuses PORT equal to METRICS_PORT, naming both, instead of failing with EADDRINUSE", async () => {
+  const gateway = startGatewayProcess({ PORT: "9464", METRICS_PORT: "9464" });
+  assert.equal((await gateway.exited).code, 2);
+  assert.match(gateway.output().stderr, /METRICS_PORT="9464" is not valid: expected .*other than PORT \(PORT=9464/);
+});
+
+test("start-up warns about a misspelt variable and a variable that does not apply, and serves", async (t) => {
+  const gateway = startGatewayProcess({ PORT: "0", PROT: "9000", REDIS_URL: "redis://127.0.0.1:1" });
+  t.after(() => gateway.kill());
+  await waitUntilServing(gateway);
+  const warnings = gateway
+    .output()
+    .stderr.split("\n")
+    .filter((line) => line.includes('"level":"warn"'));
+  assert.ok(
+    warnings.some((line) => line.includes("PROT is not a setting; did you mean PORT?")),
+    warnings.join("\n"),
+  );
+  assert.ok(
+    warnings.some((line) =>
+      line.includes("REDIS_URL is set but ignored: it applies only with IDEMPOTENCY_STORE=redis"),
+    ),
+    warnings.join("\n"),
+  );
+});
+
 test("--help lists every variable", async () => {
   const gateway = startGatewayProcess({}, ["--help"]);
   assert.equal((await gateway.exited).code, 0);
   for (const name of ["HOST", "PORT", "BACKEND", "FAKE_SEED", "IDEMPOTENCY_STORE", "REDIS_URL", "LOG_LEVEL"]) {
     assert.match(gateway.output().stdout, new RegExp(`\\b${name}\\b`));
+  }
+  for (const heading of ["Server:", "Authentication and rate limit:", "Idempotency and Redis:", "Fake backend:"]) {
+    assert.match(gateway.output().stdout, new RegExp(`^${heading}$`, "m"), "grouped by section");
   }
 });
 

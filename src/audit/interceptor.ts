@@ -7,6 +7,7 @@ import { ConnectError, type Interceptor, type UnaryRequest } from "@connectrpc/c
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { authorizationDecisionKey } from "../authz/interceptor.js";
+import { AUDIT_SETTINGS } from "./config.js";
 import type { Clock } from "../clock.js";
 import { REPLAYED_HEADER } from "../idempotency/guard-port.js";
 import type { Logger } from "../logger.js";
@@ -38,7 +39,7 @@ export interface AuditInterceptorOptions {
   readonly describe: (req: UnaryRequest) => AuditDescription;
   /** What only the handler learned, read once the call has ended. Should not throw. */
   readonly details: (req: UnaryRequest) => AuditDetails;
-  /** Also record reads (AUDIT_READS). Default: mutations only. */
+  /** Also record reads (AUDIT_READS). Default: AUDIT_READS's (mutations only). */
   readonly reads?: boolean | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -46,7 +47,7 @@ export interface AuditInterceptorOptions {
 
 export function createAuditInterceptor(options: AuditInterceptorOptions): Interceptor {
   const { sink, describe, clock, logger } = options;
-  const reads = options.reads ?? false;
+  const reads = options.reads ?? AUDIT_SETTINGS.reads.default;
 
   const describeSafely = (req: UnaryRequest): AuditDescription => {
     try {

@@ -15,8 +15,6 @@ export interface DecisionCache {
   size(): number;
 }
 
-export const DEFAULT_DECISION_CACHE_ENTRIES = 10_000;
-
 /** Everything Cedar is given about the request, as one string (JSON, so values cannot run into each other). */
 function requestKey(request: AuthorizationRequest): string {
   const { caller, action, resource, context } = request;

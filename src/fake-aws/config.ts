@@ -1,9 +1,9 @@
 // Environment -> the fake AWS endpoint's configuration. Pure: main.ts passes
 // process.env in. The names are the gateway's own (HOST, PORT, FAKE_SEED,
 // LOG_LEVEL), so one seed file serves both.
-import { readEnum, readInteger, readString, type Env } from "../config-values.js";
-import type { EnvHelp } from "../config-values.js";
-import { LOG_LEVELS, type LogLevel } from "../logger.js";
+import { SECTIONS, integer, read, sectionedHelp, setting, type Env, type EnvHelp, helpOf } from "../config-values.js";
+import { GATEWAY_SETTINGS, FAKE_BACKEND_SETTINGS } from "../config.js";
+import type { LogLevel } from "../logger.js";
 
 export interface FakeAwsConfig {
   readonly host: string;
@@ -15,39 +15,33 @@ export interface FakeAwsConfig {
 
 export const FAKE_AWS_DEFAULT_PORT = 4010;
 
-export const FAKE_AWS_ENV_HELP: readonly EnvHelp[] = [
-  {
-    name: "HOST",
-    accepted: "an IP address or host name",
-    default: "127.0.0.1",
-    description: "Interface to listen on.",
-  },
-  {
+/** The gateway's own lines, but for the port and the section they are listed under. */
+export const FAKE_AWS_SETTINGS = {
+  host: { ...GATEWAY_SETTINGS.host, section: SECTIONS.fakeAws },
+  port: setting({
     name: "PORT",
-    accepted: "0..65535",
-    default: String(FAKE_AWS_DEFAULT_PORT),
-    description: "Port of the fake Lambda and RAM endpoint (0: any free port).",
+    section: SECTIONS.fakeAws,
+    ...integer(0, 65535),
+    default: FAKE_AWS_DEFAULT_PORT,
+    help: "Port of the fake Lambda and RAM endpoint (0: any free port).",
+  }),
+  seedPath: {
+    ...FAKE_BACKEND_SETTINGS.seedPath,
+    section: SECTIONS.fakeAws,
+    help: "Initial state of the fake backend it serves (docs/fake-seed.md).",
+    appliesWhen: [],
   },
-  {
-    name: "FAKE_SEED",
-    accepted: "path of a seed JSON file",
-    default: "built-in demo seed",
-    description: "Initial state of the fake backend it serves (docs/fake-seed.md).",
-  },
-  {
-    name: "LOG_LEVEL",
-    accepted: LOG_LEVELS.join(" | "),
-    default: "info",
-    description: "JSON log lines on stderr at this level and above.",
-  },
-];
+  logLevel: { ...GATEWAY_SETTINGS.logLevel, section: SECTIONS.fakeAws },
+};
+
+export const FAKE_AWS_ENV_HELP: readonly EnvHelp[] = helpOf(Object.values(FAKE_AWS_SETTINGS));
 
 export function loadFakeAwsConfig(env: Env): FakeAwsConfig {
   return {
-    host: readString(env, "HOST") ?? "127.0.0.1",
-    port: readInteger(env, "PORT", 0, 65535, FAKE_AWS_DEFAULT_PORT),
-    seedPath: readString(env, "FAKE_SEED"),
-    logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    host: read(env, FAKE_AWS_SETTINGS.host),
+    port: read(env, FAKE_AWS_SETTINGS.port),
+    seedPath: read(env, FAKE_AWS_SETTINGS.seedPath),
+    logLevel: read(env, FAKE_AWS_SETTINGS.logLevel),
   };
 }
 
@@ -63,9 +57,6 @@ export function sdkEnvironment(url: string): Record<string, string> {
 }
 
 export function fakeAwsHelpText(): string {
-  const rows = FAKE_AWS_ENV_HELP.map(
-    (h) => `  ${h.name.padEnd(12)} ${h.description}\n  ${"".padEnd(12)} accepts: ${h.accepted}; default: ${h.default}`,
-  );
   return [
     "fake-aws: the fake Lambda and RAM backend served over AWS's REST-JSON wire protocol",
     "(RemovePermission, AddPermission, GetPolicy, DeletePermission, CreatePermission,",
@@ -73,8 +64,9 @@ export function fakeAwsHelpText(): string {
     "",
     "Usage: npm run fake-aws [-- --help]",
     "",
-    "Configuration (environment variables):",
-    ...rows,
+    "Configuration: environment variables, by section.",
+    "",
+    sectionedHelp(Object.values(FAKE_AWS_SETTINGS)),
     "",
     "Test controls: POST/GET/DELETE /__fake/faults, GET/DELETE /__fake/calls.",
     "",

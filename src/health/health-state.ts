@@ -5,6 +5,7 @@
 // NOT_SERVING at once, before the server stops accepting, so load balancers
 // move traffic away while in-flight calls drain.
 import type { Logger } from "../logger.js";
+import { HEALTH_DEFAULTS } from "./config.js";
 
 export interface ProbeResult {
   readonly ready: boolean;
@@ -75,8 +76,8 @@ export function createHealthState(options: HealthStateOptions): HealthState {
     const unknown = needs.filter((name) => !(name in options.checks));
     if (unknown.length > 0) throw new Error(`health: service "${service}" needs unknown checks: ${unknown.join(", ")}`);
   }
-  const intervalMs = options.intervalMs ?? 5000;
-  const timeoutMs = options.timeoutMs ?? 1000;
+  const intervalMs = options.intervalMs ?? HEALTH_DEFAULTS.intervalMs;
+  const timeoutMs = options.timeoutMs ?? HEALTH_DEFAULTS.timeoutMs;
   let results = new Map<string, CheckState>(
     names.map((name) => [name, { name, ready: false, detail: "not checked yet" }]),
   );

@@ -15,11 +15,6 @@ export async function createIdempotency(config: IdempotencyConfig, deps: Idempot
     const { createRedisIdempotency } = await import("./redis-idempotency.js");
     return createRedisIdempotency(config, deps);
   }
-  if (config.ignoredRedisVariables.length > 0) {
-    deps.logger.warn("Redis variables are set but IDEMPOTENCY_STORE=memory: tokens are not shared between replicas", {
-      ignored: config.ignoredRedisVariables,
-    });
-  }
   const store = createMemoryIdempotencyStore({ clock: deps.clock });
   const guard: SettlingIdempotencyGuard = createIdempotencyGuard({ store, ...guardOptionsOf(config, deps) });
   return {

@@ -1,7 +1,6 @@
 // Observability settings from the environment: where /metrics is served and
 // where spans go. Pure: main.ts passes its env in.
-import type { EnvHelp } from "../config-values.js";
-import { ConfigError, readInteger, readString, type Env } from "../config-values.js";
+import { INVALID, SECTIONS, helpOf, integer, read, setting, text, type Env, type EnvHelp } from "../config-values.js";
 import { DEFAULT_SERVICE_NAME } from "./tracing.js";
 
 export interface ObservabilityConfig {
@@ -15,85 +14,86 @@ export interface ObservabilityConfig {
   };
 }
 
-export const OBSERVABILITY_ENV_HELP: readonly EnvHelp[] = [
-  {
+const section = SECTIONS.observability;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+export const OBSERVABILITY_SETTINGS = {
+  metricsPort: setting({
     name: "METRICS_PORT",
-    accepted: "1..65535",
-    default: "none (/metrics on PORT)",
-    description: "Serve GET /metrics, /healthz and /readyz on this port of HOST instead of on PORT.",
-  },
-  {
+    section,
+    ...integer(1, 65535, " other than PORT"),
+    defaultText: "none (/metrics on PORT)",
+    help: "Serve GET /metrics, /healthz and /readyz on this port of HOST instead of on PORT.",
+  }),
+  endpoint: setting({
     name: "OTEL_EXPORTER_OTLP_ENDPOINT",
-    accepted: "an http(s) URL, e.g. http://otel-collector:4318",
-    default: "none (no spans)",
-    description: "OTLP/HTTP base URL: spans are sent to <url>/v1/traces. Trace context is propagated either way.",
-  },
-  {
+    section,
+    ...text("an http:// or https:// URL, e.g. http://otel-collector:4318", "url", isHttpUrl),
+    defaultText: "none (no spans)",
+    help: "OTLP/HTTP base URL: spans are sent to <url>/v1/traces. Trace context is propagated either way.",
+  }),
+  tracesEndpoint: setting({
     name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    accepted: "an http(s) URL, e.g. http://otel-collector:4318/v1/traces",
-    default: "none",
-    description: "OTLP/HTTP traces URL, used as it is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.",
-  },
-  {
+    section,
+    ...text("an http:// or https:// URL, e.g. http://otel-collector:4318/v1/traces", "url", isHttpUrl),
+    help: "OTLP/HTTP traces URL, used as it is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.",
+  }),
+  headers: setting({
     name: "OTEL_EXPORTER_OTLP_HEADERS",
-    accepted: "key=value,key=value (values URL-encoded)",
-    default: "none",
-    description: "Headers of the OTLP requests, e.g. a tracing vendor's API key; never logged.",
-  },
-  {
+    section,
+    kind: "list",
+    accepts: "comma-separated key=value pairs with URL-encoded values",
+    parse: parseHeaders,
+    // The values are credentials: an error shows the keys only.
+    redact: maskValues,
+    defaultText: "none",
+    help: "Headers of the OTLP requests, e.g. a tracing vendor's API key; never logged.",
+  }),
+  serviceName: setting({
     name: "OTEL_SERVICE_NAME",
-    accepted: "a name",
+    section,
+    ...text("a name"),
     default: DEFAULT_SERVICE_NAME,
-    description: "The service.name of the spans.",
-  },
-];
+    help: "The service.name of the spans.",
+  }),
+};
+
+export const OBSERVABILITY_ENV_HELP: readonly EnvHelp[] = helpOf(Object.values(OBSERVABILITY_SETTINGS));
 
 export function parseObservabilityConfig(env: Env): ObservabilityConfig {
-  const metricsPortSet = readString(env, "METRICS_PORT") !== undefined;
   return {
-    metricsPort: metricsPortSet ? readInteger(env, "METRICS_PORT", 1, 65535, 0) : undefined,
+    metricsPort: read(env, OBSERVABILITY_SETTINGS.metricsPort),
     tracing: {
       tracesEndpoint: readTracesEndpoint(env),
-      headers: readHeaders(env, "OTEL_EXPORTER_OTLP_HEADERS"),
-      serviceName: readString(env, "OTEL_SERVICE_NAME") ?? DEFAULT_SERVICE_NAME,
+      headers: read(env, OBSERVABILITY_SETTINGS.headers) ?? {},
+      serviceName: read(env, OBSERVABILITY_SETTINGS.serviceName),
     },
   };
 }
 
 function readTracesEndpoint(env: Env): string | undefined {
-  const traces = readUrl(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const traces = read(env, OBSERVABILITY_SETTINGS.tracesEndpoint);
   if (traces !== undefined) return traces;
-  const base = readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
+  const base = read(env, OBSERVABILITY_SETTINGS.endpoint);
   // The OTLP spec: the signal's path is appended to the base URL.
   return base === undefined ? undefined : `${base.replace(/\/+$/, "")}/v1/traces`;
 }
 
-function readUrl(env: Env, name: string): string | undefined {
-  const value = readString(env, name);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(name, "an http:// or https:// URL", value);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new ConfigError(name, "an http:// or https:// URL", value);
-  return value;
-}
-
-function readHeaders(env: Env, name: string): Record<string, string> {
-  const value = readString(env, name);
-  if (value === undefined) return {};
+function parseHeaders(value: string): Record<string, string> | typeof INVALID {
   const headers: Record<string, string> = {};
   for (const pair of value.split(",")) {
     const equals = pair.indexOf("=");
     const key = pair.slice(0, equals).trim();
     const decoded = equals === -1 ? undefined : decode(pair.slice(equals + 1).trim());
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || decoded === undefined) {
-      // The values are credentials: the message shows the keys only.
-      throw new ConfigError(name, "comma-separated key=value pairs with URL-encoded values", maskValues(value));
-    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || decoded === undefined) return INVALID;
     headers[key.toLowerCase()] = decoded;
   }
   return headers;

@@ -7,7 +7,7 @@ import { policyDir, requestFor } from "./fixtures.js";
 
 describe("parseAuthzConfig", () => {
   test("off by default; on by the presence of AUTHZ_POLICIES", () => {
-    assert.deepEqual(parseAuthzConfig({}), { mode: "off", ignoredVariables: [], defaultAccount: undefined });
+    assert.deepEqual(parseAuthzConfig({}), { mode: "off", defaultAccount: undefined });
     assert.deepEqual(parseAuthzConfig({ AUTHZ_POLICIES: "authz/policies" }), {
       mode: "cedar",
       policies: "authz/policies",
@@ -18,20 +18,27 @@ describe("parseAuthzConfig", () => {
     assert.equal(uncached.mode === "cedar" ? uncached.decisionCacheEntries : undefined, 0);
   });
 
-  test("AUTHZ_MODE=off with policies set says they are ignored, so start-up can warn", () => {
-    assert.deepEqual(
-      parseAuthzConfig({ AUTHZ_MODE: "off", AUTHZ_POLICIES: "p", AUTHZ_DEFAULT_ACCOUNT: "111122223333" }),
-      {
-        mode: "off",
-        ignoredVariables: ["AUTHZ_POLICIES"],
-        defaultAccount: "111122223333",
-      },
-    );
+  test("AUTHZ_MODE=off keeps the default account", () => {
+    assert.deepEqual(parseAuthzConfig({ AUTHZ_MODE: "off", AUTHZ_DEFAULT_ACCOUNT: "111122223333" }), {
+      mode: "off",
+      defaultAccount: "111122223333",
+    });
   });
 
   const bad: { env: Record<string, string>; variable: string; accepted: RegExp }[] = [
     { env: { AUTHZ_MODE: "cedar" }, variable: "AUTHZ_POLICIES", accepted: /required with AUTHZ_MODE=cedar/ },
     { env: { AUTHZ_MODE: "opa" }, variable: "AUTHZ_MODE", accepted: /one of off, cedar/ },
+    // Authorization is security-sensitive: policies that are not enforced must not look as if they were.
+    {
+      env: { AUTHZ_MODE: "off", AUTHZ_POLICIES: "p" },
+      variable: "AUTHZ_POLICIES",
+      accepted: /AUTHZ_MODE other than off/,
+    },
+    {
+      env: { AUTHZ_DECISION_CACHE_ENTRIES: "5" },
+      variable: "AUTHZ_DECISION_CACHE_ENTRIES",
+      accepted: /AUTHZ_POLICIES set/,
+    },
     { env: { AUTHZ_DEFAULT_ACCOUNT: "1234" }, variable: "AUTHZ_DEFAULT_ACCOUNT", accepted: /12-digit/ },
     {
       env: { AUTHZ_POLICIES: "p", AUTHZ_DECISION_CACHE_ENTRIES: "-1" },

@@ -30,7 +30,8 @@ import {
   type ReloadResult,
 } from "../authorizer.js";
 import type { AuthorizationRequest } from "../request.js";
-import { createDecisionCache, DEFAULT_DECISION_CACHE_ENTRIES } from "../decision-cache.js";
+import { AUTHZ_SETTINGS } from "../config.js";
+import { createDecisionCache } from "../decision-cache.js";
 import { compilePolicySet, type CompiledPolicySet } from "./policy-set.js";
 import { readPolicyFiles, type PolicyFile } from "./policy-files.js";
 import { shippedSchemaFile } from "./schema-file.js";
@@ -76,7 +77,7 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
     return compilePolicySet(options.policies, files, schema);
   };
 
-  const decisions = createDecisionCache(options.decisionCacheEntries ?? DEFAULT_DECISION_CACHE_ENTRIES);
+  const decisions = createDecisionCache(options.decisionCacheEntries ?? AUTHZ_SETTINGS.decisionCacheEntries.default);
   let inForce: CompiledPolicySet | undefined;
   /** The swap: synchronous, so no authorize() runs between the preparse and the bookkeeping. */
   const install = (compiled: CompiledPolicySet): void => {
