@@ -5,8 +5,14 @@
 import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
-import { exitWhenDone, isEntryPoint } from "./entry-point.js";
-import { startGateway, StartupError, type Gateway } from "./gateway.js";
+import {
+  compileCacheState,
+  enableModuleCompileCache,
+  exitWhenDone,
+  flushModuleCompileCache,
+  isEntryPoint,
+} from "./entry-point.js";
+import type { Gateway } from "./gateway.js";
 import { createLogger } from "./logger.js";
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -38,6 +44,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   );
   if (config.listenWarning !== undefined) logger.warn(config.listenWarning);
 
+  // Loaded here rather than imported above: modules compiled before the
+  // entry turned the compile cache on are not cached, and this is most of them.
+  const { startGateway, StartupError } = await import("./gateway.js");
   let gateway: Gateway;
   try {
     gateway = await startGateway(config, { logger, clock: systemClock });
@@ -54,7 +63,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     backend: config.backend,
     idempotencyStore: config.idempotency.store,
     authMode: config.auth.authentication.mode,
+    ...compileCacheState(),
   });
+  flushModuleCompileCache();
 
   const onHangup = (): void => {
     gateway
@@ -82,4 +93,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   return 0;
 }
 
-if (isEntryPoint(import.meta.url)) exitWhenDone("permission-gateway", main(process.argv.slice(2), process.env));
+if (isEntryPoint(import.meta.url)) {
+  enableModuleCompileCache();
+  exitWhenDone("permission-gateway", main(process.argv.slice(2), process.env));
+}
