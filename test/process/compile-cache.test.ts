@@ -71,13 +71,20 @@ test("a compile cache directory that cannot be created leaves the gateway servin
   // A path under a regular file: not even root can create it, like a read-only root filesystem.
   const file = join(scratch, "a-file");
   await writeFile(file, "");
-  for (const env of [{ NODE_COMPILE_CACHE: join(file, "cache") }, { TMPDIR: file }]) {
+  const unusable = join(file, "cache");
+  // Without a usable NODE_COMPILE_CACHE Node falls back to the temporary directory; neither usable: off.
+  for (const env of [{ TMPDIR: file }, { NODE_COMPILE_CACHE: unusable, TMPDIR: file }]) {
     const gateway = spawnGateway("node", { PORT: "0", ...env });
-    const line = await listeningLine(gateway);
-    await waitUntilServing(gateway);
-    assert.match(String(compileCacheOf(line)), /^off/, JSON.stringify(env));
-    gateway.child.kill("SIGTERM");
-    assert.deepEqual(await gateway.exited, { code: 0, signal: null }, JSON.stringify(env));
-    assert.doesNotMatch(gateway.output().stderr, /fatal|uncaught/i);
+    try {
+      const line = await listeningLine(gateway);
+      await waitUntilServing(gateway);
+      assert.match(String(compileCacheOf(line)), /^off/, JSON.stringify(env));
+      gateway.child.kill("SIGTERM");
+      assert.deepEqual(await gateway.exited, { code: 0, signal: null }, JSON.stringify(env));
+      assert.doesNotMatch(gateway.output().stderr, /fatal|uncaught/i);
+    } finally {
+      gateway.kill();
+      await gateway.exited;
+    }
   }
 });
