@@ -55,11 +55,10 @@ export function createCorsPolicy(allowedOrigins: readonly string[]): (req: Reque
     if (!any) res.setHeader("vary", "Origin");
     res.setHeader("access-control-expose-headers", CORS_EXPOSED_HEADERS.join(", "));
     if (req.method !== "OPTIONS") return false;
-    res.writeHead(204, {
-      "access-control-allow-methods": "POST, GET, OPTIONS",
-      "access-control-allow-headers": CORS_ALLOWED_HEADERS.join(", "),
-      "access-control-max-age": "7200",
-    });
+    res.statusCode = 204;
+    res.setHeader("access-control-allow-methods", "POST, GET, OPTIONS");
+    res.setHeader("access-control-allow-headers", CORS_ALLOWED_HEADERS.join(", "));
+    res.setHeader("access-control-max-age", "7200");
     res.end();
     return true;
   };

@@ -5,9 +5,16 @@
 import { systemClock } from "./clock.js";
 import { loadConfig, helpText, type Config } from "./config.js";
 import { ConfigError } from "./config-values.js";
-import { exitWhenDone, isEntryPoint, whenParentEnds } from "./entry-point.js";
+import {
+  compileCacheState,
+  enableModuleCompileCache,
+  exitWhenDone,
+  flushModuleCompileCache,
+  isEntryPoint,
+  whenParentEnds,
+} from "./entry-point.js";
 import { createFatalErrorHandler } from "./fatal-error.js";
-import { startGateway, StartupError, type Gateway } from "./gateway.js";
+import type { Gateway } from "./gateway.js";
 import { createLogger } from "./logger.js";
 
 /** After SHUTDOWN_GRACE_MS, the time to release idempotency claims and close Redis before a fatal exit. */
@@ -47,6 +54,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   if (config.listenWarning !== undefined) logger.warn(config.listenWarning);
   for (const warning of config.warnings) logger.warn(warning);
 
+  // Loaded here rather than imported above: modules compiled before the
+  // entry turned the compile cache on are not cached, and this is most of them.
+  const { startGateway, StartupError } = await import("./gateway.js");
   try {
     gateway = await startGateway(config, { logger, clock: systemClock });
   } catch (error) {
@@ -64,7 +74,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     backend: config.backend,
     idempotencyStore: config.idempotency.store,
     authMode: config.auth.authentication.mode,
+    ...compileCacheState(),
   });
+  flushModuleCompileCache();
 
   const onHangup = (): void => {
     gateway
@@ -104,4 +116,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   return 0;
 }
 
-if (isEntryPoint(import.meta.url)) exitWhenDone("permission-gateway", main(process.argv.slice(2), process.env));
+if (isEntryPoint(import.meta.url)) {
+  enableModuleCompileCache();
+  exitWhenDone("permission-gateway", main(process.argv.slice(2), process.env));
+}

@@ -28,6 +28,7 @@ import {
   type NodeRequest,
   type NodeResponse,
   type RejectedRequest,
+  writeHead,
 } from "./http/rpc-handler.js";
 import type { IdempotencyGuard } from "./idempotency/guard-port.js";
 import type { Logger } from "./logger.js";
@@ -186,7 +187,7 @@ function createPipeline(deps: ServerDeps, listen: ListenOptions, limits: Resolve
     fallback: (req, res) => {
       if (deps.httpRoutes?.(req, res) === true) return true;
       if (req.url !== "/healthz") return false;
-      res.writeHead(200, { "content-type": "text/plain" });
+      writeHead(res, 200, { "content-type": "text/plain" });
       res.end("ok\n");
       return true;
     },
@@ -217,7 +218,7 @@ export async function startServer(deps: ServerDeps, listen: ListenOptions): Prom
     // Node checks the size of HTTP/1.1 headers itself, not of HTTP/2 ones.
     if ("stream" in req && headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
       logger.info("request headers over the limit; refused", { path: req.url, maxHeaderBytes: limits.maxHeaderBytes });
-      res.writeHead(431, { "content-type": "text/plain" });
+      writeHead(res, 431, { "content-type": "text/plain" });
       res.end("request header fields too large\n");
       return;
     }

@@ -79,7 +79,7 @@ const forbidden: readonly (readonly [string, string, RegExp])[] = [
   ],
   [
     "src/observability/tracing.ts",
-    'import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";\nexport const used = BasicTracerProvider;\n',
+    'import { TracerProvider } from "@opentelemetry/sdk-trace";\nexport const used = TracerProvider;\n',
     /OpenTelemetry SDK/,
   ],
   [
@@ -135,11 +135,11 @@ const allowed: readonly (readonly [string, string])[] = [
   ],
   [
     "src/observability/span-tracing.ts",
-    'import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";\nexport const used = BasicTracerProvider;\n',
+    'import { TracerProvider } from "@opentelemetry/sdk-trace";\nexport const used = TracerProvider;\n',
   ],
   [
     "src/observability/tracing.ts",
-    'import type { SpanExporter } from "@opentelemetry/sdk-trace-base";\nexport type Used = SpanExporter;\n',
+    'import type { SpanExporter } from "@opentelemetry/sdk-trace";\nexport type Used = SpanExporter;\n',
   ],
   ["src/main.ts", "export const all = process.env;\n"],
   ["src/fake-aws/main.ts", "export const all = process.env;\n"],

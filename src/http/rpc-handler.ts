@@ -31,6 +31,12 @@ export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 export type NodeHandler = (req: NodeRequest, res: NodeResponse) => void;
 
+/** `res.writeHead` on either kind of response: TypeScript cannot call a union of two overloaded methods. */
+export function writeHead(res: NodeResponse, status: number, headers: http.OutgoingHttpHeaders): void {
+  if ("stream" in res) res.writeHead(status, headers);
+  else res.writeHead(status, headers);
+}
+
 /** A request refused before it reached an RPC, for logs and metrics. */
 export interface RejectedRequest {
   readonly path: string;
@@ -126,7 +132,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     if (res.destroyed || (error instanceof Error && "code" in error && error.code === Code.Aborted)) return;
     logger.error("request handling failed (a bug: the request was answered 500 or cut)", { path, error });
     if (!res.headersSent) {
-      res.writeHead(500, { "content-type": "text/plain" });
+      writeHead(res, 500, { "content-type": "text/plain" });
       res.end("internal error\n");
     } else {
       res.destroy();
@@ -138,7 +144,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     const facts = factsOf(req);
     if (wire === undefined) {
       rejected(facts, path, wire, "unknown_path", Code.NotFound, "no such path");
-      res.writeHead(404, { "content-type": "text/plain" });
+      writeHead(res, 404, { "content-type": "text/plain" });
       res.end("not found\n");
       return;
     }

@@ -133,19 +133,21 @@ export function explainProtocolError(error: ConnectError): ExplainedError | unde
     for (const [name, value] of metadata) explained.metadata.append(name, value);
     return { error: explained, rejection };
   };
+  // connect-node answers a corrupt compressed body INVALID_ARGUMENT and one
+  // cut short INTERNAL (test/http/connect-contract.test.ts): the same answer for both.
+  if (raw.startsWith("decompression failed") && (error.code === Code.Internal || error.code === Code.InvalidArgument)) {
+    return rejected(
+      Code.InvalidArgument,
+      "the request body cannot be decompressed with the encoding it declares",
+      "MALFORMED_REQUEST",
+      "undecodable_message",
+    );
+  }
   if (error.code === Code.Internal) {
     if (/^parse binary: /.test(raw)) {
       return rejected(
         Code.InvalidArgument,
         `the request message cannot be decoded: ${raw.slice("parse binary: ".length)}`,
-        "MALFORMED_REQUEST",
-        "undecodable_message",
-      );
-    }
-    if (raw.startsWith("decompression failed")) {
-      return rejected(
-        Code.InvalidArgument,
-        "the request body cannot be decompressed with the encoding it declares",
         "MALFORMED_REQUEST",
         "undecodable_message",
       );

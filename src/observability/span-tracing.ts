@@ -16,12 +16,12 @@ import {
 } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
-  BasicTracerProvider,
   BatchSpanProcessor,
   SimpleSpanProcessor,
+  TracerProvider,
   type SpanExporter,
   type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+} from "@opentelemetry/sdk-trace";
 import { codeName, codeOf, createMethodCache, isServerFault, protocolOf, rpcName } from "./call-labels.js";
 import { observeCall } from "./observe-call.js";
 import { callTraceKey, formatTraceparent, parseTraceparent, parseTracestate } from "./trace-context.js";
@@ -41,7 +41,7 @@ interface ActiveSpan extends ActiveTrace {
 }
 
 export async function createSpanTracing(options: TracingOptions): Promise<Tracing> {
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName ?? DEFAULT_SERVICE_NAME }),
     spanProcessors: [await spanProcessor(options)],
   });
@@ -85,13 +85,15 @@ export async function createSpanTracing(options: TracingOptions): Promise<Tracin
 }
 
 async function spanProcessor(options: TracingOptions): Promise<SpanProcessor> {
-  if (options.exporter !== undefined) return new SimpleSpanProcessor(options.exporter);
+  if (options.exporter !== undefined) return new SimpleSpanProcessor({ exporter: options.exporter });
   const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
   const exporter = new OTLPTraceExporter({
     ...(options.tracesEndpoint === undefined ? {} : { url: options.tracesEndpoint }),
     ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
   });
-  return new BatchSpanProcessor(options.logger === undefined ? exporter : logFailedExports(exporter, options.logger));
+  return new BatchSpanProcessor({
+    exporter: options.logger === undefined ? exporter : logFailedExports(exporter, options.logger),
+  });
 }
 
 /** The caller's span as a remote parent, or the root when it sent no valid traceparent. */

@@ -5,7 +5,7 @@
 // is then never loaded, which keeps start-up short.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Interceptor } from "@connectrpc/connect";
-import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { Logger } from "../logger.js";
 import {
   callTraceKey,

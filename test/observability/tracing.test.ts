@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import type { PermissionBackend } from "../../src/backend/backend.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
