@@ -21,6 +21,7 @@ export const SLOW_TESTS: readonly string[] = [
   "test/idempotency/redis-cluster-coverage.test.ts",
   "test/idempotency/redis-sentinel.test.ts",
   "test/fake-aws/main.test.ts",
+  "test/fake-aws/aws-tools.test.ts",
 ];
 
 export type Tier = "fast" | "slow" | "all";
