@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,7 +14,8 @@ import type { Gateway } from "../../src/gateway.js";
 import { createTestCa, skipWithoutOpenssl, type IssuedCertificate, type TestCa } from "../auth/support/pki.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { repoRoot } from "../support/readme.js";
+import { buildDist } from "../process/gateway-process.js";
+import { docBlock, repoRoot } from "../support/readme.js";
 
 const repo = fileURLToPath(repoRoot);
 
@@ -144,6 +145,26 @@ describe("permission-gateway call", () => {
       assert.match(String(detail(throttled, "RetryInfo")["retryDelay"]), /^\d+(\.\d+)?s$/);
     } finally {
       gateway.backend.setFaults({});
+    }
+  });
+
+  test("docs/clients.md's lines, npm run call and npx permission-gateway, run from the build", async () => {
+    await buildDist();
+    await chmod(join(repo, "dist/src/cli/main.js"), 0o755); // as npm run build does
+    const lines = (await docBlock("docs/clients.md", "sh", "npm run call --")).split("\n").filter((l) => l.trim());
+    assert.equal(lines.length, 2);
+    for (const line of lines) {
+      const run = await new Promise<Run>((resolve) =>
+        execFile(
+          "bash",
+          ["-c", `${line} --url ${gateway.url}`],
+          { cwd: repo, timeout: 120_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }),
+        ),
+      );
+      assert.equal(run.code, 1, `${line}: ${run.stderr}`);
+      assert.match(run.stderr, /"reason": "RESOURCE_NOT_FOUND"/, line);
     }
   });
 
