@@ -74,6 +74,12 @@ export async function runFakeAws(
       `fake-aws listening on ${server.url}`,
       "Point an AWS SDK or the AWS CLI at it with:",
       ...Object.entries(environment).map(([name, value]) => `  export ${name}=${value}`),
+      // AWS CLI v1 and boto3 read only AWS_DEFAULT_REGION.
+      `  export AWS_DEFAULT_REGION=${environment["AWS_REGION"]}`,
+      "AWS CLI before 2.13 (Debian 12: 2.9) and boto3 before 1.28 (Debian 12: 1.26) ignore AWS_ENDPOINT_URL_*;",
+      "give them the endpoint (docs/fake-aws.md):",
+      `  aws --endpoint-url ${server.url} lambda get-policy --function-name demo`,
+      `  boto3.client("lambda", endpoint_url="${server.url}")`,
       "",
     ].join("\n"),
   );

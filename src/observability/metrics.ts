@@ -68,9 +68,24 @@ const prefix = "permission_gateway_";
 const rpcBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const storeBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
+/**
+ * prom-client's defaults that break Prometheus' naming rules: gauges with a
+ * counter's `_total` suffix (`promtool check metrics` flags them). Each is the
+ * sum of the per-type gauge of its name without `_total` (nodejs_active_handles
+ * and so on, by `type`), which stays: `sum(nodejs_active_handles)` is the total.
+ */
+export const DROPPED_DEFAULT_METRICS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+] as const;
+
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   const rpc = createRpcMetrics(registry);
   const idempotency = createIdempotencyMetrics(registry);
   const backend = createBackendMetrics(registry);

@@ -1,4 +1,4 @@
-// The Python client of the README, as written: generated with
+// The Python client of docs/clients.md, as written: generated with
 // clients/buf.gen.python.local.yaml (Debian's protoc and grpc_python_plugin)
 // and run against a real gateway over gRPC (h2c). The script decodes the
 // NOT_FOUND's grpc-status-details-bin into google.rpc.Status itself; this
@@ -6,30 +6,28 @@
 // packages, a failure when REQUIRE_PYTHON_GRPC=1 (CI).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startTestGateway } from "../support/gateway.js";
-import { readmeBlock, repoRoot } from "../support/readme.js";
+import { docBlock, repoRoot } from "../support/readme.js";
 import { findOnPath, skipWithoutTool } from "../support/require-tool.js";
 
 const run = promisify(execFile);
 
-/** The first python3 that can import grpc and protobuf: pyenv's may shadow Debian's. */
-async function pythonWithGrpc(): Promise<string | undefined> {
-  for (const candidate of [findOnPath("python3"), "/usr/bin/python3"]) {
-    if (candidate === undefined) continue;
-    try {
-      await run(candidate, ["-c", "import grpc, google.protobuf"], { timeout: 30_000 });
-      return candidate;
-    } catch {
-      // not this one
-    }
+/** docs/clients.md runs Debian's python3: a bare python3 may be pyenv's or a venv's, without grpc. */
+const PYTHON = "/usr/bin/python3";
+
+async function pythonHasGrpc(): Promise<boolean> {
+  try {
+    await run(PYTHON, ["-c", "import grpc, google.protobuf"], { timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
 interface ScriptOutput {
@@ -42,27 +40,24 @@ interface ScriptOutput {
   };
 }
 
-test("the README's Python client, generated offline, calls the gateway and decodes google.rpc details", async (t) => {
-  const python = await pythonWithGrpc();
+test("docs/clients.md's Python client, generated offline, calls the gateway and decodes google.rpc details", async (t) => {
+  const hasGrpc = await pythonHasGrpc();
   const missing = [
-    ...(python === undefined ? ["python3 with grpc (Debian python3-grpcio)"] : []),
+    ...(hasGrpc ? [] : [`${PYTHON} with grpc (Debian python3-grpcio)`]),
     ...["protoc", "grpc_python_plugin"].filter((tool) => findOnPath(tool) === undefined),
   ];
-  if (python === undefined || missing.length > 0) {
+  if (missing.length > 0) {
     return skipWithoutTool(t, "REQUIRE_PYTHON_GRPC", `not installed: ${missing.join(", ")}`);
   }
-  const block = await readmeBlock("sh", "clients/buf.gen.python.local.yaml");
+  const block = await docBlock("docs/clients.md", "sh", "clients/buf.gen.python.local.yaml");
+  assert.ok(block.includes(`${PYTHON} test/clients/python/call_gateway.py`), "the doc names Debian's python3");
   const scratch = await mkdtemp(join(tmpdir(), "pg-python-client-"));
   const gateway = await startTestGateway();
   try {
-    // "python3" in the README is the interpreter that has grpc; mktemp -d lands in scratch.
-    const bin = join(scratch, "bin");
-    await mkdir(bin);
-    await symlink(python, join(bin, "python3"));
     const script = block.replaceAll("127.0.0.1:8080", new URL(gateway.url).host);
     const { stdout } = await run("bash", ["-euo", "pipefail", "-c", script], {
       cwd: fileURLToPath(repoRoot),
-      env: { ...process.env, PATH: `${bin}${delimiter}${process.env["PATH"] ?? ""}`, TMPDIR: scratch },
+      env: { ...process.env, TMPDIR: scratch },
       timeout: 120_000,
     });
     const output = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ScriptOutput;

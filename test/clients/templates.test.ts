@@ -1,122 +1,99 @@
-// The Go and Java templates of the README: the local ones generate here, as
-// the README runs them, with Debian's plugins; the remote ones (buf.build,
-// unreachable here) must lay out the same files as their local twins. The
-// Java code is compiled against Debian's protobuf and grpc-java jars.
+// The Go and Java blocks of docs/clients.md, run as written with the local
+// templates and Debian's plugins: Go generates; Java generates (with
+// com.google.rpc), compiles against Debian's jars with
+// test/clients/java/CallGateway.java and calls a real gateway, decoding the
+// error's com.google.rpc.Status. The remote templates (buf.build,
+// unreachable here) must lay out the same files as their local twins.
 // Skipped loudly without the tools, a failure when REQUIRE_CLIENT_CODEGEN=1 (CI).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { access, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { readmeBlock, repoRoot } from "../support/readme.js";
+import { startTestGateway } from "../support/gateway.js";
+import { docBlock, repoRoot } from "../support/readme.js";
 import { findOnPath, skipWithoutTool } from "../support/require-tool.js";
 
 const run = promisify(execFile);
-
-interface Language {
-  readonly name: "go" | "java";
-  /** Programs on PATH and files the test needs. */
-  readonly tools: readonly string[];
-  readonly files?: readonly string[];
-  /** Generated file (under $OUT) -> a line it must contain. */
-  readonly expected: Readonly<Record<string, string>>;
-  /** Proves the generated code builds against the language's runtime. */
-  readonly build?: (out: string) => Promise<void>;
-}
-
-// Debian's protobuf and grpc-java runtimes (libprotobuf-java, libgrpc-java).
-const javaClasspath = [
-  "protobuf",
-  "grpc-api",
-  "grpc-stub",
-  "grpc-protobuf",
-  "grpc-protobuf-lite",
-  "guava",
-  "geronimo-annotation-1.3-spec",
-].map((name) => `/usr/share/java/${name}.jar`);
-
-async function compileJava(out: string): Promise<void> {
-  const sources = (await readdir(join(out, "java"), { recursive: true })).filter((file) => file.endsWith(".java"));
-  assert.ok(sources.length > 0, "Java sources were generated");
-  await run(
-    "javac",
-    [
-      "-nowarn",
-      "-d",
-      join(out, "classes"),
-      "-cp",
-      javaClasspath.join(":"),
-      ...sources.map((file) => join(out, "java", file)),
-    ],
-    {
-      timeout: 300_000,
-    },
-  );
-  await access(
-    join(out, "classes/com/permissiongateway/permission/v1/PermissionServiceGrpc$PermissionServiceBlockingStub.class"),
-  );
-}
-
-const languages: readonly Language[] = [
-  {
-    name: "go",
-    tools: ["protoc-gen-go", "protoc-gen-go-grpc"],
-    expected: {
-      "go/permission/v1/permission.pb.go": "package permissionv1",
-      "go/permission/v1/permission_grpc.pb.go": "type PermissionServiceClient interface {",
-    },
-  },
-  {
-    name: "java",
-    tools: ["protoc", "grpc_java_plugin", "javac"],
-    files: javaClasspath,
-    expected: {
-      "java/com/permissiongateway/permission/v1/PermissionServiceGrpc.java":
-        "package com.permissiongateway.permission.v1;",
-      // java_multiple_files: one file per message, beside the outer class.
-      "java/com/permissiongateway/permission/v1/RemoveLambdaPermissionRequest.java":
-        "public final class RemoveLambdaPermissionRequest extends",
-      "java/com/permissiongateway/permission/v1/PermissionProto.java": "public final class PermissionProto {",
-    },
-    build: compileJava,
-  },
-];
-
+const DOC = "docs/clients.md";
 const repo = fileURLToPath(repoRoot);
 
-describe("client templates", () => {
-  for (const language of languages) {
-    test(`the README's ${language.name} command generates with the local template${language.build ? ", and the code compiles" : ""}`, async (t) => {
-      const missing = [
-        ...language.tools.filter((tool) => findOnPath(tool) === undefined),
-        ...(language.files ?? []).filter((file) => !existsSync(file)),
-      ];
-      if (missing.length > 0)
-        return skipWithoutTool(t, "REQUIRE_CLIENT_CODEGEN", `not installed: ${missing.join(", ")}`);
-      const template = `clients/buf.gen.${language.name}.local.yaml`;
-      const command = (await readmeBlock("sh", template)).split("\n").find((line) => line.includes(template));
-      assert.ok(command !== undefined);
-      const out = await mkdtemp(join(tmpdir(), `pg-${language.name}-client-`));
-      try {
-        await run("bash", ["-euo", "pipefail", "-c", command], {
-          cwd: repo,
-          env: { ...process.env, OUT: out },
-          timeout: 120_000,
-        });
-        for (const [file, line] of Object.entries(language.expected)) {
-          const text = await readFile(join(out, file), "utf8");
-          assert.ok(text.includes(line), `${file} contains ${line}`);
-        }
-        await language.build?.(out);
-      } finally {
-        await rm(out, { recursive: true, force: true });
-      }
+/** Runs a doc block with bash in the repository; its mktemp -d lands in a scratch dir, removed after. */
+async function runBlock(block: string, check: (stdout: string, out: string) => Promise<void>): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), "pg-client-"));
+  try {
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", block], {
+      cwd: repo,
+      env: { ...process.env, TMPDIR: scratch },
+      timeout: 280_000,
+      maxBuffer: 16 * 1024 * 1024,
     });
+    // mktemp -d names its directory tmp.XXXXXXXXXX (node may add a compile cache beside it).
+    const made = (await readdir(scratch)).filter((name) => name.startsWith("tmp."));
+    assert.equal(made.length, 1, "the block made its $OUT with mktemp -d");
+    const out = made[0] ?? "";
+    await check(stdout, join(scratch, out));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
+}
+
+async function contains(file: string, line: string): Promise<void> {
+  assert.ok((await readFile(file, "utf8")).includes(line), `${file} contains ${line}`);
+}
+
+describe("client templates", () => {
+  test("docs/clients.md's Go block generates with the local template", async (t) => {
+    const missing = ["protoc-gen-go", "protoc-gen-go-grpc"].filter((tool) => findOnPath(tool) === undefined);
+    if (missing.length > 0) return skipWithoutTool(t, "REQUIRE_CLIENT_CODEGEN", `not installed: ${missing.join(", ")}`);
+    await runBlock(await docBlock(DOC, "sh", "clients/buf.gen.go.local.yaml"), async (stdout, out) => {
+      assert.deepEqual(stdout.trim().split(/\s+/).sort(), ["permission.pb.go", "permission_grpc.pb.go"]);
+      await contains(join(out, "go/permission/v1/permission.pb.go"), "package permissionv1");
+      await contains(join(out, "go/permission/v1/permission_grpc.pb.go"), "type PermissionServiceClient interface {");
+    });
+  });
+
+  test("docs/clients.md's Java block generates, compiles against Debian's jars and decodes com.google.rpc.Status from a gateway", async (t) => {
+    const block = await docBlock(DOC, "sh", "clients/buf.gen.java.local.yaml");
+    // The jars the block's classpath names (printf '/usr/share/java/%s.jar:' <names>).
+    const names = /printf '\/usr\/share\/java\/%s\.jar:' ([^)]*)\)/
+      .exec(block)?.[1]
+      ?.split(/[\s\\]+/)
+      .filter(Boolean);
+    assert.ok(names !== undefined && names.length > 0, "the block lists its jars");
+    const missing = [
+      ...["protoc", "grpc_java_plugin", "javac", "java"].filter((tool) => findOnPath(tool) === undefined),
+      ...names.map((name) => `/usr/share/java/${name}.jar`).filter((jar) => !existsSync(jar)),
+    ];
+    if (missing.length > 0) return skipWithoutTool(t, "REQUIRE_CLIENT_CODEGEN", `not installed: ${missing.join(", ")}`);
+    const gateway = await startTestGateway();
+    try {
+      await runBlock(block.replaceAll("127.0.0.1:8080", new URL(gateway.url).host), async (stdout, out) => {
+        const java = join(out, "java");
+        await contains(
+          join(java, "com/permissiongateway/permission/v1/PermissionServiceGrpc.java"),
+          "package com.permissiongateway.permission.v1;",
+        );
+        await contains(
+          join(java, "com/permissiongateway/permission/v1/RemoveLambdaPermissionRequest.java"),
+          "public final class RemoveLambdaPermissionRequest extends",
+        );
+        await contains(join(java, "com/google/rpc/Status.java"), "public final class Status extends");
+        await contains(join(java, "com/google/rpc/ErrorInfo.java"), "public final class ErrorInfo extends");
+        assert.equal(
+          stdout.trim().split("\n").at(-1),
+          "permissions=7 code=NOT_FOUND reason=RESOURCE_NOT_FOUND domain=lambda.amazonaws.com awsErrorCode=ResourceNotFoundException",
+        );
+      });
+      assert.equal(gateway.backend.callCount("RemovePermission"), 1, "the Java client's call reached the gateway");
+    } finally {
+      await gateway.close();
+    }
+  });
 
   test("every remote template lays out the same files as its local twin", async () => {
     const templates = (await readdir(join(repo, "clients"))).filter((file) => /^buf\.gen\.\w+\.yaml$/.test(file));

@@ -69,6 +69,9 @@ describe("npm run fake-aws", () => {
       "export AWS_ACCESS_KEY_ID=test",
       "export AWS_SECRET_ACCESS_KEY=test",
       "export AWS_REGION=us-east-1",
+      "export AWS_DEFAULT_REGION=us-east-1",
+      `aws --endpoint-url ${url} lambda get-policy --function-name demo`,
+      `boto3.client("lambda", endpoint_url="${url}")`,
     ]) {
       assert.ok(output().includes(line), line);
     }

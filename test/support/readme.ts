@@ -6,7 +6,12 @@ import { readFile } from "node:fs/promises";
 export const repoRoot = new URL("../../", import.meta.url);
 
 export function readReadme(): Promise<string> {
-  return readFile(new URL("README.md", repoRoot), "utf8");
+  return readDoc("README.md");
+}
+
+/** A documentation file by its path in the repository: "README.md", "docs/clients.md". */
+export function readDoc(path: string): Promise<string> {
+  return readFile(new URL(path, repoRoot), "utf8");
 }
 
 /**
@@ -65,9 +70,14 @@ export async function readmeParagraph(start: string): Promise<string> {
 }
 
 /** The one fenced block of `language` in the README that contains `marker`. */
-export async function readmeBlock(language: string, marker: string): Promise<string> {
-  const blocks = codeBlocks(await readReadme(), language).filter((block) => block.includes(marker));
-  assert.equal(blocks.length, 1, `the README has one \`\`\`${language} block with ${marker}`);
+export function readmeBlock(language: string, marker: string): Promise<string> {
+  return docBlock("README.md", language, marker);
+}
+
+/** The one fenced block of `language` in the documentation file `path` that contains `marker`. */
+export async function docBlock(path: string, language: string, marker: string): Promise<string> {
+  const blocks = codeBlocks(await readDoc(path), language).filter((block) => block.includes(marker));
+  assert.equal(blocks.length, 1, `${path} has one \`\`\`${language} block with ${marker}`);
   return blocks[0] ?? "";
 }
 

@@ -31,8 +31,9 @@ export function toolRequired(variable: string, env: NodeJS.ProcessEnv = process.
 /** Skips the test with a loud line, or fails it when `variable` is set. */
 export function skipWithoutTool(t: TestContext, variable: string, reason: string): void {
   if (toolRequired(variable)) assert.fail(`${reason} (${variable} is set, so this is a failure)`);
-  console.warn(`\n*** SKIPPED ${t.name}: ${reason} (set ${variable}=1 to make this a failure) ***\n`);
-  t.skip(reason);
+  const why = `${reason} (set ${variable}=1 to make this a failure)`;
+  console.warn(`\n*** SKIPPED ${t.name}: ${why} ***\n`);
+  t.skip(why);
 }
 
 /**
