@@ -16,7 +16,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /opt/permission-gateway
 # authz/: the Cedar schema, read at run time.
-COPY --from=build /build/package.json /build/package-lock.json ./
+COPY --from=build /build/package.json /build/package-lock.json /build/.npmrc ./
 COPY --from=build /build/dist ./dist
 COPY --from=build /build/authz ./authz
 # Runtime dependencies only; prepare finds no TypeScript and keeps dist/ as built.

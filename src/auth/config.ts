@@ -290,7 +290,7 @@ function parseAuthentication(env: Env, mode: AuthMode, tls: ServerTlsFiles | und
         mode,
         clientCaFile: readRequired(env, AUTH_SETTINGS.clientCaFile, "required with AUTH_MODE=mtls"),
         identityFrom: read(env, AUTH_SETTINGS.identityFrom),
-        crlFile: read(env, AUTH_SETTINGS.crlFile),
+        ...optionalCrlFile(read(env, AUTH_SETTINGS.crlFile)),
       };
     }
     case "jwt":
@@ -343,4 +343,8 @@ function parseRateLimit(env: Env): RateLimitConfig | undefined {
   const calls = read(env, AUTH_SETTINGS.rateLimitCalls);
   const windowSeconds = read(env, AUTH_SETTINGS.rateLimitWindowSeconds);
   return calls === 0 ? undefined : { calls, windowSeconds };
+}
+
+function optionalCrlFile(crlFile: string | undefined): { crlFile?: string } {
+  return crlFile === undefined ? {} : { crlFile };
 }

@@ -1,5 +1,6 @@
 // Authorization settings from the environment. Pure: main.ts passes its env
-// in; the policies themselves are read by createAuthorizer, at start-up.
+// in; the policies themselves are read by createAuthorizer (create-authorizer.ts),
+// at start-up.
 import {
   SECTIONS,
   checkApplicability,
@@ -13,8 +14,6 @@ import {
   type Env,
   type EnvHelp,
 } from "../config-values.js";
-import type { Authorizer } from "./authorizer.js";
-import type { Logger } from "../logger.js";
 
 export type AuthzConfig =
   | { readonly mode: "off"; readonly defaultAccount?: string | undefined }
@@ -73,23 +72,4 @@ export function parseAuthzConfig(env: Env): AuthzConfig {
     defaultAccount,
     decisionCacheEntries: read(env, AUTHZ_SETTINGS.decisionCacheEntries),
   };
-}
-
-/**
- * The authorizer of a config with AUTHZ_MODE=cedar. cedar-wasm (a 4 MB
- * WebAssembly module) is loaded only here, so a gateway without
- * authorization never pays for it. Throws AuthzPolicyError when a policy is
- * broken: start-up must stop.
- */
-export async function createAuthorizer(
-  config: Extract<AuthzConfig, { mode: "cedar" }>,
-  deps: { readonly logger: Logger; readonly pollIntervalMs?: number },
-): Promise<Authorizer> {
-  const { createCedarAuthorizer } = await import("./cedar/cedar-authorizer.js");
-  return createCedarAuthorizer({
-    policies: config.policies,
-    logger: deps.logger,
-    decisionCacheEntries: config.decisionCacheEntries,
-    pollIntervalMs: deps.pollIntervalMs,
-  });
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AUTHZ_ENV_HELP, createAuthorizer, parseAuthzConfig } from "../../src/authz/config.js";
+import { AUTHZ_ENV_HELP, parseAuthzConfig } from "../../src/authz/config.js";
+import { createAuthorizer } from "../../src/authz/create-authorizer.js";
 import { ConfigError } from "../../src/config-values.js";
 import { silentLogger } from "../../src/logger.js";
 import { policyDir, requestFor } from "./fixtures.js";
