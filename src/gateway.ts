@@ -27,7 +27,7 @@ import type { RejectedRequest } from "./http/rpc-handler.js";
 import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
 import { createAuditInterceptor } from "./audit/interceptor.js";
 import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
-import { createAuthorizer } from "./authz/config.js";
+import { createAuthorizer } from "./authz/create-authorizer.js";
 import { createAuthorizationInterceptor } from "./authz/interceptor.js";
 import type { ResourceDefaults } from "./authz/resource.js";
 import { partitionOfRegion } from "./aws/partitions.js";
