@@ -198,6 +198,23 @@ function outcomeUnknown(error: UpstreamOutcomeUnknownError, logger: Logger): Con
   );
 }
 
+/** ErrorInfo reason of a mutation refused because its audit attempt event could not be written. */
+export const AUDIT_UNAVAILABLE_REASON = "AUDIT_UNAVAILABLE";
+
+/**
+ * A mutation refused before AWS was called, because the audit trail could
+ * not record the attempt (AUDIT_FAILURE_MODE=closed). Nothing was changed
+ * and nothing stored, so a retry with the same token runs afresh.
+ */
+export function auditUnavailable(): ConnectError {
+  return gatewayError(
+    Code.Unavailable,
+    "the audit trail cannot record this change, so it was not made; retry later",
+    AUDIT_UNAVAILABLE_REASON,
+    [retryInfo(defaultRetryDelayMs)],
+  );
+}
+
 /** INVALID_ARGUMENT with one FieldViolation per broken field. */
 function invalidArgument(error: RequestValidationError): ConnectError {
   const fieldViolations = error.violations.map((v) => ({ field: v.field, description: v.description }));

@@ -25,7 +25,7 @@ import { awsRequestIdOf, callContextOf, type CallContext } from "./rpc/call-cont
 import type { ProtocolRejection } from "./http/rpc-protocol.js";
 import type { RejectedRequest } from "./http/rpc-handler.js";
 import { AuditSinkError, createAuditSink, type AuditSink } from "./audit/sink.js";
-import { createAuditInterceptor } from "./audit/interceptor.js";
+import { createAuditTrail } from "./audit/interceptor.js";
 import { AuthzPolicyError, type Authorizer } from "./authz/authorizer.js";
 import { createAuthorizer } from "./authz/create-authorizer.js";
 import { createAuthorizationInterceptor } from "./authz/interceptor.js";
@@ -149,13 +149,34 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
     const authorizer = config.authz.mode === "cedar" ? await startAuthorizer(config, logger) : undefined;
     if (authorizer !== undefined) resources.add(() => authorizer.close());
-    const auditSink = config.audit.sink === "off" ? undefined : await startAuditSink(config.audit.sink, logger);
+    const auditSink =
+      config.audit.sink === "off"
+        ? undefined
+        : await startAuditSink(config.audit.sink, config.audit.writeTimeoutMs, logger);
     if (auditSink !== undefined) resources.add(() => auditSink.close());
 
     // After authentication (the server's own first step), in this order: the
-    // caller's rate limit; the audit trail, outside authorization so it
-    // records refusals too; authorization, default deny.
+    // caller's rate limit; the audit trail's outcomes, outside authorization
+    // so it records refusals too; authorization, default deny; the audit
+    // trail's attempt, last, so only an allowed call's attempt is written,
+    // and before the service's idempotency claim and backend call.
     const analysis = createCallAnalysis(defaults);
+    const auditTrail =
+      auditSink === undefined || config.audit.sink === "off"
+        ? undefined
+        : createAuditTrail({
+            sink: auditSink,
+            describe: analysis.auditDescription,
+            details: analysis.auditDetails,
+            reads: config.audit.reads,
+            failureMode: config.audit.failureMode,
+            retryBufferEvents: config.audit.retryBufferEvents,
+            observer: metrics.audit,
+            clock,
+            logger,
+          });
+    // Closed before the sink (last opened, first closed): its last retry still has a sink.
+    if (auditTrail !== undefined) resources.add(() => auditTrail.close());
     const callInterceptors: Interceptor[] = [];
     if (config.auth.rateLimit !== undefined) {
       // Loaded only when a limit is set: rate-limiter-flexible takes about 20 ms to load.
@@ -163,23 +184,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       const limiter = createCallerRateLimiter(config.auth.rateLimit, { redis: idempotency.redis, logger, clock });
       callInterceptors.push(createRateLimitInterceptor(limiter, logger));
     }
-    if (auditSink !== undefined && config.audit.sink !== "off") {
-      callInterceptors.push(
-        createAuditInterceptor({
-          sink: auditSink,
-          describe: analysis.auditDescription,
-          details: analysis.auditDetails,
-          reads: config.audit.reads,
-          clock,
-          logger,
-        }),
-      );
-    }
+    if (auditTrail !== undefined) callInterceptors.push(auditTrail.outcomes);
     if (authorizer !== undefined) {
       callInterceptors.push(
         createAuthorizationInterceptor({ authorizer, resolve: analysis.authorizationRequest, logger }),
       );
     }
+    if (auditTrail !== undefined) callInterceptors.push(auditTrail.attempts);
 
     const server = await startupStep(`listen on HOST=${config.host} PORT=${config.port}`, () =>
       startServer(
@@ -342,9 +353,13 @@ async function startAuthorizer(config: Config, logger: Logger): Promise<Authoriz
   }
 }
 
-async function startAuditSink(target: "stdout" | { readonly file: string }, logger: Logger): Promise<AuditSink> {
+async function startAuditSink(
+  target: "stdout" | { readonly file: string },
+  writeTimeoutMs: number,
+  logger: Logger,
+): Promise<AuditSink> {
   try {
-    return await createAuditSink({ target, logger });
+    return await createAuditSink({ target, writeTimeoutMs, logger });
   } catch (error) {
     if (error instanceof AuditSinkError) throw new StartupError(error.message, { cause: error });
     throw error;

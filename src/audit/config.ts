@@ -4,6 +4,8 @@ import {
   boolean,
   checkApplicability,
   helpOf,
+  integer,
+  oneOf,
   read,
   setting,
   text,
@@ -18,8 +20,27 @@ const readRpcs = Object.values(rpcTable)
   .map((row) => row.method.name)
   .join(", ");
 
+/**
+ * What a mutation does when its attempt event cannot be written: "closed"
+ * refuses it before AWS is called (UNAVAILABLE, AUDIT_UNAVAILABLE); "open"
+ * lets it run, counts the failure and keeps the event for a retry.
+ */
+export const AUDIT_FAILURE_MODES = ["closed", "open"] as const;
+export type AuditFailureMode = (typeof AUDIT_FAILURE_MODES)[number];
+
 export type AuditConfig =
-  { readonly sink: "off" } | { readonly sink: "stdout" | { readonly file: string }; readonly reads: boolean };
+  | { readonly sink: "off" }
+  | {
+      readonly sink: "stdout" | { readonly file: string };
+      readonly reads: boolean;
+      readonly failureMode: AuditFailureMode;
+      /** Events that could not be written, kept for a retry; the oldest is dropped past this. */
+      readonly retryBufferEvents: number;
+      /** How long a write may take before it counts as failed. */
+      readonly writeTimeoutMs: number;
+    };
+
+const whenOn = [{ variable: "AUDIT_SINK", notIn: ["off"] }];
 
 export const AUDIT_SETTINGS = {
   sink: setting({
@@ -32,15 +53,40 @@ export const AUDIT_SETTINGS = {
       (value) => value === "stdout" || value === "off" || (value.includes("/") && !/[\r\n]/.test(value)),
     ),
     default: "stdout",
-    help: "Where audit events go: one JSON line per mutation attempt, allowed or refused (appended to the file).",
+    help: "Where audit events go: JSON lines, an attempt before a mutation reaches AWS and an outcome after every mutation attempt, allowed or refused (appended to the file).",
   }),
   reads: setting({
     name: "AUDIT_READS",
     section: SECTIONS.audit,
     ...boolean,
     default: false,
-    help: `Also write an audit event for each read (${readRpcs}).`,
-    appliesWhen: [{ variable: "AUDIT_SINK", notIn: ["off"] }],
+    help: `Also write an audit event for each read (${readRpcs}); a read is never refused for its event.`,
+    appliesWhen: whenOn,
+  }),
+  // Closed whatever AUTH_MODE says: a configured sink promises an attempt event per change (README: Audit trail).
+  failureMode: setting({
+    name: "AUDIT_FAILURE_MODE",
+    section: SECTIONS.audit,
+    ...oneOf(AUDIT_FAILURE_MODES),
+    default: "closed",
+    help: "closed: a mutation whose attempt event cannot be written is refused before AWS is called (UNAVAILABLE, AUDIT_UNAVAILABLE). open: it runs, and the failure is counted and retried.",
+    appliesWhen: whenOn,
+  }),
+  retryBufferEvents: setting({
+    name: "AUDIT_RETRY_BUFFER_EVENTS",
+    section: SECTIONS.audit,
+    ...integer(1, 1_000_000),
+    default: 10_000,
+    help: "Events that could not be written (outcomes; attempts too when open), kept in memory and retried; when full, the oldest is dropped, counted and logged.",
+    appliesWhen: whenOn,
+  }),
+  writeTimeoutMs: setting({
+    name: "AUDIT_WRITE_TIMEOUT_MS",
+    section: SECTIONS.audit,
+    ...integer(1, 60_000),
+    default: 2_000,
+    help: "How long an audit write may take before it counts as failed (a hung disk or a full pipe).",
+    appliesWhen: whenOn,
   }),
 };
 
@@ -50,6 +96,11 @@ export function parseAuditConfig(env: Env): AuditConfig {
   checkApplicability(env, Object.values(AUDIT_SETTINGS));
   const sink = read(env, AUDIT_SETTINGS.sink);
   if (sink === "off") return { sink };
-  const reads = read(env, AUDIT_SETTINGS.reads);
-  return sink === "stdout" ? { sink, reads } : { sink: { file: sink }, reads };
+  const settings = {
+    reads: read(env, AUDIT_SETTINGS.reads),
+    failureMode: read(env, AUDIT_SETTINGS.failureMode),
+    retryBufferEvents: read(env, AUDIT_SETTINGS.retryBufferEvents),
+    writeTimeoutMs: read(env, AUDIT_SETTINGS.writeTimeoutMs),
+  };
+  return sink === "stdout" ? { sink, ...settings } : { sink: { file: sink }, ...settings };
 }

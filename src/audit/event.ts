@@ -21,8 +21,18 @@ export interface AuditSubject {
   readonly grant: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * "attempt": written before an allowed mutation reaches AWS (the call waits
+ * for it). "outcome": how a call ended, written after it; the only event of a
+ * call refused before that point and of a read.
+ */
+export type AuditEventKind = "attempt" | "outcome";
+
 export interface AuditEvent {
   readonly time: string;
+  /** One call's attempt and outcome events share it. */
+  readonly id: string;
+  readonly event: AuditEventKind;
   readonly rpc: string;
   readonly caller?: AuditCaller | undefined;
   /** Absent when the request did not validate (its outcome says so). */
@@ -34,15 +44,17 @@ export interface AuditEvent {
     readonly decision: RecordedDecision["decision"] | "not-evaluated";
     readonly determiningPolicies: readonly string[];
   };
-  /** The gRPC status code name: "OK", "PERMISSION_DENIED", ... */
-  readonly outcome: string;
+  /** The gRPC status code name: "OK", "PERMISSION_DENIED", ...; absent from an attempt. */
+  readonly outcome?: string | undefined;
   /** The ErrorInfo reason of a failure, e.g. "CALLER_NOT_ALLOWED". */
   readonly reason?: string | undefined;
   readonly awsRequestId?: string | undefined;
-  readonly replayed: boolean;
+  /** Absent from an attempt. */
+  readonly replayed?: boolean | undefined;
   /** RemoveLambdaPermission: the statement that was removed, when the backend reported it. */
   readonly removedStatement?: unknown;
-  readonly durationMs: number;
+  /** Absent from an attempt. */
+  readonly durationMs?: number | undefined;
 }
 
 /** The call's resource, and its grant as its RPC row records it. */
@@ -59,14 +71,20 @@ export function tokenDigest(token: string): string {
   return `sha256:${createHash("sha256").update(token, "utf8").digest("hex").slice(0, 32)}`;
 }
 
-export interface AuditEventParts {
+/** What an attempt event says: who asks for what, and what authorization decided. */
+export interface AuditAttemptParts {
   readonly time: number;
+  readonly id: string;
   readonly rpc: string;
   readonly caller?: AuditCaller | undefined;
   readonly subject?: AuditSubject | undefined;
   /** Raw tokens by field name; only their digests are written. */
   readonly tokens: Readonly<Record<string, string>>;
   readonly decision?: RecordedDecision | undefined;
+}
+
+/** What an outcome event says besides: how the call ended. */
+export interface AuditEventParts extends AuditAttemptParts {
   readonly code: Code | undefined;
   readonly reason?: string | undefined;
   readonly awsRequestId?: string | undefined;
@@ -76,22 +94,36 @@ export interface AuditEventParts {
   readonly durationMs: number;
 }
 
+/** The event written before the call reaches AWS. */
+export function buildAttemptEvent(parts: AuditAttemptParts): AuditEvent {
+  return eventHead("attempt", parts);
+}
+
+/** The event written once the call has ended. */
 export function buildAuditEvent(parts: AuditEventParts): AuditEvent {
-  const tokens = Object.entries(parts.tokens).map(([field, token]) => [field, tokenDigest(token)] as const);
   return {
-    time: new Date(parts.time).toISOString(),
-    rpc: parts.rpc,
-    caller: parts.caller,
-    resource: parts.subject?.resource,
-    grant: parts.subject?.grant,
-    tokens: tokens.length === 0 ? undefined : Object.fromEntries(tokens),
-    authorization: parts.decision ?? { decision: "not-evaluated", determiningPolicies: [] },
+    ...eventHead("outcome", parts),
     outcome: parts.code === undefined ? "OK" : codeNames[parts.code],
     reason: parts.reason,
     awsRequestId: parts.awsRequestId,
     replayed: parts.replayed,
     removedStatement: parts.removedStatement === undefined ? undefined : statementForAudit(parts.removedStatement),
     durationMs: parts.durationMs,
+  };
+}
+
+function eventHead(event: AuditEventKind, parts: AuditAttemptParts): AuditEvent {
+  const tokens = Object.entries(parts.tokens).map(([field, token]) => [field, tokenDigest(token)] as const);
+  return {
+    time: new Date(parts.time).toISOString(),
+    id: parts.id,
+    event,
+    rpc: parts.rpc,
+    caller: parts.caller,
+    resource: parts.subject?.resource,
+    grant: parts.subject?.grant,
+    tokens: tokens.length === 0 ? undefined : Object.fromEntries(tokens),
+    authorization: parts.decision ?? { decision: "not-evaluated", determiningPolicies: [] },
   };
 }
 

@@ -1,18 +1,33 @@
-// The audit trail as a Connect interceptor: one event per mutation attempt
-// of PermissionService (allowed, refused or failed), and per read only when
-// configured. It sits outside the authorization interceptor, so it sees the
-// decision that interceptor left in the context values, and it answers the
-// caller only once the event is written.
-import { ConnectError, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
+// The audit trail as two Connect interceptors. The outcome step sits outside
+// authorization and writes how every mutation attempt of PermissionService
+// ended (allowed, refused or failed; reads too when configured). The attempt
+// step sits after authorization, right before the service: a mutation that
+// is about to reach AWS first waits for its attempt event to be written, and
+// is refused (AUDIT_FAILURE_MODE=closed) when it cannot be. So no change is
+// made at AWS without an attempt event, and a crash leaves an attempt event
+// without its outcome. A failed outcome is counted, logged and retried from
+// a bounded buffer; a read is never refused for its event.
+import { randomUUID } from "node:crypto";
+import { ConnectError, createContextKey, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { authorizationDecisionKey } from "../authz/interceptor.js";
-import { AUDIT_SETTINGS } from "./config.js";
 import type { Clock } from "../clock.js";
 import { REPLAYED_HEADER } from "../idempotency/guard-port.js";
+import { auditUnavailable } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { callContextOf } from "../rpc/call-context.js";
 import { rowOf } from "../rpc/rpc-table.js";
-import { buildAuditEvent, type AuditCaller, type AuditEventParts, type AuditSubject } from "./event.js";
+import { AUDIT_SETTINGS, type AuditFailureMode } from "./config.js";
+import {
+  buildAttemptEvent,
+  buildAuditEvent,
+  type AuditCaller,
+  type AuditEvent,
+  type AuditEventParts,
+  type AuditSubject,
+} from "./event.js";
+import { createAuditRetryBuffer, type AuditObserver } from "./retry-buffer.js";
 import type { AuditSink } from "./sink.js";
 
 /** What only the handler learns, read once the call has ended. */
@@ -33,21 +48,71 @@ export interface AuditDescription {
   readonly subject?: AuditSubject | undefined;
 }
 
-export interface AuditInterceptorOptions {
+export interface AuditTrailOptions {
   readonly sink: Pick<AuditSink, "write">;
   /** Caller and subject of a PermissionService call. Should not throw; when it does, the event still goes out without them. */
   readonly describe: (req: UnaryRequest) => AuditDescription;
-  /** What only the handler learned, read once the call has ended. Should not throw. */
+  /** What only the handler learned, read once the call has ended (and, for the attempt, before it runs). Should not throw. */
   readonly details: (req: UnaryRequest) => AuditDetails;
   /** Also record reads (AUDIT_READS). Default: AUDIT_READS's (mutations only). */
   readonly reads?: boolean | undefined;
+  /** AUDIT_FAILURE_MODE. Default "closed". */
+  readonly failureMode?: AuditFailureMode | undefined;
+  /** Events kept for a retry when the sink fails (AUDIT_RETRY_BUFFER_EVENTS). Default 10 000. */
+  readonly retryBufferEvents?: number | undefined;
+  /** First wait before retrying kept events. Default 1 s. */
+  readonly retryDelayMs?: number | undefined;
+  readonly observer?: AuditObserver | undefined;
+  /** The id an attempt and its outcome share. Default: UUID v4. */
+  readonly newEventId?: (() => string) | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
 }
 
-export function createAuditInterceptor(options: AuditInterceptorOptions): Interceptor {
-  const { sink, describe, clock, logger } = options;
+export interface AuditTrail {
+  /**
+   * Outside authorization: the outcome event of every audited call, refused
+   * ones included, written before the caller is answered (or kept for a
+   * retry when the sink fails).
+   */
+  readonly outcomes: Interceptor;
+  /**
+   * The last step before the service, after authorization: a mutation that
+   * validated and was allowed waits here until its attempt event is written,
+   * and with AUDIT_FAILURE_MODE=closed is refused if it cannot be. Placed
+   * before the service, so before the idempotency guard claims its token:
+   * a refused call leaves nothing stored, and its retry runs afresh.
+   */
+  readonly attempts: Interceptor;
+  /** Events waiting for a retry. */
+  pending(): number;
+  /** Retries the waiting events now; resolves when that round is done. */
+  retryNow(): Promise<void>;
+  /** A last retry; what is still waiting is logged as lost. Close before the sink. */
+  close(): Promise<void>;
+}
+
+/** What the outcome step hands the attempt step of the same call. */
+interface AuditedCall {
+  readonly id: string;
+  readonly started: number;
+  readonly description: AuditDescription;
+}
+
+const auditedCallKey = createContextKey<AuditedCall | undefined>(undefined, { description: "audited call" });
+
+export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
+  const { sink, describe, clock, logger, observer } = options;
   const reads = options.reads ?? AUDIT_SETTINGS.reads.default;
+  const failureMode = options.failureMode ?? AUDIT_SETTINGS.failureMode.default;
+  const newEventId = options.newEventId ?? randomUUID;
+  const retryBuffer = createAuditRetryBuffer({
+    sink,
+    capacity: options.retryBufferEvents ?? AUDIT_SETTINGS.retryBufferEvents.default,
+    retryDelayMs: options.retryDelayMs,
+    logger,
+    observer,
+  });
 
   const describeSafely = (req: UnaryRequest): AuditDescription => {
     try {
@@ -67,22 +132,40 @@ export function createAuditInterceptor(options: AuditInterceptorOptions): Interc
     }
   };
 
-  const write = async (parts: AuditEventParts): Promise<void> => {
+  /** Whether the event is written; a failure is counted and logged, and the event kept for a retry if `keep`. */
+  const write = async (event: AuditEvent, keep: boolean): Promise<boolean> => {
+    // While older events wait, a new one queues behind them: the order holds,
+    // and a call does not wait on a sink known to be failing.
+    if (keep && retryBuffer.size() > 0) {
+      observer?.onWriteFailure(event.event);
+      retryBuffer.add(event);
+      return false;
+    }
     try {
-      await sink.write(buildAuditEvent(parts));
+      await sink.write(event);
+      if (retryBuffer.size() > 0) void retryBuffer.retryNow();
+      return true;
     } catch (error) {
-      // The call's effect has happened (or not) either way; the operator must hear of the gap.
-      logger.error("audit event not written", { rpc: parts.rpc, error });
+      observer?.onWriteFailure(event.event);
+      logger.error("audit event not written", { id: event.id, event: event.event, rpc: event.rpc, error });
+      if (keep) retryBuffer.add(event);
+      return false;
     }
   };
 
-  return (next) => async (req) => {
-    if (req.service.typeName !== PermissionService.typeName || req.stream) return next(req);
-    if (!reads && rowOf(req.method.localName)?.mutation !== true) return next(req);
-    const started = clock.now();
-    const description = describeSafely(req);
-    const record = (ending: CallEnding): Promise<void> =>
-      write(eventParts(req, description, detailsSafely(req), started, clock.now(), ending));
+  const audited = (req: UnaryRequest, mutationsOnly: boolean): boolean => {
+    if (req.service.typeName !== PermissionService.typeName) return false;
+    const mutation = rowOf(req.method.localName)?.mutation === true;
+    return mutation || (!mutationsOnly && reads);
+  };
+
+  const outcomes: Interceptor = (next) => async (req) => {
+    if (req.stream || !audited(req, false)) return next(req);
+    const call: AuditedCall = { id: newEventId(), started: clock.now(), description: describeSafely(req) };
+    req.contextValues.set(auditedCallKey, call);
+    const record = async (ending: CallEnding): Promise<void> => {
+      await write(buildAuditEvent(eventParts(req, call, detailsSafely(req), clock.now(), ending)), true);
+    };
     try {
       const res = await next(req);
       await record({ header: res.header });
@@ -92,24 +175,58 @@ export function createAuditInterceptor(options: AuditInterceptorOptions): Interc
       throw error;
     }
   };
+
+  const attempts: Interceptor = (next) => async (req) => {
+    if (req.stream || !audited(req, true)) return next(req);
+    // A request that does not validate is answered INVALID_ARGUMENT by the service: nothing reaches AWS.
+    if (callContextOf(req.contextValues)?.call === undefined) return next(req);
+    const call = req.contextValues.get(auditedCallKey);
+    if (call === undefined) throw new Error(`${req.method.name}: the audit attempt step runs without its outcome step`);
+    const event = buildAttemptEvent({
+      time: call.started,
+      id: call.id,
+      rpc: req.method.name,
+      caller: call.description.caller,
+      subject: call.description.subject,
+      tokens: detailsSafely(req).tokens ?? {},
+      decision: req.contextValues.get(authorizationDecisionKey),
+    });
+    if (!(await write(event, failureMode === "open")) && failureMode === "closed") {
+      logger.error("mutation refused: its audit attempt event could not be written", {
+        id: call.id,
+        rpc: req.method.name,
+      });
+      throw auditUnavailable();
+    }
+    return next(req);
+  };
+
+  return {
+    outcomes,
+    attempts,
+    pending: () => retryBuffer.size(),
+    retryNow: () => retryBuffer.retryNow(),
+    close: () => retryBuffer.close(),
+  };
 }
 
 type CallEnding = { readonly header: Headers } | { readonly error: ConnectError };
 
 function eventParts(
   req: UnaryRequest,
-  description: AuditDescription,
+  call: AuditedCall,
   details: AuditDetails,
-  started: number,
   ended: number,
   ending: CallEnding,
 ): AuditEventParts {
+  const { description, started } = call;
   const failure = "error" in ending ? ending.error : undefined;
   const info = failure?.findDetails(ErrorInfoSchema)[0];
   const replayedMark =
     "error" in ending ? ending.error.metadata.get(REPLAYED_HEADER) : ending.header.get(REPLAYED_HEADER);
   return {
     time: started,
+    id: call.id,
     rpc: req.method.name,
     caller: description.caller,
     subject: description.subject,

@@ -3,6 +3,7 @@
 // label value comes from a fixed set or passes through a bound: no function
 // name, ARN, token or caller ID ever becomes a label.
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { AuditObserver } from "../audit/retry-buffer.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { CODE_COUNT, PROTOCOLS, codeName, createMethodCache, rpcName, type StatusCode } from "./call-labels.js";
 import { OTHER_LABEL, createChildCache, createLabelBound } from "./label-bound.js";
@@ -48,6 +49,7 @@ export interface RpcSeries {
 export interface GatewayMetrics {
   readonly registry: Registry;
   readonly idempotency: IdempotencyObserver;
+  readonly audit: AuditObserver;
   /** The series of one backend operation, e.g. ("lambda", "RemovePermission"); ask once, observe every call. */
   backendSeries(service: BackendService, operation: string): BackendSeries;
   countRejectedRequest(reason: RejectReason): void;
@@ -89,6 +91,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const rpc = createRpcMetrics(registry);
   const idempotency = createIdempotencyMetrics(registry);
   const backend = createBackendMetrics(registry);
+  const audit = createAuditMetrics(registry);
   const rejected = new Counter({
     name: `${prefix}rejected_requests_total`,
     help: "Requests answered before any RPC ran (undecodable, too large, unknown path, shed for overload), by reason.",
@@ -100,6 +103,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   return {
     registry,
     idempotency,
+    audit,
     backendSeries: backend,
     countRejectedRequest(reason) {
       rejected.inc({ reason: reasons.has(reason) ? reason : OTHER_LABEL });
@@ -179,6 +183,31 @@ function createIdempotencyMetrics(registry: Registry): IdempotencyObserver {
       series.duration.observe(ms / 1000);
       if (failed) series.errors.inc();
     },
+  };
+}
+
+const AUDIT_EVENTS = ["attempt", "outcome"] as const;
+
+function createAuditMetrics(registry: Registry): AuditObserver {
+  const failures = new Counter({
+    name: `${prefix}audit_write_failures_total`,
+    help: "Audit events the sink could not write when their call produced them (then refused, or kept for a retry), by event.",
+    labelNames: ["event"],
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: `${prefix}audit_events_dropped_total`,
+    help: "Audit events never written: dropped from the full retry buffer, or still waiting at shutdown, by event.",
+    labelNames: ["event"],
+    registers: [registry],
+  });
+  for (const event of AUDIT_EVENTS) {
+    failures.inc({ event }, 0);
+    dropped.inc({ event }, 0);
+  }
+  return {
+    onWriteFailure: (event) => failures.inc({ event }),
+    onDropped: (event) => dropped.inc({ event }),
   };
 }
 

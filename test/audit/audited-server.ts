@@ -1,6 +1,6 @@
-// A tiny PermissionService behind the audit and authorization interceptors,
-// in the order the gateway uses them, with a real file sink: what the audit
-// tests call and read back.
+// A tiny PermissionService behind the audit trail's two steps and the
+// authorization interceptor, in the order the gateway uses them, with a real
+// file sink: what the audit tests call and read back.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +9,10 @@ import { createClient, type Client, type ServiceImpl, type UnaryRequest } from "
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { auditSubjectFor, type AuditEvent } from "../../src/audit/event.js";
-import { createAuditInterceptor, type AuditDescription } from "../../src/audit/interceptor.js";
-import { createAuditSink } from "../../src/audit/sink.js";
+import type { AuditFailureMode } from "../../src/audit/config.js";
+import { createAuditTrail, type AuditDescription, type AuditTrail } from "../../src/audit/interceptor.js";
+import type { AuditObserver } from "../../src/audit/retry-buffer.js";
+import { createAuditSink, type AuditSink } from "../../src/audit/sink.js";
 import { createCedarAuthorizer } from "../../src/authz/cedar/cedar-authorizer.js";
 import { createAuthorizationInterceptor } from "../../src/authz/interceptor.js";
 import { authorizationRequestFor } from "../../src/authz/request.js";
@@ -30,14 +32,22 @@ export interface AuditedServerOptions {
   readonly reads?: boolean;
   /** The client tokens the gateway makes up. Default: TEST_CLIENT_TOKEN. */
   readonly newClientToken?: () => string;
+  /** Wraps the real file sink (to make its writes fail). */
+  readonly wrapSink?: (sink: AuditSink) => Pick<AuditSink, "write">;
+  readonly failureMode?: AuditFailureMode;
+  readonly retryBufferEvents?: number;
+  readonly observer?: AuditObserver;
 }
 
 export interface AuditedServer {
   readonly client: Client<typeof PermissionService>;
   /** The sink's file. */
   readonly file: string;
+  readonly trail: AuditTrail;
   /** Every event written so far. */
   readonly events: () => Promise<AuditEvent[]>;
+  /** The outcome events written so far. */
+  readonly outcomes: () => Promise<AuditEvent[]>;
 }
 
 export async function startAuditedServer(t: TestContext, options: AuditedServerOptions): Promise<AuditedServer> {
@@ -66,27 +76,37 @@ export async function startAuditedServer(t: TestContext, options: AuditedServerO
     if (context.call === undefined) throw context.invalid;
     return authorizationRequestFor(context.call, testCallerOf(req), defaults);
   };
+  const trail = createAuditTrail({
+    sink: options.wrapSink?.(sink) ?? sink,
+    describe,
+    details: createCallAnalysis(defaults).auditDetails,
+    reads: options.reads,
+    failureMode: options.failureMode,
+    retryBufferEvents: options.retryBufferEvents,
+    retryDelayMs: 60_000, // retried by the tests themselves (trail.retryNow), never by the clock
+    observer: options.observer,
+    clock: systemClock,
+    logger: silentLogger,
+  });
+  t.after(() => trail.close());
   const server = await startTinyServer(t, { ...trivialService().impl, ...options.impl }, [
     createCallContextInterceptor({ newClientToken: options.newClientToken ?? (() => TEST_CLIENT_TOKEN) }),
-    createAuditInterceptor({
-      sink,
-      describe,
-      details: createCallAnalysis(defaults).auditDetails,
-      reads: options.reads,
-      clock: systemClock,
-      logger: silentLogger,
-    }),
+    trail.outcomes,
     createAuthorizationInterceptor({ authorizer, resolve, logger: silentLogger }),
+    trail.attempts,
   ]);
+  const events = async (): Promise<AuditEvent[]> => {
+    const text = await readFile(file, "utf8");
+    return text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as AuditEvent);
+  };
   return {
     client: createClient(PermissionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" })),
     file,
-    events: async () => {
-      const text = await readFile(file, "utf8");
-      return text
-        .split("\n")
-        .filter((line) => line !== "")
-        .map((line) => JSON.parse(line) as AuditEvent);
-    },
+    trail,
+    events,
+    outcomes: async () => (await events()).filter((event) => event.event === "outcome"),
   };
 }

@@ -4,16 +4,22 @@ import { AUDIT_ENV_HELP, parseAuditConfig } from "../../src/audit/config.js";
 import { ConfigError } from "../../src/config-values.js";
 
 describe("parseAuditConfig", () => {
+  // Fail-closed by default, whatever AUTH_MODE says: a configured sink is a promise of an attempt event per change.
+  const defaults = { reads: false, failureMode: "closed", retryBufferEvents: 10_000, writeTimeoutMs: 2_000 } as const;
   const good: { env: Record<string, string>; expect: ReturnType<typeof parseAuditConfig> }[] = [
-    { env: {}, expect: { sink: "stdout", reads: false } },
-    { env: { AUDIT_READS: "true" }, expect: { sink: "stdout", reads: true } },
+    { env: {}, expect: { sink: "stdout", ...defaults } },
+    { env: { AUDIT_READS: "true" }, expect: { sink: "stdout", ...defaults, reads: true } },
     {
       env: { AUDIT_SINK: "/var/log/permission-gateway/audit.jsonl" },
-      expect: { sink: { file: "/var/log/permission-gateway/audit.jsonl" }, reads: false },
+      expect: { sink: { file: "/var/log/permission-gateway/audit.jsonl" }, ...defaults },
     },
     {
       env: { AUDIT_SINK: "./audit.jsonl", AUDIT_READS: "0" },
-      expect: { sink: { file: "./audit.jsonl" }, reads: false },
+      expect: { sink: { file: "./audit.jsonl" }, ...defaults },
+    },
+    {
+      env: { AUDIT_FAILURE_MODE: "open", AUDIT_RETRY_BUFFER_EVENTS: "50", AUDIT_WRITE_TIMEOUT_MS: "250" },
+      expect: { sink: "stdout", ...defaults, failureMode: "open", retryBufferEvents: 50, writeTimeoutMs: 250 },
     },
     { env: { AUDIT_SINK: "off" }, expect: { sink: "off" } },
   ];
@@ -27,6 +33,10 @@ describe("parseAuditConfig", () => {
     { env: { AUDIT_READS: "yes" }, variable: "AUDIT_READS" },
     // Audit is security-sensitive: AUDIT_READS with the audit off would look like reads are recorded.
     { env: { AUDIT_SINK: "off", AUDIT_READS: "true" }, variable: "AUDIT_READS" },
+    { env: { AUDIT_SINK: "off", AUDIT_FAILURE_MODE: "open" }, variable: "AUDIT_FAILURE_MODE" },
+    { env: { AUDIT_FAILURE_MODE: "closd" }, variable: "AUDIT_FAILURE_MODE" },
+    { env: { AUDIT_RETRY_BUFFER_EVENTS: "0" }, variable: "AUDIT_RETRY_BUFFER_EVENTS" },
+    { env: { AUDIT_WRITE_TIMEOUT_MS: "soon" }, variable: "AUDIT_WRITE_TIMEOUT_MS" },
   ];
   for (const c of bad) {
     test(`refuses ${JSON.stringify(c.env)} naming ${c.variable}`, () => {
@@ -40,7 +50,7 @@ describe("parseAuditConfig", () => {
   test("every variable has a help line", () => {
     assert.deepEqual(
       AUDIT_ENV_HELP.map((line) => line.name),
-      ["AUDIT_SINK", "AUDIT_READS"],
+      ["AUDIT_SINK", "AUDIT_READS", "AUDIT_FAILURE_MODE", "AUDIT_RETRY_BUFFER_EVENTS", "AUDIT_WRITE_TIMEOUT_MS"],
     );
   });
 });

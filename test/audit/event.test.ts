@@ -10,6 +10,7 @@ import { alexaStatement, DEFAULTS, NO_ACCOUNT, parsedCall } from "../authz/fixtu
 
 const parts = {
   time: Date.UTC(2025, 0, 2, 3, 4, 5, 678),
+  id: "call-1",
   rpc: "RemoveLambdaPermission",
   tokens: {},
   code: undefined,

@@ -24,7 +24,8 @@ async function setUp(t: TestContext) {
     (await readFile(file, "utf8"))
       .split("\n")
       .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as AuditEvent);
+      .map((line) => JSON.parse(line) as AuditEvent)
+      .filter((event) => event.event === "outcome");
   return { client, events };
 }
 

@@ -106,37 +106,51 @@ async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
 }
 
 describe("audit interceptor", () => {
-  test("one event per mutation attempt, allowed or refused, each written before the caller is answered", async (t) => {
-    const { client, events } = await setUp(t);
+  test("an allowed mutation writes its attempt, then its outcome; a refused one its outcome only, before the answer", async (t) => {
+    const { client, events, outcomes } = await setUp(t);
 
     await client.addLambdaPermission(add("alexa-appkit.amazon.com"), { headers });
-    const [allowed] = await events();
-    assert.ok(allowed !== undefined, "written before the answer");
+    const [attempt, allowed, ...none] = await events();
+    assert.equal(none.length, 0);
+    assert.ok(attempt !== undefined && allowed !== undefined, "written before the answer");
     assert.match(allowed.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(typeof allowed.durationMs === "number" && allowed.durationMs >= 0);
+    assert.match(allowed.id, /^[0-9a-f-]{36}$/);
+    const head = {
+      id: allowed.id,
+      rpc: "AddLambdaPermission",
+      caller: { id: "pat", groups: ["payments", "on-call"], authMode: "jwt" },
+      resource: fnResource,
+      grant: {
+        statementId: "alexa",
+        action: "lambda:InvokeFunction",
+        principal: "alexa-appkit.amazon.com",
+        eventSourceToken: tokenDigest(EVENT_SOURCE_TOKEN),
+      },
+      tokens: { idempotencyKey: tokenDigest(IDEMPOTENCY_KEY) },
+      authorization: { decision: "allow", determiningPolicies: ["payments-manage"] },
+    };
+    assert.deepEqual(
+      { ...attempt, time: "" },
+      { time: "", event: "attempt", ...head },
+      "the attempt: who, what, allowed",
+    );
+    assert.equal(attempt.time, allowed.time);
     assert.deepEqual(
       { ...allowed, time: "", durationMs: 0 },
       {
         time: "",
         durationMs: 0,
-        rpc: "AddLambdaPermission",
-        caller: { id: "pat", groups: ["payments", "on-call"], authMode: "jwt" },
-        resource: fnResource,
-        grant: {
-          statementId: "alexa",
-          action: "lambda:InvokeFunction",
-          principal: "alexa-appkit.amazon.com",
-          eventSourceToken: tokenDigest(EVENT_SOURCE_TOKEN),
-        },
-        tokens: { idempotencyKey: tokenDigest(IDEMPOTENCY_KEY) },
-        authorization: { decision: "allow", determiningPolicies: ["payments-manage"] },
+        event: "outcome",
+        ...head,
         outcome: "OK",
         replayed: false,
       },
     );
 
     assert.equal(await codeOf(client.addLambdaPermission(add("*"), { headers })), Code.PermissionDenied);
-    const refused = (await events())[1];
+    const refused = (await events())[2];
+    assert.equal(refused?.event, "outcome", "no attempt event for a refused call");
     assert.deepEqual(
       {
         rpc: refused?.rpc,
@@ -164,14 +178,14 @@ describe("audit interceptor", () => {
       ),
       Code.PermissionDenied,
     );
-    const denied = (await events())[2];
+    const denied = (await outcomes())[2];
     assert.deepEqual(denied?.authorization, { decision: "deny", determiningPolicies: [] });
     assert.deepEqual(denied?.caller, { id: "bob", groups: [], authMode: "none" });
-    assert.equal((await events()).length, 3);
+    assert.equal((await events()).length, 4);
   });
 
   test("the AWS request ID, the removed statement and replays, from the handler or the error", async (t) => {
-    const { client, events } = await setUp(t);
+    const { client, outcomes } = await setUp(t);
     await client.removeLambdaPermission({ functionName: "payments-api", statementId: "alexa" }, { headers });
     assert.equal(
       await codeOf(
@@ -186,7 +200,7 @@ describe("audit interceptor", () => {
       { name: "subnets", resourceType: "ec2:Subnet", policyTemplate: "{}" },
       { headers },
     );
-    const [removed, deleted, created] = await events();
+    const [removed, deleted, created] = await outcomes();
 
     assert.equal(removed?.awsRequestId, "aws-req-remove");
     assert.deepEqual(removed?.grant, { statementId: "alexa" });
@@ -298,7 +312,7 @@ describe("audit interceptor", () => {
     );
     await client.getLambdaPolicy({ functionName: "payments-api" }, { headers });
     const trail = await readFile(file, "utf8");
-    assert.equal(trail.trimEnd().split("\n").length, 6);
+    assert.equal(trail.trimEnd().split("\n").length, 6 + 4, "6 outcomes, 4 attempts (the allowed mutations)");
     for (const secret of [
       JWT,
       API_KEY,

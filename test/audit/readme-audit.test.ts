@@ -42,9 +42,11 @@ describe("README: Audit trail", () => {
       },
       { headers: { "x-test-caller": "pat", "x-test-groups": "payments", "x-test-auth-mode": "jwt" } },
     );
-    const [written, ...more] = await events();
+    const [attempt, written, ...more] = await events();
     assert.equal(more.length, 0);
-    assert.deepEqual({ ...written, time: example.time, durationMs: example.durationMs }, example);
+    assert.equal(attempt?.event, "attempt");
+    assert.equal(attempt.id, written?.id, "the attempt and its outcome share an id");
+    assert.deepEqual({ ...written, time: example.time, id: example.id, durationMs: example.durationMs }, example);
   });
 
   test("the digest command prints the digest the trail writes", async () => {

@@ -15,6 +15,7 @@ import { createRecordingLogger } from "../support/recording-logger.js";
 const event = (n: number): AuditEvent =>
   buildAuditEvent({
     time: 0,
+    id: `call-${n}`,
     rpc: "RemoveLambdaPermission",
     tokens: {},
     code: undefined,

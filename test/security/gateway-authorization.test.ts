@@ -229,10 +229,18 @@ describe("authorization and audit through the gateway", () => {
       readonly resource: { readonly id: string };
       readonly grant: Record<string, unknown>;
       readonly authorization?: { readonly decision: string; readonly determiningPolicies: string[] };
+      readonly event: "attempt" | "outcome";
       readonly outcome: string;
       readonly awsRequestId?: string;
     }
-    const events = lines.map((line) => JSON.parse(line) as AuditLine);
+    const all = lines.map((line) => JSON.parse(line) as AuditLine);
+    const events = all.filter((e) => e.event === "outcome");
+    const allowedAdds = events.filter((e) => e.rpc === "AddLambdaPermission" && e.authorization?.decision === "allow");
+    assert.equal(
+      all.filter((e) => e.event === "attempt" && e.rpc === "AddLambdaPermission").length,
+      allowedAdds.length,
+      "an attempt event for each allowed AddLambdaPermission, none for refused ones",
+    );
     assert.ok(
       events.every((e) =>
         ["AddLambdaPermission", "RemoveLambdaPermission", "DeleteRamPermission", "CreateRamPermission"].includes(e.rpc),
