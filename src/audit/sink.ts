@@ -188,7 +188,11 @@ function batchingSink(writer: LineWriter, sink: string, timeoutMs: number): Audi
     close() {
       closing ??= (async () => {
         startDraining();
-        await draining;
+        // A hung write must not hold shutdown: its line is lost either way.
+        let timer: NodeJS.Timeout | undefined;
+        const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+        await Promise.race([draining, givenUp]);
+        clearTimeout(timer);
         await writer.end();
       })();
       return closing;

@@ -2,7 +2,7 @@
 // JSON line per event, appended after what the file held, every write out
 // before close() resolves, and failures reported rather than crashing.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -11,6 +11,7 @@ import { buildAuditEvent, type AuditEvent } from "../../src/audit/event.js";
 import { AuditSinkError, createAuditSink } from "../../src/audit/sink.js";
 import { silentLogger } from "../../src/logger.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
+import { DEV_FULL, skipWithoutDevFull } from "./dev-full.js";
 
 const event = (n: number): AuditEvent =>
   buildAuditEvent({
@@ -106,5 +107,42 @@ describe("audit sink", () => {
     );
     await sink.close();
     assert.ok(logger.lines.some((entry) => entry.level === "error" && entry.message === "audit sink failed"));
+  });
+
+  test("a file that fails is opened again on the next write: the path may lead to a writable file by then", async (t) => {
+    if (skipWithoutDevFull(t)) return;
+    const dir = await tempDir(t);
+    const path = join(dir, "audit.jsonl");
+    await symlink(DEV_FULL, path);
+    const sink = await createAuditSink({ target: { file: path }, logger: silentLogger });
+    t.after(() => sink.close());
+    await assert.rejects(
+      sink.write(event(1)),
+      (error: unknown) => error instanceof AuditSinkError && /write failed: ENOSPC/.test(error.message),
+    );
+    await assert.rejects(sink.write(event(2)), /ENOSPC/, "still full");
+    await unlink(path);
+    await symlink(join(dir, "real.jsonl"), path);
+    await sink.write(event(3));
+    assert.equal((JSON.parse(await readFile(join(dir, "real.jsonl"), "utf8")) as AuditEvent).durationMs, 3);
+  });
+
+  test("a write that does not finish in time is rejected, and so is every write to a stream that died", async () => {
+    const stuck = new Writable({ write: () => undefined }); // never calls back: a hung disk, a pipe nobody reads
+    const sink = await createAuditSink({ target: "stdout", logger: silentLogger, stdout: stuck, writeTimeoutMs: 20 });
+    await assert.rejects(
+      sink.write(event(1)),
+      (error: unknown) => error instanceof AuditSinkError && /not done within 20 ms/.test(error.message),
+    );
+    await sink.close(); // gives up on the hung write rather than holding shutdown
+
+    const reader = new PassThrough();
+    const dead = await createAuditSink({ target: "stdout", logger: silentLogger, stdout: reader });
+    reader.destroy(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    await assert.rejects(
+      dead.write(event(2)),
+      (error: unknown) => error instanceof AuditSinkError && /EPIPE/.test(error.message),
+    );
+    await dead.close();
   });
 });
