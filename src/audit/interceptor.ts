@@ -132,7 +132,10 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
     }
   };
 
-  /** Whether the event is written; a failure is counted and logged, and the event kept for a retry if `keep`. */
+  /**
+   * Whether the event is written. A failure is counted and logged; the event
+   * is kept for a retry if `keep`, else its call is refused.
+   */
   const write = async (event: AuditEvent, keep: boolean): Promise<boolean> => {
     // While older events wait, a new one queues behind them: the order holds,
     // and a call does not wait on a sink known to be failing.
@@ -147,7 +150,9 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
       return true;
     } catch (error) {
       observer?.onWriteFailure(event.event);
-      logger.error("audit event not written", { id: event.id, event: event.event, rpc: event.rpc, error });
+      const { id, rpc } = event;
+      const then = keep ? "kept for a retry" : "call refused (AUDIT_UNAVAILABLE)";
+      logger.error("audit event not written", { id, event: event.event, rpc, then, error });
       if (keep) retryBuffer.add(event);
       return false;
     }
@@ -191,13 +196,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
       tokens: detailsSafely(req).tokens ?? {},
       decision: req.contextValues.get(authorizationDecisionKey),
     });
-    if (!(await write(event, failureMode === "open")) && failureMode === "closed") {
-      logger.error("mutation refused: its audit attempt event could not be written", {
-        id: call.id,
-        rpc: req.method.name,
-      });
-      throw auditUnavailable();
-    }
+    if (!(await write(event, failureMode === "open")) && failureMode === "closed") throw auditUnavailable();
     return next(req);
   };
 

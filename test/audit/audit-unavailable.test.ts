@@ -13,9 +13,11 @@ import { describe, test, type TestContext } from "node:test";
 import { Code } from "@connectrpc/connect";
 import type { AuditEvent } from "../../src/audit/event.js";
 import type { Gateway } from "../../src/gateway.js";
+import type { Logger } from "../../src/logger.js";
 import { clientKinds, createGatewayClient, failureOf, responseOf, type GatewayClient } from "../support/clients.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { eventually } from "../support/eventually.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 import { DEV_FULL, skipWithoutDevFull } from "./dev-full.js";
 
 const grant = (statementId: string, idempotencyKey: string) => ({
@@ -26,8 +28,8 @@ const grant = (statementId: string, idempotencyKey: string) => ({
   idempotencyKey,
 });
 
-async function start(t: TestContext, env: Record<string, string>): Promise<Gateway> {
-  const gateway = await startConfiguredGateway(env);
+async function start(t: TestContext, env: Record<string, string>, logger?: Logger): Promise<Gateway> {
+  const gateway = await startConfiguredGateway(env, logger);
   t.after(() => gateway.close());
   return gateway;
 }
@@ -55,7 +57,8 @@ async function trail(file: string): Promise<AuditEvent[]> {
 describe("an audit sink that cannot be written", () => {
   test("fail-closed: every protocol is refused UNAVAILABLE AUDIT_UNAVAILABLE with RetryInfo; AWS is never called", async (t) => {
     if (skipWithoutDevFull(t)) return;
-    const gateway = await start(t, { AUDIT_SINK: DEV_FULL });
+    const logger = createRecordingLogger();
+    const gateway = await start(t, { AUDIT_SINK: DEV_FULL }, logger);
     for (const kind of clientKinds) {
       const client = clientOf(t, kind, gateway);
       const refusal = failureOf(await client.call("addLambdaPermission", grant(`s3-${kind}`, `key-${kind}`)));
@@ -78,6 +81,12 @@ describe("an audit sink that cannot be written", () => {
     );
     assert.equal(remove.reason, "AUDIT_UNAVAILABLE", "every mutation, not only AddLambdaPermission");
     assert.equal(await metric(gateway, 'permission_gateway_audit_write_failures_total{event="attempt"}'), 5);
+    const logged = logger.lines.filter(
+      (l) => l.message === "audit event not written" && l.fields?.["event"] === "attempt",
+    );
+    assert.equal(logged.length, 5);
+    assert.equal(logged[0]?.fields?.["then"], "call refused (AUDIT_UNAVAILABLE)");
+    assert.match(String(logged[0]?.fields?.["error"]), /ENOSPC/);
     const backendCalls = (operation: string) =>
       metric(gateway, `permission_gateway_backend_calls_total{service="lambda",operation="${operation}"}`);
     assert.equal(await backendCalls("GetPolicy"), clientKinds.length, "the reads reached the backend");
