@@ -56,9 +56,9 @@ export interface AuditTrailOptions {
   readonly details: (req: UnaryRequest) => AuditDetails;
   /** Also record reads (AUDIT_READS). Default: AUDIT_READS's (mutations only). */
   readonly reads?: boolean | undefined;
-  /** AUDIT_FAILURE_MODE. Default "closed". */
+  /** AUDIT_FAILURE_MODE. Default: its line's ("closed"). */
   readonly failureMode?: AuditFailureMode | undefined;
-  /** Events kept for a retry when the sink fails (AUDIT_RETRY_BUFFER_EVENTS). Default 10 000. */
+  /** Events kept for a retry when the sink fails (AUDIT_RETRY_BUFFER_EVENTS). Default: its line's. */
   readonly retryBufferEvents?: number | undefined;
   /** First wait before retrying kept events. Default 1 s. */
   readonly retryDelayMs?: number | undefined;

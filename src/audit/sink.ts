@@ -7,6 +7,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import type { Logger } from "../logger.js";
+import { AUDIT_SETTINGS } from "./config.js";
 import type { AuditEvent } from "./event.js";
 
 export interface AuditSink {
@@ -21,7 +22,7 @@ export interface AuditSinkOptions {
   readonly logger: Logger;
   /** The stream "stdout" means; default process.stdout. */
   readonly stdout?: Writable | undefined;
-  /** A write not done by then is rejected (its line may still land later). Default 2 s. */
+  /** A write not done by then is rejected (its line may still land later). Default: AUDIT_WRITE_TIMEOUT_MS's. */
   readonly writeTimeoutMs?: number | undefined;
 }
 
@@ -43,12 +44,10 @@ interface LineWriter {
   end(): Promise<void>;
 }
 
-const defaultWriteTimeoutMs = 2_000;
-
 /** Opens the file at once (and throws AuditSinkError), so a sink that cannot be written stops start-up. */
 export async function createAuditSink(options: AuditSinkOptions): Promise<AuditSink> {
   const { target, logger } = options;
-  const timeoutMs = options.writeTimeoutMs ?? defaultWriteTimeoutMs;
+  const timeoutMs = options.writeTimeoutMs ?? AUDIT_SETTINGS.writeTimeoutMs.default;
   if (target === "stdout")
     return batchingSink(streamWriter(options.stdout ?? process.stdout, logger), "stdout", timeoutMs);
   let handle: FileHandle;
