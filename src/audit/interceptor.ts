@@ -184,7 +184,9 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
   const attempts: Interceptor = (next) => async (req) => {
     if (req.stream || !audited(req, true)) return next(req);
     // A request that does not validate is answered INVALID_ARGUMENT by the service: nothing reaches AWS.
-    if (callContextOf(req.contextValues)?.call === undefined) return next(req);
+    // (No call context at all is not that: the attempt is written, or the call refused.)
+    const context = callContextOf(req.contextValues);
+    if (context !== undefined && context.call === undefined) return next(req);
     const call = req.contextValues.get(auditedCallKey);
     if (call === undefined) throw new Error(`${req.method.name}: the audit attempt step runs without its outcome step`);
     const event = buildAttemptEvent({
