@@ -14,7 +14,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from "../../src/cors.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { readmeParagraph } from "../support/readme.js";
+import { docParagraph } from "../support/readme.js";
 import { skipWithoutTool } from "../support/require-tool.js";
 import type { Outcome, PageGlobals, Protocol, ScenarioOutcomes } from "./page/harness.js";
 import { bundleWebPage, servePage, typecheckWebClient, type PageServer, type WebPage } from "./web-page.js";
@@ -121,7 +121,7 @@ describe("a web page on another origin calls the gateway", () => {
   });
 
   test("the README's CORS paragraph names every header the gateway allows and exposes", async () => {
-    const paragraph = await readmeParagraph("**CORS.**");
+    const paragraph = await docParagraph("README.md", "**CORS.**");
     for (const name of [...CORS_ALLOWED_HEADERS, ...CORS_EXPOSED_HEADERS])
       assert.ok(paragraph.includes(`\`${name}\``), name);
   });
