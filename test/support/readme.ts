@@ -9,6 +9,9 @@ export function readReadme(): Promise<string> {
   return readDoc("README.md");
 }
 
+/** The document that holds the generated configuration table (npm run docs:config). */
+export const CONFIGURATION_DOC = "README.md";
+
 /** A documentation file by its path in the repository: "README.md", "docs/clients.md". */
 export function readDoc(path: string): Promise<string> {
   return readFile(new URL(path, repoRoot), "utf8");
