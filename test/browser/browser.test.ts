@@ -1,6 +1,6 @@
 // A real browser calls a real gateway: headless Chromium (Debian's chromium,
 // driven by playwright-core) loads a page from another origin that runs the
-// README's web client over the Connect protocol and gRPC-Web. Every call
+// web client of docs/clients.md over the Connect protocol and gRPC-Web. Every call
 // carries authorization and W3C trace context, so each one needs the
 // gateway's preflight answer. A page from an origin that is not allowed is
 // refused by the browser. Skipped loudly without chromium, a failure when
@@ -116,12 +116,12 @@ describe("a web page on another origin calls the gateway", () => {
     assert.deepEqual(allowed, [...CORS_ALLOWED_HEADERS]);
   });
 
-  test("the README's web client typechecks under strict options", async () => {
+  test("docs/clients.md's web client typechecks under strict options", async () => {
     assert.deepEqual(await typecheckWebClient(), []);
   });
 
-  test("the README's CORS paragraph names every header the gateway allows and exposes", async () => {
-    const paragraph = await docParagraph("README.md", "**CORS.**");
+  test("docs/clients.md's CORS paragraph names every header the gateway allows and exposes", async () => {
+    const paragraph = await docParagraph("docs/clients.md", "**CORS.**");
     for (const name of [...CORS_ALLOWED_HEADERS, ...CORS_EXPOSED_HEADERS])
       assert.ok(paragraph.includes(`\`${name}\``), name);
   });
