@@ -10,7 +10,7 @@ export function readReadme(): Promise<string> {
 }
 
 /** The document that holds the generated configuration table (npm run docs:config). */
-export const CONFIGURATION_DOC = "README.md";
+export const CONFIGURATION_DOC = "docs/configuration.md";
 
 /** A documentation file by its path in the repository: "README.md", "docs/clients.md". */
 export function readDoc(path: string): Promise<string> {
