@@ -1,11 +1,11 @@
 // The configuration schema: one declarative line per environment variable
 // (name, kind, accepted values, default, help, section), and the pure
 // functions every section parses its lines with. The words a line accepts are
-// written once: --help, the README table and the ConfigError all print them.
+// written once: --help, the configuration table and the ConfigError all print them.
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** One line of --help and of the README's configuration table. */
+/** One line of --help and of the configuration table (docs/configuration.md). */
 export interface EnvHelp {
   readonly name: string;
   readonly accepted: string;
@@ -25,7 +25,7 @@ export class ConfigError extends Error {
 }
 
 /**
- * A group of settings: a heading of --help and of the README table. A
+ * A group of settings: a heading of --help and of the configuration table. A
  * variable of a security-sensitive section that does not apply stops
  * start-up, since whoever set it believes it protects something; one of
  * another section is warned about.
@@ -360,7 +360,7 @@ export function sectionedHelp(lines: readonly Setting[]): string {
     .join("\n\n");
 }
 
-/** The README's configuration tables: a bold heading per section, a row per line. */
+/** The configuration tables of docs/configuration.md: a bold heading per section, a row per line. */
 export function markdownTables(lines: readonly Setting[]): string {
   return bySection(lines)
     .map(([section, group]) =>

@@ -37,7 +37,7 @@ function shLines(text: string): string[] {
     .filter((line) => line.trim() !== "");
 }
 
-/** The VAR=value assignments of the README's `... npm start` line that contains `mark`. */
+/** The VAR=value assignments of docs/security.md's `... npm start` line that contains `mark`. */
 function startEnv(text: string, mark: string): Record<string, string> {
   const line = shLines(text).find((l) => l.includes(mark) && l.endsWith("npm start"));
   assert.ok(line !== undefined, `no "npm start" line with ${mark}`);
@@ -64,7 +64,7 @@ function configOf(env: Record<string, string>): AuthConfig {
   const config = parseAuthConfig(env, {
     tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile },
   });
-  // The README's lines listen on 0.0.0.0: allowed because authentication is
+  // Its lines listen on 0.0.0.0: allowed because authentication is
   // on; bearer credentials without TLS get the cleartext warning.
   const tls = certFile !== undefined && keyFile !== undefined;
   const warning = assertListenAllowed({
@@ -78,7 +78,7 @@ function configOf(env: Record<string, string>): AuthConfig {
   return config;
 }
 
-/** Runs the README's curl line of `text` in `dir`, pointed at `server`; the caller the service saw. */
+/** Runs the curl line of `text` in `dir`, pointed at `server`; the caller the service saw. */
 async function runCurl(
   text: string,
   dir: string,
@@ -120,7 +120,7 @@ describe("docs/security.md: Authentication", () => {
   before(async () => void (dir = await mkdtemp(join(tmpdir(), "pg-readme-auth-"))));
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test("without authentication, HOST=0.0.0.0 stops start-up with the README's words", () => {
+  test("without authentication, HOST=0.0.0.0 stops start-up with docs/security.md's words", () => {
     const said = section.split("\n").find((line) => line.startsWith("permission-gateway: HOST="));
     const config = parseAuthConfig({}, { tls: undefined });
     assert.throws(
@@ -139,7 +139,7 @@ describe("docs/security.md: Authentication", () => {
     );
   });
 
-  test("mutual TLS: the start line and the curl line, with certificates under the README's file names", async (t) => {
+  test("mutual TLS: the start line and the curl line, with certificates under docs/security.md's file names", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
     const text = sectionOf(section, "### Mutual TLS");
     const [serverCa, clientCa] = await Promise.all([createTestCa(dir, "server-ca"), createTestCa(dir, "client-ca")]);

@@ -56,8 +56,8 @@ describe("docs/security.md: Authorization", () => {
       "forbid-public-grants/platform.cedar",
     ]) {
       const text = (await readFile(join(examples, file), "utf8")).replace(/\n$/, "");
-      assert.ok(section.includes(`\`authz/examples/${file}\`:`), `the README names ${file}`);
-      assert.ok(shown.includes(text), `the README shows ${file} as it is`);
+      assert.ok(section.includes(`\`authz/examples/${file}\`:`), `docs/security.md names ${file}`);
+      assert.ok(shown.includes(text), `docs/security.md shows ${file} as it is`);
     }
   });
 
