@@ -1,5 +1,6 @@
-// The README's sections, code blocks and paragraphs, so tests run what the
-// README shows rather than a copy of it that could drift.
+// The sections, code blocks and paragraphs of the README and of docs/, so
+// tests run what the documentation shows rather than a copy of it that
+// could drift.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 
