@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
-# The gateway's image: the README's "Running in production", as two stages.
+# The gateway's image: docs/operations.md's "Running in production", as two stages.
 # The build stage runs `npm ci` with every dependency (its prepare script
 # compiles src/ and gen/ to dist/); the runtime stage holds only what the
-# README copies to /opt/permission-gateway and the production install.
+# docs/operations.md copies to /opt/permission-gateway and the production install.
 # test/deploy/dockerfile.test.ts holds this file's install and start commands
 # to the ones test/process/production-install.test.ts runs, so they cannot
 # drift apart. Guide: docs/deployment.md.

@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import { defineConfig, globalIgnores } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-// The architecture's boundaries (README: Folder map), checked here rather
+// The architecture's boundaries (docs/design.md, "Folder map"), checked here rather
 // than only described. Each boundary is one import-source pattern: static
 // imports go through no-restricted-imports, dynamic `import()` (how the
 // gateway loads its optional adapters) through no-restricted-syntax, with

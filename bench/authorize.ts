@@ -1,6 +1,6 @@
 // Per-call cost of authorization in-process: building the authorization
 // request from a validated input, and Cedar's decision against preparsed
-// policies, for a small set (the README's examples) and a large one (200
+// policies, for a small set (the examples of docs/security.md) and a large one (200
 // team policies). Variants are interleaved in rounds; the median and the
 // best round per call are printed (on a shared machine the best round is
 // the steadier figure). No server: the cost through the gateway is npm run

@@ -144,7 +144,7 @@ export function formatScenario(report: ScenarioReport): string {
   return lines.join("\n");
 }
 
-/** One line per scenario: the table the README's performance section shows. */
+/** One line per scenario: the table docs/performance.md shows. */
 export function formatSummary(reports: readonly ScenarioReport[]): string {
   const lines = ["\n== Summary", "   scenario                         ratio    meaning"];
   for (const r of reports) {

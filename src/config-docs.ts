@@ -1,7 +1,7 @@
-// The README's configuration tables, generated from the schema lines
-// (`npm run docs:config`; `npm run docs:config -- --check` fails when they
-// drifted). The tables sit between two marker comments, in README.md or in
-// whichever Markdown file under docs/ holds the markers, so they may move.
+// The configuration tables of docs/configuration.md, generated from the
+// schema lines (`npm run docs:config`; `npm run docs:config -- --check` fails
+// when they drifted). The tables sit between two marker comments, in
+// README.md or in whichever Markdown file under docs/ holds the markers.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SETTINGS } from "./config.js";

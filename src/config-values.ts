@@ -1,11 +1,11 @@
 // The configuration schema: one declarative line per environment variable
 // (name, kind, accepted values, default, help, section), and the pure
 // functions every section parses its lines with. The words a line accepts are
-// written once: --help, the README table and the ConfigError all print them.
+// written once: --help, the configuration table and the ConfigError all print them.
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** One line of --help and of the README's configuration table. */
+/** One line of --help and of the configuration table (docs/configuration.md). */
 export interface EnvHelp {
   readonly name: string;
   readonly accepted: string;
@@ -25,7 +25,7 @@ export class ConfigError extends Error {
 }
 
 /**
- * A group of settings: a heading of --help and of the README table. A
+ * A group of settings: a heading of --help and of the configuration table. A
  * variable of a security-sensitive section that does not apply stops
  * start-up, since whoever set it believes it protects something; one of
  * another section is warned about.
@@ -33,28 +33,32 @@ export class ConfigError extends Error {
 export interface Section {
   readonly title: string;
   readonly securitySensitive: boolean;
-  /** Where the README explains the section (markdown), if anywhere. */
+  /** Where the docs explain the section (a markdown link relative to docs/, where the table lives), if anywhere. */
   readonly see?: string;
 }
 
 export const SECTIONS = {
   server: { title: "Server", securitySensitive: false },
-  limits: { title: "Limits", securitySensitive: false, see: "[Reliability](#reliability)" },
+  limits: { title: "Limits", securitySensitive: false, see: "[Reliability](idempotency.md#reliability)" },
   authentication: {
     title: "Authentication and rate limit",
     securitySensitive: true,
-    see: "[Authentication](#authentication), [Per-caller rate limit](#per-caller-rate-limit)",
+    see: "[Authentication](security.md#authentication), [Per-caller rate limit](security.md#per-caller-rate-limit)",
   },
-  authorization: { title: "Authorization", securitySensitive: true, see: "[Authorization](#authorization)" },
-  audit: { title: "Audit", securitySensitive: true, see: "[Audit trail](#audit-trail)" },
-  observability: { title: "Health and observability", securitySensitive: false, see: "[Operations](#operations)" },
-  idempotency: { title: "Idempotency and Redis", securitySensitive: false, see: "[Idempotency](#idempotency)" },
-  aws: { title: "AWS", securitySensitive: false, see: "[Running against real AWS](#running-against-real-aws)" },
-  fake: { title: "Fake backend", securitySensitive: false, see: "[docs/fake-seed.md](docs/fake-seed.md)" },
+  authorization: { title: "Authorization", securitySensitive: true, see: "[Authorization](security.md#authorization)" },
+  audit: { title: "Audit", securitySensitive: true, see: "[Audit trail](security.md#audit-trail)" },
+  observability: { title: "Health and observability", securitySensitive: false, see: "[Operations](operations.md)" },
+  idempotency: { title: "Idempotency and Redis", securitySensitive: false, see: "[Idempotency](idempotency.md)" },
+  aws: {
+    title: "AWS",
+    securitySensitive: false,
+    see: "[Running against real AWS](operations.md#running-against-real-aws)",
+  },
+  fake: { title: "Fake backend", securitySensitive: false, see: "[fake-seed.md](fake-seed.md)" },
   fakeAws: {
     title: "Fake AWS endpoint",
     securitySensitive: false,
-    see: "[The fake AWS endpoint](#the-fake-aws-endpoint)",
+    see: "[The fake AWS endpoint](fake.md#the-fake-aws-endpoint)",
   },
 } as const satisfies Record<string, Section>;
 
@@ -356,7 +360,7 @@ export function sectionedHelp(lines: readonly Setting[]): string {
     .join("\n\n");
 }
 
-/** The README's configuration tables: a bold heading per section, a row per line. */
+/** The configuration tables of docs/configuration.md: a bold heading per section, a row per line. */
 export function markdownTables(lines: readonly Setting[]): string {
   return bySection(lines)
     .map(([section, group]) =>

@@ -1,7 +1,7 @@
 // Environment -> typed Config. Pure: main.ts passes process.env in. Every
 // variable is one schema line (config-values.ts) in the config.ts of the
 // section that uses it; a bad value stops start-up with a ConfigError in the
-// line's own words, the same --help and the README print.
+// line's own words, the same --help and docs/configuration.md print.
 import { AWS_SETTINGS, parseAwsConfig, type AwsConfig } from "./backend/aws/config.js";
 import {
   ConfigError,
@@ -194,7 +194,7 @@ export const FAKE_BACKEND_SETTINGS = {
   }),
 };
 
-/** Every line of the gateway's schema, in the order of --help and the README. */
+/** Every line of the gateway's schema, in the order of --help and docs/configuration.md. */
 export const SETTINGS: readonly Setting[] = [
   GATEWAY_SETTINGS.host,
   GATEWAY_SETTINGS.port,

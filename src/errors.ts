@@ -1,5 +1,5 @@
 // The one place that turns failures into ConnectErrors for the wire
-// (DESIGN.md section 5). Every error leaves with exactly one
+// (docs/errors.md has the table). Every error leaves with exactly one
 // google.rpc.ErrorInfo; AWS errors are mapped on their name, never on their
 // HTTP status (RAM's UnknownResourceException is a 400). Causes of
 // unexpected failures are logged and never sent.
@@ -63,7 +63,7 @@ type AwsRule =
 
 const credentialsMessage = "the gateway's AWS credentials are missing, invalid or expired";
 
-/** DESIGN.md section 5, by kind of AWS error (src/aws/error-catalogue.ts knows each name's kind). */
+/** The error table (docs/errors.md), by kind of AWS error (src/aws/error-catalogue.ts knows each name's kind). */
 const rulesByKind: Readonly<Record<AwsErrorKind, AwsRule>> = {
   "invalid-argument": { code: Code.InvalidArgument, detail: "bad-request" },
   "not-found": { code: Code.NotFound, detail: "resource-info" },

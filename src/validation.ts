@@ -1,4 +1,4 @@
-// The field rules of the AWS API references (DESIGN.md section 3), checked
+// The field rules of the AWS API references (README, "The API"), checked
 // before a request reaches the idempotency store or the backend. Each parser
 // turns a request message into the backend's input, or throws
 // RequestValidationError naming every broken field (one violation per field)
@@ -82,7 +82,7 @@ const PAGE_SIZE_MAX = ramFieldRules.maxResults.max;
 
 // The references give RevisionId no constraint; an empty one can only be a mistake.
 const REVISION_ID: FieldRule = { min: 1 };
-// client_token and idempotency_key: DESIGN.md section 3.
+// client_token and idempotency_key: docs/idempotency.md, "Token rules".
 const TOKEN: FieldRule = { min: 1, max: 64, pattern: "[\\x21-\\x7E]+" };
 // RAM documents "<service-code>:<resource-type>" (case-insensitive) but no
 // pattern or length; this keeps obvious garbage away from the backend.
@@ -402,7 +402,7 @@ export interface ParsedDeleteRamPermissionRequest {
 
 /**
  * AWS managed ARNs pass here on purpose: deleting one is RAM's
- * OperationNotPermittedException (FAILED_PRECONDITION, DESIGN.md section 5),
+ * OperationNotPermittedException (FAILED_PRECONDITION, docs/errors.md),
  * which the backend answers, not an invalid argument.
  */
 export function parseDeleteRamPermissionRequest(req: DeleteRamPermissionRequest): ParsedDeleteRamPermissionRequest {

@@ -1,6 +1,6 @@
 // The configuration schema: every line parses its own default, refuses a
-// value out of its range in the words --help and the README print, --help
-// is grouped by section, the README table is the schema's, the one rule for
+// value out of its range in the words --help and the configuration table print, --help
+// is grouped by section, the table of docs/configuration.md is the schema's, the one rule for
 // variables that do not apply, and warnings for misspelt ones.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -135,7 +135,7 @@ describe("--help", () => {
   });
 });
 
-describe("the README's configuration table", () => {
+describe("the configuration table (docs/configuration.md)", () => {
   test("is the schema's, line by line, and nothing else (npm run docs:config writes it)", async () => {
     const file = await findTableFile(fileURLToPath(repoRoot));
     const expected = configurationTables().split("\n");

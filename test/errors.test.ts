@@ -1,4 +1,4 @@
-// The error table of DESIGN.md section 5, row by row: AWS error name -> gRPC
+// The error table of docs/errors.md, row by row: AWS error name -> gRPC
 // code, ErrorInfo reason/domain/metadata and the detail that goes with it.
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -243,7 +243,7 @@ export const AUTH_SETTINGS = {
     name: "API_KEYS_FILE",
     section,
     ...text("path of an API key file", "path"),
-    help: 'api-key: lines of "<sha256 hex of the key> <caller id> [groups]" (see README, Authentication).',
+    help: 'api-key: lines of "<sha256 hex of the key> <caller id> [groups]" (see docs/security.md, API keys).',
     appliesWhen: inMode("api-key"),
   }),
   rateLimitCalls: setting({

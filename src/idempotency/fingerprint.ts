@@ -18,7 +18,7 @@
 //   what protobuf JSON writes, so v2 is v1's canonical JSON without the
 //   clearing of zero values. (The binary encoding would say presence too,
 //   but protobuf-es writes it several times slower than JSON: see the
-//   README's Performance section.)
+//   docs/performance.md.)
 //
 // A later version is introduced in two releases: first one that can compute
 // it (FINGERPRINT_VERSIONS) while still writing the old one, then one that

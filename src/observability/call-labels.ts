@@ -14,7 +14,7 @@ export function protocolOf(header: Headers): Protocol {
   return contentType.startsWith("application/grpc-web") ? "grpc_web" : "grpc";
 }
 
-/** gRPC's names of the status codes, as the DESIGN and README tables write them. */
+/** gRPC's names of the status codes, as the error table of docs/errors.md writes them. */
 const codeNames: readonly string[] = [
   "OK",
   "CANCELLED",

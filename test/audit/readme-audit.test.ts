@@ -1,4 +1,4 @@
-// The README's "Audit trail" section, tested as written: its example event
+// docs/security.md's "Audit trail" section, tested as written: its example event
 // is what the call it describes writes, its digest command prints the digest
 // the trail uses, and the configuration table has a row for every audit
 // variable.
@@ -10,12 +10,12 @@ import { describe, test } from "node:test";
 import { AUDIT_ENV_HELP } from "../../src/audit/config.js";
 import { tokenDigest, type AuditEvent } from "../../src/audit/event.js";
 import { DEFAULTS, handlerProgress } from "../authz/fixtures.js";
-import { codeBlocks, readmeRow, readmeSection, readReadme } from "../support/readme.js";
+import { codeBlocks, CONFIGURATION_DOC, docSection, readDoc, readmeRow } from "../support/readme.js";
 import { startAuditedServer } from "./audited-server.js";
 
-const section = await readmeSection("### Audit trail");
+const section = await docSection("docs/security.md", "## Audit trail");
 
-describe("README: Audit trail", () => {
+describe("docs/security.md: Audit trail", () => {
   test("the example event is what a team's AddLambdaPermission writes", async (t) => {
     const [shown] = codeBlocks(section, "json");
     assert.ok(shown !== undefined);
@@ -59,8 +59,8 @@ describe("README: Audit trail", () => {
   });
 
   test("the configuration table has a row for every audit variable", async () => {
-    const readme = await readReadme();
+    const table = await readDoc(CONFIGURATION_DOC);
     for (const help of AUDIT_ENV_HELP)
-      assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
+      assert.ok(table.includes(readmeRow(help)), `${CONFIGURATION_DOC} row of ${help.name}: ${readmeRow(help)}`);
   });
 });

@@ -1,4 +1,4 @@
-// The README's "Authentication" section, tested as written: each mode's
+// docs/security.md's "Authentication" section, tested as written: each mode's
 // start line is parsed as the gateway would parse it, its files are made
 // under the names it uses, and its curl line is run (host and port aside)
 // against a server with the authenticator that configuration builds. The
@@ -22,13 +22,13 @@ import { systemClock } from "../../src/clock.js";
 import { ConfigError } from "../../src/config-values.js";
 import { silentLogger } from "../../src/logger.js";
 import { skipWithoutCurl } from "../support/require-tool.js";
-import { codeBlocks, readReadme, sectionOf } from "../support/readme.js";
+import { codeBlocks, CONFIGURATION_DOC, readDoc, sectionOf } from "../support/readme.js";
 import { startAuthTestServer, type AuthTestServer } from "./support/auth-server.js";
 import { createTestCa, skipWithoutOpenssl } from "./support/pki.js";
 
 const run = promisify(execFile);
-const readme = await readReadme();
-const section = sectionOf(readme, "### Authentication");
+const security = await readDoc("docs/security.md");
+const section = sectionOf(security, "## Authentication");
 
 /** The lines of the sh blocks of `text`. */
 function shLines(text: string): string[] {
@@ -37,7 +37,7 @@ function shLines(text: string): string[] {
     .filter((line) => line.trim() !== "");
 }
 
-/** The VAR=value assignments of the README's `... npm start` line that contains `mark`. */
+/** The VAR=value assignments of docs/security.md's `... npm start` line that contains `mark`. */
 function startEnv(text: string, mark: string): Record<string, string> {
   const line = shLines(text).find((l) => l.includes(mark) && l.endsWith("npm start"));
   assert.ok(line !== undefined, `no "npm start" line with ${mark}`);
@@ -64,7 +64,7 @@ function configOf(env: Record<string, string>): AuthConfig {
   const config = parseAuthConfig(env, {
     tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile },
   });
-  // The README's lines listen on 0.0.0.0: allowed because authentication is
+  // Its lines listen on 0.0.0.0: allowed because authentication is
   // on; bearer credentials without TLS get the cleartext warning.
   const tls = certFile !== undefined && keyFile !== undefined;
   const warning = assertListenAllowed({
@@ -78,7 +78,7 @@ function configOf(env: Record<string, string>): AuthConfig {
   return config;
 }
 
-/** Runs the README's curl line of `text` in `dir`, pointed at `server`; the caller the service saw. */
+/** Runs the curl line of `text` in `dir`, pointed at `server`; the caller the service saw. */
 async function runCurl(
   text: string,
   dir: string,
@@ -115,12 +115,12 @@ async function withServer(
   }
 }
 
-describe("README: Authentication", () => {
+describe("docs/security.md: Authentication", () => {
   let dir = "";
   before(async () => void (dir = await mkdtemp(join(tmpdir(), "pg-readme-auth-"))));
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test("without authentication, HOST=0.0.0.0 stops start-up with the README's words", () => {
+  test("without authentication, HOST=0.0.0.0 stops start-up with docs/security.md's words", () => {
     const said = section.split("\n").find((line) => line.startsWith("permission-gateway: HOST="));
     const config = parseAuthConfig({}, { tls: undefined });
     assert.throws(
@@ -139,9 +139,9 @@ describe("README: Authentication", () => {
     );
   });
 
-  test("mutual TLS: the start line and the curl line, with certificates under the README's file names", async (t) => {
+  test("mutual TLS: the start line and the curl line, with certificates under docs/security.md's file names", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
-    const text = sectionOf(section, "#### Mutual TLS");
+    const text = sectionOf(section, "### Mutual TLS");
     const [serverCa, clientCa] = await Promise.all([createTestCa(dir, "server-ca"), createTestCa(dir, "client-ca")]);
     const server = await serverCa.issue("gateway", { dns: ["localhost"], ips: ["127.0.0.1"], usage: "server" });
     const client = await clientCa.issue("deployer", {
@@ -181,7 +181,7 @@ describe("README: Authentication", () => {
 
   test("JWT: the URL line parses as written; the file line and its curl line work with a token of that issuer and audience", async (t) => {
     if (skipWithoutCurl(t)) return;
-    const text = sectionOf(section, "#### JWT bearer tokens");
+    const text = sectionOf(section, "### JWT bearer tokens");
     const byUrl = configOf(startEnv(text, "JWT_JWKS_URL=")).authentication;
     assert.ok(byUrl.mode === "jwt" && byUrl.jwks.kind === "url");
     assert.equal(byUrl.jwks.url.href, "https://idp.example.com/.well-known/jwks.json");
@@ -211,7 +211,7 @@ describe("README: Authentication", () => {
 
   test("API keys: the command makes a key and its line; the file example parses; the start and curl lines work", async (t) => {
     if (skipWithoutOpenssl(t) || skipWithoutCurl(t)) return;
-    const text = sectionOf(section, "#### API keys");
+    const text = sectionOf(section, "### API keys");
     const command = [...text.matchAll(/```sh\n([\s\S]*?)```/g)]
       .map((m) => m[1] ?? "")
       .find((block) => block.includes("openssl rand"));
@@ -241,13 +241,14 @@ describe("README: Authentication", () => {
   });
 
   test("the rate-limit line parses as written", () => {
-    const config = configOf(startEnv(sectionOf(readme, "### Per-caller rate limit"), "RATE_LIMIT_CALLS="));
+    const config = configOf(startEnv(sectionOf(security, "## Per-caller rate limit"), "RATE_LIMIT_CALLS="));
     assert.deepEqual(config.rateLimit, { calls: 10, windowSeconds: 1 });
     assert.equal(config.authentication.mode, "api-key");
   });
 
-  test("the configuration table has a row for every authentication and rate-limit variable", () => {
+  test("the configuration table has a row for every authentication and rate-limit variable", async () => {
+    const table = await readDoc(CONFIGURATION_DOC);
     for (const { name } of AUTH_ENV_HELP)
-      assert.ok(readme.includes(`| \`${name}\` |`), `${name} is missing from the README table`);
+      assert.ok(table.includes(`| \`${name}\` |`), `${name} is missing from the table of ${CONFIGURATION_DOC}`);
   });
 });

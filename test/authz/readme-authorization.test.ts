@@ -1,4 +1,4 @@
-// The README's "Authorization" section, tested as written: its three
+// docs/security.md's "Authorization" section, tested as written: its three
 // example policy sets are the files in authz/examples (which these tests
 // load and exercise), its example error is the one start-up prints, and the
 // configuration table has a row for every authorization variable.
@@ -18,11 +18,11 @@ import { AUTHZ_ENV_HELP } from "../../src/authz/config.js";
 import type { Caller } from "../../src/authz/request.js";
 import type { ResourceDefaults } from "../../src/authz/resource.js";
 import { silentLogger } from "../../src/logger.js";
-import { codeBlocks, readmeRow, readmeSection, readReadme } from "../support/readme.js";
+import { codeBlocks, CONFIGURATION_DOC, docSection, readDoc, readmeRow } from "../support/readme.js";
 import { assertDecisions, DEFAULTS, type DecisionCase, NO_ACCOUNT, policyDir } from "./fixtures.js";
 
 const examples = fileURLToPath(new URL("../../authz/examples/", import.meta.url));
-const section = await readmeSection("### Authorization");
+const section = await docSection("docs/security.md", "## Authorization");
 
 const auditor: Caller = { id: "ada", groups: ["auditors"] };
 const payments: Caller = { id: "pat", groups: ["payments"] };
@@ -47,7 +47,7 @@ const check = async (authorizer: Authorizer, cases: readonly DecisionCase[]): Pr
 const exampleSet = (set: string): Promise<Authorizer> =>
   createCedarAuthorizer({ policies: join(examples, set), logger: silentLogger });
 
-describe("README: Authorization", () => {
+describe("docs/security.md: Authorization", () => {
   test("the example policy sets shown are the files in authz/examples", async () => {
     const shown = codeBlocks(section, "cedar");
     for (const file of [
@@ -56,8 +56,8 @@ describe("README: Authorization", () => {
       "forbid-public-grants/platform.cedar",
     ]) {
       const text = (await readFile(join(examples, file), "utf8")).replace(/\n$/, "");
-      assert.ok(section.includes(`\`authz/examples/${file}\`:`), `the README names ${file}`);
-      assert.ok(shown.includes(text), `the README shows ${file} as it is`);
+      assert.ok(section.includes(`\`authz/examples/${file}\`:`), `docs/security.md names ${file}`);
+      assert.ok(shown.includes(text), `docs/security.md shows ${file} as it is`);
     }
   });
 
@@ -342,8 +342,8 @@ describe("README: Authorization", () => {
   });
 
   test("the configuration table has a row for every authorization variable", async () => {
-    const readme = await readReadme();
+    const table = await readDoc(CONFIGURATION_DOC);
     for (const help of AUTHZ_ENV_HELP)
-      assert.ok(readme.includes(readmeRow(help)), `README row of ${help.name}: ${readmeRow(help)}`);
+      assert.ok(table.includes(readmeRow(help)), `${CONFIGURATION_DOC} row of ${help.name}: ${readmeRow(help)}`);
   });
 });

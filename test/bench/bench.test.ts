@@ -19,7 +19,7 @@ import { buildSeed, nearLimitFunction, policyLimitBytes, renderedStatementBytes 
 import { PermissionService } from "../../gen/permission/v1/permission_pb.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { readmeBlock, readReadme } from "../support/readme.js";
+import { docBlock, readDoc } from "../support/readme.js";
 
 describe("bench options", () => {
   const parse = (...argv: string[]) => parseBenchOptions(argv, scenarioIds, "/tmp/profiles");
@@ -60,8 +60,8 @@ describe("bench options", () => {
     assert.equal(new Set(scenarioIds).size, scenarioIds.length);
   });
 
-  test("every npm run bench line of the README's Performance section parses, and its table names every scenario", async () => {
-    const block = await readmeBlock("sh", "npm run bench -- --quick");
+  test("every npm run bench line of docs/performance.md parses, and its table names every scenario", async () => {
+    const block = await docBlock("docs/performance.md", "sh", "npm run bench -- --quick");
     const lines = block
       .split("\n")
       .map((line) => line.replace(/#.*$/, "").trim())
@@ -74,9 +74,8 @@ describe("bench options", () => {
           .split(/\s+/)
           .filter((word) => word !== ""),
       );
-    const readme = await readReadme();
-    for (const id of scenarioIds)
-      assert.ok(readme.includes(`\`${id}\``), `the README's Performance section names ${id}`);
+    const performance = await readDoc("docs/performance.md");
+    for (const id of scenarioIds) assert.ok(performance.includes(`\`${id}\``), `docs/performance.md names ${id}`);
   });
 });
 

@@ -1,6 +1,6 @@
 // A real browser calls a real gateway: headless Chromium (Debian's chromium,
 // driven by playwright-core) loads a page from another origin that runs the
-// README's web client over the Connect protocol and gRPC-Web. Every call
+// web client of docs/clients.md over the Connect protocol and gRPC-Web. Every call
 // carries authorization and W3C trace context, so each one needs the
 // gateway's preflight answer. A page from an origin that is not allowed is
 // refused by the browser. Skipped loudly without chromium, a failure when
@@ -14,7 +14,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from "../../src/cors.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { readmeParagraph } from "../support/readme.js";
+import { docParagraph } from "../support/readme.js";
 import { skipWithoutTool } from "../support/require-tool.js";
 import type { Outcome, PageGlobals, Protocol, ScenarioOutcomes } from "./page/harness.js";
 import { bundleWebPage, servePage, typecheckWebClient, type PageServer, type WebPage } from "./web-page.js";
@@ -116,12 +116,12 @@ describe("a web page on another origin calls the gateway", () => {
     assert.deepEqual(allowed, [...CORS_ALLOWED_HEADERS]);
   });
 
-  test("the README's web client typechecks under strict options", async () => {
+  test("docs/clients.md's web client typechecks under strict options", async () => {
     assert.deepEqual(await typecheckWebClient(), []);
   });
 
-  test("the README's CORS paragraph names every header the gateway allows and exposes", async () => {
-    const paragraph = await readmeParagraph("**CORS.**");
+  test("docs/clients.md's CORS paragraph names every header the gateway allows and exposes", async () => {
+    const paragraph = await docParagraph("docs/clients.md", "**CORS.**");
     for (const name of [...CORS_ALLOWED_HEADERS, ...CORS_EXPOSED_HEADERS])
       assert.ok(paragraph.includes(`\`${name}\``), name);
   });

@@ -1,4 +1,4 @@
-// The browser test's web page: the README's web client bundled with the
+// The browser test's web page: docs/clients.md's web client bundled with the
 // page harness by esbuild into a temp dir (no bundle is committed), served
 // from its own loopback HTTP server, that is from another origin than the
 // gateway's.
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 import ts from "typescript";
-import { readmeBlock, repoRoot } from "../support/readme.js";
+import { docBlock, repoRoot } from "../support/readme.js";
 
 export interface WebPage {
   /** Holds index.html and page.js. */
@@ -28,13 +28,13 @@ const readmeModule = "readme:web-client.ts";
 const html =
   '<!doctype html>\n<meta charset="utf-8">\n<title>permission-gateway browser test</title>\n<script type="module" src="/page.js"></script>\n';
 
-/** The README's "From a web page" block: a module written as if it lived at the repository root. */
+/** docs/clients.md's "From a web page" block: a module written as if it lived at the repository root. */
 function readmeWebClient(): Promise<string> {
-  return readmeBlock("ts", "@connectrpc/connect-web");
+  return docBlock("docs/clients.md", "ts", "@connectrpc/connect-web");
 }
 
 /**
- * Type errors of the README's web client under the project's strict options
+ * Type errors of docs/clients.md's web client under the project's strict options
  * and the browser's lib (esbuild strips types without checking them).
  */
 export async function typecheckWebClient(): Promise<string[]> {
@@ -63,11 +63,11 @@ export async function typecheckWebClient(): Promise<string[]> {
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
 }
 
-/** Bundles the harness with the README's web client, as a module that lives at the repository root. */
+/** Bundles the harness with docs/clients.md's web client, as a module that lives at the repository root. */
 export async function bundleWebPage(): Promise<WebPage> {
   const root = fileURLToPath(repoRoot);
   const webClient = await readmeWebClient();
-  // The README's imports (./gen/..., @connectrpc/connect-web) resolve from the repository root.
+  // The web client's imports (./gen/..., @connectrpc/connect-web) resolve from the repository root.
   const fromReadme: Plugin = {
     name: "readme-web-client",
     setup(b) {

@@ -1,6 +1,6 @@
 // No container engine runs here and no base image can be pulled, so the
 // image is held to what is tested instead: its build and install commands
-// are the README's production install that test/process/production-install
+// are docs/operations.md's production install that test/process/production-install
 // runs (same commands, same files copied, same directory), its start command
 // is what `npm start` execs there, and its defaults are safe (the image's
 // environment alone is refused by the gateway's own configuration check).
@@ -89,25 +89,25 @@ describe("the Dockerfile", async () => {
   const stages = parseDockerfile(await readRepoFile("Dockerfile"));
   const runtime = stages.at(-1) as Stage;
   const commands = await productionCommands();
-  // The README's block: `npm ci`, mkdir, `cp -R <files> <target>/`, cd, the install, `npm start`.
+  // docs/operations.md's block: `npm ci`, mkdir, `cp -R <files> <target>/`, cd, the install, `npm start`.
   const copy = commands.find((command) => command.startsWith("cp "));
-  assert.ok(copy !== undefined, "the README's block copies the build");
+  assert.ok(copy !== undefined, "docs/operations.md's block copies the build");
   const copied = copy.split(/\s+/).slice(2, -1);
   const install = commands.slice(commands.indexOf(`cd ${readmeTarget}`) + 1, -1);
 
-  test("builds in its own stage with the README's build command, and ships from another", () => {
+  test("builds in its own stage with docs/operations.md's build command, and ships from another", () => {
     assert.equal(stages.length, 2, "a build stage and a runtime stage");
     const build = stages[0] as Stage;
     assert.deepEqual(
       all(build, "RUN").map((run) => run.args),
       [commands[0]],
-      "the build stage runs exactly the README's build command",
+      "the build stage runs exactly docs/operations.md's build command",
     );
     for (const instruction of all(runtime, "COPY"))
       assert.deepEqual(instruction.flags, [`--from=${build.name}`], "the runtime stage copies only from the build");
   });
 
-  test("the runtime stage holds what the README copies, where it copies it, installed as the test installs it", () => {
+  test("the runtime stage holds what docs/operations.md copies, where it copies it, installed as the test installs it", () => {
     assert.equal(only(runtime, "WORKDIR").args, readmeTarget);
     const shipped = all(runtime, "COPY").flatMap(({ args }) =>
       args
@@ -115,11 +115,11 @@ describe("the Dockerfile", async () => {
         .slice(0, -1)
         .map((source) => source.replace(/^\/build\//, "")),
     );
-    assert.deepEqual(shipped.sort(), [...copied].sort(), "the files of the README's cp, no more and no fewer");
+    assert.deepEqual(shipped.sort(), [...copied].sort(), "the files of docs/operations.md's cp, no more and no fewer");
     assert.deepEqual(
       all(runtime, "RUN").map((run) => run.args),
       install,
-      "the runtime stage's RUN is the README's production install, word for word",
+      "the runtime stage's RUN is docs/operations.md's production install, word for word",
     );
     assert.deepEqual(install, ["npm ci --omit=dev"]);
   });

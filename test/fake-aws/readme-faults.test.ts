@@ -1,4 +1,4 @@
-// The README's fault commands for the fake AWS endpoint, run as written
+// docs/fake.md's fault commands for the fake AWS endpoint, run as written
 // (curl against a real endpoint, only the address changed): every fault it
 // shows is accepted, and the listing and clearing commands answer.
 import assert from "node:assert/strict";
@@ -7,14 +7,14 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startFakeAwsServer } from "../../src/fake-aws/server.js";
-import { readmeBlock } from "../support/readme.js";
+import { docBlock } from "../support/readme.js";
 import { skipWithoutCurl } from "../support/require-tool.js";
 
 const run = promisify(execFile);
 
-test("the README's fake AWS endpoint fault commands work as written", async (t) => {
+test("docs/fake.md's fake AWS endpoint fault commands work as written", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const block = await readmeBlock("sh", "/__fake/faults");
+  const block = await docBlock("docs/fake.md", "sh", "/__fake/faults");
   const commands = block.split("\n").filter((line) => line.startsWith("curl "));
   assert.ok(commands.length >= 8, "the block shows its faults");
 

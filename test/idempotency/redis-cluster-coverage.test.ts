@@ -1,5 +1,5 @@
 // What a dead master does to a real 3-master Cluster, and what the gateway
-// answers (the README's Cluster paragraph says this). With
+// answers (docs/idempotency.md's Redis Cluster paragraph says this). With
 // cluster-require-full-coverage yes, the default, the Cluster fails every
 // slot once it notices: every call with a token is UNAVAILABLE at once and
 // readiness is false. With no, only the dead master's slots fail; the rest

@@ -1,4 +1,4 @@
-// What a Redis restart does to tokens (the README's persistence paragraph
+// What a Redis restart does to tokens (docs/idempotency.md's persistence paragraph
 // says this). Without persistence every record is gone: a completed token's
 // retry runs again, while a call still running writes its record back with
 // its next renewal, so its duplicates keep waiting instead of running

@@ -1,4 +1,4 @@
-// The README's operations sections, run as written: the health, reflection
+// docs/operations.md's sections, run as written: the health, reflection
 // and metrics commands against a server made of this folder's modules (the
 // way the gateway serves them), the metrics table against the registry, and
 // the tracing example's variables through the configuration parser.
@@ -20,14 +20,14 @@ import { createMetrics } from "../../src/observability/metrics.js";
 import { GATEWAY_DESCRIPTOR_FILES } from "../../src/reflection/gateway-files.js";
 import { registerReflectionServices } from "../../src/reflection/reflection-service.js";
 import { skipWithoutCurl } from "../support/require-tool.js";
-import { codeBlocks, readReadme, repoRoot, sectionOf } from "../support/readme.js";
+import { codeBlocks, readDoc, repoRoot, sectionOf } from "../support/readme.js";
 import { parsePrometheusText } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
 import { createTestPermissionService } from "./support/test-service.js";
 
 const run = promisify(execFile);
-const readme = await readReadme();
-const section = (heading: string): string => sectionOf(readme, heading);
+const operations = await readDoc("docs/operations.md");
+const section = (heading: string): string => sectionOf(operations, heading);
 const shellBlocks = (text: string): string[] => codeBlocks(text, "sh");
 
 let server: TestServer;
@@ -68,7 +68,7 @@ async function bash(script: string): Promise<string> {
 
 test("Health and readiness: the commands answer as shown", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const [block] = shellBlocks(section("### Health and readiness"));
+  const [block] = shellBlocks(section("## Health and readiness"));
   assert.ok(block !== undefined);
   const lines = block.trim().split("\n");
   assert.equal(lines.length, 4);
@@ -81,7 +81,7 @@ test("Health and readiness: the commands answer as shown", async (t) => {
 });
 
 test("Reflection: buf curl lists and calls without a proto", async () => {
-  const [block] = shellBlocks(section("### Reflection"));
+  const [block] = shellBlocks(section("## Reflection"));
   assert.ok(block !== undefined);
   const out = await bash(block);
   const listed = out.split("\n");
@@ -101,9 +101,9 @@ test("Reflection: buf curl lists and calls without a proto", async () => {
   );
 });
 
-test("Metrics: the command shows the line the README shows", async (t) => {
+test("Metrics: the command shows the line docs/operations.md shows", async (t) => {
   if (skipWithoutCurl(t)) return;
-  const [block] = shellBlocks(section("### Metrics"));
+  const [block] = shellBlocks(section("## Metrics"));
   assert.ok(block !== undefined);
   const [command, , shown] = block.trim().split("\n");
   assert.ok(command !== undefined && shown !== undefined);
@@ -136,7 +136,7 @@ test("Metrics: the table lists every metric with its type and labels", async () 
     for (const key of Object.keys(sample.labels)) if (key !== "le") set.add(key);
     labels.set(name, set);
   }
-  const table = section("### Metrics");
+  const table = section("## Metrics");
   assert.ok(types.size >= 10);
   for (const [name, type] of types) {
     const row = table.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
@@ -150,7 +150,7 @@ test("Metrics: the table lists every metric with its type and labels", async () 
 });
 
 test("Tracing: the example's variables configure spans as described", () => {
-  const [block] = shellBlocks(section("### Tracing"));
+  const [block] = shellBlocks(section("## Tracing"));
   const assignments = Object.fromEntries(
     [...(block ?? "").matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? "", m[2] ?? ""]),
   );

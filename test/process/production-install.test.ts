@@ -1,4 +1,4 @@
-// The README's production install, run as written (with a temp directory for
+// docs/operations.md's production install, run as written (with a temp directory for
 // /opt/permission-gateway): a build, then `npm ci --omit=dev` in a copy that
 // has only package.json, package-lock.json and dist/. The copy must hold no
 // dev dependency, every module of dist/ must load from it, `npm start` must
@@ -69,7 +69,7 @@ async function importedPackages(dist: string): Promise<string[]> {
   return [...packages].sort();
 }
 
-/** The README's commands between the build and `npm start`, run from `build` with `target` for /opt/permission-gateway. */
+/** docs/operations.md's commands between the build and `npm start`, run from `build` with `target` for /opt/permission-gateway. */
 async function installAsTheReadmeSays(build: string, target: string): Promise<void> {
   const commands = await productionCommands();
   assert.equal(commands[0], "npm ci", "the block starts with the build");
@@ -85,7 +85,7 @@ async function installAsTheReadmeSays(build: string, target: string): Promise<vo
   });
 }
 
-describe("the compiled build and the README's production install", { timeout: 300_000 }, () => {
+describe("the compiled build and docs/operations.md's production install", { timeout: 300_000 }, () => {
   let dir = "";
   let build = "";
   let target = "";

@@ -1,5 +1,5 @@
 // Authorization and the audit trail through the whole gateway as main.ts
-// composes it: API-key callers in groups, the README's example policy sets,
+// composes it: API-key callers in groups, the example policy sets of docs/security.md,
 // a seed with functions in two accounts and Regions. Decided by RPC,
 // account, Region, function name pattern, RAM permission and the granted
 // principal; default deny; a broken policy stops start-up; SIGHUP's reload
@@ -198,7 +198,7 @@ describe("authorization and audit through the gateway", () => {
     const load = (async () => {
       while (running) outcomes.push((await refusal(clients.auditor.listRamPermissions({}))).reason ?? "");
     })();
-    // Deployed by rename, as the README says, so a reload never reads half a file.
+    // Deployed by rename, as docs/security.md says, so a reload never reads half a file.
     await writeFile(join(dir, "tmp.cedar"), "");
     await rename(join(dir, "tmp.cedar"), file);
     await gateway.reload();

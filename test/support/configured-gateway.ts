@@ -1,5 +1,5 @@
-// A whole gateway as main.ts builds it, from environment variables (the
-// README's configuration), on a free loopback port: for tests of what only
+// A whole gateway as main.ts builds it, from environment variables
+// (docs/configuration.md), on a free loopback port: for tests of what only
 // the composed gateway does (authentication in front of idempotency,
 // authorization, audit).
 import { systemClock } from "../../src/clock.js";

@@ -1,5 +1,6 @@
-// The README's sections, code blocks and paragraphs, so tests run what the
-// README shows rather than a copy of it that could drift.
+// The sections, code blocks and paragraphs of the README and of docs/, so
+// tests run what the documentation shows rather than a copy of it that
+// could drift.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 
@@ -8,6 +9,9 @@ export const repoRoot = new URL("../../", import.meta.url);
 export function readReadme(): Promise<string> {
   return readDoc("README.md");
 }
+
+/** The document that holds the generated configuration table (npm run docs:config). */
+export const CONFIGURATION_DOC = "docs/configuration.md";
 
 /** A documentation file by its path in the repository: "README.md", "docs/clients.md". */
 export function readDoc(path: string): Promise<string> {
@@ -22,7 +26,7 @@ export function readDoc(path: string): Promise<string> {
 export function sectionOf(text: string, heading: string): string {
   const lines = text.split("\n");
   const start = lines.indexOf(heading);
-  assert.ok(start >= 0, `the README has the heading "${heading}"`);
+  assert.ok(start >= 0, `the text has the heading "${heading}"`);
   const level = heading.indexOf(" ");
   let inCode = false;
   let end = lines.length;
@@ -43,6 +47,11 @@ export async function readmeSection(heading: string): Promise<string> {
   return sectionOf(await readReadme(), heading);
 }
 
+/** The section under `heading` of the documentation file `path` ("docs/security.md"); see sectionOf. */
+export async function docSection(path: string, heading: string): Promise<string> {
+  return sectionOf(await readDoc(path), heading);
+}
+
 /** The fenced code blocks of `text` in language `lang` ("" for unlabelled), without their fences and indentation. */
 export function codeBlocks(text: string, lang: string): string[] {
   const blocks: { lang: string; lines: string[] }[] = [];
@@ -61,11 +70,11 @@ export function codeBlocks(text: string, lang: string): string[] {
   return blocks.filter((block) => block.lang === lang).map((block) => block.lines.join("\n"));
 }
 
-/** The paragraph (text up to the next blank line) that starts with `start`. */
-export async function readmeParagraph(start: string): Promise<string> {
-  const text = await readReadme();
+/** The paragraph (text up to the next blank line) of the documentation file `path` that starts with `start`. */
+export async function docParagraph(path: string, start: string): Promise<string> {
+  const text = await readDoc(path);
   const at = text.indexOf(`\n${start}`);
-  assert.ok(at >= 0, `the README has a paragraph starting ${start}`);
+  assert.ok(at >= 0, `${path} has a paragraph starting ${start}`);
   return text.slice(at + 1).split("\n\n")[0] ?? "";
 }
 

@@ -1,7 +1,7 @@
 // Settings of the AWS backend read from the environment. Pure: main.ts hands
 // in its env, and only the values the gateway itself decides are parsed here;
 // endpoints and credentials are left to the SDK's own standard variables and
-// have lines below only so --help and the README name them.
+// have lines below only so --help and docs/configuration.md name them.
 import { SECTIONS, helpOf, integer, read, setting, text, type Env, type EnvHelp } from "../../config-values.js";
 
 export interface AwsConfig {

@@ -1,4 +1,4 @@
-// The built-in seed `npm start` uses (DESIGN.md section 6). docs/fake-seed.md
+// The built-in seed `npm start` uses (docs/fake-seed.md, "The demo seed"). docs/fake-seed.md
 // shows the same content as a JSON file.
 import type { FakeSeed } from "./seed.js";
 

@@ -171,7 +171,7 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
     listRamPermissions: { operation: "ListPermissions", service: "ram", request: () => ({ pageSize: 10 }) },
   };
 
-  /** DESIGN.md section 5, per AWS error name: gRPC code and ErrorInfo reason. */
+  /** The error table (docs/errors.md), per AWS error name: gRPC code and ErrorInfo reason. */
   const expected: Record<string, [Code, string]> = {
     InvalidParameterValueException: [Code.InvalidArgument, "INVALID_PARAMETER_VALUE"],
     PolicyLengthExceededException: [Code.ResourceExhausted, "POLICY_LENGTH_EXCEEDED"],

@@ -1,5 +1,5 @@
 // The browser test's page script. At test time it is bundled with the web
-// client that the README shows (section "From a web page") and exposes
+// client that docs/clients.md shows (section "From a web page") and exposes
 // runScenarios, which Playwright calls; every outcome goes back to the test
 // as plain JSON. Runs in Chromium, so it touches no Node API.
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -8,7 +8,7 @@ import type { AddLambdaPermissionRequestSchema, PermissionService } from "../../
 
 export type Protocol = "connect" | "grpc-web";
 
-/** What the README's web client exports. */
+/** What docs/clients.md's web client exports. */
 export interface WebClient {
   createPermissionClient(baseUrl: string, protocol: Protocol): Client<typeof PermissionService>;
   addStatement(

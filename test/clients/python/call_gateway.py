@@ -1,5 +1,5 @@
 """A Python gRPC client of the gateway, generated with
-clients/buf.gen.python.local.yaml (README, "Calling from other languages").
+clients/buf.gen.python.local.yaml (docs/clients.md, "Calling from other languages").
 
 Usage: PYTHONPATH=<generated>/python python3 call_gateway.py HOST:PORT
 
