@@ -3,6 +3,7 @@
 // them), and exit with the code the program answers.
 import * as nodeModule from "node:module";
 import { pathToFileURL } from "node:url";
+import { errorMessage } from "./util/error-message.js";
 
 /** Whether `moduleUrl` (the caller's import.meta.url) is the script node was started with. */
 export function isEntryPoint(moduleUrl: string): boolean {
@@ -19,10 +20,6 @@ export function exitWhenDone(program: string, run: Promise<number>): void {
       process.exit(1);
     },
   );
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

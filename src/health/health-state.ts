@@ -6,6 +6,7 @@
 // move traffic away while in-flight calls drain.
 import type { Logger } from "../logger.js";
 import { HEALTH_DEFAULTS } from "./config.js";
+import { errorMessage } from "../util/error-message.js";
 
 export interface ProbeResult {
   readonly ready: boolean;
@@ -187,7 +188,7 @@ async function runProbe(name: string, probe: ReadinessProbe | undefined, timeout
     const result = await Promise.race([probe(controller.signal), timedOut]);
     return { name, ready: result.ready, detail: shorten(result.detail) };
   } catch (error) {
-    return { name, ready: false, detail: shorten(error instanceof Error ? error.message : String(error)) };
+    return { name, ready: false, detail: shorten(errorMessage(error)) };
   } finally {
     clearTimeout(timer);
   }

@@ -67,7 +67,7 @@ export function createStoreCalls(options: {
     try {
       observer?.onStoreCommand?.(operation, ms, failed);
     } catch (error) {
-      logger.debug("idempotency observer failed", { error: error instanceof Error ? error : String(error) });
+      logger.debug("idempotency observer failed", { error });
     }
   };
 
@@ -106,7 +106,7 @@ export function createStoreCalls(options: {
           logger.warn("idempotency store failed; failing closed", {
             rpc,
             operation,
-            error: error instanceof Error ? error : String(error),
+            error,
             suppressedSinceLastWarning: suppressedWarnings,
           });
           lastWarningAt = now;

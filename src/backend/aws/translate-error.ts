@@ -18,6 +18,7 @@ import { missingResourceOfLambdaMessage } from "../../aws/lambda-answers.js";
 import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
 import { retryAfterSecondsOf } from "./retry-after.js";
 import { neverConnectedCodes, UncertainAttemptError } from "./uncertain-attempts.js";
+import { errorMessage } from "../../util/error-message.js";
 
 /** What the failed call was, for errors whose meaning depends on it. */
 export interface FailedCall {
@@ -49,7 +50,7 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
   const { service, call } = failed;
   const sdk = asRecord(error);
   const name = typeof sdk["name"] === "string" ? sdk["name"] : "";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const metadata = asRecord(sdk["$metadata"]);
   const httpStatus = typeof metadata["httpStatusCode"] === "number" ? metadata["httpStatusCode"] : undefined;
 
