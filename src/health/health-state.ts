@@ -8,15 +8,10 @@ import type { Logger } from "../logger.js";
 import { HEALTH_DEFAULTS } from "./config.js";
 import { errorMessage } from "../util/error-message.js";
 import { withTimeout } from "../util/with-timeout.js";
-
-export interface ProbeResult {
-  readonly ready: boolean;
-  /** A short reason, shown by /readyz when not ready (no secrets: it is served). */
-  readonly detail?: string | undefined;
-}
+import type { Readiness } from "./readiness.js";
 
 /** Must honour `signal`; a probe that throws or outlives its timeout counts as not ready. */
-export type ReadinessProbe = (signal: AbortSignal) => Promise<ProbeResult>;
+export type ReadinessProbe = (signal: AbortSignal) => Promise<Readiness>;
 
 export type ServingStatus = "SERVING" | "NOT_SERVING";
 
