@@ -6,6 +6,7 @@
 // (lambda-answers.ts); RAM's answers only inform, and nothing turns a missing
 // permission into success.
 import type { AwsService, MissingResource } from "../backend/errors.js";
+import { LAMBDA_ERRORS, RAM_ERRORS } from "./error-catalogue.js";
 import { missingResourceOfLambdaMessage } from "./lambda-answers.js";
 
 /** `permissionVersion`: GetPermission with an explicit version, where a missing resource may be that version. */
@@ -16,8 +17,8 @@ export function missingResourceOf(
   permissionVersion?: number,
 ): MissingResource | undefined {
   if (service === "ram") {
-    if (code !== "UnknownResourceException") return undefined;
+    if (code !== RAM_ERRORS.UnknownResourceException) return undefined;
     return permissionVersion !== undefined && /\bversion\b/i.test(message) ? "permission-version" : "permission";
   }
-  return code === "ResourceNotFoundException" ? missingResourceOfLambdaMessage(message) : undefined;
+  return code === LAMBDA_ERRORS.ResourceNotFoundException ? missingResourceOfLambdaMessage(message) : undefined;
 }
