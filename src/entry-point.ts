@@ -4,6 +4,7 @@
 import * as nodeModule from "node:module";
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { errorMessage } from "./util/error-message.js";
 
 /**
  * Whether `moduleUrl` (the caller's import.meta.url) is the script node was
@@ -29,10 +30,6 @@ export function exitWhenDone(program: string, run: Promise<number>): void {
       process.exit(1);
     },
   );
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

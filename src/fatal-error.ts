@@ -33,7 +33,7 @@ export function createFatalErrorHandler(options: FatalErrorOptions): (error: unk
   const { logger } = options;
   let stopping = false;
   return (error) => {
-    const fields = describe(error);
+    const fields = { error };
     if (stopping) {
       logger.error("another uncaught error while stopping for one (a bug)", fields);
       return;
@@ -63,11 +63,7 @@ export function createFatalErrorHandler(options: FatalErrorOptions): (error: unk
       drained = Promise.reject(drainError);
     }
     void drained
-      .catch((drainError: unknown) => logger.error("the drain after an uncaught error failed", describe(drainError)))
+      .catch((drainError: unknown) => logger.error("the drain after an uncaught error failed", { error: drainError }))
       .finally(exit);
   };
-}
-
-function describe(error: unknown): { error: Error | string } {
-  return { error: error instanceof Error ? error : String(error) };
 }

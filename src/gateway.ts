@@ -45,6 +45,7 @@ import type { Config } from "./config.js";
 import { createIdempotency, type Idempotency } from "./idempotency/create-idempotency.js";
 import type { Logger } from "./logger.js";
 import { startServer, type RunningServer, type ShutdownReport } from "./server.js";
+import { errorMessage } from "./util/error-message.js";
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -336,7 +337,7 @@ async function startupStep<T>(what: string, run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof CredentialFileError) throw new StartupError(error.message, { cause: error });
-    throw new StartupError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new StartupError(`cannot ${what}: ${errorMessage(error)}`, {
       cause: error,
     });
   }

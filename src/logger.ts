@@ -6,6 +6,11 @@ import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
+/**
+ * A log line's fields. `error` takes whatever was caught (`{ error }`), an
+ * Error or not: the logger describes it (see serializeErrors), so call sites
+ * never convert it.
+ */
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -126,7 +131,13 @@ export function createJsonLogger(level: LogLevel, write?: (line: string) => void
   });
 }
 
-/** Errors do not survive JSON.stringify; keep their name, message, stack and cause, under any field name. */
+/**
+ * Errors do not survive JSON.stringify; keep their name, message, stack and
+ * cause, under any field name. Whatever else was thrown, given as `error`, is
+ * described as a non-Error cause is; a plain record there is a description
+ * the caller already made (e.g. an error with its secrets taken out) and is
+ * written as it is.
+ */
 function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const key in fields) {
@@ -134,6 +145,9 @@ function serializeErrors(fields: Record<string, unknown>): Record<string, unknow
     if (value instanceof Error) {
       out ??= { ...fields };
       out[key] = describeError(value);
+    } else if (key === "error" && value !== undefined && typeof value !== "string" && !isPlainRecord(value)) {
+      out ??= { ...fields };
+      out[key] = describeCause(value);
     }
   }
   return out ?? fields;
@@ -144,6 +158,12 @@ function describeError(error: Error): LogFields {
   if (error.cause instanceof Error) described["cause"] = describeError(error.cause);
   else if (error.cause !== undefined) described["cause"] = describeCause(error.cause);
   return described;
+}
+
+function isPlainRecord(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 // A cause that is neither an Error nor a primitive is named by its kind only:

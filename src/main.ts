@@ -79,11 +79,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   flushModuleCompileCache();
 
   const onHangup = (): void => {
-    gateway
-      .reload()
-      .catch((error: unknown) =>
-        logger.error("reload failed", { error: error instanceof Error ? error : String(error) }),
-      );
+    gateway.reload().catch((error: unknown) => logger.error("reload failed", { error }));
   };
   process.on("SIGHUP", onHangup);
   // The listeners stay for the whole drain: Ctrl-C under `npm start` reaches

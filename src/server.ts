@@ -37,6 +37,7 @@ import { createCallContextInterceptor } from "./rpc/call-context.js";
 import { composeInterceptors } from "./rpc/interceptor-chain.js";
 import { createPermissionService } from "./service.js";
 import { SERVER_DEFAULTS, SERVER_LIMIT_DEFAULTS } from "./server-config.js";
+import { definedOnly } from "./util/defined-only.js";
 
 export interface ServerDeps {
   readonly backend: PermissionBackend;
@@ -389,10 +390,6 @@ function headerListSize(rawHeaders: readonly string[]): number {
 async function responsesWritten(responses: Set<NodeResponse>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (responses.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
-function definedOnly(limits: ServerLimits): Partial<ResolvedLimits> {
-  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
 }
 
 /**

@@ -40,6 +40,7 @@ import type {
   ListRamPermissionsRequest,
   RemoveLambdaPermissionRequest,
 } from "../gen/permission/v1/permission_pb.js";
+import { definedOnly } from "./util/defined-only.js";
 
 export interface FieldViolation {
   /** The field's path in the request's JSON form, e.g. "statementId" or `tags["env"]`. */
@@ -294,12 +295,6 @@ function throwIfAny(violations: Violations): void {
   if (violations.length > 0) throw new RequestValidationError(violations);
 }
 
-// Drops properties whose value is undefined, so that "absent" has one shape
-// for deep comparisons and canonical forms downstream.
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
-}
-
 // ---------------------------------------------------------------------------
 // Parsers, one per RPC
 
@@ -321,8 +316,8 @@ export function parseRemoveLambdaPermissionRequest(
   throwIfAny(violations);
   if (target.function === undefined) throw new RequestValidationError(violations);
 
-  return compact({
-    input: compact({
+  return definedOnly({
+    input: definedOnly({
       function: target.function,
       statementId: req.statementId,
       qualifier: target.qualifier,
@@ -367,8 +362,8 @@ export function parseAddLambdaPermissionRequest(req: AddLambdaPermissionRequest)
   throwIfAny(violations);
   if (target.function === undefined) throw new RequestValidationError(violations);
 
-  return compact({
-    input: compact({
+  return definedOnly({
+    input: definedOnly({
       function: target.function,
       statementId: req.statementId,
       action: req.action,
@@ -392,7 +387,7 @@ export function parseGetLambdaPolicyRequest(req: GetLambdaPolicyRequest): GetLam
   const target = checkFunctionAndQualifier(violations, req.functionName, req.qualifier);
   throwIfAny(violations);
   if (target.function === undefined) throw new RequestValidationError(violations);
-  return compact({ function: target.function, qualifier: target.qualifier });
+  return definedOnly({ function: target.function, qualifier: target.qualifier });
 }
 
 export interface ParsedDeleteRamPermissionRequest {
@@ -412,7 +407,7 @@ export function parseDeleteRamPermissionRequest(req: DeleteRamPermissionRequest)
   const clientToken = checkOptional(violations, "clientToken", req.clientToken, TOKEN);
   throwIfAny(violations);
   if (permission === undefined) throw new RequestValidationError(violations);
-  return compact({ permission, clientToken });
+  return definedOnly({ permission, clientToken });
 }
 
 export interface ParsedCreateRamPermissionRequest {
@@ -433,7 +428,7 @@ export function parseCreateRamPermissionRequest(req: CreateRamPermissionRequest)
   const clientToken = checkOptional(violations, "clientToken", req.clientToken, TOKEN);
   const tags = checkTags(violations, req.tags);
   throwIfAny(violations);
-  return compact({
+  return definedOnly({
     name: req.name,
     resourceType: req.resourceType,
     policyTemplate: req.policyTemplate,
@@ -452,7 +447,7 @@ export function parseGetRamPermissionRequest(req: GetRamPermissionRequest): GetR
   }
   throwIfAny(violations);
   if (permission === undefined) throw new RequestValidationError(violations);
-  return compact({ permission, permissionVersion });
+  return definedOnly({ permission, permissionVersion });
 }
 
 const permissionTypes: Readonly<Record<PermissionTypeEnum, RamPermissionType | undefined>> = {
@@ -485,5 +480,5 @@ export function parseListRamPermissionsRequest(req: ListRamPermissionsRequest): 
   const nextToken =
     req.pageToken === "" ? undefined : checkOptional(violations, "pageToken", req.pageToken, PAGE_TOKEN);
   throwIfAny(violations);
-  return compact({ resourceType, permissionType, maxResults, nextToken });
+  return definedOnly({ resourceType, permissionType, maxResults, nextToken });
 }

@@ -4,6 +4,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { X509Certificate } from "node:crypto";
 import { createContextKey } from "@connectrpc/connect";
+import { errorMessage } from "../util/error-message.js";
 
 export interface PeerTls {
   /** Whether the client certificate chains to the configured CA bundle. */
@@ -54,8 +55,7 @@ function peerInfoOfSocket(socket: MaybeTlsSocket): PeerInfo {
     remoteAddress: socket.remoteAddress,
     tls: {
       authorized: socket.authorized === true,
-      authorizationError:
-        error === null || error === undefined ? undefined : String(error instanceof Error ? error.message : error),
+      authorizationError: error === null || error === undefined ? undefined : errorMessage(error),
       certificate: socket.getPeerX509Certificate(),
     },
   };

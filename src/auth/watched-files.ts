@@ -8,6 +8,7 @@
 // files every few seconds cost nothing.
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../logger.js";
+import { errorMessage } from "../util/error-message.js";
 
 export interface WatchedFile {
   /** The variable that named the file, for messages. */
@@ -56,7 +57,7 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
   try {
     value = parse(seen);
   } catch (error) {
-    throw new CredentialFileError(variables, `${describeFiles(files)}: ${messageOf(error)}`, { cause: error });
+    throw new CredentialFileError(variables, `${describeFiles(files)}: ${errorMessage(error)}`, { cause: error });
   }
   const listeners = new Set<(value: T) => void>();
   let lastReadProblem: string | undefined;
@@ -67,9 +68,9 @@ export async function watchFiles<T>(options: WatchFilesOptions<T>): Promise<File
       contents = await readAll(files);
     } catch (error) {
       // Logged once per distinct problem, not on every poll.
-      if (messageOf(error) !== lastReadProblem)
+      if (errorMessage(error) !== lastReadProblem)
         logger.error(`${what}: cannot read, keeping the previous one`, { error });
-      lastReadProblem = messageOf(error);
+      lastReadProblem = errorMessage(error);
       return false;
     }
     lastReadProblem = undefined;
@@ -147,7 +148,7 @@ async function readAll(files: readonly WatchedFile[]): Promise<Buffer[]> {
       } catch (error) {
         throw new CredentialFileError(
           [variable],
-          `${variable}=${JSON.stringify(path)} cannot be read: ${messageOf(error)}`,
+          `${variable}=${JSON.stringify(path)} cannot be read: ${errorMessage(error)}`,
           {
             cause: error,
           },
@@ -172,8 +173,4 @@ function sameContents(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 
 function describeFiles(files: readonly WatchedFile[]): string {
   return files.map(({ variable, path }) => `${variable}=${JSON.stringify(path)}`).join(" ");
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@
 // out, never guessed, so a policy must test it with `has`.
 import { lambdaFunctionArn, ramPermissionArn } from "../aws/arn.js";
 import type { LambdaFunctionRef, RamPermissionRef } from "../backend/backend.js";
+import { definedOnly } from "../util/defined-only.js";
 
 /** What a call acts on, as its RPC row (src/rpc/rpc-table.ts) says from the validated request. */
 export type RpcResource =
@@ -105,13 +106,4 @@ function ramPermissionCatalog(defaults: ResourceDefaults): AuthorizationResource
     id: `arn:${partition}:ram:${region}:${account ?? ""}:permission/*`,
     attributes: definedOnly({ partition, region, account }),
   };
-}
-
-/** The same record without its undefined properties: Cedar has no "undefined", only absent. */
-export function definedOnly<T extends Record<string, unknown>>(
-  value: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
-  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

@@ -50,7 +50,7 @@ export interface AwsErrorSpec {
 type Entry = Omit<AwsErrorSpec, "service" | "messageMember"> & { readonly messageMember?: "Message" };
 
 /** Lambda's modelled errors of AddPermission, RemovePermission and GetPolicy, and two of its front end's. */
-const lambdaEntries: readonly Entry[] = [
+const lambdaEntries = [
   {
     code: "InvalidParameterValueException",
     httpStatus: 400,
@@ -123,10 +123,10 @@ const lambdaEntries: readonly Entry[] = [
   },
   // Lambda's front end reports broken model constraints itself, before the operation runs.
   { code: "ValidationException", httpStatus: 400, kind: "invalid-argument", message: "1 validation error detected" },
-];
+] as const satisfies readonly Entry[];
 
 /** RAM's modelled errors of DeletePermission, CreatePermission, GetPermission and ListPermissions. */
-const ramEntries: readonly Entry[] = [
+const ramEntries = [
   // First: the 400 a fault naming only that status stands for.
   {
     code: "InvalidParameterException",
@@ -242,7 +242,7 @@ const ramEntries: readonly Entry[] = [
     message:
       "The operation failed because it exceeded the rate at which you are allowed to perform this operation. Please try again later.",
   },
-];
+] as const satisfies readonly Entry[];
 
 /**
  * The Common Errors every AWS API may answer about the caller's own identity
@@ -251,7 +251,7 @@ const ramEntries: readonly Entry[] = [
  * listed. (RAM's InvalidClientTokenException is about the request's
  * clientToken, not credentials, and is RAM's own, above.)
  */
-const commonEntries: readonly Entry[] = [
+const commonEntries = [
   {
     code: "AccessDeniedException",
     httpStatus: 403,
@@ -331,10 +331,11 @@ const commonEntries: readonly Entry[] = [
     kind: "unavailable",
     message: "The request has failed due to a temporary failure of the server.",
   },
-];
+] as const satisfies readonly Entry[];
 
 function indexed(service: AwsService, entries: readonly Entry[]): ReadonlyMap<string, AwsErrorSpec> {
-  const specs = [...entries, ...commonEntries.filter((common) => !entries.some((entry) => entry.code === common.code))];
+  const common: readonly Entry[] = commonEntries;
+  const specs = [...entries, ...common.filter((shared) => !entries.some((entry) => entry.code === shared.code))];
   return new Map(
     specs.map((entry) => [entry.code, { ...entry, service, messageMember: entry.messageMember ?? "message" }]),
   );
@@ -344,6 +345,19 @@ const catalogue: Readonly<Record<AwsService, ReadonlyMap<string, AwsErrorSpec>>>
   lambda: indexed("lambda", lambdaEntries),
   ram: indexed("ram", ramEntries),
 };
+
+/** The error names of a service, as the catalogue has them: a misspelt name fails the typecheck. */
+export type LambdaErrorName = (typeof lambdaEntries)[number]["code"] | (typeof commonEntries)[number]["code"];
+export type RamErrorName = (typeof ramEntries)[number]["code"] | (typeof commonEntries)[number]["code"];
+
+function namesOf<const Name extends string>(entries: readonly { readonly code: Name }[]): { readonly [N in Name]: N } {
+  return Object.fromEntries(entries.map(({ code }) => [code, code])) as { readonly [N in Name]: N };
+}
+
+/** Lambda's error names, for code that tests for one: `error.code === LAMBDA_ERRORS.ResourceNotFoundException`. */
+export const LAMBDA_ERRORS = namesOf<LambdaErrorName>([...lambdaEntries, ...commonEntries]);
+/** RAM's error names, as LAMBDA_ERRORS. */
+export const RAM_ERRORS = namesOf<RamErrorName>([...ramEntries, ...commonEntries]);
 
 /** The errors each service answers for a failure of a given sort. */
 export const SERVICE_ERROR_CODES: Readonly<

@@ -2,6 +2,7 @@
 // gateway's own types. Adapters (backend/fake, backend/aws) implement it and
 // never import each other; no SDK type crosses this boundary.
 import type { AwsService } from "./errors.js";
+import type { Readiness } from "../health/readiness.js";
 
 /** A Lambda function as the caller named it, already validated and parsed. */
 export interface LambdaFunctionRef {
@@ -194,12 +195,6 @@ export interface ListRamPermissionsOutput extends AwsCallMetadata {
  * UpstreamOutcomeUnknownError); anything else is treated as a bug and
  * becomes INTERNAL.
  */
-export interface BackendReadiness {
-  readonly ready: boolean;
-  /** Why not; never a credential. */
-  readonly detail?: string | undefined;
-}
-
 export interface PermissionBackend {
   removeLambdaPermission(
     input: RemoveLambdaPermissionInput,
@@ -216,7 +211,7 @@ export interface PermissionBackend {
    * Whether calls can be made now, for readiness (e.g. the AWS SDK finds
    * credentials). Absent: always usable.
    */
-  checkReady?(signal: AbortSignal): Promise<BackendReadiness>;
+  checkReady?(signal: AbortSignal): Promise<Readiness>;
   close(): Promise<void>;
 }
 

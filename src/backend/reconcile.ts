@@ -25,7 +25,7 @@ import type {
 import { abortReasonOf } from "./abort.js";
 import { decorateBackend } from "./decorate.js";
 import { AwsApiError, isAwsApiError, isUpstreamOutcomeUnknownError, UpstreamOutcomeUnknownError } from "./errors.js";
-import { awsErrorSpec } from "../aws/error-catalogue.js";
+import { awsErrorSpec, LAMBDA_ERRORS } from "../aws/error-catalogue.js";
 import { isDuplicateStatementConflict, lambdaMessages } from "../aws/lambda-answers.js";
 import { statementMatchesRequest } from "../aws/lambda-statement.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -74,7 +74,7 @@ export function createReconcilingBackend(
         : { kind: "statement", statement, awsRequestId: output.awsRequestId };
     } catch (error) {
       // Also what GetPolicy says for a function that is gone: never read as "gone statement" alone.
-      if (isAwsApiError(error) && error.code === "ResourceNotFoundException") return { kind: "no-policy" };
+      if (isAwsApiError(error) && error.code === LAMBDA_ERRORS.ResourceNotFoundException) return { kind: "no-policy" };
       return { kind: "unreadable", error };
     }
   }
@@ -112,13 +112,13 @@ export function createReconcilingBackend(
         return { statement: JSON.stringify(read.statement), reconciled: true, awsRequestId: read.awsRequestId };
       }
       logged(rpc, why, "already exists: another statement holds the Sid");
-      throw isAwsApiError(original) && original.code === "ResourceConflictException"
+      throw isAwsApiError(original) && original.code === LAMBDA_ERRORS.ResourceConflictException
         ? original
         : duplicateStatement(input.statementId, read.awsRequestId);
     }
     if (read.kind === "unreadable") throw unconfirmed(rpc, why, "the policy could not be read", read.error, call);
     // Its statement is not there: a changed RevisionId was not its own doing.
-    if (isAwsApiError(original) && original.code === "PreconditionFailedException") {
+    if (isAwsApiError(original) && original.code === LAMBDA_ERRORS.PreconditionFailedException) {
       logged(rpc, why, "precondition failed: the statement is not there");
       throw original;
     }
@@ -133,7 +133,7 @@ export function createReconcilingBackend(
   ): Promise<RemoveLambdaPermissionOutput> {
     const rpc = "RemoveLambdaPermission";
     const read = await readStatement(input.function, input.qualifier, input.statementId, call);
-    const revisionChanged = isAwsApiError(original) && original.code === "PreconditionFailedException";
+    const revisionChanged = isAwsApiError(original) && original.code === LAMBDA_ERRORS.PreconditionFailedException;
     // The RevisionId check found the function, so no policy at all means no statement.
     if (read.kind === "no-statement" || (read.kind === "no-policy" && revisionChanged)) {
       logged(rpc, why, "success: the statement is gone");
@@ -199,12 +199,12 @@ function reasonToReconcile(
   if (call.afterTakeover !== true || !isAwsApiError(error) || error.service !== "lambda") return undefined;
   if (
     takeoverAnswers.includes("duplicate") &&
-    error.code === "ResourceConflictException" &&
+    error.code === LAMBDA_ERRORS.ResourceConflictException &&
     isDuplicateStatementConflict(error.message)
   ) {
     return "a takeover found the statement ID taken";
   }
-  if (takeoverAnswers.includes("revision") && error.code === "PreconditionFailedException")
+  if (takeoverAnswers.includes("revision") && error.code === LAMBDA_ERRORS.PreconditionFailedException)
     return "a takeover found the RevisionId changed";
   return undefined;
 }
@@ -212,9 +212,9 @@ function reasonToReconcile(
 function duplicateStatement(statementId: string, requestId: string | undefined): AwsApiError {
   return new AwsApiError({
     service: "lambda",
-    code: "ResourceConflictException",
+    code: LAMBDA_ERRORS.ResourceConflictException,
     message: lambdaMessages.duplicateStatement(statementId),
-    httpStatus: awsErrorSpec("lambda", "ResourceConflictException")?.httpStatus,
+    httpStatus: awsErrorSpec("lambda", LAMBDA_ERRORS.ResourceConflictException)?.httpStatus,
     requestId,
   });
 }

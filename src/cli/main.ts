@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { JsonValue } from "@bufbuild/protobuf";
-import { errorMessage, exitWhenDone, isEntryPoint } from "../entry-point.js";
+import { exitWhenDone, isEntryPoint } from "../entry-point.js";
+import { errorMessage } from "../util/error-message.js";
 import {
   PROTOCOLS,
   UsageError,

@@ -3,7 +3,8 @@
 import { createFakeBackend, loadFakeSeedFile } from "../backend/fake/fake-backend.js";
 import { systemClock } from "../clock.js";
 import { ConfigError } from "../config-values.js";
-import { errorMessage, exitWhenDone, isEntryPoint } from "../entry-point.js";
+import { exitWhenDone, isEntryPoint } from "../entry-point.js";
+import { errorMessage } from "../util/error-message.js";
 import { createJsonLogger } from "../logger.js";
 import { fakeAwsHelpText, loadFakeAwsConfig, sdkEnvironment, type FakeAwsConfig } from "./config.js";
 import { startFakeAwsServer } from "./server.js";

@@ -7,6 +7,7 @@ import { SERVICE_ERROR_CODES } from "../aws/error-catalogue.js";
 import { validationExceptionMessage } from "../aws/field-rules.js";
 import type { AwsService } from "../backend/errors.js";
 import { wireError } from "./wire-errors.js";
+import { errorMessage } from "../util/error-message.js";
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 
@@ -17,7 +18,7 @@ export function parseJsonBody(service: AwsService, text: string): JsonObject {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw wireError(
       service,
       SERVICE_ERROR_CODES[service].unreadableRequest,

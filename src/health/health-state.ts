@@ -6,15 +6,12 @@
 // move traffic away while in-flight calls drain.
 import type { Logger } from "../logger.js";
 import { HEALTH_DEFAULTS } from "./config.js";
-
-export interface ProbeResult {
-  readonly ready: boolean;
-  /** A short reason, shown by /readyz when not ready (no secrets: it is served). */
-  readonly detail?: string | undefined;
-}
+import { errorMessage } from "../util/error-message.js";
+import { withTimeout } from "../util/with-timeout.js";
+import type { Readiness } from "./readiness.js";
 
 /** Must honour `signal`; a probe that throws or outlives its timeout counts as not ready. */
-export type ReadinessProbe = (signal: AbortSignal) => Promise<ProbeResult>;
+export type ReadinessProbe = (signal: AbortSignal) => Promise<Readiness>;
 
 export type ServingStatus = "SERVING" | "NOT_SERVING";
 
@@ -175,21 +172,18 @@ function createChangeSignal(): Pick<HealthState, "version" | "changed"> & { bump
 async function runProbe(name: string, probe: ReadinessProbe | undefined, timeoutMs: number): Promise<CheckState> {
   if (probe === undefined) return { name, ready: false, detail: "no probe" };
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<ProbeResult>((resolve) => {
-    timer = setTimeout(() => {
-      // Settled before the abort, so the timeout is the reason given, not the probe's reaction to it.
-      resolve({ ready: false, detail: `no answer within ${timeoutMs} ms` });
-      controller.abort();
-    }, timeoutMs);
-  });
+  let timedOut = false;
   try {
-    const result = await Promise.race([probe(controller.signal), timedOut]);
+    const result = await withTimeout(probe(controller.signal), timeoutMs, () => {
+      timedOut = true;
+      return { ready: false, detail: `no answer within ${timeoutMs} ms` };
+    });
     return { name, ready: result.ready, detail: shorten(result.detail) };
   } catch (error) {
-    return { name, ready: false, detail: shorten(error instanceof Error ? error.message : String(error)) };
+    return { name, ready: false, detail: shorten(errorMessage(error)) };
   } finally {
-    clearTimeout(timer);
+    // Aborted once the race is decided, so the timeout is the reason given, not the probe's reaction to it.
+    if (timedOut) controller.abort();
   }
 }
 

@@ -8,7 +8,7 @@ import { createMemoryIdempotencyStore } from "./memory-store.js";
 import { guardOptionsOf } from "./wiring.js";
 import type { Idempotency, IdempotencyDeps } from "./wiring.js";
 
-export type { Idempotency, IdempotencyDeps, Readiness } from "./wiring.js";
+export type { Idempotency, IdempotencyDeps } from "./wiring.js";
 
 export async function createIdempotency(config: IdempotencyConfig, deps: IdempotencyDeps): Promise<Idempotency> {
   if (config.store === "redis") {

@@ -157,7 +157,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     try {
       options.observer?.onOutcome?.(kind);
     } catch (error) {
-      logger.debug("idempotency observer failed", { error: describe(error) });
+      logger.debug("idempotency observer failed", { error });
     }
   };
 
@@ -215,7 +215,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
       logger.warn("idempotency claim not released; it expires with its lease", {
         key,
         leaseMs,
-        error: describe(error),
+        error,
       });
     };
     writes.track(writes.retry(release, () => giveUpAt, givenUp));
@@ -549,8 +549,4 @@ function executionOptions(
       leaseLost.removeEventListener("abort", fromLease);
     },
   };
-}
-
-function describe(error: unknown): Error | string {
-  return error instanceof Error ? error : String(error);
 }

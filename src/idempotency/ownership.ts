@@ -74,7 +74,7 @@ export function createOwnerships(deps: {
           rpc,
           key,
           reason,
-          ...(error === undefined ? {} : { error: describe(error) }),
+          ...(error === undefined ? {} : { error }),
         }),
       onRestored: () =>
         logger.warn("idempotency record vanished from the store while its call ran; written again", { rpc, key }),
@@ -98,7 +98,7 @@ export function createOwnerships(deps: {
         logger.warn(`idempotency ${operation} gave up; the claim expires with its lease`, {
           rpc,
           key,
-          error: describe(error),
+          error,
         });
       void writes.retry(once, until, gaveUp, 1).then((result) => {
         logResult(rpc, key, operation, result);
@@ -115,7 +115,7 @@ export function createOwnerships(deps: {
           end();
         } catch (error) {
           const what = operation === "complete" ? "outcome not recorded yet" : `${operation} failed`;
-          logger.warn(`idempotency ${what}; retrying in the background`, { rpc, key, error: describe(error) });
+          logger.warn(`idempotency ${what}; retrying in the background`, { rpc, key, error });
           retryInBackground(operation, once);
         }
       },
@@ -129,8 +129,4 @@ export function createOwnerships(deps: {
       for (const heartbeat of heartbeats) heartbeat.cut(reason);
     },
   };
-}
-
-function describe(error: unknown): Error | string {
-  return error instanceof Error ? error : String(error);
 }

@@ -6,6 +6,7 @@
 import { setMaxListeners } from "node:events";
 import type { Clock } from "../clock.js";
 import { backoffDelayMs, pause } from "./backoff.js";
+import { withTimeout } from "../util/with-timeout.js";
 
 export interface PendingWrites {
   /**
@@ -78,13 +79,11 @@ export function createPendingWrites(clock: Clock): PendingWrites {
       while (pending.size > 0) {
         const left = deadline - clock.now();
         if (left <= 0) break;
-        const timedOut = new AbortController();
-        const timer = setTimeout(() => timedOut.abort(), left);
-        await Promise.race([
-          Promise.allSettled([...pending]),
-          new Promise((resolve) => timedOut.signal.addEventListener("abort", resolve, { once: true })),
-        ]);
-        clearTimeout(timer);
+        await withTimeout(
+          Promise.allSettled([...pending]).then(() => undefined),
+          left,
+          () => undefined,
+        );
       }
       closing.abort();
       return pending.size;

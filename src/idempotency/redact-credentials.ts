@@ -3,6 +3,7 @@
 // special ("/", "@", ":", "?", "#", "%"), raw or percent-encoded, so the
 // whole user-info part is cut, up to the last "@", not just up to the next
 // "/" or "@".
+import { errorMessage } from "../util/error-message.js";
 
 const CREDENTIAL_QUERY = /([?&](?:password|pass|username|user|sentinelPassword)=)[^&#]*/gi;
 
@@ -33,6 +34,6 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  */
 export function redactedError(error: unknown, secrets: readonly string[]): { name: string; message: string } {
   const name = error instanceof Error ? error.name : "Error";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return { name, message: redactSecrets(message, secrets) };
 }

@@ -10,6 +10,7 @@ import { redactedError } from "./redact-credentials.js";
 import { createRedisClient, firstConnectionAttempt } from "./redis-client.js";
 import { redisClientSpec, secretsOf } from "./redis-client-spec.js";
 import { createRedisIdempotencyStore } from "./redis-store.js";
+import { withTimeout } from "../util/with-timeout.js";
 
 /** Slack over the command timeout for the event loop, and for EVAL right after a NOSCRIPT answer. */
 const STORE_TIMEOUT_SLACK_MS = 100;
@@ -77,15 +78,11 @@ async function pingRedis(client: Redis | Cluster, timeoutMs: number, signal: Abo
   }
 }
 
-async function bounded<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`PING took longer than ${timeoutMs} ms`)), timeoutMs);
+function bounded<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+  const aborted = new Promise<never>((_, reject) => {
     signal?.addEventListener("abort", () => reject(new Error("readiness check aborted")), { once: true });
   });
-  try {
-    return await Promise.race([work, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(Promise.race([work, aborted]), timeoutMs, () => {
+    throw new Error(`PING took longer than ${timeoutMs} ms`);
+  });
 }

@@ -24,7 +24,7 @@ function watchNode(node: Redis, logger: Logger): void {
     void loadScripts(node).catch((error: unknown) => {
       logger.debug("could not load the idempotency scripts; the first call will load them", {
         node: `${node.options.host ?? ""}:${node.options.port ?? ""}`,
-        error: error instanceof Error ? error : String(error),
+        error,
       });
     });
   };

@@ -8,6 +8,7 @@ import type { Logger } from "../logger.js";
 import type { IdempotencyObserver } from "./guard-port.js";
 import { idempotencyDeadlineExceededError, idempotencyStoreUnavailableError } from "./guard-errors.js";
 import { isIdempotencyRecordCorruptError } from "./store.js";
+import { withTimeout } from "../util/with-timeout.js";
 
 /** How long one store call may take, and whether the caller's deadline set that bound. */
 interface StoreTimeout {
@@ -67,7 +68,7 @@ export function createStoreCalls(options: {
     try {
       observer?.onStoreCommand?.(operation, ms, failed);
     } catch (error) {
-      logger.debug("idempotency observer failed", { error: error instanceof Error ? error : String(error) });
+      logger.debug("idempotency observer failed", { error });
     }
   };
 
@@ -75,17 +76,14 @@ export function createStoreCalls(options: {
     async call<T>(operation: string, run: () => Promise<T>, context?: HandlerContext): Promise<T> {
       const bound = boundFor(context);
       const started = clock.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StoreTimeoutError(operation, bound)), bound.ms);
-      });
       let failed = true;
       try {
-        const result = await Promise.race([run(), timeout]);
+        const result = await withTimeout(run(), bound.ms, () => {
+          throw new StoreTimeoutError(operation, bound);
+        });
         failed = false;
         return result;
       } finally {
-        clearTimeout(timer);
         observe(operation, clock.now() - started, failed);
       }
     },
@@ -106,7 +104,7 @@ export function createStoreCalls(options: {
           logger.warn("idempotency store failed; failing closed", {
             rpc,
             operation,
-            error: error instanceof Error ? error : String(error),
+            error,
             suppressedSinceLastWarning: suppressedWarnings,
           });
           lastWarningAt = now;

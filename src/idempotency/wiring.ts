@@ -11,6 +11,7 @@ import type { IdempotencyConfig } from "./config.js";
 import type { IdempotencyGuardOptions } from "./guard-machine.js";
 import type { IdempotencyGuard, IdempotencyObserver } from "./guard-port.js";
 import type { IdempotencyStore } from "./store.js";
+import type { Readiness } from "../health/readiness.js";
 
 export interface IdempotencyDeps {
   readonly clock: Clock;
@@ -19,12 +20,6 @@ export interface IdempotencyDeps {
   readonly observer?: IdempotencyObserver | undefined;
   /** The caller identity that scopes tokens; default: the x-caller-id header. */
   readonly identify?: ((context: HandlerContext) => string) | undefined;
-}
-
-export interface Readiness {
-  readonly ready: boolean;
-  /** Why not, for /readyz and the logs; never holds a credential. */
-  readonly detail?: string;
 }
 
 export interface Idempotency {

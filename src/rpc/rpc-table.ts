@@ -16,7 +16,8 @@ import {
   RamPermissionSchema,
   type RamPermission as RamPermissionMessage,
 } from "../../gen/permission/v1/permission_pb.js";
-import { definedOnly, type RpcResource } from "../authz/resource.js";
+import type { RpcResource } from "../authz/resource.js";
+import { definedOnly } from "../util/defined-only.js";
 import type {
   AddLambdaPermissionInput,
   CallOptions,

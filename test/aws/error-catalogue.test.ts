@@ -10,6 +10,8 @@ import {
   awsErrorCodes,
   awsErrorSpec,
   kindOfAwsError,
+  LAMBDA_ERRORS,
+  RAM_ERRORS,
   SERVICE_ERROR_CODES,
   servicesOfAwsError,
   type AwsErrorKind,
@@ -99,4 +101,14 @@ test("a name neither service has is unknown; a common one belongs to both", () =
   assert.equal(kindOfAwsError("lambda", "NoSuchException"), undefined);
   assert.deepEqual(servicesOfAwsError("AccessDeniedException"), ["lambda", "ram"]);
   assert.deepEqual(servicesOfAwsError("UnknownResourceException"), ["ram"]);
+});
+
+test("LAMBDA_ERRORS and RAM_ERRORS name exactly the catalogue's errors of each service", () => {
+  assert.deepEqual(Object.keys(LAMBDA_ERRORS).sort(), [...awsErrorCodes("lambda")].sort());
+  assert.deepEqual(Object.keys(RAM_ERRORS).sort(), [...awsErrorCodes("ram")].sort());
+  for (const [key, name] of Object.entries({ ...LAMBDA_ERRORS, ...RAM_ERRORS })) assert.equal(name, key);
+  // @ts-expect-error A name the catalogue does not have fails the typecheck.
+  assert.equal(LAMBDA_ERRORS.ResourceNotFound, undefined);
+  // @ts-expect-error RAM's names are not Lambda's.
+  assert.equal(LAMBDA_ERRORS.UnknownResourceException, undefined);
 });

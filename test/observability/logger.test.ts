@@ -88,6 +88,20 @@ test("errors keep name, message, stack and cause, under any field name", () => {
   assert.equal((lines[1]?.["error"] as Record<string, unknown>)["cause"], "a string");
 });
 
+test("whatever was thrown is logged as `error` without converting it; an object only by its kind", () => {
+  const { logger, lines } = recording("info");
+  logger.warn("thrown", { error: "a string" });
+  logger.warn("thrown", { error: 42 });
+  logger.warn("thrown", { error: new Map([["password", "hunter2"]]) });
+  logger.warn("thrown", { error: undefined });
+  // A plain record is a description made by the caller (redactedError's), written as it is.
+  logger.warn("described", { error: { name: "ReplyError", message: "WRONGPASS" } });
+  assert.deepEqual(
+    lines.map((line) => line["error"]),
+    ["a string", "42", "[object Map]", undefined, { name: "ReplyError", message: "WRONGPASS" }],
+  );
+});
+
 test("secrets are censored at the top level and in headers, request and metadata; more paths by option", () => {
   const { logger, raw } = recording("info", ["upstream.credentials"]);
   const secret = (n: number) => `s3cr3t-value-${n}`;

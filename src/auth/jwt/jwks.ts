@@ -14,6 +14,7 @@ import {
 import type { Logger } from "../../logger.js";
 import { AuthenticationUnavailableError } from "../authenticator.js";
 import { watchFiles } from "../watched-files.js";
+import { errorMessage } from "../../util/error-message.js";
 
 export interface JwtKeys {
   readonly getKey: JWTVerifyGetKey;
@@ -48,7 +49,7 @@ function parseJwks(text: string): ReturnType<typeof createLocalJWKSet> {
   try {
     jwks = JSON.parse(text) as JSONWebKeySet;
   } catch (error) {
-    throw new Error(`not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`not JSON: ${errorMessage(error)}`, { cause: error });
   }
   const local = createLocalJWKSet(jwks);
   // A private or secret key here means the signing key was published by

@@ -35,6 +35,7 @@ import { createDecisionCache } from "../decision-cache.js";
 import { compilePolicySet, type CompiledPolicySet } from "./policy-set.js";
 import { readPolicyFiles, type PolicyFile } from "./policy-files.js";
 import { shippedSchemaFile } from "./schema-file.js";
+import { errorMessage } from "../../util/error-message.js";
 
 export interface CedarAuthorizerOptions {
   /** A .cedar file, or a directory whose .cedar files (at any depth) make the set (AUTHZ_POLICIES). */
@@ -102,7 +103,7 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
       install(await load());
       return { ok: true };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       logger.error("authorization policies not reloaded; the previous ones stay in force", { error: message });
       return { ok: false, error: message };
     }
@@ -115,8 +116,9 @@ export async function createCedarAuthorizer(options: CedarAuthorizerOptions): Pr
 
   let polling = false;
   const poll = async (): Promise<void> => {
-    const seen = await readPolicyFiles(options.policies).then(filesKey, (error: unknown) =>
-      error instanceof Error ? `unreadable: ${error.message}` : String(error),
+    const seen = await readPolicyFiles(options.policies).then(
+      filesKey,
+      (error: unknown) => `unreadable: ${errorMessage(error)}`,
     );
     if (seen === lastSeen) return;
     lastSeen = seen;

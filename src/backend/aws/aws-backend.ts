@@ -11,7 +11,6 @@ import {
 } from "@aws-sdk/client-ram";
 import type {
   AddLambdaPermissionInput,
-  BackendReadiness,
   AddLambdaPermissionOutput,
   CallOptions,
   CreateRamPermissionInput,
@@ -46,6 +45,7 @@ import { stopRetriesPastDeadline } from "./deadline-guard.js";
 import { addTraceHeaders } from "./trace-headers.js";
 import { regionForPartition } from "./partition-region.js";
 import { stopRetriesAfterUncertainAttempt, type AttemptTracker } from "./uncertain-attempts.js";
+import type { Readiness } from "../../health/readiness.js";
 
 export type { AwsClientFactory, AwsClientPair, AwsCredentials } from "./sdk-clients.js";
 export { createSdkClientFactory } from "./sdk-clients.js";
@@ -287,7 +287,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
     },
 
     /** Usable when the SDK's credential chain yields credentials (cached by the SDK until they expire). */
-    async checkReady(): Promise<BackendReadiness> {
+    async checkReady(): Promise<Readiness> {
       if (closed) return { ready: false, detail: "the AWS backend is closed" };
       const resolve = clientsFor(options.defaultRegion).resolveCredentials;
       if (resolve === undefined) return { ready: true };

@@ -12,12 +12,12 @@ import {
   UpstreamOutcomeUnknownError,
   UpstreamTimeoutError,
   type AwsService,
-  type MissingResource,
 } from "../errors.js";
-import { missingResourceOfLambdaMessage } from "../../aws/lambda-answers.js";
+import { missingResourceOf } from "../../aws/missing-resource.js";
 import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
 import { retryAfterSecondsOf } from "./retry-after.js";
 import { neverConnectedCodes, UncertainAttemptError } from "./uncertain-attempts.js";
+import { errorMessage } from "../../util/error-message.js";
 
 /** What the failed call was, for errors whose meaning depends on it. */
 export interface FailedCall {
@@ -49,7 +49,7 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
   const { service, call } = failed;
   const sdk = asRecord(error);
   const name = typeof sdk["name"] === "string" ? sdk["name"] : "";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const metadata = asRecord(sdk["$metadata"]);
   const httpStatus = typeof metadata["httpStatusCode"] === "number" ? metadata["httpStatusCode"] : undefined;
 
@@ -120,25 +120,6 @@ export function abortedInFlightError(
       abort,
     },
   );
-}
-
-/**
- * What a not-found answer says is missing, from the recorded forms of the
- * answer (src/aws/lambda-answers.ts): unclassified unless certain, which the
- * service treats as a plain NOT_FOUND even with allow_missing. RAM's answers
- * only inform; nothing turns a missing permission into success.
- */
-export function missingResourceOf(
-  service: AwsService,
-  code: string,
-  message: string,
-  permissionVersion?: number,
-): MissingResource | undefined {
-  if (service === "ram") {
-    if (code !== "UnknownResourceException") return undefined;
-    return permissionVersion !== undefined && /\bversion\b/i.test(message) ? "permission-version" : "permission";
-  }
-  return code === "ResourceNotFoundException" ? missingResourceOfLambdaMessage(message) : undefined;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -4,7 +4,7 @@
 // reads real answers.
 import { randomUUID } from "node:crypto";
 import { awsErrorSpec } from "../../aws/error-catalogue.js";
-import { missingResourceOfLambdaMessage } from "../../aws/lambda-answers.js";
+import { missingResourceOf } from "../../aws/missing-resource.js";
 import { AwsApiError } from "../errors.js";
 import type { AwsService, MissingResource } from "../errors.js";
 
@@ -37,15 +37,9 @@ export function createAwsError(service: AwsService, code: string, extras: AwsErr
       httpStatus: spec.httpStatus,
       requestId: randomUUID(),
       retryAfterSeconds: spec.kind === "throttling" ? (extras.retryAfterSeconds ?? 1) : undefined,
-      missing: extras.missing ?? missingOf(service, code, message),
+      missing: extras.missing ?? missingResourceOf(service, code, message),
     });
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
-}
-
-function missingOf(service: AwsService, code: string, message: string): MissingResource | undefined {
-  if (service === "lambda")
-    return code === "ResourceNotFoundException" ? missingResourceOfLambdaMessage(message) : undefined;
-  return code === "UnknownResourceException" ? "permission" : undefined;
 }

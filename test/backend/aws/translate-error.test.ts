@@ -3,11 +3,8 @@
 // abort failures that HTTP tests cannot provoke on demand (DNS, EPIPE).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  abortedInFlightError,
-  missingResourceOf,
-  translateSdkError,
-} from "../../../src/backend/aws/translate-error.js";
+import { abortedInFlightError, translateSdkError } from "../../../src/backend/aws/translate-error.js";
+import { missingResourceOf } from "../../../src/aws/missing-resource.js";
 import { UncertainAttemptError } from "../../../src/backend/aws/uncertain-attempts.js";
 import { kindOfAwsError } from "../../../src/aws/error-catalogue.js";
 import { callerAbortError } from "../../../src/backend/abort.js";
