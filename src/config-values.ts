@@ -265,21 +265,22 @@ function normalise(name: string): string {
   return name.toUpperCase().replaceAll("_", "");
 }
 
-/** Damerau-Levenshtein distance (optimal string alignment). */
+/** Damerau-Levenshtein distance (optimal string alignment), in three rolling rows. */
 export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  let before = new Uint16Array(b.length + 1);
+  let previous = Uint16Array.from({ length: b.length + 1 }, (_, j) => j);
+  let current = new Uint16Array(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      (rows[i] as number[])[j] = best;
+      let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, before[j - 2]! + 1);
+      current[j] = best;
     }
+    [before, previous, current] = [previous, current, before];
   }
-  return at(a.length, b.length);
+  return previous[b.length]!;
 }
 
 /**
@@ -300,6 +301,9 @@ export function misspellingWarnings(env: Env, known: readonly string[], foreignP
     for (const candidate of known) {
       const target = normalise(candidate);
       const allowed = Math.min(plain.length, target.length) >= 8 ? 2 : 1;
+      // Start-up runs this for every variable of the environment against every
+      // setting: a length apart by more than the allowance cannot be close.
+      if (Math.abs(plain.length - target.length) > allowed) continue;
       const distance = editDistance(plain, target);
       // Beyond case and underscores, the first word must be (nearly) the same: SSL_CERT_FILE is not TLS_CERT_FILE.
       const sameFamily = distance === 0 || editDistance(firstWord(name), firstWord(candidate)) <= 1;
