@@ -12,6 +12,8 @@ export const demoSeed: FakeSeed = {
         versions: ["1"],
         aliases: { live: "1" },
       },
+      // A second account, reached through its role (README: Managing many accounts).
+      { name: "demo", account: "210987654321", region: "us-east-1" },
     ],
   },
   ram: {
