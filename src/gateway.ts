@@ -465,7 +465,7 @@ async function createAdapter(
   }
   const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
   const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);
-  return createFakeBackend({
+  const fake = createFakeBackend({
     ...(seed === undefined ? {} : { seed }),
     clock,
     defaultRegion: defaults.region,
@@ -477,5 +477,15 @@ async function createAdapter(
       lostAnswerRate: config.fake.lostAnswerRate,
       ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
     },
+  });
+  if (config.accounts.file === undefined) return fake;
+  // With a registry, calls in other accounts assume their roles, as against AWS.
+  const { createFakeRoleSessions } = await import("./backend/fake/role-acting.js");
+  return createFakeRoleSessions(fake, seed, {
+    clock,
+    defaultAccount: defaults.account,
+    defaultRegion: defaults.region,
+    defaultPartition: defaults.partition,
+    sessionDurationSeconds: config.accounts.sessionDurationSeconds,
   });
 }

@@ -54,7 +54,7 @@ function assertReachedLambda(result: CallResult): void {
   assert.equal(failure.reason, "RESOURCE_NOT_FOUND");
 }
 
-test("a listed account and the own account are served; an unlisted one is ACCOUNT_NOT_MANAGED", async () => {
+test("a listed account (through its role) and the own account are served; an unlisted one is ACCOUNT_NOT_MANAGED", async () => {
   assertReachedLambda(await policyOf("demo"));
   assertReachedLambda(await policyOf("arn:aws:lambda:us-east-1:123456789012:function:demo"));
   assertReachedLambda(await policyOf("arn:aws:lambda:us-east-1:210987654321:function:demo"));
@@ -69,7 +69,12 @@ test("the registry is reloaded on SIGHUP; a Region the account does not allow is
   assert.equal(failureOf(await policyOf(thirdArn("eu-west-1"))).reason, "ACCOUNT_NOT_MANAGED");
   writeFileSync(file, JSON.stringify({ accounts: [other, third] }));
   await gateway.reload();
-  assertReachedLambda(await policyOf(thirdArn("eu-west-1")));
+  // Past the registry, the in-process fake assumes the account's role as STS would; the demo seed has
+  // no role in 111122223333, so its trust refuses.
+  const denied = failureOf(await policyOf(thirdArn("eu-west-1")));
+  assert.equal(denied.code, Code.PermissionDenied);
+  assert.equal(denied.reason, "UPSTREAM_ACCESS_DENIED");
+  assert.equal(denied.metadata["roleArn"], third.roleArn);
   const region = failureOf(await policyOf(thirdArn("us-east-1")));
   assert.equal(region.code, Code.FailedPrecondition);
   assert.equal(region.reason, "REGION_NOT_MANAGED");

@@ -3,6 +3,10 @@
 import type { FakeSeed } from "./seed.js";
 
 export const demoSeed: FakeSeed = {
+  // The role the gateway assumes in the second account; the base identity (account 123456789012) may assume it.
+  iam: {
+    roles: [{ arn: "arn:aws:iam::210987654321:role/permission-gateway", trustedAccounts: ["123456789012"] }],
+  },
   lambda: {
     functions: [
       {
