@@ -37,7 +37,7 @@ import type { Authenticator } from "./auth/authenticator.js";
 import { ANONYMOUS_CALLER, callerContextKey } from "./auth/identity.js";
 import { createTlsMaterialSource, type TlsMaterialSource } from "./auth/tls-material.js";
 import { CredentialFileError } from "./auth/watched-files.js";
-import { createAccountInterceptor } from "./accounts/interceptor.js";
+import { callTargetFrom, createAccountInterceptor } from "./accounts/interceptor.js";
 import { createAccountRegistrySource, type AccountRegistrySource } from "./accounts/registry-source.js";
 import type { PermissionBackend } from "./backend/backend.js";
 import { FAKE_DEFAULT_ACCOUNT } from "./backend/fake/defaults.js";
@@ -183,7 +183,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     }
     if (accounts !== undefined) {
       callInterceptors.push(
-        createAccountInterceptor({ registry: () => accounts.current(), defaultRegion: defaults.region, logger }),
+        createAccountInterceptor({
+          registry: () => accounts.current(),
+          defaultRegion: defaults.region,
+          sessionPerCaller: config.accounts.sessionPerCaller,
+          sessionName: config.accounts.sessionName,
+          logger,
+        }),
       );
     }
     if (authorizer !== undefined) {
@@ -278,11 +284,15 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
   const peer = req.contextValues.get(peerContextKey);
   const fromError =
     error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
+  const target = callTargetFrom(req.contextValues);
   return {
     caller: caller?.id,
     idempotency: idempotencyOf(context),
     awsRequestId: awsRequestIdOf(context) ?? fromError,
     peer: peer?.remoteAddress,
+    account: target?.account,
+    role: target?.role?.roleArn,
+    session: target?.sessionName,
   };
 }
 

@@ -11,11 +11,14 @@ import { toConnectError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { callContextOf } from "../rpc/call-context.js";
 import type { AccountRegistry } from "./registry.js";
+import { sourceIdentityOf } from "./source-identity.js";
 import { callTargetOf, type CallTarget } from "./target.js";
 
 /** The decided target with the caller and role it acts as. */
 export interface DecidedTarget extends CallTarget {
   readonly role: RoleTarget | undefined;
+  /** The role session's name (the access line names it); undefined with the base credentials. */
+  readonly sessionName: string | undefined;
 }
 
 const callTargetKey = createContextKey<DecidedTarget | undefined>(undefined, { description: "call target" });
@@ -28,6 +31,9 @@ export function callTargetFrom(values: ContextValues): DecidedTarget | undefined
 export interface AccountInterceptorOptions {
   readonly registry: () => AccountRegistry;
   readonly defaultRegion: string;
+  /** AWS_ROLE_SESSION_PER_CALLER and AWS_ROLE_SESSION_NAME: how sessions are named. */
+  readonly sessionPerCaller: boolean;
+  readonly sessionName: string;
   readonly logger: Logger;
 }
 
@@ -48,7 +54,9 @@ export function createAccountInterceptor(options: AccountInterceptorOptions): In
       roleArn === undefined
         ? undefined
         : { account: target.account, roleArn, externalId: target.managed?.externalId, caller };
-    req.contextValues.set(callTargetKey, { ...target, role });
+    const sessionName =
+      role === undefined ? undefined : options.sessionPerCaller ? sourceIdentityOf(caller) : options.sessionName;
+    req.contextValues.set(callTargetKey, { ...target, role, sessionName });
     return next(req);
   };
 }

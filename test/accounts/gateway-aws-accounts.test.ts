@@ -18,6 +18,7 @@ import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/serve
 import type { Gateway } from "../../src/gateway.js";
 import { createGatewayClient, failureOf, responseOf, type GatewayClient } from "../support/clients.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 import { ACCOUNT_A, ACCOUNT_B, ACCOUNT_REFUSING, OWN, accountsSeed, registryFile, roleOf } from "./accounts-fixture.js";
 
 const callers = ["alice", "team/bob", "carol@example.com"] as const;
@@ -26,6 +27,7 @@ let dir: string;
 let fake: FakeAwsServer;
 let gateway: Gateway;
 let client: GatewayClient;
+const logger = createRecordingLogger();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "pg-aws-accounts-"));
@@ -42,11 +44,14 @@ before(async () => {
     AWS_CONFIG_FILE: join(dir, "none"),
     AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
   });
-  gateway = await startConfiguredGateway({
-    BACKEND: "aws",
-    AWS_ACCOUNTS_FILE: registryFile(dir),
-    AWS_MAX_ATTEMPTS: "1",
-  });
+  gateway = await startConfiguredGateway(
+    {
+      BACKEND: "aws",
+      AWS_ACCOUNTS_FILE: registryFile(dir),
+      AWS_MAX_ATTEMPTS: "1",
+    },
+    logger,
+  );
   client = createGatewayClient("connect-json", gateway.url);
 });
 
@@ -142,4 +147,12 @@ test("a lost answer is reconciled with the target account's session", async () =
   const reads = fake.calls().filter((c) => c.operation === "GetPolicy");
   assert.ok(reads.length >= 1);
   for (const read of reads) assert.deepEqual([read.account, read.sourceIdentity], [ACCOUNT_B, "erin"]);
+});
+
+test("the access line names the target account, the role and the session", async () => {
+  responseOf(await add("frank/ops", ACCOUNT_A, "logged-1"));
+  const line = await logger.waitFor((l) => l.message === "call" && l.fields?.["caller"] === "frank/ops");
+  assert.equal(line.fields?.["account"], ACCOUNT_A);
+  assert.equal(line.fields?.["role"], roleOf(ACCOUNT_A));
+  assert.equal(line.fields?.["session"], "frank=2Fops");
 });
