@@ -8,7 +8,7 @@ import { Code } from "@connectrpc/connect";
 import { createAwsBackend, createSdkClientFactory } from "../../src/backend/aws/aws-backend.js";
 import { createStsClientFactory, RENEW_BEFORE_MS } from "../../src/backend/aws/role-sessions.js";
 import type { CallOptions, PermissionBackend, RoleTarget } from "../../src/backend/backend.js";
-import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
+import { createFakeBackend, demoSeed } from "../../src/backend/fake/fake-backend.js";
 import { createFakeIdentities } from "../../src/backend/fake/identities.js";
 import { systemClock } from "../../src/clock.js";
 import { toConnectError } from "../../src/errors.js";
@@ -38,7 +38,11 @@ before(async () => {
 });
 after(() => fake.close());
 
-function backendAt(stsEndpoint: string, cacheEntries = settings.sessionCacheEntries): PermissionBackend {
+function backendAt(
+  endpoint: string,
+  sessions: Partial<typeof settings> = {},
+  stsEndpoint: string = endpoint,
+): PermissionBackend {
   return createAwsBackend({
     defaultRegion: "us-east-1",
     maxAttempts: 1,
@@ -50,10 +54,10 @@ function backendAt(stsEndpoint: string, cacheEntries = settings.sessionCacheEntr
       requestTimeoutMs: 2000,
       connectTimeoutMs: 500,
       credentials: base,
-      endpoint: fake.url,
+      endpoint,
     }),
     sts: createStsClientFactory({ maxAttempts: 1, connectTimeoutMs: 500, endpoint: stsEndpoint, credentials: base }),
-    roleSessions: { ...settings, sessionCacheEntries: cacheEntries },
+    roleSessions: { ...settings, ...sessions },
   });
 }
 
@@ -134,7 +138,7 @@ test("a session of one account asking for another account's function: AccessDeni
 });
 
 test("STS unreachable: UNAVAILABLE with RetryInfo", async () => {
-  backend = backendAt("http://127.0.0.1:9");
+  backend = backendAt(fake.url, {}, "http://127.0.0.1:9");
   const error = await policyOf(ACCOUNT_A, roleA("alice")).then(
     () => undefined,
     (e: unknown) => e,
@@ -143,4 +147,67 @@ test("STS unreachable: UNAVAILABLE with RetryInfo", async () => {
   assert.equal(wire.code, Code.Unavailable);
   assert.match(wire.rawMessage, /STS could not be reached/);
   assert.equal(fake.callCount("GetPolicy"), 0);
+});
+
+test("AWS_ROLE_SESSION_PER_CALLER=false: one session per role, the gateway's name, no SourceIdentity", async () => {
+  backend = backendAt(fake.url, { sessionPerCaller: false });
+  const roleB = (caller: string): RoleTarget => ({
+    account: ACCOUNT_B,
+    roleArn: roleOf(ACCOUNT_B),
+    externalId: EXTERNAL_ID,
+    caller,
+  });
+  for (const caller of ["alice", "bob", "carol"]) await reachesLambda(ACCOUNT_B, roleB(caller));
+  assert.equal(fake.callCount("AssumeRole"), 1);
+  const reads = fake.calls().filter((c) => c.operation === "GetPolicy");
+  assert.equal(reads.length, 3);
+  for (const read of reads) {
+    assert.equal(read.principal, `arn:aws:sts::${ACCOUNT_B}:assumed-role/permission-gateway/permission-gateway`);
+    assert.equal(read.sourceIdentity, undefined);
+  }
+});
+
+test("a role that requires a SourceIdentity refuses sessions without one", async () => {
+  backend = backendAt(fake.url, { sessionPerCaller: false });
+  const error = await policyOf(ACCOUNT_A, roleA("alice")).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const wire = toConnectError(error, { resourceType: "lambda:function", resourceName: "demo" }, silentLogger);
+  assert.equal(wire.code, Code.PermissionDenied);
+});
+
+test("the demo seed: the base identity assumes 210987654321's role and changes its function demo", async () => {
+  const demoFake = await startFakeAwsServer({
+    backend: createFakeBackend({ clock: systemClock }),
+    identities: createFakeIdentities({ roles: demoSeed.iam?.roles ?? [], baseAccount: OWN, clock: systemClock }),
+  });
+  try {
+    const demo = backendAt(demoFake.url);
+    const role: RoleTarget = {
+      account: "210987654321",
+      roleArn: "arn:aws:iam::210987654321:role/permission-gateway",
+      caller: "alice",
+    };
+    const added = await demo.addLambdaPermission(
+      {
+        function: fn("arn:aws:lambda:us-east-1:210987654321:function:demo"),
+        statementId: "cross-account",
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+      },
+      call(role),
+    );
+    assert.match(added.statement, /arn:aws:lambda:us-east-1:210987654321:function:demo/);
+    const [recorded] = demoFake.calls().filter((c) => c.operation === "AddPermission");
+    assert.deepEqual(recorded, {
+      operation: "AddPermission",
+      account: "210987654321",
+      principal: "arn:aws:sts::210987654321:assumed-role/permission-gateway/alice",
+      sourceIdentity: "alice",
+    });
+    await demo.close();
+  } finally {
+    await demoFake.close();
+  }
 });
