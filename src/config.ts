@@ -2,6 +2,7 @@
 // variable is one schema line (config-values.ts) in the config.ts of the
 // section that uses it; a bad value stops start-up with a ConfigError in the
 // line's own words, the same --help and docs/configuration.md print.
+import { ACCOUNTS_SETTINGS, parseAccountsConfig, type AccountsConfig } from "./accounts/config.js";
 import { AWS_SETTINGS, parseAwsConfig, type AwsConfig } from "./backend/aws/config.js";
 import {
   ConfigError,
@@ -68,6 +69,7 @@ export interface Config {
   readonly backend: "fake" | "aws";
   readonly fake: FakeBackendConfig;
   readonly aws: AwsConfig;
+  readonly accounts: AccountsConfig;
   readonly idempotency: IdempotencyConfig;
   readonly auth: AuthConfig;
   readonly authz: AuthzConfig;
@@ -214,6 +216,7 @@ export const SETTINGS: readonly Setting[] = [
   ...Object.values(IDEMPOTENCY_SETTINGS),
   GATEWAY_SETTINGS.backend,
   ...Object.values(AWS_SETTINGS),
+  ...Object.values(ACCOUNTS_SETTINGS),
   ...Object.values(FAKE_BACKEND_SETTINGS),
 ];
 
@@ -284,6 +287,7 @@ export function loadConfig(env: Env): Config {
       lostAnswerRate: read(env, fakeSettings.lostAnswerRate),
     },
     aws: parseAwsConfig(env),
+    accounts: parseAccountsConfig(env),
     idempotency: parseIdempotencyConfig(env),
     logLevel: read(env, GATEWAY_SETTINGS.logLevel),
   };

@@ -14,6 +14,8 @@ import {
   ResourceInfoSchema,
   RetryInfoSchema,
 } from "../gen/google/rpc/error_details_pb.js";
+import { RoleSessionError } from "./accounts/errors.js";
+import { AccountNotManagedError, RegionNotManagedError } from "./accounts/target.js";
 import { kindOfAwsError, type AwsErrorKind } from "./aws/error-catalogue.js";
 import { isDuplicateStatementConflict } from "./aws/lambda-answers.js";
 import {
@@ -133,6 +135,8 @@ export function toConnectError(error: unknown, subject: ErrorSubject, logger: Lo
   if (error instanceof RequestValidationError) return invalidArgument(error);
   if (error instanceof AwsApiError) return fromAwsApiError(error, subject, logger);
   if (error instanceof UpstreamOutcomeUnknownError) return outcomeUnknown(error, logger);
+  const accountError = fromAccountError(error, logger);
+  if (accountError !== undefined) return accountError;
   if (error instanceof UpstreamTimeoutError) {
     if (error.cancelled) return gatewayError(Code.Canceled, "the call was cancelled", "CANCELLED", []);
     if (error.callerDeadlineExceeded) {
@@ -221,6 +225,46 @@ function invalidArgument(error: RequestValidationError): ConnectError {
   return gatewayError(Code.InvalidArgument, error.message, "INVALID_REQUEST", [
     { desc: BadRequestSchema, value: { fieldViolations } },
   ]);
+}
+
+/** The registry's refusals and failures of assuming a target account's role; undefined for other errors. */
+function fromAccountError(error: unknown, logger: Logger): ConnectError | undefined {
+  if (error instanceof AccountNotManagedError)
+    return gatewayError(Code.FailedPrecondition, error.message, "ACCOUNT_NOT_MANAGED", [], { account: error.account });
+  if (error instanceof RegionNotManagedError)
+    return gatewayError(Code.FailedPrecondition, error.message, "REGION_NOT_MANAGED", [], {
+      account: error.account,
+      region: error.region,
+    });
+  if (!(error instanceof RoleSessionError)) return undefined;
+  const metadata = { account: error.account, roleArn: error.roleArn };
+  switch (error.failure) {
+    case "denied":
+      return gatewayError(
+        Code.PermissionDenied,
+        `STS refused to let the gateway assume ${error.roleArn}: check the role's trust policy`,
+        "UPSTREAM_ACCESS_DENIED",
+        [],
+        metadata,
+      );
+    case "throttled":
+      return gatewayError(
+        Code.Unavailable,
+        "STS throttled the gateway; retry later",
+        "UPSTREAM_THROTTLED",
+        [retryInfo(defaultRetryDelayMs)],
+        metadata,
+      );
+    case "unavailable":
+      logger.warn("STS unavailable", { roleArn: error.roleArn, error });
+      return gatewayError(
+        Code.Unavailable,
+        "STS could not be reached; retry later",
+        "UPSTREAM_UNAVAILABLE",
+        [retryInfo(defaultRetryDelayMs)],
+        metadata,
+      );
+  }
 }
 
 /** An error of the gateway's own (domain permission-gateway). */

@@ -37,6 +37,8 @@ import type { Authenticator } from "./auth/authenticator.js";
 import { ANONYMOUS_CALLER, callerContextKey } from "./auth/identity.js";
 import { createTlsMaterialSource, type TlsMaterialSource } from "./auth/tls-material.js";
 import { CredentialFileError } from "./auth/watched-files.js";
+import { callTargetFrom, createAccountInterceptor } from "./accounts/interceptor.js";
+import { createAccountRegistrySource, type AccountRegistrySource } from "./accounts/registry-source.js";
 import type { PermissionBackend } from "./backend/backend.js";
 import { FAKE_DEFAULT_ACCOUNT } from "./backend/fake/defaults.js";
 import { createReconcilingBackend } from "./backend/reconcile.js";
@@ -97,6 +99,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     const defaults = resourceDefaultsOf(config);
     const backend = await createBackend(config, defaults, { logger, clock, metrics, tracing });
     resources.add(() => backend.close());
+    const accounts = config.accounts.file === undefined ? undefined : await startAccounts(config, defaults, logger);
+    if (accounts !== undefined) resources.add(() => accounts.close());
 
     const authenticator: Authenticator = await startupStep("authentication", () =>
       createAuthenticator(config.auth, { logger, clock }),
@@ -124,6 +128,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
         backend: (signal) => backend.checkReady?.(signal) ?? Promise.resolve({ ready: true }),
         // Always ready (the lines that parse apply); its detail names lines left out.
         credentials: () => Promise.resolve({ ready: true, detail: authenticator.credentialWarning?.() }),
+        // Always ready (the registry in use applies); its detail names the own account and a broken file.
+        accounts: () => Promise.resolve({ ready: true, detail: accountsDetail(accounts) }),
       },
       // "liveness" needs no check: SERVING while the process serves, so a
       // liveness probe never restarts replicas for an outage of Redis or AWS.
@@ -186,6 +192,17 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       callInterceptors.push(createRateLimitInterceptor(limiter, logger));
     }
     if (auditTrail !== undefined) callInterceptors.push(auditTrail.outcomes);
+    if (accounts !== undefined) {
+      callInterceptors.push(
+        createAccountInterceptor({
+          registry: () => accounts.current(),
+          defaultRegion: defaults.region,
+          sessionPerCaller: config.accounts.sessionPerCaller,
+          sessionName: config.accounts.sessionName,
+          logger,
+        }),
+      );
+    }
     if (authorizer !== undefined) {
       callInterceptors.push(
         createAuthorizationInterceptor({ authorizer, resolve: analysis.authorizationRequest, logger }),
@@ -241,8 +258,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       opsUrl: opsServer?.url,
       health,
       async reload() {
-        logger.info("reloading credentials, TLS material and authorization policies");
-        await Promise.all([authenticator.reload(), tlsMaterial?.reload(), authorizer?.reload()]);
+        logger.info("reloading credentials, TLS material, authorization policies and the account registry");
+        await Promise.all([authenticator.reload(), tlsMaterial?.reload(), authorizer?.reload(), accounts?.reload()]);
       },
       async close() {
         // Readiness first, so load balancers stop sending; then the server:
@@ -279,11 +296,15 @@ function describeCall(req: Parameters<Parameters<Interceptor>[0]>[0], error: unk
   const peer = req.contextValues.get(peerContextKey);
   const fromError =
     error instanceof ConnectError ? error.findDetails(ErrorInfoSchema)[0]?.metadata["awsRequestId"] : undefined;
+  const target = callTargetFrom(req.contextValues);
   return {
     caller: caller?.id,
     idempotency: idempotencyOf(context),
     awsRequestId: awsRequestIdOf(context) ?? fromError,
     peer: peer?.remoteAddress,
+    account: target?.account,
+    role: target?.role?.roleArn,
+    session: target?.sessionName,
   };
 }
 
@@ -341,6 +362,35 @@ async function startupStep<T>(what: string, run: () => Promise<T>): Promise<T> {
       cause: error,
     });
   }
+}
+
+/**
+ * The account registry around the gateway's own account: with AWS, the
+ * account of the base credentials (STS GetCallerIdentity); with the fake,
+ * the account it acts in.
+ */
+async function startAccounts(
+  config: Config,
+  defaults: ResourceDefaults,
+  logger: Logger,
+): Promise<AccountRegistrySource> {
+  const path = config.accounts.file;
+  if (path === undefined) throw new Error("startAccounts without AWS_ACCOUNTS_FILE");
+  const ownAccount = await startupStep("find the gateway's own account (STS GetCallerIdentity)", async () => {
+    if (config.backend !== "aws") return defaults.account ?? FAKE_DEFAULT_ACCOUNT;
+    const { ownAccountOf } = await import("./backend/aws/role-sessions.js");
+    return ownAccountOf({ region: defaults.region, connectTimeoutMs: config.aws.connectTimeoutMs });
+  });
+  return startupStep("read AWS_ACCOUNTS_FILE", () =>
+    createAccountRegistrySource({ path, ownAccount, logger, pollIntervalMs: config.auth.reloadIntervalMs }),
+  );
+}
+
+function accountsDetail(accounts: AccountRegistrySource | undefined): string | undefined {
+  if (accounts === undefined) return undefined;
+  const problem = accounts.problem();
+  const own = `own account ${accounts.current().ownAccount}`;
+  return problem === undefined ? own : `${own}; ${problem}`;
 }
 
 async function startAuthorizer(config: Config, logger: Logger): Promise<Authorizer> {
@@ -431,11 +481,17 @@ async function createAdapter(
 ): Promise<PermissionBackend> {
   if (config.backend === "aws") {
     const { createAwsBackend } = await import("./backend/aws/aws-backend.js");
-    return createAwsBackend({ ...config.aws, logger, clock, traceHeaders: () => tracing.outgoingTraceHeaders() });
+    return createAwsBackend({
+      ...config.aws,
+      roleSessions: config.accounts,
+      logger,
+      clock,
+      traceHeaders: () => tracing.outgoingTraceHeaders(),
+    });
   }
   const { createFakeBackend, loadFakeSeedFile } = await import("./backend/fake/fake-backend.js");
   const seed = config.fake.seedPath === undefined ? undefined : await loadFakeSeedFile(config.fake.seedPath);
-  return createFakeBackend({
+  const fake = createFakeBackend({
     ...(seed === undefined ? {} : { seed }),
     clock,
     defaultRegion: defaults.region,
@@ -447,5 +503,15 @@ async function createAdapter(
       lostAnswerRate: config.fake.lostAnswerRate,
       ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
     },
+  });
+  if (config.accounts.file === undefined) return fake;
+  // With a registry, calls in other accounts assume their roles, as against AWS.
+  const { createFakeRoleSessions } = await import("./backend/fake/role-acting.js");
+  return createFakeRoleSessions(fake, seed, {
+    clock,
+    defaultAccount: defaults.account,
+    defaultRegion: defaults.region,
+    defaultPartition: defaults.partition,
+    sessionDurationSeconds: config.accounts.sessionDurationSeconds,
   });
 }

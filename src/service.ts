@@ -6,6 +6,7 @@
 import { create, type Message } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { PermissionService } from "../gen/permission/v1/permission_pb.js";
+import { callTargetFrom } from "./accounts/interceptor.js";
 import type { CallOptions, PermissionBackend } from "./backend/backend.js";
 import { isAwsApiError } from "./backend/errors.js";
 import type { Clock } from "./clock.js";
@@ -55,7 +56,13 @@ export function createPermissionService(deps: ServiceDeps): ServiceImpl<typeof P
 
       const execute = async (options: CallOptions): Promise<Message> => {
         try {
-          const result = await row.execute(backend, parsed, options, token?.value);
+          const role = callTargetFrom(context.values)?.role;
+          const result = await row.execute(
+            backend,
+            parsed,
+            role === undefined ? options : { ...options, role },
+            token?.value,
+          );
           progress.output = result;
           if (result.reconciled === true) context.responseHeader.set(RECONCILED_HEADER, "true");
           return create(row.method.output, row.respond(result));

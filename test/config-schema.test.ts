@@ -34,6 +34,7 @@ const CONTEXT: Readonly<Record<string, Env>> = {
   "IDEMPOTENCY_STORE=redis": { IDEMPOTENCY_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" },
   "BACKEND=aws": { BACKEND: "aws" },
   "BACKEND=fake": {},
+  AWS_ACCOUNTS_FILE: { AWS_ACCOUNTS_FILE: "accounts.json" },
 };
 
 function contextOf(line: Setting): Env {

@@ -4,7 +4,13 @@
 // policies only ever see well-formed values.
 import type { ParsedCall } from "../rpc/call-context.js";
 import type { AuthorizationContext, RpcName } from "../rpc/rpc-table.js";
-import { authorizationResourceOf, type AuthorizationResource, type ResourceDefaults } from "./resource.js";
+import {
+  authorizationResourceOf,
+  withTargetAccount,
+  type AuthorizationResource,
+  type ResourceDefaults,
+  type TargetAccount,
+} from "./resource.js";
 
 /** The authenticated caller, as authorization needs it (authentication's identity has these fields and more). */
 export interface Caller {
@@ -26,11 +32,13 @@ export function authorizationRequestFor(
   call: ParsedCall,
   caller: Caller,
   defaults: ResourceDefaults,
+  target?: TargetAccount,
 ): AuthorizationRequest {
+  const resource = authorizationResourceOf(call.resource, defaults);
   return {
     caller,
     action: call.rpc,
-    resource: authorizationResourceOf(call.resource, defaults),
+    resource: target === undefined ? resource : withTargetAccount(resource, target),
     context: call.row.authorization(call.parsed),
   };
 }

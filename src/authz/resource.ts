@@ -107,3 +107,20 @@ function ramPermissionCatalog(defaults: ResourceDefaults): AuthorizationResource
     attributes: definedOnly({ partition, region, account }),
   };
 }
+
+/** The account the registry (AWS_ACCOUNTS_FILE) decided a call acts in. */
+export interface TargetAccount {
+  readonly account: string;
+  readonly alias?: string | undefined;
+}
+
+/**
+ * The resource with the registry's decision: the account where the request
+ * named none (an AWS managed permission keeps "aws"), and the account's alias.
+ */
+export function withTargetAccount(resource: AuthorizationResource, target: TargetAccount): AuthorizationResource {
+  const attributes: Record<string, string | boolean> = { ...resource.attributes };
+  attributes["account"] ??= target.account;
+  if (target.alias !== undefined) attributes["accountAlias"] = target.alias;
+  return { ...resource, attributes };
+}

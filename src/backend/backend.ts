@@ -50,6 +50,17 @@ export interface CallOptions {
    * state rather than returned as a failure.
    */
   readonly afterTakeover?: boolean | undefined;
+  /** The role to act through in the call's account (AWS_ACCOUNTS_FILE); undefined: the base credentials. */
+  readonly role?: RoleTarget | undefined;
+}
+
+/** A target account's role and who the session is for; the adapter assumes it (src/accounts/). */
+export interface RoleTarget {
+  readonly account: string;
+  readonly roleArn: string;
+  readonly externalId?: string | undefined;
+  /** The authenticated caller, carried into the session as its SourceIdentity. */
+  readonly caller: string;
 }
 
 export interface RemoveLambdaPermissionInput {

@@ -50,6 +50,7 @@ export function sdkEnvironment(url: string): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_LAMBDA: url,
     AWS_ENDPOINT_URL_RAM: url,
+    AWS_ENDPOINT_URL_STS: url,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_REGION: "us-east-1",
@@ -60,7 +61,9 @@ export function fakeAwsHelpText(): string {
   return [
     "fake-aws: the fake Lambda and RAM backend served over AWS's REST-JSON wire protocol",
     "(RemovePermission, AddPermission, GetPolicy, DeletePermission, CreatePermission,",
-    "GetPermission, ListPermissions). Signatures are not checked.",
+    "GetPermission, ListPermissions), and STS AssumeRole and GetCallerIdentity on its Query",
+    "protocol. Signatures are not checked; with seeded roles, each request acts as the",
+    "account of the access key that signed it.",
     "",
     "Usage: npm run fake-aws [-- --help]",
     "",
@@ -68,7 +71,7 @@ export function fakeAwsHelpText(): string {
     "",
     sectionedHelp(Object.values(FAKE_AWS_SETTINGS)),
     "",
-    "Test controls: POST/GET/DELETE /__fake/faults, GET/DELETE /__fake/calls.",
+    "Test controls: POST/GET/DELETE /__fake/faults, GET/DELETE /__fake/calls (?by=identity: account and SourceIdentity of each).",
     "",
   ].join("\n");
 }

@@ -1,6 +1,9 @@
 // `npm run fake-aws`: config -> fake backend -> listen; signals. The only
 // reader of process.env for the fake AWS endpoint.
 import { createFakeBackend, loadFakeSeedFile } from "../backend/fake/fake-backend.js";
+import { FAKE_DEFAULT_ACCOUNT } from "../backend/fake/defaults.js";
+import { demoSeed } from "../backend/fake/demo-seed.js";
+import { createFakeIdentities } from "../backend/fake/identities.js";
 import { systemClock } from "../clock.js";
 import { ConfigError } from "../config-values.js";
 import { exitWhenDone, isEntryPoint } from "../entry-point.js";
@@ -62,7 +65,9 @@ export async function runFakeAws(
 
   let server;
   try {
-    server = await startFakeAwsServer({ backend, host: config.host, port: config.port, logger });
+    const roles = (seed ?? demoSeed).iam?.roles ?? [];
+    const identities = createFakeIdentities({ roles, baseAccount: FAKE_DEFAULT_ACCOUNT, clock: systemClock });
+    server = await startFakeAwsServer({ backend, host: config.host, port: config.port, logger, identities });
   } catch (error) {
     await backend.close();
     io.stderr(`fake-aws: cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}\n`);

@@ -31,6 +31,8 @@ import {
   type WireOperations,
 } from "./operations.js";
 import { ramOperations } from "./ram-operations.js";
+import { createAccountAwareness, type CallIdentity, type StsFault } from "./accounts.js";
+import type { FakeIdentities } from "../backend/fake/identities.js";
 import {
   codeForStatus,
   defaultStatusOf,
@@ -55,6 +57,12 @@ export interface FakeAwsServerOptions {
   /** Default 0: any free port. */
   readonly port?: number | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * The roles STS serves and the sessions it issued (accounts.ts). With
+   * roles, Lambda and RAM act as the account of the signing credentials;
+   * without, as any account.
+   */
+  readonly identities?: FakeIdentities | undefined;
 }
 
 export interface FakeAwsServer {
@@ -66,9 +74,13 @@ export interface FakeAwsServer {
   /** Requests that reached `operation` (every attempt, faulted ones too); all operations when absent. */
   callCount(operation?: string): number;
   resetCallCounts(): void;
+  /** Every request with who signed it: account, principal and SourceIdentity (STS too). */
+  calls(): readonly CallIdentity[];
   /** Throws InvalidFakeAwsFaultError for a fault that does not make sense. */
   injectFault(fault: FakeAwsFault): void;
   clearFaults(): void;
+  /** STS answers the next `times` (default every) AssumeRole with this error; cleared by clearFaults. */
+  injectStsFault(fault: StsFault): void;
 }
 
 /** Every operation of the port (BACKEND_OPERATIONS), each served by its service's file. */
@@ -152,6 +164,7 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
   const host = options.host ?? "127.0.0.1";
   const faults = createFaultSchedule();
   const counts = new Map<FakeAwsOperation, number>();
+  const accounts = createAccountAwareness(options.identities);
   // Aborted on close(), so slow faults and backend calls end with the server.
   const closing = new AbortController();
 
@@ -191,10 +204,13 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
     }
     if (resource === "calls") {
       if (method === "GET") {
+        if (new URL(req.url ?? "/", "http://fake-aws.invalid").searchParams.get("by") === "identity")
+          return writeControlJson(res, 200, { calls: accounts.calls() });
         return writeControlJson(res, 200, Object.fromEntries(FAKE_AWS_OPERATIONS.map((op) => [op, countOf(op)])));
       }
       if (method === "DELETE") {
         counts.clear();
+        accounts.reset();
         res.writeHead(204).end();
         return;
       }
@@ -245,6 +261,7 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
     url: URL,
     body: JsonObject,
     signal: AbortSignal,
+    actingBackend: PermissionBackend,
   ): Promise<(res: ServerResponse) => void> {
     const { operation } = routed;
     try {
@@ -252,7 +269,7 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
         labels: routed.labels,
         query: url.searchParams,
         body,
-        backend,
+        backend: actingBackend,
         options: { signal },
       });
       const requestId = result.requestId ?? randomUUID();
@@ -288,12 +305,19 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
       operation = routed.operation;
       service = serviceOfOperation[operation];
       counts.set(operation, countOf(operation) + 1);
+      const actingBackend = accounts.backendFor(operation, req.headers, backend);
       const text = await readBodyOrThrow(service, req);
 
       const outcome = faults.take(operation);
       const faultFirst = outcome !== undefined && !outcome.afterExecution;
       if (faultFirst && (await answeredByFault(req, res, call.signal, service, operation, outcome))) return;
-      const answer = await execute(routed, url, method === "POST" ? parseJsonBody(service, text) : {}, call.signal);
+      const answer = await execute(
+        routed,
+        url,
+        method === "POST" ? parseJsonBody(service, text) : {},
+        call.signal,
+        actingBackend,
+      );
       if (
         outcome?.afterExecution === true &&
         (await answeredByFault(req, res, call.signal, service, operation, outcome))
@@ -330,7 +354,9 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
     const work =
       segments[0] === CONTROL_PREFIX && segments.length === 2
         ? handleControl(req, res, segments[1] ?? "")
-        : handleAws(req, res, url, segments);
+        : accounts.isSts(req, url)
+          ? readBody(req).then((body) => accounts.answerSts(req, res, body))
+          : handleAws(req, res, url, segments);
     work.catch((error: unknown) => {
       logger.error("fake AWS endpoint: request failed", { path: url.pathname, error });
       if (!res.headersSent && !res.destroyed) writeControlJson(res, 500, { message: "internal error" });
@@ -361,14 +387,18 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
     },
     callCount(operation) {
       if (operation === undefined) return [...counts.values()].reduce((sum, n) => sum + n, 0);
-      return counts.get(operation as FakeAwsOperation) ?? 0;
+      return counts.get(operation as FakeAwsOperation) ?? accounts.counts()[operation] ?? 0;
     },
     resetCallCounts() {
       counts.clear();
+      accounts.reset();
     },
+    calls: () => accounts.calls(),
     injectFault,
     clearFaults() {
       faults.clear();
+      accounts.clearStsFaults();
     },
+    injectStsFault: (fault) => accounts.injectStsFault(fault),
   };
 }

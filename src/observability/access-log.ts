@@ -19,6 +19,10 @@ export interface CallDescription {
   readonly awsRequestId?: string | undefined;
   /** The client's address, e.g. "10.0.0.7:52144". */
   readonly peer?: string | undefined;
+  /** With AWS_ACCOUNTS_FILE: the account the call acted in, the role assumed there and the session's name. */
+  readonly account?: string | undefined;
+  readonly role?: string | undefined;
+  readonly session?: string | undefined;
 }
 
 /**
@@ -60,6 +64,9 @@ export function createAccessLogInterceptor(options: AccessLogOptions): Intercept
       idempotency: described.idempotency,
       awsRequestId: described.awsRequestId,
       peer: described.peer,
+      account: described.account,
+      role: described.role,
+      session: described.session,
       traceId: traceIdOf(req.contextValues),
     });
   };

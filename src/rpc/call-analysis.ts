@@ -2,6 +2,7 @@
 // from its call context (src/rpc/call-context.ts): the very request, resource
 // and token the service runs, never worked out again.
 import type { UnaryRequest } from "@connectrpc/connect";
+import { callTargetFrom } from "../accounts/interceptor.js";
 import { callerContextKey } from "../auth/identity.js";
 import type { AuditDescription, AuditDetails } from "../audit/interceptor.js";
 import { auditSubjectFor } from "../audit/event.js";
@@ -31,7 +32,13 @@ export function createCallAnalysis(defaults: ResourceDefaults) {
       if (caller === undefined) throw new Error("authorization ran before authentication");
       const context = requireCallContext(req);
       if (context.call === undefined) throw context.invalid;
-      return authorizationRequestFor(context.call, caller, defaults);
+      const target = callTargetFrom(req.contextValues);
+      return authorizationRequestFor(
+        context.call,
+        caller,
+        defaults,
+        target === undefined ? undefined : { account: target.account, alias: target.managed?.alias },
+      );
     },
 
     /** For the audit interceptor, before the call runs: who, and what about (when the request validates). */

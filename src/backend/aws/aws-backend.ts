@@ -46,6 +46,8 @@ import { addTraceHeaders } from "./trace-headers.js";
 import { regionForPartition } from "./partition-region.js";
 import { stopRetriesAfterUncertainAttempt, type AttemptTracker } from "./uncertain-attempts.js";
 import type { Readiness } from "../../health/readiness.js";
+import { createAccountClients } from "./account-clients.js";
+import type { RoleSessionSettings, StsClientFactory } from "./role-sessions.js";
 
 export type { AwsClientFactory, AwsClientPair, AwsCredentials } from "./sdk-clients.js";
 export { createSdkClientFactory } from "./sdk-clients.js";
@@ -71,6 +73,10 @@ export interface AwsBackendOptions {
   readonly clock?: Clock | undefined;
   /** The trace context headers (traceparent) of the current call, sent to AWS with it. */
   readonly traceHeaders?: (() => Record<string, string>) | undefined;
+  /** How calls with a role (CallOptions.role, from AWS_ACCOUNTS_FILE) get their sessions. */
+  readonly roleSessions?: RoleSessionSettings | undefined;
+  /** Tests only: STS clients pointed elsewhere; production lets the SDK find STS (AWS_ENDPOINT_URL_STS). */
+  readonly sts?: StsClientFactory | undefined;
 }
 
 /** An SDK command as far as the guards need it. */
@@ -111,6 +117,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       credentials: options.credentials,
     });
   const clientsByRegion = new Map<string, AwsClientPair>();
+  const accountClients = createAccountClients({ ...options, clock, clientFactory });
   let closed = false;
 
   function clientsFor(region: string): AwsClientPair {
@@ -121,6 +128,12 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       options.logger.debug("aws clients created", { region });
     }
     return clients;
+  }
+
+  /** The base clients of the Region, or the role session's (its credentials resolved first, so STS failures stay ours). */
+  async function clientsOfCall(region: string, call: CallOptions): Promise<AwsClientPair> {
+    if (call.role === undefined) return clientsFor(region);
+    return untilAborted(accountClients.clientsFor(region, call.role), call.signal);
   }
 
   /**
@@ -136,7 +149,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
   ): Promise<T> {
     if (closed) throw new Error("the AWS backend is closed");
     if (call.signal.aborted) throw callerAbortError(route.service, call, now());
-    const clients = clientsFor(route.region);
+    const clients = await clientsOfCall(route.region, call);
     stopRetriesPastDeadline(command.middlewareStack, call.deadline, now);
     if (options.traceHeaders !== undefined) addTraceHeaders(command.middlewareStack, options.traceHeaders());
     const attempts: AttemptTracker = { inFlight: false };
@@ -306,6 +319,7 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
       closed = true;
       for (const clients of clientsByRegion.values()) clients.destroy?.();
       clientsByRegion.clear();
+      accountClients.close();
     },
   };
 }

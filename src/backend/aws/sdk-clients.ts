@@ -13,8 +13,12 @@ export interface AwsClientPair {
   readonly resolveCredentials?: (() => Promise<unknown>) | undefined;
 }
 
-/** Builds the client pair of one Region; called at most once per Region per backend. */
-export type AwsClientFactory = (region: string) => AwsClientPair;
+/**
+ * Builds the client pair of one Region; called at most once per Region per
+ * backend, and once per Region and role session with that session's
+ * credentials (AWS_ACCOUNTS_FILE).
+ */
+export type AwsClientFactory = (region: string, credentials?: AwsCredentials) => AwsClientPair;
 
 /** Credentials as the SDK accepts them: fixed keys or a provider function. */
 export type AwsCredentials = NonNullable<LambdaClientConfig["credentials"]>;
@@ -34,7 +38,8 @@ export interface SdkClientSettings {
 
 /** The production factory: real SDK clients with the gateway's retry and timeout policy. */
 export function createSdkClientFactory(settings: SdkClientSettings): AwsClientFactory {
-  return (region) => {
+  return (region, sessionCredentials) => {
+    const credentials = sessionCredentials ?? settings.credentials;
     const config = {
       region,
       maxAttempts: settings.maxAttempts,
@@ -45,7 +50,7 @@ export function createSdkClientFactory(settings: SdkClientSettings): AwsClientFa
         // Without this the handler only logs a warning when requestTimeout passes.
         throwOnRequestTimeout: true,
       },
-      ...(settings.credentials === undefined ? {} : { credentials: settings.credentials }),
+      ...(credentials === undefined ? {} : { credentials }),
       ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
     } as const;
     const lambda = new LambdaClient(config);

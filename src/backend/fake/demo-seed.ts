@@ -3,6 +3,10 @@
 import type { FakeSeed } from "./seed.js";
 
 export const demoSeed: FakeSeed = {
+  // The role the gateway assumes in the second account; the base identity (account 123456789012) may assume it.
+  iam: {
+    roles: [{ arn: "arn:aws:iam::210987654321:role/permission-gateway", trustedAccounts: ["123456789012"] }],
+  },
   lambda: {
     functions: [
       {
@@ -12,6 +16,8 @@ export const demoSeed: FakeSeed = {
         versions: ["1"],
         aliases: { live: "1" },
       },
+      // A second account, reached through its role (README: Managing many accounts).
+      { name: "demo", account: "210987654321", region: "us-east-1" },
     ],
   },
   ram: {

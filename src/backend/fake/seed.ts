@@ -5,6 +5,8 @@
 // Rules across entries (duplicates, policy size) are checked when a backend
 // loads the seed, because they depend on its default account and Region.
 import { readFile } from "node:fs/promises";
+import { roleArnPattern as ROLE_ARN } from "../../accounts/role-arn.js";
+import type { FakeRoleSeed } from "./identities.js";
 import type { RamPermissionType } from "../backend.js";
 import { isValidLambdaPrincipal, type StatementRequest } from "../../aws/lambda-statement.js";
 import { lambdaMessages } from "../../aws/lambda-answers.js";
@@ -14,6 +16,12 @@ import { brokenConstraint, lambdaFieldRules, ramFieldRules, type FieldRule } fro
 export interface FakeSeed {
   readonly lambda?: FakeSeedLambda | undefined;
   readonly ram?: FakeSeedRam | undefined;
+  /** The roles STS lets principals assume (identities.ts). */
+  readonly iam?: FakeSeedIam | undefined;
+}
+
+export interface FakeSeedIam {
+  readonly roles?: readonly FakeRoleSeed[] | undefined;
 }
 
 export interface FakeSeedLambda {
@@ -105,8 +113,8 @@ export const seedPatterns = {
 
 /** Validates JSON (already parsed) as a seed and returns a clean copy. */
 export function parseFakeSeed(json: unknown): FakeSeed {
-  const root = readObject(json, "$", ["lambda", "ram"]);
-  const seed: { lambda?: FakeSeedLambda; ram?: FakeSeedRam } = {};
+  const root = readObject(json, "$", ["lambda", "ram", "iam"]);
+  const seed: { lambda?: FakeSeedLambda; ram?: FakeSeedRam; iam?: FakeSeedIam } = {};
   if (root.lambda !== undefined) {
     const lambda = readObject(root.lambda, "$.lambda", ["functions"]);
     seed.lambda = { functions: readArray(lambda.functions ?? [], "$.lambda.functions", parseFunction) };
@@ -114,6 +122,10 @@ export function parseFakeSeed(json: unknown): FakeSeed {
   if (root.ram !== undefined) {
     const ram = readObject(root.ram, "$.ram", ["permissions"]);
     seed.ram = { permissions: readArray(ram.permissions ?? [], "$.ram.permissions", parseRamPermission) };
+  }
+  if (root.iam !== undefined) {
+    const iam = readObject(root.iam, "$.iam", ["roles"]);
+    seed.iam = { roles: readArray(iam.roles ?? [], "$.iam.roles", parseRole) };
   }
   return seed;
 }
@@ -171,6 +183,37 @@ export function policyTemplateProblem(template: string): string | undefined {
 export function policyTemplateActions(template: string): string[] {
   const action = (JSON.parse(template) as { Action: string | string[] }).Action;
   return typeof action === "string" ? [action] : action;
+}
+
+function parseRole(value: unknown, path: string): FakeRoleSeed {
+  const role = readObject(value, path, [
+    "arn",
+    "trustedAccounts",
+    "externalId",
+    "requireSourceIdentity",
+    "maxSessionDurationSeconds",
+  ]);
+  const arn = readPattern(role.arn, `${path}.arn`, ROLE_ARN, "an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME");
+  const trusted = role.trustedAccounts;
+  if (!Array.isArray(trusted) || trusted.length === 0)
+    throw new FakeSeedError(`${path}.trustedAccounts`, 'must be a non-empty list of 12-digit account IDs or "*"');
+  const trustedAccounts = trusted.map((account: unknown, i) =>
+    readPattern(account, `${path}.trustedAccounts[${i}]`, /^(\d{12}|\*)$/, 'a 12-digit account ID or "*"'),
+  );
+  const externalId = readOptionalString(role.externalId, `${path}.externalId`);
+  const requireSourceIdentity = role.requireSourceIdentity;
+  if (requireSourceIdentity !== undefined && typeof requireSourceIdentity !== "boolean")
+    throw new FakeSeedError(`${path}.requireSourceIdentity`, "must be true or false");
+  const max = role.maxSessionDurationSeconds;
+  if (max !== undefined && (!Number.isInteger(max) || (max as number) < 3600 || (max as number) > 43_200))
+    throw new FakeSeedError(`${path}.maxSessionDurationSeconds`, "must be an integer from 3600 to 43200");
+  return {
+    arn,
+    trustedAccounts,
+    ...(externalId === undefined ? {} : { externalId }),
+    ...(requireSourceIdentity === undefined ? {} : { requireSourceIdentity }),
+    ...(max === undefined ? {} : { maxSessionDurationSeconds: max as number }),
+  };
 }
 
 function parseFunction(value: unknown, path: string): FakeSeedFunction {
