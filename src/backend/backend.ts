@@ -50,6 +50,15 @@ export interface CallOptions {
    * state rather than returned as a failure.
    */
   readonly afterTakeover?: boolean | undefined;
+  /**
+   * Set by the idempotency guard: whether the call's lease still holds, by
+   * the local monotonic clock, from the last renewal the store confirmed.
+   * Every adapter asks it right before each send to AWS (each SDK attempt,
+   * retries included) and sends nothing once it answers false: the call then
+   * ends as lease-lost (its signal aborts) and the token's next owner
+   * reconciles. Absent: no lease to hold.
+   */
+  readonly leaseHeld?: (() => boolean) | undefined;
 }
 
 export interface RemoveLambdaPermissionInput {
