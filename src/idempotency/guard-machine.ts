@@ -38,6 +38,7 @@ import {
 } from "./guard-errors.js";
 import { isWaiting, outcomeOf } from "./guard-states.js";
 import type { GuardState, HeldClaim, Refusal } from "./guard-states.js";
+import type { LeaseHeartbeat } from "./lease-heartbeat.js";
 import { createOwnerships } from "./ownership.js";
 import type { Ownership } from "./ownership.js";
 import { createPendingWrites } from "./pending-writes.js";
@@ -383,7 +384,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
       });
     }
     const ownership = ownerships.hold({ rpc: call.rpc, key, fingerprint, owner, grantedAt: claim.grantedAt });
-    const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat.lost, afterTakeover);
+    const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat, afterTakeover);
     try {
       const response = await execute(budget.options);
       // Even if the lease was lost meanwhile, AWS answered: the caller gets
@@ -516,14 +517,18 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
  * where the execution budget (min(caller's deadline, maxExecutionMs)) ends
  * or the lease is lost. The abort reason is a TimeoutError, as
  * AbortSignal.timeout() gives it, which both backends read as a deadline.
+ * The backends also ask the lease right before each send (`leaseHeld`):
+ * a process paused past its lease may run an SDK retry before the timer
+ * that would have cut it.
  */
 function executionOptions(
   context: HandlerContext,
   now: number,
   maxExecutionMs: number,
-  leaseLost: AbortSignal,
+  lease: Pick<LeaseHeartbeat, "lost" | "held">,
   afterTakeover: boolean,
 ): { options: CallOptions; dispose: () => void } {
+  const leaseLost = lease.lost;
   const budgetMs = Math.min(Math.max(context.timeoutMs() ?? maxExecutionMs, 0), maxExecutionMs);
   // One controller fed by its three sources, rather than AbortSignal.any,
   // which costs more than the rest of this per call in Node 20.
@@ -542,7 +547,7 @@ function executionOptions(
     leaseLost.addEventListener("abort", fromLease, { once: true });
   }
   return {
-    options: { signal: execution.signal, deadline: now + budgetMs, afterTakeover },
+    options: { signal: execution.signal, deadline: now + budgetMs, afterTakeover, leaseHeld: () => lease.held() },
     dispose: () => {
       clearTimeout(timer);
       context.signal.removeEventListener("abort", fromCaller);

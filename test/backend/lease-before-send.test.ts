@@ -4,13 +4,18 @@
 // clock; AWS is the fake endpoint, whose call count is what reached it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CallOptions } from "../../src/backend/backend.js";
+import type { CallOptions, PermissionBackend } from "../../src/backend/backend.js";
 import { decorateBackend } from "../../src/backend/decorate.js";
 import { UpstreamTimeoutError } from "../../src/backend/errors.js";
 import { createAwsError } from "../../src/backend/fake/aws-errors.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { startFakeAwsServer } from "../../src/fake-aws/server.js";
 import { startLeaseHeartbeat, type LeaseHeartbeat } from "../../src/idempotency/lease-heartbeat.js";
+import { createGatewayClient, responseOf } from "../support/clients.js";
+import { startTestGateway } from "../support/gateway.js";
+import { createIdempotencyGuard } from "../../src/idempotency/guard-machine.js";
+import { createMemoryIdempotencyStore } from "../../src/idempotency/memory-store.js";
+import { silentLogger } from "../../src/logger.js";
 import { manualClock, type ManualClock } from "../support/manual-clock.js";
 import { awsBackendAt, fn, rejectionOf } from "./aws/aws-test-stack.js";
 
@@ -41,7 +46,7 @@ const leasedCall = (heartbeat: LeaseHeartbeat): CallOptions => ({
  * answered 429 (Retry-After 0), after which `between` runs: the time between
  * AWS's throttle and the SDK's retry.
  */
-async function throttledOnce(between: () => void) {
+async function throttledOnce(between: () => void, clock?: ManualClock) {
   const model = createFakeBackend();
   let throttled = false;
   const endpoint = await startFakeAwsServer({
@@ -56,7 +61,7 @@ async function throttledOnce(between: () => void) {
       },
     }),
   });
-  const backend = awsBackendAt(endpoint.port);
+  const backend = awsBackendAt(endpoint.port, clock);
   await backend.addLambdaPermission(
     { function: fn("demo"), statementId: "s1", ...invoke },
     { signal: new AbortController().signal },
@@ -102,6 +107,36 @@ test("the same throttle with the lease still held: the SDK retries and the remov
     assert.ok(!heartbeat.lost.aborted);
   } finally {
     heartbeat.stop();
+    await stack.close();
+  }
+});
+
+test("through a gateway and its idempotency guard: no retry after the lease, IDEMPOTENCY_LEASE_LOST, and the key's retry takes over", async () => {
+  const clock = manualClock();
+  // A 5 s lease (the default): AWS's 429 comes, and 5 s pass before the SDK's retry.
+  const stack = await throttledOnce(() => clock.advance(LEASE_MS), clock);
+  const idempotency = createIdempotencyGuard({
+    store: createMemoryIdempotencyStore({ clock }),
+    clock,
+    logger: silentLogger,
+    ttlMs: 60_000,
+    leaseMs: LEASE_MS,
+    maxWaitMs: 1_000,
+  });
+  const gateway = await startTestGateway<PermissionBackend>({ backend: stack.backend, idempotency, clock });
+  const client = createGatewayClient("connect-json", gateway.url);
+  try {
+    const request = { functionName: "demo", statementId: "s1", idempotencyKey: "lease-past-429" };
+    const first = await client.call("removeLambdaPermission", request);
+    assert.ok(!first.ok);
+    assert.equal(first.error.reason, "IDEMPOTENCY_LEASE_LOST", first.error.message);
+    assert.equal(stack.endpoint.callCount("RemovePermission"), 1, "the SDK's retry was never sent");
+    // The token was kept for a takeover, whose lease has run out by now: the retry runs it once.
+    assert.deepEqual(responseOf(await client.call("removeLambdaPermission", request)), {});
+    assert.equal(stack.endpoint.callCount("RemovePermission"), 2);
+  } finally {
+    client.close();
+    await gateway.close();
     await stack.close();
   }
 });

@@ -10,6 +10,7 @@
 // marks the call as one whose outcome is unknown (AWS may answer 500 after
 // making the change).
 import type { DeserializeMiddleware, FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
+import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
 
 /** Where one call's attempts stand; the adapter reads it when the caller aborts. */
 export interface AttemptTracker {
@@ -98,8 +99,10 @@ export function stopRetriesAfterUncertainAttempt<I extends object, O extends obj
     try {
       return await next(args);
     } catch (error) {
-      if (dispatched && mayHaveTakenEffect(error)) throw new UncertainAttemptError(error);
-      if (dispatched && answeredServerError(error)) tracker.answeredServerError = true;
+      // The deadline guard (inside this one) ends the retries after an answer from AWS: judge that answer.
+      const attemptError = error instanceof RetryWouldPassDeadlineError ? error.finalError : error;
+      if (dispatched && mayHaveTakenEffect(attemptError)) throw new UncertainAttemptError(error);
+      if (dispatched && answeredServerError(attemptError)) tracker.answeredServerError = true;
       throw error;
     }
   };
