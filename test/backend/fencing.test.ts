@@ -11,7 +11,10 @@ import { AwsApiError } from "../../src/backend/errors.js";
 import { createFakeBackend, type FakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { createFencingBackend } from "../../src/backend/fencing.js";
 import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/server.js";
+import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/logger.js";
+import { createGatewayClient, responseOf } from "../support/clients.js";
+import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { awsBackendAt, fn, noDeadline, rejectionOf } from "./aws/aws-test-stack.js";
 
 const invoke = { action: "lambda:InvokeFunction", principal: "s3.amazonaws.com" } as const;
@@ -149,5 +152,52 @@ test("the cost: one GetPolicy per mutation the caller did not fence; none for re
     await replica.backend.close();
     await replica.endpoint.close();
     await model.close();
+  }
+});
+
+/** A counter of the gateway's /metrics, summed over the series whose labels include `labels`. */
+async function counter(url: string, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(" ").at(-1));
+  }
+  return sum;
+}
+
+for (const fencing of [true, false]) {
+  test(`the composed gateway with LAMBDA_REVISION_FENCING=${fencing}: ${fencing ? "one" : "no"} GetPolicy per Lambda mutation`, async () => {
+    const gateway = await startConfiguredGateway({ LAMBDA_REVISION_FENCING: String(fencing) });
+    const client = createGatewayClient("connect-json", gateway.url);
+    try {
+      const getPolicy = () =>
+        counter(gateway.url, "permission_gateway_backend_calls_total", { operation: "GetPolicy" });
+      const before = await getPolicy();
+      responseOf(await client.call("addLambdaPermission", { functionName: "demo", statementId: "f1", ...invoke }));
+      responseOf(await client.call("removeLambdaPermission", { functionName: "demo", statementId: "f1" }));
+      assert.equal((await getPolicy()) - before, fencing ? 2 : 0);
+    } finally {
+      client.close();
+      await gateway.close();
+    }
+  });
+}
+
+test("LAMBDA_REVISION_FENCING accepts only true or false, naming the variable", () => {
+  assert.equal(loadConfig({}).lambdaRevisionFencing, false);
+  assert.throws(() => loadConfig({ LAMBDA_REVISION_FENCING: "yes please" }), /LAMBDA_REVISION_FENCING/);
+});
+
+test("FAKE_SERVER_ERROR_AFTER_EFFECT_RATE=1: the composed gateway answers the 500 after the change with its success", async () => {
+  const gateway = await startConfiguredGateway({ FAKE_SERVER_ERROR_AFTER_EFFECT_RATE: "1" });
+  const client = createGatewayClient("connect-json", gateway.url);
+  try {
+    const result = await client.call("addLambdaPermission", { functionName: "demo", statementId: "e1", ...invoke });
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.headers.get("reconciled"), "true");
+  } finally {
+    client.close();
+    await gateway.server.close();
   }
 });
