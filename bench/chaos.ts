@@ -25,12 +25,13 @@ const { values } = parseArgs({
     seed: { type: "string" },
     replicas: { type: "string" },
     lanes: { type: "string" },
+    fencing: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help === true) {
   process.stdout.write(
-    `npm run chaos -- [--duration seconds (${LONG_DRILL.durationMs / 1000})] [--seed n (${LONG_DRILL.seed})] [--replicas n (${LONG_DRILL.replicas})] [--lanes n (${LONG_DRILL.lanes})]\n`,
+    `npm run chaos -- [--duration seconds (${LONG_DRILL.durationMs / 1000})] [--seed n (${LONG_DRILL.seed})] [--replicas n (${LONG_DRILL.replicas})] [--lanes n (${LONG_DRILL.lanes})] [--fencing]\n`,
   );
   process.exit(0);
 }
@@ -47,6 +48,7 @@ const options = {
   seed: positiveInteger("seed", values.seed, LONG_DRILL.seed),
   replicas: Math.max(2, positiveInteger("replicas", values.replicas, LONG_DRILL.replicas)),
   lanes: positiveInteger("lanes", values.lanes, LONG_DRILL.lanes),
+  fencing: values.fencing === true,
   log: (line: string) => process.stderr.write(`chaos: ${line}\n`),
 };
 const report = await runChaosDrill(options);
@@ -56,7 +58,11 @@ const rows: [string, string | number][] = [
   ["seconds of traffic", (report.durationMs / 1000).toFixed(1)],
   ["replicas / lanes", `${options.replicas} / ${options.lanes}`],
   ["operations", verdict.operations],
-  ["requests at the fake AWS", report.awsRequests],
+  ["LAMBDA_REVISION_FENCING", String(options.fencing)],
+  ...Object.entries(report.awsRequests).map(([operation, n]): [string, number] => [
+    `requests at the fake AWS: ${operation}`,
+    n,
+  ]),
   ...Object.entries(report.faults).map(([kind, n]): [string, number] => [`fault: ${kind}`, n]),
   ["sends refused without a lease", report.sendsRefusedWithoutLease],
   ["double executions", verdict.doubleExecutions],

@@ -43,6 +43,8 @@ export interface DrillOptions {
   readonly killEveryMs: number;
   /** The Redis primary is killed this often (the first one at half this). */
   readonly failoverEveryMs: number;
+  /** LAMBDA_REVISION_FENCING of the replicas. */
+  readonly fencing?: boolean | undefined;
   readonly log?: ((line: string) => void) | undefined;
 }
 
@@ -59,8 +61,8 @@ export interface DrillReport {
   readonly durationMs: number;
   readonly verdict: Verdict;
   readonly faults: Readonly<Record<FaultKind, number>>;
-  /** Requests that reached the fake AWS endpoints, every attempt included. */
-  readonly awsRequests: number;
+  /** Requests that reached the fake AWS endpoints, every attempt included, by operation. */
+  readonly awsRequests: Readonly<Record<string, number>>;
   /** Sends the replicas refused because the lease had run out (from their logs). */
   readonly sendsRefusedWithoutLease: number;
   readonly answers: Readonly<Record<string, number>>;
@@ -234,6 +236,7 @@ export async function runChaosDrill(options: DrillOptions): Promise<DrillReport>
       IDEMPOTENCY_LEASE_SECONDS: String(LEASE_SECONDS),
       IDEMPOTENCY_MAX_WAIT_MS: "1500",
       LOG_LEVEL: "warn",
+      LAMBDA_REVISION_FENCING: String(options.fencing ?? false),
     });
     const start = async (replica: Replica): Promise<void> => {
       const gateway = spawnGateway("tsx-import", envOf(replica));
@@ -381,7 +384,12 @@ export async function runChaosDrill(options: DrillOptions): Promise<DrillReport>
       durationMs,
       verdict,
       faults,
-      awsRequests: endpoints.reduce((sum, endpoint) => sum + endpoint.callCount(), 0),
+      awsRequests: Object.fromEntries(
+        ["AddPermission", "RemovePermission", "GetPolicy"].map((operation) => [
+          operation,
+          endpoints.reduce((sum, endpoint) => sum + endpoint.callCount(operation), 0),
+        ]),
+      ),
       sendsRefusedWithoutLease: output.match(/ran out before a send to AWS/g)?.length ?? 0,
       answers,
       replicaErrors: output
