@@ -267,8 +267,10 @@ export async function runChaosDrill(options: DrillOptions): Promise<DrillReport>
     const running = (): boolean => performance.now() - started < options.durationMs;
     /** Sleeps `ms`, or until the drill's duration ends; true when it is still running then. */
     const waitWhileRunning = async (ms: number): Promise<boolean> => {
-      await sleep(Math.max(0, Math.min(ms, started + options.durationMs - performance.now())));
-      return running();
+      const left = started + options.durationMs - performance.now();
+      // A timer may fire a little early: waiting out the rest means the drill is over.
+      await sleep(Math.max(0, Math.min(ms, left)));
+      return ms < left && running();
     };
 
     // ---- the clients -------------------------------------------------------
