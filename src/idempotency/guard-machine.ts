@@ -209,17 +209,24 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
   // ---- claiming --------------------------------------------------------
 
   /** Gives back a claim whose answer never came: it may still land, and would hold the token for nobody. */
-  const releaseLostClaim = (key: string, owner: string): void => {
+  /**
+   * A claim whose answer was lost (a timeout above all) may have landed, and
+   * may have been the takeover of an earlier attempt that reached AWS. So it
+   * is abandoned, never released: its lease ends at once, and the record
+   * stays, so the token's next claim is a takeover that reconciles instead
+   * of a fresh call that would read that attempt's change as a conflict.
+   */
+  const abandonLostClaim = (key: string, owner: string): void => {
     const giveUpAt = clock.now() + leaseMs;
-    const release = () => storeCalls.call("release", () => store.release({ key, owner }));
+    const abandon = () => storeCalls.call("abandon", () => store.abandon({ key, owner }));
     const givenUp = (error: unknown): void => {
-      logger.warn("idempotency claim not released; it expires with its lease", {
+      logger.warn("idempotency claim not abandoned; it expires with its lease", {
         key,
         leaseMs,
         error,
       });
     };
-    writes.track(writes.retry(release, () => giveUpAt, givenUp));
+    writes.track(writes.retry(abandon, () => giveUpAt, givenUp));
   };
 
   const claimRecord = async (attempt: AnyAttempt, owner: string): Promise<ClaimResult> => {
@@ -229,7 +236,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     } catch (error) {
       // A corrupt record is an answer: nothing was written. Anything else
       // (a timeout above all) may have claimed without telling us.
-      if (!isIdempotencyRecordCorruptError(error)) releaseLostClaim(attempt.key, owner);
+      if (!isIdempotencyRecordCorruptError(error)) abandonLostClaim(attempt.key, owner);
       throw error;
     }
   };
