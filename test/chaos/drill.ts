@@ -124,7 +124,9 @@ interface Replica {
 }
 
 export async function runChaosDrill(options: DrillOptions): Promise<DrillReport> {
-  const log = options.log ?? (() => {});
+  const logLine = options.log ?? (() => {});
+  // Stamped with the clock the verdict's operations use, to line findings up with faults.
+  const log = (line: string): void => logLine(`${Math.round(performance.now())} ms: ${line}`);
   const random = seededRandom(options.seed);
   const runId = `${options.seed}-${Date.now().toString(36)}`;
   const faults: Record<FaultKind, number> = {

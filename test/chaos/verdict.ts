@@ -72,7 +72,8 @@ export function judgeDrill(
     effects.filter((e) => e.kind === kind && e.lane === lane && e.tag === tag);
   const ownerOf = (effect: Effect): Operation | undefined =>
     operations.find((op) => op.kind === effect.kind && op.lane === effect.lane && op.tag === effect.tag);
-  const name = (op: Operation): string => `lane ${op.lane} ${op.kind} ${op.tag}`;
+  const name = (op: Operation): string =>
+    `lane ${op.lane} ${op.kind} ${op.tag} (${Math.round(op.startedAt)}..${Math.round(op.endedAt)} ms, ${op.attempts} attempts)`;
 
   for (const effect of effects) {
     const owner = ownerOf(effect);
