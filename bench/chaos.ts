@@ -64,6 +64,7 @@ const rows: [string, string | number][] = [
     n,
   ]),
   ...Object.entries(report.faults).map(([kind, n]): [string, number] => [`fault: ${kind}`, n]),
+  ["unplanned Sentinel failovers", report.unplannedFailovers],
   ["sends refused without a lease", report.sendsRefusedWithoutLease],
   ["double executions", verdict.doubleExecutions],
   ["wrong answers", verdict.wrongAnswers],

@@ -63,6 +63,12 @@ export interface DrillReport {
   readonly faults: Readonly<Record<FaultKind, number>>;
   /** Requests that reached the fake AWS endpoints, every attempt included, by operation. */
   readonly awsRequests: Readonly<Record<string, number>>;
+  /**
+   * Failovers the drill did not ask for: the Sentinels took a slow primary
+   * for a dead one. Redis replication is asynchronous, so the writes the old
+   * primary acknowledged last may be lost, idempotency records included.
+   */
+  readonly unplannedFailovers: number;
   /** Sends the replicas refused because the lease had run out (from their logs). */
   readonly sendsRefusedWithoutLease: number;
   readonly answers: Readonly<Record<string, number>>;
@@ -351,18 +357,37 @@ export async function runChaosDrill(options: DrillOptions): Promise<DrillReport>
         await start(victim);
       }
     };
+    let expectedMaster = await redis.masterPort();
+    let plannedFailover = false;
+    let unplannedFailovers = 0;
+    const watchMaster = async (): Promise<void> => {
+      while (await waitWhileRunning(250)) {
+        const now = await redis?.masterPort().catch(() => expectedMaster);
+        if (now === undefined || now === expectedMaster || plannedFailover) continue;
+        unplannedFailovers += 1;
+        log(`the Sentinels moved the primary from ${expectedMaster} to ${now} unasked`);
+        expectedMaster = now;
+      }
+    };
     const failovers = async (): Promise<void> => {
       let wait = options.failoverEveryMs / 2;
       while (await waitWhileRunning(wait)) {
         wait = options.failoverEveryMs;
         if (redis === undefined) return;
         faults["Redis primary killed, Sentinel failover"] += 1;
-        const moved = await redis.failOver();
+        plannedFailover = true;
+        const moved = await redis.failOver().finally(() => (plannedFailover = false));
+        expectedMaster = moved.to;
         log(`Redis primary ${moved.from} killed; Sentinel promoted ${moved.to} in ${moved.tookMs} ms`);
       }
     };
 
-    await Promise.all([...Array.from({ length: options.lanes }, (_, lane) => runLane(lane)), killer(), failovers()]);
+    await Promise.all([
+      ...Array.from({ length: options.lanes }, (_, lane) => runLane(lane)),
+      killer(),
+      failovers(),
+      watchMaster(),
+    ]);
     const durationMs = Math.round(performance.now() - started);
 
     // Every paused replica wakes, so its stale sends (if any) land before the judging.
@@ -388,6 +413,7 @@ export async function runChaosDrill(options: DrillOptions): Promise<DrillReport>
       durationMs,
       verdict,
       faults,
+      unplannedFailovers,
       awsRequests: Object.fromEntries(
         ["AddPermission", "RemovePermission", "GetPolicy"].map((operation) => [
           operation,

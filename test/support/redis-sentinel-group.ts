@@ -47,7 +47,9 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
         binary: sentinelBinary,
         configText: [
           `sentinel monitor ${SENTINEL_MASTER_NAME} ${LOOPBACK} ${primary.port} 2`,
-          `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 1000`,
+          // Not less: on a loaded machine a slower PING made the Sentinels fail over a live primary,
+          // whose last writes then never reached its replica.
+          `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 3000`,
           `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 5000`,
           `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
           "",
