@@ -8,6 +8,7 @@ import {
   ConfigError,
   INVALID,
   SECTIONS,
+  boolean,
   checkApplicability,
   decimal,
   helpOf,
@@ -44,6 +45,7 @@ export interface FakeBackendConfig {
   readonly errorRate: number;
   readonly errorCode: string | undefined;
   readonly lostAnswerRate: number;
+  readonly serverErrorAfterEffectRate: number;
 }
 
 export interface TlsConfig {
@@ -67,6 +69,8 @@ export interface Config {
   readonly limits: LimitsConfig;
   readonly corsAllowedOrigins: readonly string[];
   readonly backend: "fake" | "aws";
+  /** LAMBDA_REVISION_FENCING: Lambda mutations carry the RevisionId read just before (backend/fencing.ts). */
+  readonly lambdaRevisionFencing: boolean;
   readonly fake: FakeBackendConfig;
   readonly aws: AwsConfig;
   readonly accounts: AccountsConfig;
@@ -144,6 +148,13 @@ export const GATEWAY_SETTINGS = {
     default: "fake",
     help: "The in-memory fake of AWS, or real AWS through the SDK.",
   }),
+  lambdaRevisionFencing: setting({
+    name: "LAMBDA_REVISION_FENCING",
+    section: SECTIONS.aws,
+    ...boolean,
+    default: false,
+    help: "Strict fencing: read the policy's RevisionId (GetPolicy) before each Lambda mutation that carries none and send it, so a late write fails at AWS instead of undoing a newer change; costs one GetPolicy per such mutation (README: Reliability).",
+  }),
 };
 
 const fake = SECTIONS.fake;
@@ -194,6 +205,14 @@ export const FAKE_BACKEND_SETTINGS = {
     help: "Fake backend: share of mutations that take effect but lose their answer (the caller sees an unknown outcome, which the gateway reconciles).",
     appliesWhen: onlyFake,
   }),
+  serverErrorAfterEffectRate: setting({
+    name: "FAKE_SERVER_ERROR_AFTER_EFFECT_RATE",
+    section: fake,
+    ...decimal(0, 1),
+    default: 0,
+    help: "Fake backend: share of mutations that take effect and then answer a 500 (ServiceException, ServerInternalException), which the gateway reconciles for Lambda.",
+    appliesWhen: onlyFake,
+  }),
 };
 
 /** Every line of the gateway's schema, in the order of --help and docs/configuration.md. */
@@ -215,6 +234,7 @@ export const SETTINGS: readonly Setting[] = [
   ...Object.values(OBSERVABILITY_SETTINGS),
   ...Object.values(IDEMPOTENCY_SETTINGS),
   GATEWAY_SETTINGS.backend,
+  GATEWAY_SETTINGS.lambdaRevisionFencing,
   ...Object.values(AWS_SETTINGS),
   ...Object.values(ACCOUNTS_SETTINGS),
   ...Object.values(FAKE_BACKEND_SETTINGS),
@@ -279,12 +299,14 @@ export function loadConfig(env: Env): Config {
     },
     corsAllowedOrigins: read(env, GATEWAY_SETTINGS.corsAllowedOrigins),
     backend: read(env, GATEWAY_SETTINGS.backend),
+    lambdaRevisionFencing: read(env, GATEWAY_SETTINGS.lambdaRevisionFencing),
     fake: {
       seedPath: read(env, fakeSettings.seedPath),
       latencyMs: read(env, fakeSettings.latencyMs),
       errorRate: read(env, fakeSettings.errorRate),
       errorCode: read(env, fakeSettings.errorCode),
       lostAnswerRate: read(env, fakeSettings.lostAnswerRate),
+      serverErrorAfterEffectRate: read(env, fakeSettings.serverErrorAfterEffectRate),
     },
     aws: parseAwsConfig(env),
     accounts: parseAccountsConfig(env),

@@ -42,6 +42,7 @@ import { createAccountRegistrySource, type AccountRegistrySource } from "./accou
 import type { PermissionBackend } from "./backend/backend.js";
 import { FAKE_DEFAULT_ACCOUNT } from "./backend/fake/defaults.js";
 import { createReconcilingBackend } from "./backend/reconcile.js";
+import { createFencingBackend } from "./backend/fencing.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createIdempotency, type Idempotency } from "./idempotency/create-idempotency.js";
@@ -462,13 +463,15 @@ interface BackendDeps {
 /**
  * The configured adapter, measured (every AWS call counted, timed and in a
  * span), and wrapped so that unknown outcomes of Lambda mutations are
- * reconciled (the reconciling reads are measured too).
+ * reconciled (the reconciling reads are measured too); with
+ * LAMBDA_REVISION_FENCING, outermost, their writes fenced by RevisionId.
  */
 function createBackend(config: Config, defaults: ResourceDefaults, deps: BackendDeps): Promise<PermissionBackend> {
   const { logger, clock, metrics, tracing } = deps;
   return startupStep(`start the ${config.backend} backend`, async () => {
     const adapter = await createAdapter(config, defaults, logger, clock, tracing);
-    return createReconcilingBackend(instrumentBackend(adapter, { metrics, tracing }), { logger, clock });
+    const reconciled = createReconcilingBackend(instrumentBackend(adapter, { metrics, tracing }), { logger, clock });
+    return config.lambdaRevisionFencing ? createFencingBackend(reconciled, { logger }) : reconciled;
   });
 }
 
@@ -501,6 +504,7 @@ async function createAdapter(
       latencyMs: config.fake.latencyMs,
       errorRate: config.fake.errorRate,
       lostAnswerRate: config.fake.lostAnswerRate,
+      serverErrorAfterEffectRate: config.fake.serverErrorAfterEffectRate,
       ...(config.fake.errorCode === undefined ? {} : { errorCode: config.fake.errorCode }),
     },
   });

@@ -52,6 +52,15 @@ export interface CallOptions {
   readonly afterTakeover?: boolean | undefined;
   /** The role to act through in the call's account (AWS_ACCOUNTS_FILE); undefined: the base credentials. */
   readonly role?: RoleTarget | undefined;
+  /**
+   * Set by the idempotency guard: whether the call's lease still holds, by
+   * the local monotonic clock, from the last renewal the store confirmed.
+   * Every adapter asks it right before each send to AWS (each SDK attempt,
+   * retries included) and sends nothing once it answers false: the call then
+   * ends as lease-lost (its signal aborts) and the token's next owner
+   * reconciles. Absent: no lease to hold.
+   */
+  readonly leaseHeld?: (() => boolean) | undefined;
 }
 
 /** A target account's role and who the session is for; the adapter assumes it (src/accounts/). */

@@ -1,8 +1,11 @@
 // A decorator of any PermissionBackend that settles unknown outcomes of the
 // Lambda mutations by reading the actual policy, instead of answering a
 // failure for work that succeeded. Two cases need it:
-// - the attempt may have reached AWS and no answer came (the adapter throws
-//   UpstreamOutcomeUnknownError);
+// - an attempt may have taken effect and no certain answer came: no answer
+//   at all, or a 5xx, which AWS may give after making the change (the AWS
+//   adapter throws UpstreamOutcomeUnknownError, also when a later SDK retry
+//   then met the change as "already exists" or "not found"; the fake answers
+//   the 5xx itself);
 // - the call took over the token of an earlier attempt that may have reached
 //   AWS (CallOptions.afterTakeover), and got an answer that earlier attempt's
 //   own effect would explain: a duplicate statement ID, a changed RevisionId,
@@ -196,6 +199,9 @@ function reasonToReconcile(
 ): string | undefined {
   if (call.signal.aborted) return undefined;
   if (isUpstreamOutcomeUnknownError(error) && error.service === "lambda") return "the answer was lost";
+  // AWS may answer 500 after it made the change: not a promise that nothing happened.
+  if (isAwsApiError(error) && error.service === "lambda" && (error.httpStatus ?? 0) >= 500)
+    return "AWS answered a server error, after which the change may have been made";
   if (call.afterTakeover !== true || !isAwsApiError(error) || error.service !== "lambda") return undefined;
   if (
     takeoverAnswers.includes("duplicate") &&

@@ -38,6 +38,7 @@ import {
 } from "./guard-errors.js";
 import { isWaiting, outcomeOf } from "./guard-states.js";
 import type { GuardState, HeldClaim, Refusal } from "./guard-states.js";
+import type { LeaseHeartbeat } from "./lease-heartbeat.js";
 import { createOwnerships } from "./ownership.js";
 import type { Ownership } from "./ownership.js";
 import { createPendingWrites } from "./pending-writes.js";
@@ -208,17 +209,24 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
   // ---- claiming --------------------------------------------------------
 
   /** Gives back a claim whose answer never came: it may still land, and would hold the token for nobody. */
-  const releaseLostClaim = (key: string, owner: string): void => {
+  /**
+   * A claim whose answer was lost (a timeout above all) may have landed, and
+   * may have been the takeover of an earlier attempt that reached AWS. So it
+   * is abandoned, never released: its lease ends at once, and the record
+   * stays, so the token's next claim is a takeover that reconciles instead
+   * of a fresh call that would read that attempt's change as a conflict.
+   */
+  const abandonLostClaim = (key: string, owner: string): void => {
     const giveUpAt = clock.now() + leaseMs;
-    const release = () => storeCalls.call("release", () => store.release({ key, owner }));
+    const abandon = () => storeCalls.call("abandon", () => store.abandon({ key, owner }));
     const givenUp = (error: unknown): void => {
-      logger.warn("idempotency claim not released; it expires with its lease", {
+      logger.warn("idempotency claim not abandoned; it expires with its lease", {
         key,
         leaseMs,
         error,
       });
     };
-    writes.track(writes.retry(release, () => giveUpAt, givenUp));
+    writes.track(writes.retry(abandon, () => giveUpAt, givenUp));
   };
 
   const claimRecord = async (attempt: AnyAttempt, owner: string): Promise<ClaimResult> => {
@@ -228,7 +236,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
     } catch (error) {
       // A corrupt record is an answer: nothing was written. Anything else
       // (a timeout above all) may have claimed without telling us.
-      if (!isIdempotencyRecordCorruptError(error)) releaseLostClaim(attempt.key, owner);
+      if (!isIdempotencyRecordCorruptError(error)) abandonLostClaim(attempt.key, owner);
       throw error;
     }
   };
@@ -383,7 +391,7 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
       });
     }
     const ownership = ownerships.hold({ rpc: call.rpc, key, fingerprint, owner, grantedAt: claim.grantedAt });
-    const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat.lost, afterTakeover);
+    const budget = executionOptions(call.context, clock.now(), maxExecutionMs, ownership.heartbeat, afterTakeover);
     try {
       const response = await execute(budget.options);
       // Even if the lease was lost meanwhile, AWS answered: the caller gets
@@ -516,14 +524,18 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
  * where the execution budget (min(caller's deadline, maxExecutionMs)) ends
  * or the lease is lost. The abort reason is a TimeoutError, as
  * AbortSignal.timeout() gives it, which both backends read as a deadline.
+ * The backends also ask the lease right before each send (`leaseHeld`):
+ * a process paused past its lease may run an SDK retry before the timer
+ * that would have cut it.
  */
 function executionOptions(
   context: HandlerContext,
   now: number,
   maxExecutionMs: number,
-  leaseLost: AbortSignal,
+  lease: Pick<LeaseHeartbeat, "lost" | "held">,
   afterTakeover: boolean,
 ): { options: CallOptions; dispose: () => void } {
+  const leaseLost = lease.lost;
   const budgetMs = Math.min(Math.max(context.timeoutMs() ?? maxExecutionMs, 0), maxExecutionMs);
   // One controller fed by its three sources, rather than AbortSignal.any,
   // which costs more than the rest of this per call in Node 20.
@@ -542,7 +554,7 @@ function executionOptions(
     leaseLost.addEventListener("abort", fromLease, { once: true });
   }
   return {
-    options: { signal: execution.signal, deadline: now + budgetMs, afterTakeover },
+    options: { signal: execution.signal, deadline: now + budgetMs, afterTakeover, leaseHeld: () => lease.held() },
     dispose: () => {
       clearTimeout(timer);
       context.signal.removeEventListener("abort", fromCaller);

@@ -7,7 +7,14 @@
 // the lease is given up and `lost` is aborted: the backend call stops while
 // the store still holds the token for it, so a duplicate can never take over
 // a call that is still running.
-import type { Clock } from "../clock.js";
+//
+// Timers alone cannot keep that promise: a process paused (SIGSTOP, a long GC
+// pause, a frozen VM) past its lease wakes with its timers due in any order,
+// and an SDK retry may fire before the cut. So `held()` is asked right before
+// every send to AWS: it measures, on the monotonic clock, from the send time
+// of the last renewal the store confirmed, and gives the lease up when less
+// than one interval is left (the line where the cut timer would have fired).
+import { monotonicNow, type Clock } from "../clock.js";
 import { backoffDelayMs } from "./backoff.js";
 import type { RenewResult } from "./store.js";
 
@@ -16,6 +23,12 @@ export interface LeaseHeartbeat {
   readonly lost: AbortSignal;
   /** Epoch ms until which the lease certainly lasts (by the local clock). */
   knownUntil(): number;
+  /**
+   * Whether a send to AWS may start now: the lease lasts, by the monotonic
+   * clock, at least one renewal interval more. When it does not, the lease
+   * is given up first (`lost` aborts), so the call ends as lease-lost.
+   */
+  held(): boolean;
   /** Gives the lease up now, as if a renewal had failed: the call stops. */
   cut(reason: string): void;
   /** Stops renewing; the lease then runs out on its own, unless written over first. */
@@ -46,6 +59,8 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
   // their first renewal is due, and stopping must cost them next to nothing.
   let stopped = false;
   let knownUntil = options.grantedAt + leaseMs;
+  // The same point on the monotonic clock; the grant was sent a moment ago, by the wall clock.
+  let heldUntil = monotonicNow(clock) - Math.max(0, clock.now() - options.grantedAt) + leaseMs;
   let cutTimer: NodeJS.Timeout | undefined;
   let waitTimer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
@@ -91,6 +106,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
     for (;;) {
       if (!(await waitFor(next - clock.now()))) return;
       const sentAt = clock.now();
+      const sentAtMonotonic = monotonicNow(clock);
       let result: RenewResult;
       try {
         result = await options.renew();
@@ -108,6 +124,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
       failures = 0;
       lastError = undefined;
       knownUntil = sentAt + leaseMs;
+      heldUntil = sentAtMonotonic + leaseMs;
       next = sentAt + intervalMs;
       if (!lost.signal.aborted && !stopped) armCut();
     }
@@ -118,6 +135,12 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
   return {
     lost: lost.signal,
     knownUntil: () => knownUntil,
+    held() {
+      if (lost.signal.aborted) return false;
+      if (monotonicNow(clock) < heldUntil - intervalMs) return true;
+      lose("its lease ran out before a send to AWS (the process was paused, or its timers ran late)");
+      return false;
+    },
     cut: (reason) => lose(reason),
     stop() {
       stopped = true;

@@ -12,6 +12,7 @@ import {
   PermissionService,
 } from "../../gen/permission/v1/permission_pb.js";
 import type { CallOptions } from "../../src/backend/backend.js";
+import type { IdempotencyStore } from "../../src/idempotency/store.js";
 import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
 import { toConnectError } from "../../src/errors.js";
 import { REPLAYED_HEADER } from "../../src/idempotency/guard-port.js";
@@ -273,11 +274,11 @@ describe("idempotency guard", () => {
   });
 
   test("a slow store fails closed with UNAVAILABLE after storeTimeoutMs", async () => {
-    const released: string[] = [];
+    const abandoned: string[] = [];
     const hanging = storeWith({
       claim: () => new Promise(() => {}),
-      release: async ({ owner }) => {
-        released.push(owner);
+      abandon: async ({ owner }) => {
+        abandoned.push(owner);
         return "missing";
       },
     });
@@ -287,7 +288,8 @@ describe("idempotency guard", () => {
       assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
     );
     assert.equal(backend.runs(), 0);
-    assert.equal(released.length, 1, "a claim that may have landed late is given back");
+    // Abandoned, not released: a lost claim may have been the takeover of an attempt that reached AWS.
+    assert.equal(abandoned.length, 1, "a claim that may have landed late is given back for a takeover");
   });
 
   test("a corrupt record fails closed with UNAVAILABLE and is logged as an error", async () => {
@@ -492,6 +494,42 @@ describe("idempotency guard", () => {
       const record = await store.read(lease.key);
       assert.equal(record?.state, "completed");
       assert.equal(record?.fingerprint, v1, "an older replica still recognises the record");
+    });
+
+    test("abandoned, and the takeover's claim answer is lost: abandoned again, so the next claim is still a takeover", async () => {
+      // Found by the chaos drill: a lost claim used to be released (deleted),
+      // and the next claim, a fresh one, answered the earlier attempt's change as a conflict.
+      const base = setup().store;
+      await base.claim(lease);
+      assert.equal(await base.abandon(lease), "applied");
+      let loseNextClaim = true;
+      let abandons = 0;
+      const store: IdempotencyStore = {
+        ...base,
+        claim: async (input) => {
+          const result = await base.claim(input);
+          if (!loseNextClaim) return result;
+          loseNextClaim = false;
+          return new Promise<never>(() => {});
+        },
+        abandon: async (input) => {
+          abandons += 1;
+          return base.abandon(input);
+        },
+      };
+      const { guard } = setup({ store, storeTimeoutMs: 100 });
+      const seen: CallOptions[] = [];
+      const execute = async (options: CallOptions) => {
+        seen.push(options);
+        return deleteResponse;
+      };
+      await assert.rejects(guard.run(deleteCall(), execute), (error) =>
+        assertGatewayError(error, Code.Unavailable, "IDEMPOTENCY_STORE_UNAVAILABLE", true),
+      );
+      await until("the lost claim is abandoned", async () => abandons === 1);
+      assert.deepEqual(await guard.run(deleteCall(), execute), deleteResponse);
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]?.afterTakeover, true, "the earlier attempt may have reached AWS: the retry reconciles");
     });
 
     test("in flight: a duplicate waits for the older replica's owner and replays its outcome", async () => {

@@ -40,6 +40,8 @@ export interface StartRedisServerOptions {
   readonly configText?: string | undefined;
   /** Ready means "PING answers PONG" unless this says otherwise. */
   readonly readyTimeoutMs?: number | undefined;
+  /** The program to run; default redis-server on PATH (redis-sentinel for a Sentinel of its own package). */
+  readonly binary?: string | undefined;
 }
 
 export function redisServerBinary(): string | undefined {
@@ -66,7 +68,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RedisServer> {
-  const binary = redisServerBinary();
+  const binary = options.binary ?? redisServerBinary();
   if (binary === undefined) throw new Error("redis-server is not on PATH");
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), "pg-redis-"));

@@ -22,6 +22,8 @@ export const SLOW_TESTS: readonly string[] = [
   "test/idempotency/redis-cluster.test.ts",
   "test/idempotency/redis-cluster-coverage.test.ts",
   "test/idempotency/redis-sentinel.test.ts",
+  // Gateway processes, Redis behind three Sentinels, a failover: about a minute.
+  "test/chaos/chaos-drill.test.ts",
   "test/fake-aws/main.test.ts",
   "test/fake-aws/aws-tools.test.ts",
 ];

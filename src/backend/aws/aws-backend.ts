@@ -40,7 +40,8 @@ import {
   type AwsClientPair,
   type AwsCredentials,
 } from "./sdk-clients.js";
-import { abortedInFlightError, translateSdkError } from "./translate-error.js";
+import { abortedInFlightError, afterServerErrorAnswer, translateSdkError } from "./translate-error.js";
+import { stopSendsWithoutLease } from "./lease-check.js";
 import { stopRetriesPastDeadline } from "./deadline-guard.js";
 import { addTraceHeaders } from "./trace-headers.js";
 import { regionForPartition } from "./partition-region.js";
@@ -152,15 +153,21 @@ export function createAwsBackend(options: AwsBackendOptions): PermissionBackend 
     const clients = await clientsOfCall(route.region, call);
     stopRetriesPastDeadline(command.middlewareStack, call.deadline, now);
     if (options.traceHeaders !== undefined) addTraceHeaders(command.middlewareStack, options.traceHeaders());
-    const attempts: AttemptTracker = { inFlight: false };
+    const attempts: AttemptTracker = { inFlight: false, answeredServerError: false };
     if (route.uncertainAfterSending === true) stopRetriesAfterUncertainAttempt(command.middlewareStack, attempts);
+    stopSendsWithoutLease(command.middlewareStack, call.leaseHeld);
     try {
       return await untilAborted(run(clients, { abortSignal: call.signal }), call.signal);
     } catch (error) {
       if (route.uncertainAfterSending === true && call.signal.aborted && attempts.inFlight) {
         throw abortedInFlightError(route.service, call, now(), error);
       }
-      throw translateSdkError(error, { service: route.service, call, permissionVersion: route.permissionVersion, now });
+      const failed = { service: route.service, call, permissionVersion: route.permissionVersion, now };
+      const translated = translateSdkError(error, failed);
+      if (route.uncertainAfterSending === true && attempts.answeredServerError) {
+        throw afterServerErrorAnswer(translated, failed);
+      }
+      throw translated;
     }
   }
 

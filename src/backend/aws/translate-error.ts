@@ -15,6 +15,7 @@ import {
 } from "../errors.js";
 import { missingResourceOf } from "../../aws/missing-resource.js";
 import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
+import { LeaseLostBeforeSendError } from "./lease-check.js";
 import { retryAfterSecondsOf } from "./retry-after.js";
 import { neverConnectedCodes, UncertainAttemptError } from "./uncertain-attempts.js";
 import { errorMessage } from "../../util/error-message.js";
@@ -47,6 +48,16 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
     );
   }
   const { service, call } = failed;
+  if (error instanceof LeaseLostBeforeSendError) {
+    return new UpstreamTimeoutError(
+      service,
+      `the call's idempotency lease ran out; nothing was sent to ${service}`,
+      false,
+      {
+        cause: error,
+      },
+    );
+  }
   const sdk = asRecord(error);
   const name = typeof sdk["name"] === "string" ? sdk["name"] : "";
   const message = errorMessage(error);
@@ -97,6 +108,22 @@ export function translateSdkError(error: unknown, failed: FailedCall): Error {
     });
   }
   return new Error(`unexpected ${service} SDK failure: ${name || "unknown"}`, { cause: error });
+}
+
+/**
+ * A mutation's attempt was answered with a 5xx, which AWS may give after it
+ * made the change, and the call then failed (with that answer, or a later
+ * attempt's "already exists", "not found", throttling...): its outcome is
+ * unknown, so the reconciling decorator reads the actual state.
+ */
+export function afterServerErrorAnswer(translated: Error, failed: FailedCall): UpstreamOutcomeUnknownError {
+  if (translated instanceof UpstreamOutcomeUnknownError) return translated;
+  const { service, call } = failed;
+  return new UpstreamOutcomeUnknownError(
+    service,
+    `an attempt was answered with a server error, after which the request may have taken effect; the call ended with: ${translated.message}`,
+    { cause: translated, abort: call.signal.aborted ? abortReasonOf(call, failed.now()) : undefined },
+  );
 }
 
 /**

@@ -6,13 +6,22 @@
 // exists" for work that succeeded. Such an attempt ends the call instead, as
 // an unknown outcome, which the reconciling decorator settles by reading the
 // policy. Throttling, AWS's own error answers and connections that never
-// opened are still retried.
+// opened are still retried; an answer with a 5xx status is retried too, but
+// marks the call as one whose outcome is unknown (AWS may answer 500 after
+// making the change).
 import type { DeserializeMiddleware, FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
+import { RetryWouldPassDeadlineError } from "./deadline-guard.js";
 
 /** Where one call's attempts stand; the adapter reads it when the caller aborts. */
 export interface AttemptTracker {
   /** An attempt's request is with the HTTP handler (sent, or being sent) and has no answer yet. */
   inFlight: boolean;
+  /**
+   * An attempt was answered with a server error (HTTP 5xx), which AWS may
+   * give after it made the change: the SDK still retries it, and whatever the
+   * call then ends with, its outcome is unknown (aws-backend.ts).
+   */
+  answeredServerError: boolean;
 }
 
 /**
@@ -55,6 +64,17 @@ function mayHaveTakenEffect(error: unknown): boolean {
   return !(e["name"] === "TimeoutError" && e["code"] === undefined && /did not establish a connection/.test(message));
 }
 
+/** An answer from AWS with a 5xx status: the request reached AWS, and may have taken effect before the failure. */
+function answeredServerError(error: unknown): boolean {
+  const metadata =
+    typeof error === "object" && error !== null ? (error as { $metadata?: unknown }).$metadata : undefined;
+  const status =
+    typeof metadata === "object" && metadata !== null
+      ? (metadata as { httpStatusCode?: unknown }).httpStatusCode
+      : undefined;
+  return typeof status === "number" && status >= 500;
+}
+
 /**
  * Adds, to one command's stack, a marker around the HTTP exchange itself (the
  * innermost deserialize step) and a guard around each attempt (inside the
@@ -79,7 +99,10 @@ export function stopRetriesAfterUncertainAttempt<I extends object, O extends obj
     try {
       return await next(args);
     } catch (error) {
-      if (dispatched && mayHaveTakenEffect(error)) throw new UncertainAttemptError(error);
+      // The deadline guard (inside this one) ends the retries after an answer from AWS: judge that answer.
+      const attemptError = error instanceof RetryWouldPassDeadlineError ? error.finalError : error;
+      if (dispatched && mayHaveTakenEffect(attemptError)) throw new UncertainAttemptError(error);
+      if (dispatched && answeredServerError(attemptError)) tracker.answeredServerError = true;
       throw error;
     }
   };

@@ -12,7 +12,8 @@ import { demoSeed } from "./demo-seed.js";
 import { createFaultInjector } from "./faults.js";
 import type { FakeFaults } from "./faults.js";
 import { createLambdaModel } from "./lambda-model.js";
-import { fakeOperations } from "./operations.js";
+import { fakeOperations, operationService } from "./operations.js";
+import { UpstreamTimeoutError } from "../errors.js";
 import type { FakeOperation } from "./operations.js";
 import { createRamModel } from "./ram-model.js";
 import { parseFakeSeed } from "./seed.js";
@@ -108,6 +109,15 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     callOptions: CallOptions,
     run: () => T,
   ): Promise<T & AwsCallMetadata> => {
+    // As the AWS adapter does before each attempt: a call whose lease ran out sends nothing.
+    if (callOptions.leaseHeld?.() === false) {
+      const service = operationService[operation];
+      throw new UpstreamTimeoutError(
+        service,
+        `the call's idempotency lease ran out; nothing was sent to ${service}`,
+        false,
+      );
+    }
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     await faults.apply(operation, callOptions);
     const output = run();

@@ -1,7 +1,8 @@
 // Fault injection for tests and chaos drills: added latency that honours the
 // caller's signal, a rate of a chosen AWS error that looks exactly like the
 // real one (its service, status, request ID, Retry-After), and a rate of
-// mutations that take effect but whose answer is lost on the way back.
+// mutations that take effect but whose answer is lost on the way back or is
+// a server error.
 import type { CallOptions } from "../backend.js";
 import { callerAbortError } from "../abort.js";
 import { UpstreamOutcomeUnknownError, type UpstreamTimeoutError } from "../errors.js";
@@ -30,6 +31,12 @@ export interface FakeFaults {
    */
   readonly lostAnswerRate?: number | undefined;
   /**
+   * Share of mutations, 0..1, that take effect and then answer a server
+   * error (ServiceException, ServerInternalException: HTTP 500), as AWS may
+   * after making the change. Reads are never picked.
+   */
+  readonly serverErrorAfterEffectRate?: number | undefined;
+  /**
    * The operations faults apply to. Default: all of them, or with errorCode,
    * all operations of the services that have that error.
    */
@@ -48,7 +55,10 @@ export interface FaultInjector {
   set(faults: FakeFaults): void;
   /** Waits the latency and maybe throws the error, as `operation` would. */
   apply(operation: FakeOperation, options: CallOptions): Promise<void>;
-  /** After `operation` took effect: throws UpstreamOutcomeUnknownError when its answer is to be lost. */
+  /**
+   * After `operation` took effect: throws UpstreamOutcomeUnknownError when
+   * its answer is to be lost, or the service's 500 error when it is to fail.
+   */
   afterEffect(operation: FakeOperation): void;
   /** Ends pending latency waits, which reject as cancelled. */
   close(): void;
@@ -67,6 +77,7 @@ export function validateFakeFaults(faults: FakeFaults): void {
   }
   checkRate("errorRate", faults.errorRate);
   checkRate("lostAnswerRate", faults.lostAnswerRate);
+  checkRate("serverErrorAfterEffectRate", faults.serverErrorAfterEffectRate);
   const codeServices = errorCode === undefined ? undefined : servicesOfAwsError(errorCode);
   if (codeServices !== undefined && codeServices.length === 0) {
     throw new Error(
@@ -135,12 +146,18 @@ export function createFaultInjector(options: FaultInjectorOptions): FaultInjecto
     },
 
     afterEffect(operation) {
-      const rate = faults.lostAnswerRate ?? 0;
-      if (rate > 0 && isMutation(operation) && applies(operation, false) && options.random() < rate) {
+      if (!isMutation(operation) || !applies(operation, false)) return;
+      const service = operationService[operation];
+      const lostRate = faults.lostAnswerRate ?? 0;
+      if (lostRate > 0 && options.random() < lostRate) {
         throw new UpstreamOutcomeUnknownError(
-          operationService[operation],
+          service,
           `${operation} took effect, but its answer was lost (injected by the fake backend)`,
         );
+      }
+      const serverErrorRate = faults.serverErrorAfterEffectRate ?? 0;
+      if (serverErrorRate > 0 && options.random() < serverErrorRate) {
+        throw createAwsError(service, SERVICE_ERROR_CODES[service].internal);
       }
     },
 

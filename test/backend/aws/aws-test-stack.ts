@@ -199,12 +199,13 @@ export const AWS_MANAGED_SUBNET = "arn:aws:ram::aws:permission/AWSRAMDefaultPerm
 export const AWS_MANAGED_PREFIX_LIST = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionPrefixList";
 
 /** An AWS backend whose SDK clients talk to 127.0.0.1:<port> directly, two attempts each. */
-export function awsBackendAt(port: number): PermissionBackend {
+export function awsBackendAt(port: number, clock?: Clock): PermissionBackend {
   return createAwsBackend({
     defaultRegion: "us-east-1",
     maxAttempts: 2,
     requestTimeoutMs: 2000,
     logger: silentLogger,
+    ...(clock === undefined ? {} : { clock }),
     clientFactory: createSdkClientFactory({
       maxAttempts: 2,
       requestTimeoutMs: 2000,

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { OUTCOME_UNKNOWN_REASON } from "../../../src/errors.js";
 import type { PermissionBackend } from "../../../src/backend/backend.js";
 import { createGatewayClient, failureOf, responseOf, stringMember, type MethodName } from "../../support/clients.js";
 import { parseStatement } from "../../support/policy-json.js";
@@ -222,6 +223,12 @@ describe("every AWS error reaches the caller with its code, reason and metadata"
         chain.stack.endpoint.injectFault({ operation: spec.operation, errorCode: code, times: 1 });
         const failure = failureOf(await chain.client.call(method, spec.request()));
         const exchange = chain.stack.proxy.exchanges.at(-1);
+        if (spec.service === "lambda" && method.endsWith("LambdaPermission") && (exchange?.status ?? 0) >= 500) {
+          // AWS may answer 5xx after making the change: the outcome is unknown (test/backend/server-error-after-execution.test.ts).
+          assert.equal(failure.code, Code.Unavailable);
+          assert.equal(failure.reason, OUTCOME_UNKNOWN_REASON);
+          return;
+        }
         const [grpcCode, reason] = expected[code] ?? [Code.Unknown, "?"];
         assert.equal(failure.code, grpcCode);
         assert.equal(failure.reason, reason);
