@@ -140,7 +140,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       logger,
     });
     resources.add(() => health.close());
-    const healthEndpoint = createHealthEndpoint(health);
+    const healthEndpoint = createHealthEndpoint(health, logger);
     const metricsEndpoint = createMetricsEndpoint(metrics, logger);
     const opsServer =
       config.observability.metricsPort === undefined

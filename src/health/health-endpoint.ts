@@ -4,19 +4,20 @@
 // naming the failing checks otherwise).
 import type { HttpEndpoint } from "../observability/http-endpoint.js";
 import { answerReadOnly, pathOf, send } from "../observability/http-endpoint.js";
+import type { Logger } from "../logger.js";
 import type { HealthState } from "./health-state.js";
 
 export const LIVENESS_PATH = "/healthz";
 export const READINESS_PATH = "/readyz";
 
-export function createHealthEndpoint(state: HealthState): HttpEndpoint {
+export function createHealthEndpoint(state: HealthState, logger: Logger): HttpEndpoint {
   return (req, res) => {
     const path = pathOf(req);
     if (path === LIVENESS_PATH) {
-      return answerReadOnly(req, res, () => send(req, res, 200, "text/plain; charset=utf-8", "ok\n"));
+      return answerReadOnly(req, res, logger, () => send(req, res, 200, "text/plain; charset=utf-8", "ok\n"));
     }
     if (path !== READINESS_PATH) return false;
-    return answerReadOnly(req, res, () => {
+    return answerReadOnly(req, res, logger, () => {
       const snapshot = state.snapshot();
       // A check that passes with a detail (a credential file with lines left out) is a warning.
       const warnings = snapshot.checks

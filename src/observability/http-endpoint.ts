@@ -4,6 +4,9 @@
 // objects that these endpoints use, so either kind fits.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Code } from "@connectrpc/connect";
+import type { Logger } from "../logger.js";
+import { logRejectedRequest } from "./access-log.js";
 
 export interface HttpRequestLike {
   readonly method?: string | undefined;
@@ -25,13 +28,18 @@ export function pathOf(req: HttpRequestLike): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** GET and HEAD only; anything else gets 405 (and true, since the path was ours). */
-export function answerReadOnly(req: HttpRequestLike, res: HttpResponseLike, answer: () => void): true {
+/**
+ * GET and HEAD only; anything else gets 405 with a body that says so, logged
+ * like the RPC paths' refusals (and true, since the path was ours).
+ */
+export function answerReadOnly(req: HttpRequestLike, res: HttpResponseLike, logger: Logger, answer: () => void): true {
   if (req.method === "GET" || req.method === "HEAD") {
     answer();
   } else {
+    const path = pathOf(req);
     res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
-    res.end("method not allowed\n");
+    res.end(`${req.method ?? "this method"} is not allowed on ${path}: use GET or HEAD\n`);
+    logRejectedRequest(logger, { path, protocol: "http", reason: "malformed_request", code: Code.InvalidArgument });
   }
   return true;
 }

@@ -9,7 +9,7 @@ export const METRICS_PATH = "/metrics";
 export function createMetricsEndpoint(metrics: GatewayMetrics, logger: Logger): HttpEndpoint {
   return (req, res) => {
     if (pathOf(req) !== METRICS_PATH) return false;
-    return answerReadOnly(req, res, () => {
+    return answerReadOnly(req, res, logger, () => {
       metrics.render().then(
         (text) => send(req, res, 200, metrics.contentType, text),
         (error: unknown) => {

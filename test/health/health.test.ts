@@ -20,6 +20,7 @@ import { redisServerBinary, skipWithoutRedis, startRedisServer, type RedisServer
 import { startTestServer, type TestServer } from "../observability/support/connect-server.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { eventually } from "../support/eventually.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 
 const permissionService = "permission.v1.PermissionService";
 
@@ -68,12 +69,15 @@ function grpcJsCheck(client: ReturnType<typeof grpcJsHealthClient>, service: str
   });
 }
 
+/** What the served endpoints log (their refusals). */
+const endpointLog = createRecordingLogger();
+
 /** Starts the state's polling and serves it: gRPC Health, /healthz and /readyz. */
 async function serveHealth(state: HealthState): Promise<TestServer> {
   await state.start();
   return startTestServer({
     routes: (router) => router.service(Health, createHealthService(state)),
-    endpoints: [createHealthEndpoint(state)],
+    endpoints: [createHealthEndpoint(state, endpointLog)],
   });
 }
 
@@ -254,6 +258,12 @@ describe("the health service and endpoints", () => {
     const post = await fetch(server.http1Url + "/healthz", { method: "POST" });
     assert.equal(post.status, 405);
     assert.equal(post.headers.get("allow"), "GET, HEAD");
+    assert.equal(await post.text(), "POST is not allowed on /healthz: use GET or HEAD\n");
+    const logged = endpointLog.lines.find((line) => line.message === "request rejected");
+    assert.deepEqual(
+      { path: logged?.fields?.["path"], reason: logged?.fields?.["reason"] },
+      { path: "/healthz", reason: "malformed_request" },
+    );
     const live = await fetch(server.http1Url + "/healthz?probe=1");
     assert.equal(live.status, 200);
     assert.equal(await live.text(), "ok\n");

@@ -30,6 +30,7 @@ import { createTracing } from "../../src/observability/tracing.js";
 import { parsePrometheusText, sampleValue, type Sample } from "./support/prometheus-text.js";
 import { startTestServer, type TestServer } from "./support/connect-server.js";
 import { createTestPermissionService } from "./support/test-service.js";
+import { createRecordingLogger } from "../support/recording-logger.js";
 import { eventually, until } from "../support/eventually.js";
 
 const rpc = (method: string) => `permission.v1.PermissionService/${method}`;
@@ -277,10 +278,11 @@ describe("what the gateway reports itself", () => {
   });
 
   test("/metrics on a port of its own; other paths and methods are refused", async () => {
+    const opsLog = createRecordingLogger();
     const ops = await startOpsServer({
       host: "127.0.0.1",
       port: 0,
-      endpoints: [createMetricsEndpoint(metrics, silentLogger)],
+      endpoints: [createMetricsEndpoint(metrics, opsLog)],
     });
     try {
       assert.ok(
@@ -290,6 +292,8 @@ describe("what the gateway reports itself", () => {
       assert.equal((await fetch(ops.url + "/other")).status, 404);
       const post = await fetch(ops.url + "/metrics", { method: "POST" });
       assert.equal(post.status, 405);
+      assert.equal(await post.text(), "POST is not allowed on /metrics: use GET or HEAD\n");
+      assert.equal(opsLog.lines.find((line) => line.message === "request rejected")?.fields?.["path"], "/metrics");
       const head = await fetch(ops.url + "/metrics", { method: "HEAD" });
       assert.equal(head.status, 200);
       assert.equal(await head.text(), "");

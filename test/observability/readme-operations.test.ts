@@ -47,7 +47,7 @@ before(async () => {
       registerReflectionServices(router, GATEWAY_DESCRIPTOR_FILES);
     },
     interceptors: [createMetricsInterceptor(metrics)],
-    endpoints: [createHealthEndpoint(health), createMetricsEndpoint(metrics, silentLogger)],
+    endpoints: [createHealthEndpoint(health, silentLogger), createMetricsEndpoint(metrics, silentLogger)],
   });
 });
 after(async () => {
