@@ -208,7 +208,6 @@ export function createIdempotencyGuard(options: IdempotencyGuardOptions): Settli
 
   // ---- claiming --------------------------------------------------------
 
-  /** Gives back a claim whose answer never came: it may still land, and would hold the token for nobody. */
   /**
    * A claim whose answer was lost (a timeout above all) may have landed, and
    * may have been the takeover of an earlier attempt that reached AWS. So it

@@ -78,6 +78,16 @@ export interface DrillReport {
 
 /** The gRPC codes after which a client retries with the same token. */
 const RETRYABLE = new Set<Code>([Code.Unavailable, Code.Aborted, Code.DeadlineExceeded, Code.ResourceExhausted]);
+
+/**
+ * A failure of the client's own connection to a replica (killed mid-call: the
+ * write hits EPIPE, the read ECONNRESET), which connect-node reports as
+ * INTERNAL. It is no answer from a gateway: every gateway error carries an
+ * ErrorInfo reason. A client retries it like UNAVAILABLE.
+ */
+function isTransportFailure(error: { readonly reason?: string | undefined; readonly message: string }): boolean {
+  return error.reason === undefined && /\b(EPIPE|ECONNRESET|ECONNREFUSED)\b|socket hang up/i.test(error.message);
+}
 const LEASE_SECONDS = 2;
 /** A pause past the lease: its heartbeat timers and the SDK's retry are all due when it wakes. */
 const PAUSE_MS = 3_500;
@@ -326,7 +336,7 @@ export async function runChaosDrill(options: DrillOptions): Promise<DrillReport>
             timeoutMs: CALL_TIMEOUT_MS,
           });
           if (result.ok) answer = { kind: "ok" };
-          else if (!RETRYABLE.has(result.error.code))
+          else if (!RETRYABLE.has(result.error.code) && !isTransportFailure(result.error))
             answer = { kind: "failed", code: Code[result.error.code], message: result.error.message };
           else {
             const last = `${Code[result.error.code]} ${result.error.reason ?? ""}`.trim();
