@@ -6,7 +6,7 @@
 //
 // This file changes process.env (node:test runs each file in its own process).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, test } from "node:test";
@@ -49,6 +49,7 @@ before(async () => {
       BACKEND: "aws",
       AWS_ACCOUNTS_FILE: registryFile(dir),
       AWS_MAX_ATTEMPTS: "1",
+      AUDIT_SINK: join(dir, "audit.jsonl"),
     },
     logger,
   );
@@ -155,4 +156,26 @@ test("the access line names the target account, the role and the session", async
   assert.equal(line.fields?.["account"], ACCOUNT_A);
   assert.equal(line.fields?.["role"], roleOf(ACCOUNT_A));
   assert.equal(line.fields?.["session"], "frank=2Fops");
+});
+
+test("the audit events name the target account, its alias, the role and the session", async () => {
+  responseOf(await add("grace/ops", ACCOUNT_A, "audited-1"));
+  responseOf(await add("grace/ops", OWN, "audited-own"));
+  const events = readFileSync(join(dir, "audit.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { event: string; grant?: { statementId?: string }; target?: unknown });
+  const of = (statementId: string) => events.filter((e) => e.grant?.statementId === statementId);
+  assert.deepEqual(
+    of("audited-1").map((e) => [e.event, e.target]),
+    ["attempt", "outcome"].map((event) => [
+      event,
+      { account: ACCOUNT_A, accountAlias: "payments-prod", roleArn: roleOf(ACCOUNT_A), sessionName: "grace=2Fops" },
+    ]),
+  );
+  // The own account is not listed: no role, no session, only the account.
+  assert.deepEqual(
+    of("audited-own").map((e) => e.target),
+    [{ account: OWN }, { account: OWN }],
+  );
 });
