@@ -35,6 +35,8 @@ export interface AccountAwareness {
   counts(): Record<string, number>;
   reset(): void;
   injectStsFault(fault: StsFault): void;
+  /** The STS faults still pending, `times` counting what is left. */
+  pendingStsFaults(): StsFault[];
   clearStsFaults(): void;
 }
 
@@ -95,6 +97,11 @@ export function createAccountAwareness(given: FakeIdentities | undefined): Accou
     },
     injectStsFault(fault) {
       stsFaults.push({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    pendingStsFaults() {
+      return stsFaults.map(({ fault, remaining }) =>
+        Number.isFinite(remaining) ? { ...fault, times: remaining } : { ...fault },
+      );
     },
     clearStsFaults() {
       stsFaults = [];

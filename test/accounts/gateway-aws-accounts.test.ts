@@ -136,6 +136,29 @@ test("STS throttling: UNAVAILABLE with RetryInfo, and the next call assumes the 
   responseOf(await add("dave", ACCOUNT_A, "after-throttle"));
 });
 
+test("an STS fault injected over HTTP (POST /__fake/sts-faults): throttling is UNAVAILABLE with RetryInfo", async () => {
+  const control = `${fake.url}/__fake/sts-faults`;
+  const refused = await fetch(control, { method: "POST", body: JSON.stringify({ code: "Throttling", colour: "red" }) });
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { message: string }).message, /unknown STS fault field\(s\): colour/);
+  const posted = await fetch(control, { method: "POST", body: JSON.stringify({ code: "Throttling", times: 1 }) });
+  assert.equal(posted.status, 201);
+  assert.deepEqual(await (await fetch(control)).json(), {
+    faults: [{ code: "Throttling", httpStatus: 400, times: 1 }],
+  });
+  const throttled = failureOf(await add("heidi", ACCOUNT_B, "http-throttled"));
+  assert.equal(throttled.code, Code.Unavailable);
+  assert.equal(throttled.reason, "UPSTREAM_THROTTLED");
+  assert.ok(throttled.detailTypes.includes("google.rpc.RetryInfo"));
+  assert.equal(fake.callCount("AddPermission"), 0);
+  assert.deepEqual(await (await fetch(control)).json(), { faults: [] });
+  responseOf(await add("heidi", ACCOUNT_B, "http-after-throttle"));
+  // Until cleared, then DELETE clears it.
+  assert.equal((await fetch(control, { method: "POST", body: JSON.stringify({ code: "Throttling" }) })).status, 201);
+  assert.equal((await fetch(control, { method: "DELETE" })).status, 204);
+  assert.deepEqual(await (await fetch(control)).json(), { faults: [] });
+});
+
 test("a lost answer is reconciled with the target account's session", async () => {
   fake.injectFault({ operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 });
   // The gateway reads the actual state at once (src/backend/reconcile.ts) and answers from it.
