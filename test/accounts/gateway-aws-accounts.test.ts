@@ -11,15 +11,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
-import { createFakeIdentities } from "../../src/backend/fake/identities.js";
 import { systemClock } from "../../src/clock.js";
-import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/server.js";
+import type { FakeAwsServer } from "../../src/fake-aws/server.js";
 import type { Gateway } from "../../src/gateway.js";
 import { createGatewayClient, failureOf, responseOf, type GatewayClient } from "../support/clients.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
-import { ACCOUNT_A, ACCOUNT_B, ACCOUNT_REFUSING, OWN, accountsSeed, registryFile, roleOf } from "./accounts-fixture.js";
+import {
+  ACCOUNT_A,
+  ACCOUNT_B,
+  ACCOUNT_REFUSING,
+  OWN,
+  registryFile,
+  startAccountsFakeAws,
+  roleOf,
+} from "./accounts-fixture.js";
 
 const callers = ["alice", "team/bob", "carol@example.com"] as const;
 
@@ -31,19 +37,7 @@ const logger = createRecordingLogger();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "pg-aws-accounts-"));
-  fake = await startFakeAwsServer({
-    backend: createFakeBackend({ seed: accountsSeed, clock: systemClock }),
-    identities: createFakeIdentities({ roles: accountsSeed.iam?.roles ?? [], baseAccount: OWN, clock: systemClock }),
-  });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: fake.url,
-    AWS_ACCESS_KEY_ID: "AKIDBASEGATEWAY",
-    AWS_SECRET_ACCESS_KEY: "base-secret",
-    AWS_REGION: "us-east-1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: join(dir, "none"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
-  });
+  fake = await startAccountsFakeAws(dir, systemClock);
   gateway = await startConfiguredGateway(
     {
       BACKEND: "aws",
