@@ -21,6 +21,16 @@ export interface AuditSubject {
   readonly grant: Readonly<Record<string, unknown>>;
 }
 
+/** Where the call acted, from AWS_ACCOUNTS_FILE's decision; absent without a registry. */
+export interface AuditTarget {
+  readonly account: string;
+  readonly accountAlias?: string | undefined;
+  /** The role the call assumed; absent with the base credentials (the own account when it is not listed). */
+  readonly roleArn?: string | undefined;
+  /** The role session's name; absent with the base credentials. */
+  readonly sessionName?: string | undefined;
+}
+
 /**
  * "attempt": written before an allowed mutation reaches AWS (the call waits
  * for it). "outcome": how a call ended, written after it; the only event of a
@@ -38,6 +48,8 @@ export interface AuditEvent {
   /** Absent when the request did not validate (its outcome says so). */
   readonly resource?: AuditSubject["resource"] | undefined;
   readonly grant?: AuditSubject["grant"] | undefined;
+  /** The account, role and session the call acted as; absent without a registry or before the decision. */
+  readonly target?: AuditTarget | undefined;
   /** idempotencyKey / clientToken as "sha256:<first 32 hex digits>". */
   readonly tokens?: Readonly<Record<string, string>> | undefined;
   readonly authorization: {
@@ -78,6 +90,7 @@ export interface AuditAttemptParts {
   readonly rpc: string;
   readonly caller?: AuditCaller | undefined;
   readonly subject?: AuditSubject | undefined;
+  readonly target?: AuditTarget | undefined;
   /** Raw tokens by field name; only their digests are written. */
   readonly tokens: Readonly<Record<string, string>>;
   readonly decision?: RecordedDecision | undefined;
@@ -122,6 +135,7 @@ function eventHead(event: AuditEventKind, parts: AuditAttemptParts): AuditEvent 
     caller: parts.caller,
     resource: parts.subject?.resource,
     grant: parts.subject?.grant,
+    target: parts.target,
     tokens: tokens.length === 0 ? undefined : Object.fromEntries(tokens),
     authorization: parts.decision ?? { decision: "not-evaluated", determiningPolicies: [] },
   };

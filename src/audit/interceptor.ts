@@ -26,6 +26,7 @@ import {
   type AuditEvent,
   type AuditEventParts,
   type AuditSubject,
+  type AuditTarget,
 } from "./event.js";
 import { createAuditRetryBuffer, type AuditObserver } from "./retry-buffer.js";
 import type { AuditSink } from "./sink.js";
@@ -40,6 +41,8 @@ export interface AuditDetails {
   readonly removedStatement?: string | undefined;
   /** The idempotency guard answered from a stored outcome. */
   readonly replayed?: boolean | undefined;
+  /** The account, role and session the call acts as (AWS_ACCOUNTS_FILE); undefined without a registry. */
+  readonly target?: AuditTarget | undefined;
 }
 
 export interface AuditDescription {
@@ -189,13 +192,15 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
     if (context !== undefined && context.call === undefined) return next(req);
     const call = req.contextValues.get(auditedCallKey);
     if (call === undefined) throw new Error(`${req.method.name}: the audit attempt step runs without its outcome step`);
+    const details = detailsSafely(req);
     const event = buildAttemptEvent({
       time: call.started,
       id: call.id,
       rpc: req.method.name,
       caller: call.description.caller,
       subject: call.description.subject,
-      tokens: detailsSafely(req).tokens ?? {},
+      target: details.target,
+      tokens: details.tokens ?? {},
       decision: req.contextValues.get(authorizationDecisionKey),
     });
     if (!(await write(event, failureMode === "open")) && failureMode === "closed") throw auditUnavailable();
@@ -231,6 +236,7 @@ function eventParts(
     rpc: req.method.name,
     caller: description.caller,
     subject: description.subject,
+    target: details.target,
     tokens: details.tokens ?? {},
     decision: req.contextValues.get(authorizationDecisionKey),
     code: failure?.code,

@@ -8,6 +8,9 @@ import { actingAs } from "../backend/fake/acting-account.js";
 import { FAKE_DEFAULT_ACCOUNT, FAKE_DEFAULT_PARTITION, FAKE_DEFAULT_REGION } from "../backend/fake/defaults.js";
 import { createFakeIdentities, type FakeIdentities, type FakeIdentity } from "../backend/fake/identities.js";
 import { systemClock } from "../clock.js";
+import { awsErrorSpec } from "../aws/error-catalogue.js";
+import { serviceOfOperation, type FakeAwsOperation } from "./operations.js";
+import { wireError } from "./wire-errors.js";
 import { accessKeyIdOf, answerSts, isStsRequest, STS_OPERATIONS, stsErrorXml, writeStsAnswer } from "./sts.js";
 
 export interface CallIdentity {
@@ -29,12 +32,21 @@ export interface StsFault {
 export interface AccountAwareness {
   isSts(req: IncomingMessage, url: URL): boolean;
   answerSts(req: IncomingMessage, res: ServerResponse, body: string): void;
-  /** The backend as the request's signer sees it. */
-  backendFor(operation: string, headers: IncomingMessage["headers"], backend: PermissionBackend): PermissionBackend;
+  /**
+   * The backend as the request's signer sees it. Throws AWS's
+   * ExpiredTokenException (403) for a session key past its expiry.
+   */
+  backendFor(
+    operation: FakeAwsOperation,
+    headers: IncomingMessage["headers"],
+    backend: PermissionBackend,
+  ): PermissionBackend;
   calls(): readonly CallIdentity[];
   counts(): Record<string, number>;
   reset(): void;
   injectStsFault(fault: StsFault): void;
+  /** The STS faults still pending, `times` counting what is left. */
+  pendingStsFaults(): StsFault[];
   clearStsFaults(): void;
 }
 
@@ -78,6 +90,11 @@ export function createAccountAwareness(given: FakeIdentities | undefined): Accou
     backendFor(operation, headers, backend) {
       const identity = identities.identityOf(accessKeyIdOf(headers));
       record(operation, identity);
+      if (identities.isExpired(identity)) {
+        const service = serviceOfOperation[operation];
+        const code = "ExpiredTokenException";
+        throw wireError(service, code, awsErrorSpec(service, code)?.message ?? "The security token is expired.");
+      }
       if (!scoped) return backend;
       return actingAs(backend, identity, {
         defaultRegion: FAKE_DEFAULT_REGION,
@@ -95,6 +112,11 @@ export function createAccountAwareness(given: FakeIdentities | undefined): Accou
     },
     injectStsFault(fault) {
       stsFaults.push({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    pendingStsFaults() {
+      return stsFaults.map(({ fault, remaining }) =>
+        Number.isFinite(remaining) ? { ...fault, times: remaining } : { ...fault },
+      );
     },
     clearStsFaults() {
       stsFaults = [];

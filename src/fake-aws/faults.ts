@@ -4,6 +4,7 @@
 // outcome: executed, then the connection dropped or the answer late). The same
 // shape arrives from TypeScript (`injectFault`) and over HTTP
 // (`POST /__fake/faults`), so both go through one validator.
+import type { StsFault } from "./accounts.js";
 import { FAKE_AWS_OPERATIONS, isFakeAwsOperation, type FakeAwsOperation } from "./operations.js";
 
 export interface FakeAwsFault {
@@ -67,6 +68,21 @@ function optionalNumber(
   return value;
 }
 
+function checkMessage(message: unknown): asserts message is string | undefined {
+  if (message !== undefined && (typeof message !== "string" || message.length > MAX_MESSAGE_LENGTH)) {
+    reject(`message must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
+  }
+}
+
+function optionalHttpStatus(record: Record<string, unknown>): number | undefined {
+  return optionalNumber(
+    record,
+    "httpStatus",
+    (n) => Number.isInteger(n) && n >= 400 && n <= 599,
+    "an integer from 400 to 599",
+  );
+}
+
 /** Checks a fault from any source; unknown keys are refused so a typo cannot pass silently. */
 export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   if (typeof value !== "object" || value === null || Array.isArray(value)) reject("a fault must be a JSON object");
@@ -84,15 +100,8 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
   }
   if (dropConnection !== undefined && typeof dropConnection !== "boolean") reject("dropConnection must be a boolean");
   if (afterExecution !== undefined && typeof afterExecution !== "boolean") reject("afterExecution must be a boolean");
-  if (message !== undefined && (typeof message !== "string" || message.length > MAX_MESSAGE_LENGTH)) {
-    reject(`message must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
-  }
-  const httpStatus = optionalNumber(
-    record,
-    "httpStatus",
-    (n) => Number.isInteger(n) && n >= 400 && n <= 599,
-    "an integer from 400 to 599",
-  );
+  checkMessage(message);
+  const httpStatus = optionalHttpStatus(record);
   const retryAfterSeconds = optionalNumber(
     record,
     "retryAfterSeconds",
@@ -123,6 +132,33 @@ export function parseFakeAwsFault(value: unknown): FakeAwsFault {
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(dropConnection === undefined ? {} : { dropConnection }),
     ...(afterExecution === undefined ? {} : { afterExecution }),
+    ...(times === undefined ? {} : { times }),
+  };
+}
+
+const STS_FAULT_KEYS = new Set(["code", "httpStatus", "message", "times"]);
+
+/**
+ * Checks an STS fault (`POST /__fake/sts-faults`, `injectStsFault`): an error
+ * code such as Throttling, its status (default 400, STS's usual one), an
+ * optional message and count.
+ */
+export function parseStsFault(value: unknown): StsFault {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) reject("an STS fault must be a JSON object");
+  const record = value as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !STS_FAULT_KEYS.has(key));
+  if (unknown.length > 0)
+    reject(`unknown STS fault field(s): ${unknown.join(", ")}; accepted: ${[...STS_FAULT_KEYS].join(", ")}`);
+  const { code, message } = record;
+  if (typeof code !== "string" || !ERROR_CODE_RE.test(code))
+    reject("code must be an STS error code such as Throttling");
+  checkMessage(message);
+  const httpStatus = optionalHttpStatus(record);
+  const times = optionalNumber(record, "times", (n) => Number.isInteger(n) && n >= 1, "an integer of 1 or more");
+  return {
+    code,
+    httpStatus: httpStatus ?? 400,
+    ...(message === undefined ? {} : { message }),
     ...(times === undefined ? {} : { times }),
   };
 }

@@ -17,6 +17,7 @@ import {
   createFaultSchedule,
   InvalidFakeAwsFaultError,
   parseFakeAwsFault,
+  parseStsFault,
   type FakeAwsFault,
   type FaultOutcome,
 } from "./faults.js";
@@ -79,7 +80,7 @@ export interface FakeAwsServer {
   /** Throws InvalidFakeAwsFaultError for a fault that does not make sense. */
   injectFault(fault: FakeAwsFault): void;
   clearFaults(): void;
-  /** STS answers the next `times` (default every) AssumeRole with this error; cleared by clearFaults. */
+  /** STS answers the next `times` (default every) AssumeRole with this error; cleared by clearFaults. Throws InvalidFakeAwsFaultError for a fault that does not make sense. */
   injectStsFault(fault: StsFault): void;
 }
 
@@ -174,33 +175,56 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
     faults.add(parseFakeAwsFault(fault));
   };
 
+  /** POST adds a fault, GET lists the pending ones, DELETE clears them. */
+  function controlFaults<F>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+    schedule: { parse(value: unknown): F; add(fault: F): void; pending(): F[]; clear(): void },
+  ): void {
+    const method = req.method ?? "GET";
+    if (method === "POST") {
+      let fault: F;
+      try {
+        fault = schedule.parse(JSON.parse(body === "" ? "null" : body));
+      } catch (error) {
+        if (error instanceof InvalidFakeAwsFaultError || error instanceof SyntaxError) {
+          writeControlJson(res, 400, { message: error.message });
+          return;
+        }
+        throw error;
+      }
+      schedule.add(fault);
+      writeControlJson(res, 201, { fault });
+      return;
+    }
+    if (method === "GET") return writeControlJson(res, 200, { faults: schedule.pending() });
+    if (method === "DELETE") {
+      schedule.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    res.writeHead(405, { Allow: "GET, POST, DELETE" }).end();
+  }
+
   async function handleControl(req: IncomingMessage, res: ServerResponse, resource: string): Promise<void> {
     const method = req.method ?? "GET";
     const body = await readBody(req);
     if (resource === "faults") {
-      if (method === "POST") {
-        let fault: FakeAwsFault;
-        try {
-          fault = parseFakeAwsFault(JSON.parse(body === "" ? "null" : body));
-        } catch (error) {
-          if (error instanceof InvalidFakeAwsFaultError || error instanceof SyntaxError) {
-            writeControlJson(res, 400, { message: error.message });
-            return;
-          }
-          throw error;
-        }
-        faults.add(fault);
-        writeControlJson(res, 201, { fault });
-        return;
-      }
-      if (method === "GET") return writeControlJson(res, 200, { faults: faults.pending() });
-      if (method === "DELETE") {
-        faults.clear();
-        res.writeHead(204).end();
-        return;
-      }
-      res.writeHead(405, { Allow: "GET, POST, DELETE" }).end();
-      return;
+      return controlFaults(req, res, body, {
+        parse: parseFakeAwsFault,
+        add: (fault) => faults.add(fault),
+        pending: () => faults.pending(),
+        clear: () => faults.clear(),
+      });
+    }
+    if (resource === "sts-faults") {
+      return controlFaults(req, res, body, {
+        parse: parseStsFault,
+        add: (fault) => accounts.injectStsFault(fault),
+        pending: () => accounts.pendingStsFaults(),
+        clear: () => accounts.clearStsFaults(),
+      });
     }
     if (resource === "calls") {
       if (method === "GET") {
@@ -218,7 +242,7 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
       return;
     }
     writeControlJson(res, 404, {
-      message: `unknown control resource /${CONTROL_PREFIX}/${resource}; try faults or calls`,
+      message: `unknown control resource /${CONTROL_PREFIX}/${resource}; try faults, sts-faults or calls`,
     });
   }
 
@@ -399,6 +423,6 @@ export async function startFakeAwsServer(options: FakeAwsServerOptions): Promise
       faults.clear();
       accounts.clearStsFaults();
     },
-    injectStsFault: (fault) => accounts.injectStsFault(fault),
+    injectStsFault: (fault) => accounts.injectStsFault(parseStsFault(fault)),
   };
 }

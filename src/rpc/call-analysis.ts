@@ -2,10 +2,10 @@
 // from its call context (src/rpc/call-context.ts): the very request, resource
 // and token the service runs, never worked out again.
 import type { UnaryRequest } from "@connectrpc/connect";
-import { callTargetFrom } from "../accounts/interceptor.js";
+import { callTargetFrom, type DecidedTarget } from "../accounts/interceptor.js";
 import { callerContextKey } from "../auth/identity.js";
 import type { AuditDescription, AuditDetails } from "../audit/interceptor.js";
-import { auditSubjectFor } from "../audit/event.js";
+import { auditSubjectFor, type AuditTarget } from "../audit/event.js";
 import { authorizationRequestFor, type AuthorizationRequest } from "../authz/request.js";
 import type { ResourceDefaults } from "../authz/resource.js";
 import { awsRequestIdOf, callContextOf, type CallContext } from "./call-context.js";
@@ -21,6 +21,17 @@ function auditedTokens(context: CallContext): Record<string, string> {
   const token = context.call?.token;
   if (token === undefined || (token.generated && context.progress.tokenSent !== true)) return {};
   return { [token.field]: token.value };
+}
+
+/** The audit event's `target`: the account (and its alias), role and session the call acts as. */
+function auditTargetOf(target: DecidedTarget | undefined): AuditTarget | undefined {
+  if (target === undefined) return undefined;
+  return {
+    account: target.account,
+    accountAlias: target.managed?.alias,
+    roleArn: target.role?.roleArn,
+    sessionName: target.sessionName,
+  };
 }
 
 // Arrow properties, not methods: the interceptors take them detached.
@@ -60,6 +71,7 @@ export function createCallAnalysis(defaults: ResourceDefaults) {
         awsRequestId: awsRequestIdOf(context),
         removedStatement: context.progress.output?.removedStatement,
         replayed: context.progress.replayed,
+        target: auditTargetOf(callTargetFrom(req.contextValues)),
       };
     },
   };

@@ -6,20 +6,26 @@
 //
 // This file changes process.env (node:test runs each file in its own process).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createFakeBackend } from "../../src/backend/fake/fake-backend.js";
-import { createFakeIdentities } from "../../src/backend/fake/identities.js";
 import { systemClock } from "../../src/clock.js";
-import { startFakeAwsServer, type FakeAwsServer } from "../../src/fake-aws/server.js";
+import type { FakeAwsServer } from "../../src/fake-aws/server.js";
 import type { Gateway } from "../../src/gateway.js";
 import { createGatewayClient, failureOf, responseOf, type GatewayClient } from "../support/clients.js";
 import { startConfiguredGateway } from "../support/configured-gateway.js";
 import { createRecordingLogger } from "../support/recording-logger.js";
-import { ACCOUNT_A, ACCOUNT_B, ACCOUNT_REFUSING, OWN, accountsSeed, registryFile, roleOf } from "./accounts-fixture.js";
+import {
+  ACCOUNT_A,
+  ACCOUNT_B,
+  ACCOUNT_REFUSING,
+  OWN,
+  registryFile,
+  startAccountsFakeAws,
+  roleOf,
+} from "./accounts-fixture.js";
 
 const callers = ["alice", "team/bob", "carol@example.com"] as const;
 
@@ -31,24 +37,13 @@ const logger = createRecordingLogger();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "pg-aws-accounts-"));
-  fake = await startFakeAwsServer({
-    backend: createFakeBackend({ seed: accountsSeed, clock: systemClock }),
-    identities: createFakeIdentities({ roles: accountsSeed.iam?.roles ?? [], baseAccount: OWN, clock: systemClock }),
-  });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: fake.url,
-    AWS_ACCESS_KEY_ID: "AKIDBASEGATEWAY",
-    AWS_SECRET_ACCESS_KEY: "base-secret",
-    AWS_REGION: "us-east-1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: join(dir, "none"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
-  });
+  fake = await startAccountsFakeAws(dir, systemClock);
   gateway = await startConfiguredGateway(
     {
       BACKEND: "aws",
       AWS_ACCOUNTS_FILE: registryFile(dir),
       AWS_MAX_ATTEMPTS: "1",
+      AUDIT_SINK: join(dir, "audit.jsonl"),
     },
     logger,
   );
@@ -135,6 +130,29 @@ test("STS throttling: UNAVAILABLE with RetryInfo, and the next call assumes the 
   responseOf(await add("dave", ACCOUNT_A, "after-throttle"));
 });
 
+test("an STS fault injected over HTTP (POST /__fake/sts-faults): throttling is UNAVAILABLE with RetryInfo", async () => {
+  const control = `${fake.url}/__fake/sts-faults`;
+  const refused = await fetch(control, { method: "POST", body: JSON.stringify({ code: "Throttling", colour: "red" }) });
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { message: string }).message, /unknown STS fault field\(s\): colour/);
+  const posted = await fetch(control, { method: "POST", body: JSON.stringify({ code: "Throttling", times: 1 }) });
+  assert.equal(posted.status, 201);
+  assert.deepEqual(await (await fetch(control)).json(), {
+    faults: [{ code: "Throttling", httpStatus: 400, times: 1 }],
+  });
+  const throttled = failureOf(await add("heidi", ACCOUNT_B, "http-throttled"));
+  assert.equal(throttled.code, Code.Unavailable);
+  assert.equal(throttled.reason, "UPSTREAM_THROTTLED");
+  assert.ok(throttled.detailTypes.includes("google.rpc.RetryInfo"));
+  assert.equal(fake.callCount("AddPermission"), 0);
+  assert.deepEqual(await (await fetch(control)).json(), { faults: [] });
+  responseOf(await add("heidi", ACCOUNT_B, "http-after-throttle"));
+  // Until cleared, then DELETE clears it.
+  assert.equal((await fetch(control, { method: "POST", body: JSON.stringify({ code: "Throttling" }) })).status, 201);
+  assert.equal((await fetch(control, { method: "DELETE" })).status, 204);
+  assert.deepEqual(await (await fetch(control)).json(), { faults: [] });
+});
+
 test("a lost answer is reconciled with the target account's session", async () => {
   fake.injectFault({ operation: "AddPermission", afterExecution: true, dropConnection: true, times: 1 });
   // The gateway reads the actual state at once (src/backend/reconcile.ts) and answers from it.
@@ -155,4 +173,26 @@ test("the access line names the target account, the role and the session", async
   assert.equal(line.fields?.["account"], ACCOUNT_A);
   assert.equal(line.fields?.["role"], roleOf(ACCOUNT_A));
   assert.equal(line.fields?.["session"], "frank=2Fops");
+});
+
+test("the audit events name the target account, its alias, the role and the session", async () => {
+  responseOf(await add("grace/ops", ACCOUNT_A, "audited-1"));
+  responseOf(await add("grace/ops", OWN, "audited-own"));
+  const events = readFileSync(join(dir, "audit.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { event: string; grant?: { statementId?: string }; target?: unknown });
+  const of = (statementId: string) => events.filter((e) => e.grant?.statementId === statementId);
+  assert.deepEqual(
+    of("audited-1").map((e) => [e.event, e.target]),
+    ["attempt", "outcome"].map((event) => [
+      event,
+      { account: ACCOUNT_A, accountAlias: "payments-prod", roleArn: roleOf(ACCOUNT_A), sessionName: "grace=2Fops" },
+    ]),
+  );
+  // The own account is not listed: no role, no session, only the account.
+  assert.deepEqual(
+    of("audited-own").map((e) => e.target),
+    [{ account: OWN }, { account: OWN }],
+  );
 });

@@ -74,6 +74,8 @@ export interface FakeIdentities {
   /** The identity of an access key: a session the fake issued, else the base identity. */
   identityOf(accessKeyId: string | undefined): FakeIdentity;
   assumeRole(caller: FakeIdentity, request: AssumeRoleRequest): IssuedSession;
+  /** Whether a session's credentials have expired by the clock; the base identity never does. */
+  isExpired(identity: FakeIdentity): boolean;
   /** Roles by ARN, for tests and the walk-through. */
   readonly roles: ReadonlyMap<string, FakeRoleSeed>;
 }
@@ -94,6 +96,7 @@ export function createFakeIdentities(options: FakeIdentitiesOptions): FakeIdenti
     identityOf(accessKeyId) {
       return (accessKeyId === undefined ? undefined : sessions.get(accessKeyId)) ?? base;
     },
+    isExpired: (identity) => identity.expiresAt !== undefined && identity.expiresAt <= options.clock.now(),
     assumeRole(caller, request) {
       const notAuthorized = (): FakeStsError =>
         new FakeStsError(
