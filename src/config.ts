@@ -153,7 +153,7 @@ export const GATEWAY_SETTINGS = {
     section: SECTIONS.aws,
     ...boolean,
     default: false,
-    help: "Strict fencing: read the policy's RevisionId (GetPolicy) before each Lambda mutation that carries none and send it, so a late write fails at AWS instead of undoing a newer change; costs one GetPolicy per such mutation (README: Reliability).",
+    help: "Strict fencing: read the policy's RevisionId (GetPolicy) before each Lambda mutation that carries none and send it, so a late write fails at AWS instead of undoing a newer change; costs one GetPolicy per such mutation (docs/idempotency.md, Reliability).",
   }),
 };
 

@@ -1,6 +1,6 @@
 // Settings of the account registry and the role sessions. Pure: main.ts
 // hands in its env. AWS_ENDPOINT_URL_STS is read by the AWS SDK itself and
-// has a line only so --help and the README name it.
+// has a line only so --help and docs/configuration.md name it.
 import { SECTIONS, boolean, integer, read, setting, text, type Env } from "../config-values.js";
 
 export interface AccountsConfig {

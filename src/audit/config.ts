@@ -63,7 +63,7 @@ export const AUDIT_SETTINGS = {
     help: `Also write an audit event for each read (${readRpcs}); a read is never refused for its event.`,
     appliesWhen: whenOn,
   }),
-  // Closed whatever AUTH_MODE says: a configured sink promises an attempt event per change (README: Audit trail).
+  // Closed whatever AUTH_MODE says: a configured sink promises an attempt event per change (docs/security.md, Audit trail).
   failureMode: setting({
     name: "AUDIT_FAILURE_MODE",
     section: SECTIONS.audit,

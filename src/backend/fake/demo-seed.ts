@@ -16,7 +16,7 @@ export const demoSeed: FakeSeed = {
         versions: ["1"],
         aliases: { live: "1" },
       },
-      // A second account, reached through its role (README: Managing many accounts).
+      // A second account, reached through its role (docs/accounts.md).
       { name: "demo", account: "210987654321", region: "us-east-1" },
     ],
   },
