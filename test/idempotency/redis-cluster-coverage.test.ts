@@ -18,7 +18,7 @@ import { createIdempotency } from "../../src/idempotency/create-idempotency.js";
 import type { Idempotency } from "../../src/idempotency/create-idempotency.js";
 import { IDEMPOTENCY_SCRIPTS } from "../../src/idempotency/redis-scripts.js";
 import { silentLogger } from "../../src/logger.js";
-import { redisClusterTools, startRedisCluster } from "../support/redis-cluster.js";
+import { clusterClientConnected, redisClusterTools, startRedisCluster } from "../support/redis-cluster.js";
 import type { RedisCluster } from "../support/redis-cluster.js";
 import { LOOPBACK, skipWithoutRedis } from "../support/redis-server.js";
 import { cleanUpGuards, deleteCall, deleteResponse, recordingObserver } from "./guard-harness.js";
@@ -72,9 +72,8 @@ const SCRIPT_SHAS = IDEMPOTENCY_SCRIPTS.map((source) => createHash("sha1").updat
  */
 async function clientSettled(idempotency: Idempotency): Promise<boolean> {
   const client = idempotency.redis as Cluster | undefined;
-  if (client?.status !== "ready") return false;
+  if (client === undefined || !clusterClientConnected(client, 3)) return false;
   const masters = client.nodes("master");
-  if (masters.length !== 3 || masters.some((node) => node.status !== "ready")) return false;
   const loaded = await Promise.all(masters.map((node) => node.script("EXISTS", ...SCRIPT_SHAS) as Promise<number[]>));
   return loaded.every((flags) => flags.every((flag) => flag === 1));
 }

@@ -9,7 +9,8 @@ import { createRedisClient } from "../../src/idempotency/redis-client.js";
 import { idempotencyRecordKey, idempotencyScopeHash } from "../../src/idempotency/record-key.js";
 import { createRedisIdempotencyStore } from "../../src/idempotency/redis-store.js";
 import { silentLogger } from "../../src/logger.js";
-import { redisClusterTools, startRedisCluster } from "../support/redis-cluster.js";
+import { clusterClientConnected, redisClusterTools, startRedisCluster } from "../support/redis-cluster.js";
+import { until } from "../support/eventually.js";
 import type { RedisCluster } from "../support/redis-cluster.js";
 import { skipWithoutRedis } from "../support/redis-server.js";
 import { redisStoreHarness } from "./redis-harness.js";
@@ -35,6 +36,12 @@ before(async () => {
   client = built;
   raw = new Cluster([...cluster.nodes]);
   await Promise.all([untilReady(client), untilReady(raw)]);
+  // The gateway's client fails fast (no offline queue): a command to a master
+  // it has not connected to yet fails with "Connection is closed", as the
+  // contract's first claim once did in CI. It connects to every master on its
+  // own; wait for that. (raw queues its commands, and connects lazily.)
+  const gateway = client;
+  await until("the gateway's Cluster client connected to every master", () => clusterClientConnected(gateway, 3));
 });
 
 after(async () => {

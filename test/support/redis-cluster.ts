@@ -102,3 +102,20 @@ export async function startRedisCluster(masters = 3, extraArgs: readonly string[
     },
   };
 }
+
+/** The parts of an ioredis Cluster client that say whether it is connected everywhere. */
+export interface ClusterClientView {
+  readonly status: string;
+  nodes(role: "master"): readonly { readonly status: string }[];
+}
+
+/**
+ * A Cluster client is "ready" once its first node answers, which can be
+ * before it has a connection (and the whole slot map) for every master: the
+ * first commands then fail. Wait for this before the first command.
+ */
+export function clusterClientConnected(client: ClusterClientView, masters: number): boolean {
+  if (client.status !== "ready") return false;
+  const nodes = client.nodes("master");
+  return nodes.length === masters && nodes.every((node) => node.status === "ready");
+}
